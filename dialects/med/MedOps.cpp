@@ -1,0 +1,101 @@
+// Verifiers of the med operations. Each diagnostic names the attribute at fault and what was
+// expected, because these messages reach users through the DSL as med::Error.
+#include "med/MedOps.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::med;
+
+namespace {
+
+// Shared by every intensity op: the result has the input's shape.
+LogicalResult verifySameShape(Operation *op) {
+  auto in = cast<RankedTensorType>(op->getOperand(0).getType());
+  auto out = cast<RankedTensorType>(op->getResult(0).getType());
+  if (in.getShape() != out.getShape())
+    return op->emitOpError("result shape must equal the input shape, got ")
+           << out << " for input " << in;
+  return success();
+}
+
+// A null attribute is an absent optional one.
+LogicalResult verifyFinite(Operation *op, StringRef name, FloatAttr attr) {
+  if (attr && !std::isfinite(attr.getValueAsDouble()))
+    return op->emitOpError("attribute '") << name << "' must be finite, got "
+                                          << attr.getValueAsDouble();
+  return success();
+}
+
+} // namespace
+
+LogicalResult ScaleIntensityRangeOp::verify() {
+  if (failed(verifySameShape(*this)) || failed(verifyFinite(*this, "a_min", getAMinAttr())) ||
+      failed(verifyFinite(*this, "a_max", getAMaxAttr())) ||
+      failed(verifyFinite(*this, "b_min", getBMinAttr())) ||
+      failed(verifyFinite(*this, "b_max", getBMaxAttr())))
+    return failure();
+  if (getBMin().has_value() != getBMax().has_value())
+    return emitOpError("attributes 'b_min' and 'b_max' must be given together");
+  if (getClip() && !getBMin())
+    return emitOpError("'clip' needs 'b_min' and 'b_max'");
+  return success();
+}
+bool ScaleIntensityRangeOp::isElementwise() { return true; }
+
+LogicalResult ShiftIntensityOp::verify() {
+  if (failed(verifySameShape(*this)))
+    return failure();
+  return verifyFinite(*this, "offset", getOffsetAttr());
+}
+bool ShiftIntensityOp::isElementwise() { return true; }
+
+LogicalResult ScaleIntensityOp::verify() {
+  if (failed(verifySameShape(*this)) || failed(verifyFinite(*this, "minv", getMinvAttr())) ||
+      failed(verifyFinite(*this, "maxv", getMaxvAttr())) ||
+      failed(verifyFinite(*this, "factor", getFactorAttr())))
+    return failure();
+  if (getMinv().has_value() != getMaxv().has_value())
+    return emitOpError("attributes 'minv' and 'maxv' must be given together");
+  if (getMinv().has_value() == getFactor().has_value())
+    return emitOpError("expected either 'minv' and 'maxv' or 'factor', not ")
+           << (getFactor() ? "both" : "neither");
+  return success();
+}
+bool ScaleIntensityOp::isElementwise() { return getFactor().has_value(); }
+
+LogicalResult ThresholdIntensityOp::verify() {
+  if (failed(verifySameShape(*this)) ||
+      failed(verifyFinite(*this, "threshold", getThresholdAttr())))
+    return failure();
+  return verifyFinite(*this, "cval", getCvalAttr());
+}
+bool ThresholdIntensityOp::isElementwise() { return true; }
+
+LogicalResult ClipOp::verify() {
+  if (failed(verifySameShape(*this)))
+    return failure();
+  if (!getMin() && !getMax())
+    return emitOpError("expected at least one of 'min' and 'max'");
+  if (failed(verifyFinite(*this, "min", getMinAttr())) ||
+      failed(verifyFinite(*this, "max", getMaxAttr())))
+    return failure();
+  if (getMin() && getMax() && getMin()->convertToDouble() > getMax()->convertToDouble())
+    return emitOpError("attribute 'min' (")
+           << getMin()->convertToDouble() << ") must not exceed 'max' ("
+           << getMax()->convertToDouble() << ")";
+  return success();
+}
+bool ClipOp::isElementwise() { return true; }
+
+bool mlir::med::isElementwise(Operation *op) {
+  return llvm::TypeSwitch<Operation *, bool>(op)
+      .Case<ScaleIntensityRangeOp, ShiftIntensityOp, ScaleIntensityOp, ThresholdIntensityOp,
+            ClipOp>([](auto o) { return o.isElementwise(); })
+      .Default([](Operation *) { return true; });
+}
+
+#define GET_OP_CLASSES
+#include "med/MedOps.cpp.inc"

@@ -1,0 +1,118 @@
+// ChainSpec -> med IR. Builds generic operations by name so new ops need no code here.
+#include "med/frontends/Chain.h"
+
+#include "med/MedDialect.h"
+#include "med/compiler/Passes.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+namespace med::frontend {
+namespace {
+
+mlir::Type elementType(mlir::MLIRContext &ctx, rt::DType t) {
+  using S = mlir::IntegerType::SignednessSemantics;
+  switch (t) {
+  case rt::DType::UInt8:
+    return mlir::IntegerType::get(&ctx, 8, S::Unsigned);
+  case rt::DType::Int8:
+    return mlir::IntegerType::get(&ctx, 8);
+  case rt::DType::UInt16:
+    return mlir::IntegerType::get(&ctx, 16, S::Unsigned);
+  case rt::DType::Int16:
+    return mlir::IntegerType::get(&ctx, 16);
+  case rt::DType::Int32:
+    return mlir::IntegerType::get(&ctx, 32);
+  case rt::DType::Int64:
+    return mlir::IntegerType::get(&ctx, 64);
+  case rt::DType::Float32:
+    return mlir::Float32Type::get(&ctx);
+  case rt::DType::Float64:
+    return mlir::Float64Type::get(&ctx);
+  }
+  return {};
+}
+
+} // namespace
+
+std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *origin) {
+  mlir::DialectRegistry registry;
+  registry.insert<mlir::med::MedDialect, mlir::func::FuncDialect,
+                  mlir::bufferization::BufferizationDialect, mlir::memref::MemRefDialect>();
+  mlir::MLIRContext ctx(registry, mlir::MLIRContext::Threading::DISABLED);
+  ctx.loadAllAvailableDialects();
+
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic &d) {
+    if (!diagnostics.empty())
+      diagnostics += "\n";
+    diagnostics += d.str();
+    // Ops carry the name of the transform that emitted them, so errors can name it.
+    if (auto name = llvm::dyn_cast<mlir::NameLoc>(d.getLocation()); name && origin &&
+                                                                     origin->empty())
+      *origin = name.getName().str();
+    return mlir::success();
+  });
+
+  mlir::OpBuilder b(&ctx);
+  mlir::Location loc = b.getUnknownLoc();
+  auto module = mlir::ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module.getBody());
+  auto memref = [&](rt::DType t) {
+    return mlir::MemRefType::get({mlir::ShapedType::kDynamic}, elementType(ctx, t));
+  };
+  auto tensor = [&](rt::DType t) {
+    return mlir::RankedTensorType::get({mlir::ShapedType::kDynamic}, elementType(ctx, t));
+  };
+  auto func = b.create<mlir::func::FuncOp>(
+      loc, "med_kernel", b.getFunctionType({memref(chain.input), memref(chain.output())}, {}));
+  func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  mlir::Block *body = func.addEntryBlock();
+  b.setInsertionPointToEnd(body);
+
+  mlir::Value v = b.create<mlir::bufferization::ToTensorOp>(loc, tensor(chain.input),
+                                                            body->getArgument(0),
+                                                            /*restrict=*/true, /*writable=*/false);
+  for (const OpSpec &spec : chain.ops) {
+    mlir::OperationState state(mlir::NameLoc::get(b.getStringAttr(spec.origin)), "med." + spec.op);
+    if (!state.name.isRegistered()) {
+      *error = "unknown med op '" + spec.op + "'";
+      if (origin)
+        *origin = spec.origin;
+      module.erase();
+      return "";
+    }
+    state.addOperands(v);
+    state.addTypes(tensor(spec.result));
+    for (const auto &[name, value] : spec.attrs)
+      state.addAttribute(name, b.getF64FloatAttr(value));
+    for (const std::string &flag : spec.flags)
+      state.addAttribute(flag, b.getUnitAttr());
+    v = b.create(state)->getResult(0);
+  }
+  auto materialize = b.create<mlir::bufferization::MaterializeInDestinationOp>(
+      loc, v, body->getArgument(1));
+  materialize.setRestrict(true);
+  materialize.setWritable(true);
+  b.create<mlir::func::ReturnOp>(loc);
+
+  std::string text;
+  if (mlir::failed(mlir::verify(module))) {
+    *error = diagnostics.empty() ? "the traced med IR does not verify" : diagnostics;
+  } else {
+    llvm::raw_string_ostream os(text);
+    module.print(os);
+  }
+  module.erase();
+  return text;
+}
+
+} // namespace med::frontend

@@ -1,0 +1,36 @@
+// Passes of the Medulla compiler and the pipelines built from them.
+#pragma once
+
+#include <memory>
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace mlir {
+class DialectRegistry;
+namespace med {
+
+/// med ops -> linalg.generic on tensors (one generic per op).
+std::unique_ptr<Pass> createConvertMedToLinalgPass();
+/// Fuses elementwise linalg.generic producers into their consumers.
+std::unique_ptr<Pass> createMedFusePointwisePass();
+
+/// The whole CPU lowering: med -> linalg -> fused loops -> bufferized -> LLVM dialect. The input
+/// is a module whose kernels take 1-D memrefs and carry `llvm.emit_c_interface`.
+void buildLowerToLLVMPipeline(OpPassManager &pm);
+
+/// Registers the passes above and the `med-lower-to-llvm` pipeline with the global registry
+/// (for med-opt).
+void registerMedPassesAndPipelines();
+
+/// Every dialect and interface model the compiler uses: med, the upstream dialects it lowers
+/// through, their bufferization models and the LLVM IR translations. Nothing else, to keep
+/// med-opt and the JIT small.
+void registerMedCompilerDialects(DialectRegistry &registry);
+
+#define GEN_PASS_DECL
+#include "med/compiler/Passes.h.inc"
+
+} // namespace med
+} // namespace mlir

@@ -1,0 +1,41 @@
+// A traced chain of med ops, as plain data, and its translation to med IR. Transforms append
+// OpSpecs while being traced; the result is printed as med IR and handed to the JIT. Free of MLIR
+// and LibTorch so the transform library does not compile against either.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "med/runtime/dtype.h"
+
+namespace med::frontend {
+
+/// One med operation: its mnemonic, attributes and result element type.
+///
+///   OpSpec{"threshold_intensity", {{"threshold", 0.2}, {"cval", 0.0}}, {"above"},
+///          rt::DType::Float32, "ThresholdIntensity"}
+struct OpSpec {
+  std::string op;                                   ///< mnemonic without "med."
+  std::vector<std::pair<std::string, double>> attrs; ///< f64 attributes
+  std::vector<std::string> flags;                   ///< unit attributes that are set
+  rt::DType result;                                 ///< storage type of the result
+  std::string origin;                               ///< transform that emitted it, for errors
+};
+
+/// A chain applied to a 1-D buffer of `input` elements. Kernels work on flattened buffers: an
+/// intensity chain does not depend on the image's shape, so one kernel serves every size.
+struct ChainSpec {
+  rt::DType input = rt::DType::Float32;
+  std::vector<OpSpec> ops;
+  /// Storage type after the last op (the input type for an empty chain).
+  rt::DType output() const { return ops.empty() ? input : ops.back().result; }
+};
+
+/// Builds the med IR module of `chain`: `func.func @med_kernel(%in: memref<?xT>,
+/// %out: memref<?xU>)` that reads `in`, applies the ops and writes `out`. The module is verified;
+/// on failure returns an empty string and sets *error to the diagnostics, prefixed with the
+/// origin of the op at fault.
+std::string traceToIR(const ChainSpec &chain, std::string *error);
+
+} // namespace med::frontend

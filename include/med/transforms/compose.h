@@ -1,0 +1,76 @@
+// Compose (the algorithm) and Schedule (where and how it runs). A schedule never changes
+// results: tests run the same Compose under several schedules and compare.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "med/transforms/transform.h"
+
+namespace med::transforms {
+
+/// How a compiled pipeline runs. `fuse(false)` compiles one kernel per op (what "unfused" means
+/// in benchmarks); threads splits each kernel's buffer across the launcher's pool.
+///
+///   auto s = med::Schedule::cpu().threads(2);
+class Schedule {
+public:
+  static Schedule cpu() { return Schedule(); }
+  Schedule &threads(int n);
+  Schedule &fuse(bool v) { fuse_ = v; return *this; }
+  int threads() const { return threads_; }
+  bool fuse() const { return fuse_; }
+
+private:
+  int threads_ = 1;
+  bool fuse_ = true;
+};
+
+class CompiledPipeline;
+
+/// A sequence of transforms, array or dictionary flavour (not mixed), as MONAI's Compose.
+///
+///   namespace T = med::transforms;
+///   auto chain = T::Compose({T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(0, 255, 0, 1)),
+///                            T::ThresholdIntensity(T::ThresholdIntensityOptions(0.2))});
+///   auto run = chain.compile(T::Schedule::cpu().threads(2));
+///   med::MetaTensor out = run(img);
+class Compose {
+public:
+  Compose(std::vector<Step> steps);
+  const std::vector<Step> &steps() const { return steps_; }
+  bool isDictionary() const;
+  /// Runs the eager reference (each transform's ATen implementation in turn).
+  MetaTensor eager(const MetaTensor &img) const;
+  Data eager(const Data &data) const;
+  /// Compiles the chain for `schedule`; kernels are traced and compiled on first use per input
+  /// element type, then cached.
+  CompiledPipeline compile(const Schedule &schedule = Schedule::cpu()) const;
+
+private:
+  std::vector<Step> steps_;
+};
+
+/// A compiled Compose. Cheap to copy (shares its kernel cache); safe to call from several
+/// threads.
+class CompiledPipeline {
+public:
+  MetaTensor operator()(const MetaTensor &img) const;
+  Data operator()(const Data &data) const;
+  /// The med IR traced for an input of element type `dtype` (e.g. "uint8"), one module per
+  /// kernel; for `key` in dictionary pipelines.
+  std::vector<std::string> ir(const std::string &dtype, const std::string &key = "") const;
+  /// Kernels compiled and cache hits so far (per-signature cache of this pipeline).
+  int64_t compiles() const;
+  int64_t hits() const;
+
+  struct State;
+
+private:
+  friend class Compose;
+  explicit CompiledPipeline(std::shared_ptr<State> s) : state_(std::move(s)) {}
+  std::shared_ptr<State> state_;
+};
+
+} // namespace med::transforms

@@ -1,0 +1,68 @@
+// The transform interfaces of the DSL: array transforms (one image), dictionary transforms (keys
+// of a med::Data), and the type-erased handle Compose stores.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "med/core/dict.h"
+#include "med/core/meta_tensor.h"
+#include "med/frontends/Chain.h"
+
+namespace med::transforms {
+
+/// An array transform: MONAI's computation on one channel-first image. Every transform has two
+/// implementations that tests hold equal: `eager` (plain ATen, op by op, as MONAI computes it)
+/// and `trace` (med ops, compiled and fused by Compose::compile).
+class Transform {
+public:
+  virtual ~Transform() = default;
+  /// MONAI's class name, used in errors and traces.
+  virtual std::string name() const = 0;
+  /// The unfused reference: plain ATen ops.
+  virtual MetaTensor eager(const MetaTensor &img) const = 0;
+  /// Appends this transform's med ops to `chain` (whose current element type is
+  /// chain.output()). Throws med::Error when the parameters do not fit that element type.
+  virtual void trace(frontend::ChainSpec &chain) const = 0;
+};
+
+/// Checks a transform's parameters by tracing it on float32 and running the med verifier, so the
+/// dialect's verifiers are the one place where parameters are validated. Throws med::Error
+/// naming the transform and the parameter.
+void validateByTrace(const Transform &t);
+
+/// The dictionary form of an array transform (MONAI's "...d" classes): applies `T` to each key.
+///
+///   auto t = med::transforms::ScaleIntensityRanged({"image"},
+///                ScaleIntensityRangeOptions(-57, 164, 0, 1).clip(true));
+template <class T> class Dictionary {
+public:
+  Dictionary(std::vector<std::string> keys, typename T::Options options,
+             bool allow_missing_keys = false)
+      : keys_(std::move(keys)), inner_(std::make_shared<T>(std::move(options))),
+        allowMissingKeys_(allow_missing_keys) {}
+  const std::vector<std::string> &keys() const { return keys_; }
+  std::shared_ptr<const Transform> inner() const { return inner_; }
+  bool allowMissingKeys() const { return allowMissingKeys_; }
+
+private:
+  std::vector<std::string> keys_;
+  std::shared_ptr<const T> inner_;
+  bool allowMissingKeys_;
+};
+
+/// What Compose holds: an array transform, or an array transform applied to some keys.
+struct Step {
+  std::shared_ptr<const Transform> transform;
+  std::vector<std::string> keys; ///< empty for an array step
+  bool allowMissingKeys = false;
+  bool isDictionary() const { return !keys.empty(); }
+
+  template <class T> Step(T t) : transform(std::make_shared<T>(std::move(t))) {}
+  template <class T>
+  Step(Dictionary<T> d)
+      : transform(d.inner()), keys(d.keys()), allowMissingKeys(d.allowMissingKeys()) {}
+};
+
+} // namespace med::transforms

@@ -1,0 +1,179 @@
+// Parses med IR, runs the lowering pipeline and JIT-compiles it with the host TargetMachine (so
+// LLVM vectorises for the host's SIMD width).
+#include "med/compiler/JitSession.h"
+
+#include "med/MedOps.h"
+#include "med/compiler/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <chrono>
+#include <cstdio>
+
+namespace med::compiler {
+namespace {
+
+// What a compiled kernel keeps alive: its context (the IR) and the execution engine (the code).
+struct Owned {
+  std::unique_ptr<mlir::MLIRContext> context;
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+};
+
+// Collects diagnostics as text instead of printing them.
+struct DiagnosticCollector {
+  explicit DiagnosticCollector(mlir::MLIRContext &ctx)
+      : handler(&ctx, [this](mlir::Diagnostic &d) {
+          if (!text.empty())
+            text += "\n";
+          text += d.str();
+          for (mlir::Diagnostic &note : d.getNotes())
+            text += "\n  note: " + note.str();
+          return mlir::success();
+        }) {}
+  std::string text;
+  mlir::ScopedDiagnosticHandler handler;
+};
+
+std::unique_ptr<llvm::TargetMachine> hostTargetMachine(std::string *error) {
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder) {
+    *error = llvm::toString(builder.takeError());
+    return nullptr;
+  }
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto tm = builder->createTargetMachine();
+  if (!tm) {
+    *error = llvm::toString(tm.takeError());
+    return nullptr;
+  }
+  return std::move(*tm);
+}
+
+std::shared_ptr<Kernel> compileUncached(const std::string &ir, std::string *error) {
+  auto start = std::chrono::steady_clock::now();
+  auto owned = std::make_shared<Owned>();
+  mlir::DialectRegistry registry;
+  mlir::med::registerMedCompilerDialects(registry);
+  owned->context = std::make_unique<mlir::MLIRContext>(registry,
+                                                       mlir::MLIRContext::Threading::DISABLED);
+  mlir::MLIRContext &ctx = *owned->context;
+  DiagnosticCollector diags(ctx);
+
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceString<mlir::ModuleOp>(ir, &ctx);
+  if (!module) {
+    *error = diags.text.empty() ? "cannot parse the med IR" : diags.text;
+    return nullptr;
+  }
+  auto func = module->lookupSymbol<mlir::func::FuncOp>("med_kernel");
+  if (!func) {
+    *error = "the module has no func.func @med_kernel";
+    return nullptr;
+  }
+  auto kernel = std::make_shared<Kernel>();
+  func.walk([&](mlir::Operation *op) { kernel->elementwise &= mlir::med::isElementwise(op); });
+
+  mlir::PassManager pm(&ctx);
+  mlir::med::buildLowerToLLVMPipeline(pm);
+  if (mlir::failed(pm.run(*module))) {
+    *error = diags.text.empty() ? "lowering the med IR failed" : diags.text;
+    return nullptr;
+  }
+
+  static std::once_flag initTargets;
+  std::call_once(initTargets, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+  std::unique_ptr<llvm::TargetMachine> tm = hostTargetMachine(error);
+  if (!tm)
+    return nullptr;
+  auto transformer = mlir::makeOptimizingTransformer(3, 0, tm.get());
+  mlir::ExecutionEngineOptions options;
+  options.transformer = transformer; // a function_ref: `transformer` outlives create()
+  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto engine = mlir::ExecutionEngine::create(*module, options);
+  if (!engine) {
+    *error = "JIT compilation failed: " + llvm::toString(engine.takeError());
+    return nullptr;
+  }
+  auto entry = (*engine)->lookupPacked("_mlir_ciface_med_kernel");
+  if (!entry) {
+    *error = "JIT: no entry point: " + llvm::toString(entry.takeError());
+    return nullptr;
+  }
+  owned->engine = std::move(*engine);
+  kernel->entry = reinterpret_cast<med_packed_kernel>(*entry);
+  kernel->fingerprint = fingerprint(ir);
+  kernel->ir = ir;
+  kernel->owner = owned;
+  kernel->compileMs =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return kernel;
+}
+
+} // namespace
+
+std::string fingerprint(const std::string &text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+JitSession::JitSession() = default;
+
+JitSession &JitSession::global() {
+  static JitSession session;
+  return session;
+}
+
+std::shared_ptr<const Kernel> JitSession::compile(const std::string &ir, std::string *error,
+                                                  bool *cacheHit) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = cache_.find(ir);
+  if (cacheHit)
+    *cacheHit = it != cache_.end();
+  if (it != cache_.end()) {
+    ++stats_.hits;
+    return it->second;
+  }
+  std::string message;
+  std::shared_ptr<Kernel> kernel = compileUncached(ir, &message);
+  if (!kernel) {
+    if (error)
+      *error = message;
+    return nullptr;
+  }
+  ++stats_.misses;
+  stats_.compileMs += kernel->compileMs;
+  cache_.emplace(ir, kernel);
+  return kernel;
+}
+
+JitStats JitSession::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stats_;
+}
+
+void JitSession::clear() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  cache_.clear();
+}
+
+} // namespace med::compiler

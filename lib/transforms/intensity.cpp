@@ -1,0 +1,181 @@
+// Intensity transforms: the eager ATen reference (MONAI's computation) and the med trace.
+#include "med/transforms/intensity.h"
+
+#include <ATen/Functions.h>
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "med/core/dtype.h"
+#include "med/core/error.h"
+
+namespace med::transforms {
+namespace {
+
+// MONAI computes integer images in float32 (torch's type promotion with Python floats).
+at::Tensor asFloat(const at::Tensor &x) {
+  return at::isFloatingType(x.scalar_type()) ? x : x.to(at::kFloat);
+}
+
+// Range of an integer storage type, for checks of parameters that must be representable.
+bool intRange(rt::DType t, double &lo, double &hi) {
+  switch (t) {
+  case rt::DType::UInt8: lo = 0; hi = 255; return true;
+  case rt::DType::Int8: lo = -128; hi = 127; return true;
+  case rt::DType::UInt16: lo = 0; hi = 65535; return true;
+  case rt::DType::Int16: lo = -32768; hi = 32767; return true;
+  case rt::DType::Int32: lo = -2147483648.0; hi = 2147483647.0; return true;
+  case rt::DType::Int64: lo = -9.2e18; hi = 9.2e18; return true;
+  default: return false;
+  }
+}
+
+// Throws when `value` cannot be stored in integer type `t` (floats always pass).
+void checkRepresentable(rt::DType t, double value, const std::string &where) {
+  double lo, hi;
+  if (intRange(t, lo, hi) && (value < lo || value > hi)) {
+    std::ostringstream os;
+    os << "value " << value << " does not fit the image's " << rt::dtypeName(t) << " range [" << lo
+       << ", " << hi << "]; cast the image to float32 first";
+    throw Error(where, os.str());
+  }
+}
+
+frontend::OpSpec spec(const Transform &t, std::string op, rt::DType result) {
+  frontend::OpSpec s;
+  s.op = std::move(op);
+  s.result = result;
+  s.origin = t.name();
+  return s;
+}
+
+} // namespace
+
+// --- ScaleIntensityRange ------------------------------------------------------------------------
+
+ScaleIntensityRange::ScaleIntensityRange(Options o) : o_(o) { validateByTrace(*this); }
+
+MetaTensor ScaleIntensityRange::eager(const MetaTensor &img) const {
+  at::Tensor t = asFloat(img.data);
+  if (o_.a_max_ - o_.a_min_ == 0.0) {
+    t = t - o_.a_min_;
+    if (o_.b_min_)
+      t = t + *o_.b_min_;
+    return img.withData(t.to(at::kFloat));
+  }
+  t = (t - o_.a_min_) / (o_.a_max_ - o_.a_min_);
+  if (o_.b_min_ && o_.b_max_)
+    t = t * (*o_.b_max_ - *o_.b_min_) + *o_.b_min_;
+  if (o_.clip_)
+    t = at::clamp(t, *o_.b_min_, *o_.b_max_);
+  return img.withData(t.to(at::kFloat));
+}
+
+void ScaleIntensityRange::trace(frontend::ChainSpec &chain) const {
+  frontend::OpSpec s = spec(*this, "scale_intensity_range", rt::DType::Float32);
+  s.attrs = {{"a_min", o_.a_min_}, {"a_max", o_.a_max_}};
+  if (o_.b_min_)
+    s.attrs.push_back({"b_min", *o_.b_min_});
+  if (o_.b_max_)
+    s.attrs.push_back({"b_max", *o_.b_max_});
+  if (o_.clip_)
+    s.flags.push_back("clip");
+  chain.ops.push_back(s);
+}
+
+// --- ShiftIntensity -----------------------------------------------------------------------------
+
+ShiftIntensity::ShiftIntensity(Options o) : o_(o) { validateByTrace(*this); }
+
+MetaTensor ShiftIntensity::eager(const MetaTensor &img) const {
+  at::Tensor out = asFloat(img.data) + o_.offset_;
+  return img.withData(out.to(img.data.scalar_type()));
+}
+
+void ShiftIntensity::trace(frontend::ChainSpec &chain) const {
+  frontend::OpSpec s = spec(*this, "shift_intensity", chain.output());
+  s.attrs = {{"offset", o_.offset_}};
+  chain.ops.push_back(s);
+}
+
+// --- ScaleIntensity -----------------------------------------------------------------------------
+
+ScaleIntensity::ScaleIntensity(Options o) : o_(o) { validateByTrace(*this); }
+
+MetaTensor ScaleIntensity::eager(const MetaTensor &img) const {
+  at::Tensor x = asFloat(img.data);
+  if (!o_.minv_ && !o_.maxv_ && o_.factor_)
+    return img.withData((x * (1.0 + *o_.factor_)).to(at::kFloat));
+  // MONAI's rescale_array.
+  at::Tensor mina = x.min(), maxa = x.max();
+  if (at::equal(mina, maxa))
+    return img.withData((x * *o_.minv_).to(at::kFloat));
+  at::Tensor norm = (x - mina) / (maxa - mina);
+  return img.withData((norm * (*o_.maxv_ - *o_.minv_) + *o_.minv_).to(at::kFloat));
+}
+
+void ScaleIntensity::trace(frontend::ChainSpec &chain) const {
+  frontend::OpSpec s = spec(*this, "scale_intensity", rt::DType::Float32);
+  if (o_.minv_)
+    s.attrs.push_back({"minv", *o_.minv_});
+  if (o_.maxv_)
+    s.attrs.push_back({"maxv", *o_.maxv_});
+  // As in MONAI, `factor` only applies when minv and maxv are both unset.
+  if (o_.factor_ && !o_.minv_ && !o_.maxv_)
+    s.attrs.push_back({"factor", *o_.factor_});
+  chain.ops.push_back(s);
+}
+
+// --- ThresholdIntensity -------------------------------------------------------------------------
+
+ThresholdIntensity::ThresholdIntensity(Options o) : o_(o) { validateByTrace(*this); }
+
+MetaTensor ThresholdIntensity::eager(const MetaTensor &img) const {
+  const at::Tensor &x = img.data;
+  at::Tensor mask = o_.above_ ? (x > o_.threshold_) : (x < o_.threshold_);
+  // MONAI's `where` casts cval to the image's dtype first.
+  at::Tensor cval = at::scalar_tensor(o_.cval_, x.options().dtype(at::kDouble)).to(x.scalar_type());
+  return img.withData(at::where(mask, x, cval));
+}
+
+void ThresholdIntensity::trace(frontend::ChainSpec &chain) const {
+  checkRepresentable(chain.output(), o_.cval_, name() + ".cval");
+  frontend::OpSpec s = spec(*this, "threshold_intensity", chain.output());
+  s.attrs = {{"threshold", o_.threshold_}, {"cval", o_.cval_}};
+  if (o_.above_)
+    s.flags.push_back("above");
+  chain.ops.push_back(s);
+}
+
+// --- ClipIntensity ------------------------------------------------------------------------------
+
+ClipIntensity::ClipIntensity(Options o) : o_(o) { validateByTrace(*this); }
+
+MetaTensor ClipIntensity::eager(const MetaTensor &img) const {
+  at::Tensor x = asFloat(img.data);
+  c10::optional<at::Scalar> lo, hi;
+  if (o_.min_)
+    lo = *o_.min_;
+  if (o_.max_)
+    hi = *o_.max_;
+  return img.withData(at::clamp(x, lo, hi).to(img.data.scalar_type()));
+}
+
+void ClipIntensity::trace(frontend::ChainSpec &chain) const {
+  double lo, hi;
+  if (intRange(chain.output(), lo, hi)) {
+    if (o_.min_ && *o_.min_ > hi)
+      checkRepresentable(chain.output(), *o_.min_, name() + ".min");
+    if (o_.max_ && *o_.max_ < lo)
+      checkRepresentable(chain.output(), *o_.max_, name() + ".max");
+  }
+  frontend::OpSpec s = spec(*this, "clip", chain.output());
+  if (o_.min_)
+    s.attrs.push_back({"min", *o_.min_});
+  if (o_.max_)
+    s.attrs.push_back({"max", *o_.max_});
+  chain.ops.push_back(s);
+}
+
+} // namespace med::transforms

@@ -1,0 +1,15 @@
+#include "med/core/error.h"
+#include "med/transforms/transform.h"
+
+namespace med::transforms {
+
+void validateByTrace(const Transform &t) {
+  frontend::ChainSpec chain;
+  chain.input = rt::DType::Float32;
+  t.trace(chain);
+  std::string error;
+  if (frontend::traceToIR(chain, &error).empty())
+    throw Error(t.name(), error);
+}
+
+} // namespace med::transforms

@@ -1,0 +1,35 @@
+// Splits work across a process-wide pool of threads. Threading rule for the whole project: a
+// kernel never starts threads itself; the launcher owns them, and results never depend on how
+// many threads ran (chunks are disjoint and each element is computed the same way).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "med/runtime/kernel_abi.h"
+
+namespace med::rt {
+
+/// Calls fn(begin, end) on disjoint chunks covering [0, n) using up to `threads` threads (the
+/// caller's thread included). Chunk boundaries are multiples of `align` elements so vector loops
+/// stay aligned. Returns when every chunk is done; the first exception thrown by fn is rethrown.
+///
+///   med::rt::parallelFor(n, 2, 64, [&](int64_t b, int64_t e) { for (...) out[i] = f(in[i]); });
+void parallelFor(int64_t n, int threads, int64_t align,
+                 const std::function<void(int64_t, int64_t)> &fn);
+
+/// A contiguous buffer handed to a kernel: base pointer, element count, element size in bytes.
+struct BufferRef {
+  void *data;
+  int64_t size;
+  int elementSize;
+};
+
+/// Runs an elementwise kernel over buffers of equal length, split across `threads` threads: each
+/// chunk gets descriptors that point at its sub-range of every buffer.
+void launchElementwise(med_packed_kernel kernel, const BufferRef *buffers, int count, int threads);
+
+/// Runs a kernel once over whole buffers on the calling thread (kernels with reductions).
+void launchWhole(med_packed_kernel kernel, const BufferRef *buffers, int count);
+
+} // namespace med::rt

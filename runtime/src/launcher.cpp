@@ -1,0 +1,146 @@
+#include "med/runtime/launcher.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace med::rt {
+namespace {
+
+// A fixed set of workers that grows on demand and lives for the process. One job at a time:
+// parallelFor holds `submitMutex` for its whole duration, so nested or concurrent callers queue.
+class Pool {
+public:
+  static Pool &get() {
+    static Pool pool;
+    return pool;
+  }
+
+  void run(int tasks, const std::function<void(int)> &task) {
+    std::lock_guard<std::mutex> submit(submitMutex_);
+    ensureWorkers(tasks - 1);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      task_ = &task;
+      next_ = 1; // task 0 runs on the caller
+      total_ = tasks;
+      pending_ = tasks - 1;
+      error_ = nullptr;
+      ++generation_;
+    }
+    wake_.notify_all();
+    runOne(0);
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+    task_ = nullptr;
+    if (error_)
+      std::rethrow_exception(error_);
+  }
+
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread &t : workers_)
+      t.join();
+  }
+
+private:
+  void ensureWorkers(int n) {
+    while (static_cast<int>(workers_.size()) < n)
+      workers_.emplace_back([this] { loop(); });
+  }
+
+  void runOne(int index) {
+    try {
+      (*task_)(index);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_)
+        error_ = std::current_exception();
+    }
+  }
+
+  void loop() {
+    uint64_t seen = 0;
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stop_ || (generation_ != seen && next_ < total_); });
+      if (stop_)
+        return;
+      int index = next_++;
+      if (next_ >= total_)
+        seen = generation_;
+      lock.unlock();
+      runOne(index);
+      lock.lock();
+      if (--pending_ == 0)
+        done_.notify_all();
+    }
+  }
+
+  std::mutex submitMutex_, mutex_;
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> workers_;
+  const std::function<void(int)> *task_ = nullptr;
+  int next_ = 0, total_ = 0, pending_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+  std::exception_ptr error_;
+};
+
+} // namespace
+
+void parallelFor(int64_t n, int threads, int64_t align,
+                 const std::function<void(int64_t, int64_t)> &fn) {
+  if (n <= 0)
+    return;
+  align = std::max<int64_t>(align, 1);
+  int64_t blocks = (n + align - 1) / align;
+  int chunks = static_cast<int>(std::min<int64_t>(std::max(threads, 1), blocks));
+  if (chunks <= 1) {
+    fn(0, n);
+    return;
+  }
+  int64_t perChunk = (blocks + chunks - 1) / chunks * align;
+  Pool::get().run(chunks, [&](int c) {
+    int64_t begin = c * perChunk;
+    int64_t end = std::min(n, begin + perChunk);
+    if (begin < end)
+      fn(begin, end);
+  });
+}
+
+namespace {
+void callKernel(med_packed_kernel kernel, const BufferRef *buffers, int count, int64_t begin,
+                int64_t end) {
+  std::vector<med_memref1d> descs(count);
+  std::vector<med_memref1d *> ptrs(count);
+  std::vector<void *> args(count);
+  for (int i = 0; i < count; ++i) {
+    char *base = static_cast<char *>(buffers[i].data);
+    descs[i] = {base, base + begin * buffers[i].elementSize, 0, end - begin, 1};
+    ptrs[i] = &descs[i];
+    args[i] = &ptrs[i];
+  }
+  kernel(args.data());
+}
+} // namespace
+
+void launchElementwise(med_packed_kernel kernel, const BufferRef *buffers, int count, int threads) {
+  int64_t n = count > 0 ? buffers[0].size : 0;
+  parallelFor(n, threads, 64,
+              [&](int64_t begin, int64_t end) { callKernel(kernel, buffers, count, begin, end); });
+}
+
+void launchWhole(med_packed_kernel kernel, const BufferRef *buffers, int count) {
+  callKernel(kernel, buffers, count, 0, count > 0 ? buffers[0].size : 0);
+}
+
+} // namespace med::rt
