@@ -139,8 +139,10 @@ std::string fingerprint(const std::string &text) {
 JitSession::JitSession() = default;
 
 JitSession &JitSession::global() {
-  static JitSession session;
-  return session;
+  // Never destroyed: JIT'ed code must outlive every static that may still call it, and tearing
+  // down execution engines after libLLVM's own statics are gone crashes at exit.
+  static JitSession *session = new JitSession();
+  return *session;
 }
 
 std::shared_ptr<const Kernel> JitSession::compile(const std::string &ir, std::string *error,

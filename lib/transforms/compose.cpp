@@ -208,11 +208,9 @@ Data CompiledPipeline::operator()(const Data &data) const {
   return out;
 }
 
-std::vector<std::string> CompiledPipeline::ir(const std::string &dtype,
+std::vector<std::string> CompiledPipeline::ir(c10::ScalarType dtype,
                                               const std::string &key) const {
-  rt::DType t;
-  if (!rt::parseDType(dtype, t))
-    throw Error("CompiledPipeline.ir", "unknown dtype '" + dtype + "'");
+  rt::DType t = toDType(dtype, "CompiledPipeline.ir");
   std::vector<std::string> out;
   for (const frontend::ChainSpec &chain :
        traceChains(transformsFor(state_->steps, key), t, state_->schedule.fuse()))

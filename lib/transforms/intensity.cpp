@@ -2,6 +2,7 @@
 #include "med/transforms/intensity.h"
 
 #include <ATen/Functions.h>
+#include <ATen/TensorOperators.h>
 
 #include <cmath>
 #include <limits>

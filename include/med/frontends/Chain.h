@@ -34,8 +34,8 @@ struct ChainSpec {
 
 /// Builds the med IR module of `chain`: `func.func @med_kernel(%in: memref<?xT>,
 /// %out: memref<?xU>)` that reads `in`, applies the ops and writes `out`. The module is verified;
-/// on failure returns an empty string and sets *error to the diagnostics, prefixed with the
-/// origin of the op at fault.
-std::string traceToIR(const ChainSpec &chain, std::string *error);
+/// on failure returns an empty string, sets *error to the diagnostics and *origin (if given) to
+/// the `origin` of the first op at fault.
+std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *origin = nullptr);
 
 } // namespace med::frontend

@@ -58,9 +58,9 @@ class CompiledPipeline {
 public:
   MetaTensor operator()(const MetaTensor &img) const;
   Data operator()(const Data &data) const;
-  /// The med IR traced for an input of element type `dtype` (e.g. "uint8"), one module per
-  /// kernel; for `key` in dictionary pipelines.
-  std::vector<std::string> ir(const std::string &dtype, const std::string &key = "") const;
+  /// The med IR traced for an input of element type `dtype`, one module per kernel; for `key`
+  /// in dictionary pipelines.
+  std::vector<std::string> ir(c10::ScalarType dtype, const std::string &key = "") const;
   /// Kernels compiled and cache hits so far (per-signature cache of this pipeline).
   int64_t compiles() const;
   int64_t hits() const;

@@ -1,0 +1,74 @@
+#include "bench_common.h"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+
+namespace med::bench {
+
+double medianMs(const std::function<void()> &f, int reps, int warmup) {
+  for (int i = 0; i < warmup; ++i)
+    f();
+  std::vector<double> times;
+  for (int i = 0; i < reps; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    f();
+    times.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+void Report::add(Row row) {
+  std::string shape;
+  for (int64_t s : row.shape)
+    shape += (shape.empty() ? "" : "x") + std::to_string(s);
+  fmt::print("{:<18} {:<9} {:<14} threads={}  median {:9.2f} ms\n", row.caseName, row.variant,
+             shape, row.threads, row.medianMs);
+  std::fflush(stdout);
+  rows_.push_back(std::move(row));
+}
+
+double Report::find(const std::string &caseName, const std::string &variant, int threads) const {
+  for (const Row &r : rows_)
+    if (r.caseName == caseName && r.variant == variant && r.threads == threads)
+      return r.medianMs;
+  return 0;
+}
+
+void Report::printRatio(const std::string &caseName, int threads, const std::string &num,
+                        const std::string &den) const {
+  double a = find(caseName, num, threads), b = find(caseName, den, threads);
+  if (a > 0 && b > 0)
+    fmt::print("  {:<18} threads={}  {} / {} = {:.2f}x\n", caseName, threads, num, den, a / b);
+}
+
+void Report::writeJson(const std::string &path) const {
+  if (path.empty())
+    return;
+  nlohmann::json rows = nlohmann::json::array();
+  for (const Row &r : rows_)
+    rows.push_back({{"case", r.caseName},
+                    {"variant", r.variant},
+                    {"shape", r.shape},
+                    {"threads", r.threads},
+                    {"median_ms", r.medianMs}});
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    if (!out)
+      throw std::runtime_error("cannot write " + tmp);
+    out << nlohmann::json{{"benchmark", benchmark_}, {"rows", rows}}.dump(2) << "\n";
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    throw std::runtime_error("cannot rename " + tmp + " to " + path);
+}
+
+} // namespace med::bench

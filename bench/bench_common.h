@@ -1,0 +1,41 @@
+// Shared by the benchmarks: timing, the printed table and the JSON rows
+// {"benchmark": NAME, "rows": [{"case", "variant", "shape", "threads", "median_ms"}, ...]}.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace med::bench {
+
+/// One measured configuration.
+struct Row {
+  std::string caseName;
+  std::string variant; ///< "fused" | "unfused" | "eager" | "floor" | ...
+  std::vector<int64_t> shape;
+  int threads = 1;
+  double medianMs = 0;
+};
+
+/// Median wall time of `reps` calls of f after `warmup` untimed calls.
+double medianMs(const std::function<void()> &f, int reps, int warmup = 1);
+
+/// Collects rows, prints them, and writes the JSON file when a path was given.
+class Report {
+public:
+  explicit Report(std::string benchmark) : benchmark_(std::move(benchmark)) {}
+  void add(Row row);
+  /// Median of the row with this case/variant/threads, or 0 when absent.
+  double find(const std::string &caseName, const std::string &variant, int threads) const;
+  /// Prints "case threads: a / b = ratio" lines for ratios worth reading.
+  void printRatio(const std::string &caseName, int threads, const std::string &num,
+                  const std::string &den) const;
+  void writeJson(const std::string &path) const;
+
+private:
+  std::string benchmark_;
+  std::vector<Row> rows_;
+};
+
+} // namespace med::bench

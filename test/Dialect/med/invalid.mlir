@@ -1,0 +1,120 @@
+// RUN: med-opt %s --split-input-file --verify-diagnostics
+// One case per verifier rule of the med ops.
+
+func.func @shape_mismatch(%x: tensor<4xf32>) -> tensor<5xf32> {
+  // expected-error @+1 {{result shape must equal the input shape}}
+  %0 = med.shift_intensity %x {offset = 1.0} : tensor<4xf32> -> tensor<5xf32>
+  return %0 : tensor<5xf32>
+}
+
+// -----
+
+func.func @bad_element_type(%x: tensor<4xi1>) -> tensor<4xf32> {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = med.shift_intensity %x {offset = 1.0} : tensor<4xi1> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @sir_nonfinite(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{attribute 'a_min' must be finite}}
+  %0 = med.scale_intensity_range %x {a_min = 0x7FF8000000000000 : f64, a_max = 1.0} : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @sir_half_b(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{attributes 'b_min' and 'b_max' must be given together}}
+  %0 = med.scale_intensity_range %x {a_min = 0.0, a_max = 1.0, b_min = 0.0} : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @sir_clip_without_b(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'clip' needs 'b_min' and 'b_max'}}
+  %0 = med.scale_intensity_range %x {a_min = 0.0, a_max = 1.0, clip} : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @sir_missing_attr(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{requires attribute 'a_max'}}
+  %0 = med.scale_intensity_range %x {a_min = 0.0} : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @shift_inf(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{attribute 'offset' must be finite}}
+  %0 = med.shift_intensity %x {offset = 0x7FF0000000000000 : f64} : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @scale_neither(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{expected either 'minv' and 'maxv' or 'factor', not neither}}
+  %0 = med.scale_intensity %x : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @scale_both(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{expected either 'minv' and 'maxv' or 'factor', not both}}
+  %0 = med.scale_intensity %x {minv = 0.0, maxv = 1.0, factor = 2.0} : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @scale_half(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{attributes 'minv' and 'maxv' must be given together}}
+  %0 = med.scale_intensity %x {minv = 0.0} : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @threshold_nan(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{attribute 'threshold' must be finite}}
+  %0 = med.threshold_intensity %x {threshold = 0x7FF8000000000000 : f64} : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @threshold_cval_inf(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{attribute 'cval' must be finite}}
+  %0 = med.threshold_intensity %x {threshold = 0.0, cval = 0xFFF0000000000000 : f64} : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @clip_no_bounds(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{expected at least one of 'min' and 'max'}}
+  %0 = med.clip %x : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @clip_inverted(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{attribute 'min' (2.000000e+00) must not exceed 'max' (1.000000e+00)}}
+  %0 = med.clip %x {min = 2.0, max = 1.0} : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @clip_nan(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{attribute 'max' must be finite}}
+  %0 = med.clip %x {max = 0x7FF8000000000000 : f64} : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

@@ -1,0 +1,67 @@
+// RUN: med-opt %s --split-input-file | med-opt --split-input-file | FileCheck %s
+// Round trip of every med op through the printer and the parser.
+
+// CHECK-LABEL: func @scale_intensity_range
+func.func @scale_intensity_range(%x: tensor<1x8x8x8xi16>) -> tensor<1x8x8x8xf32> {
+  // CHECK: med.scale_intensity_range %{{.*}} {a_max = 1.000000e+03 : f64, a_min = -1.000000e+03 : f64, b_max = 1.000000e+00 : f64, b_min = 0.000000e+00 : f64, clip} : tensor<1x8x8x8xi16> -> tensor<1x8x8x8xf32>
+  %0 = med.scale_intensity_range %x {a_min = -1000.0, a_max = 1000.0, b_min = 0.0, b_max = 1.0, clip} : tensor<1x8x8x8xi16> -> tensor<1x8x8x8xf32>
+  return %0 : tensor<1x8x8x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @scale_intensity_range_no_b
+func.func @scale_intensity_range_no_b(%x: tensor<?xf32>) -> tensor<?xf32> {
+  // CHECK: med.scale_intensity_range %{{.*}} {a_max = 2.000000e+00 : f64, a_min = 1.000000e+00 : f64} : tensor<?xf32> -> tensor<?xf32>
+  %0 = med.scale_intensity_range %x {a_min = 1.0, a_max = 2.0} : tensor<?xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @shift_intensity
+func.func @shift_intensity(%x: tensor<4x4xui8>) -> tensor<4x4xui8> {
+  // CHECK: med.shift_intensity %{{.*}} {offset = 1.000000e+01 : f64} : tensor<4x4xui8> -> tensor<4x4xui8>
+  %0 = med.shift_intensity %x {offset = 10.0} : tensor<4x4xui8> -> tensor<4x4xui8>
+  return %0 : tensor<4x4xui8>
+}
+
+// -----
+
+// CHECK-LABEL: func @scale_intensity
+func.func @scale_intensity(%x: tensor<?xf64>) -> (tensor<?xf32>, tensor<?xf32>) {
+  // CHECK: med.scale_intensity %{{.*}} {maxv = 1.000000e+00 : f64, minv = 0.000000e+00 : f64}
+  %0 = med.scale_intensity %x {minv = 0.0, maxv = 1.0} : tensor<?xf64> -> tensor<?xf32>
+  // CHECK: med.scale_intensity %{{.*}} {factor = 5.000000e-01 : f64}
+  %1 = med.scale_intensity %x {factor = 0.5} : tensor<?xf64> -> tensor<?xf32>
+  return %0, %1 : tensor<?xf32>, tensor<?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @threshold_intensity
+func.func @threshold_intensity(%x: tensor<?xi8>) -> tensor<?xi8> {
+  // CHECK: med.threshold_intensity %{{.*}} {above, cval = 3.000000e+00 : f64, threshold = 2.000000e-01 : f64} : tensor<?xi8> -> tensor<?xi8>
+  %0 = med.threshold_intensity %x {threshold = 0.2, above, cval = 3.0} : tensor<?xi8> -> tensor<?xi8>
+  return %0 : tensor<?xi8>
+}
+
+// -----
+
+// CHECK-LABEL: func @threshold_default_cval
+func.func @threshold_default_cval(%x: tensor<?xf32>) -> tensor<?xf32> {
+  // CHECK: med.threshold_intensity %{{.*}} {threshold = 5.000000e-01 : f64} : tensor<?xf32> -> tensor<?xf32>
+  %0 = med.threshold_intensity %x {threshold = 0.5} : tensor<?xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @clip
+func.func @clip(%x: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>) {
+  // CHECK: med.clip %{{.*}} {max = 1.000000e+00 : f64, min = 0.000000e+00 : f64}
+  %0 = med.clip %x {min = 0.0, max = 1.0} : tensor<2x3xf32> -> tensor<2x3xf32>
+  // CHECK: med.clip %{{.*}} {max = 4.000000e+00 : f64} : tensor<2x3xf32> -> tensor<2x3xf32>
+  %1 = med.clip %x {max = 4.0} : tensor<2x3xf32> -> tensor<2x3xf32>
+  return %0, %1 : tensor<2x3xf32>, tensor<2x3xf32>
+}

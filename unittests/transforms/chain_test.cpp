@@ -1,0 +1,134 @@
+// Compiled chains equal the eager ATen reference for several dtypes, shapes, thread counts and
+// schedules (a schedule never changes results).
+#include <gtest/gtest.h>
+
+#include <ATen/Functions.h>
+#include <ATen/TensorOperators.h>
+
+#include "med/transforms/compose.h"
+#include "med/transforms/intensity.h"
+
+namespace T = med::transforms;
+
+namespace {
+
+at::Tensor randomImage(at::ScalarType dtype, at::IntArrayRef shape, uint64_t seed) {
+  at::manual_seed(seed);
+  switch (dtype) {
+  case at::kByte:
+    return at::randint(0, 256, shape, at::TensorOptions().dtype(at::kByte));
+  case at::kShort:
+    return at::randint(-2000, 2000, shape, at::TensorOptions().dtype(at::kShort));
+  default:
+    return (at::randn(shape) * 600).to(dtype);
+  }
+}
+
+void expectSame(const at::Tensor &got, const at::Tensor &want, const std::string &what) {
+  ASSERT_EQ(got.scalar_type(), want.scalar_type()) << what;
+  ASSERT_EQ(got.sizes(), want.sizes()) << what;
+  if (at::isFloatingType(want.scalar_type()))
+    EXPECT_TRUE(at::allclose(got, want, 1e-6, 1e-6, /*equal_nan=*/true))
+        << what << ": max diff " << (got - want).abs().nan_to_num(0).max().item<double>();
+  else
+    EXPECT_TRUE(at::equal(got, want)) << what;
+}
+
+struct Case {
+  std::string name;
+  T::Compose chain;
+};
+
+std::vector<Case> chains() {
+  return {
+      {"sir_threshold",
+       T::Compose({T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
+                   T::ThresholdIntensity(T::ThresholdIntensityOptions(0.4))})},
+      {"pointwise_chain",
+       T::Compose({T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
+                   T::ShiftIntensity(T::ShiftIntensityOptions(0.1)),
+                   T::ThresholdIntensity(T::ThresholdIntensityOptions(0.3)),
+                   T::ClipIntensity(T::ClipIntensityOptions(0.0, 0.9))})},
+      {"dtype_preserving",
+       T::Compose({T::ThresholdIntensity(T::ThresholdIntensityOptions(20).above(false).cval(3)),
+                   T::ShiftIntensity(T::ShiftIntensityOptions(-7.5)),
+                   T::ClipIntensity(T::ClipIntensityOptions(std::nullopt, 100))})},
+      {"scale_minmax_then_shift",
+       T::Compose({T::ShiftIntensity(T::ShiftIntensityOptions(3)), T::ScaleIntensity(),
+                   T::ShiftIntensity(T::ShiftIntensityOptions(-0.5))})},
+      {"scale_factor",
+       T::Compose({T::ScaleIntensity(T::ScaleIntensityOptions().minv({}).maxv({}).factor(0.25))})},
+      {"sir_without_b",
+       T::Compose({T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-50, 150))})},
+  };
+}
+
+TEST(CompiledChain, EqualsEagerForDtypesShapesThreadsAndSchedules) {
+  const std::vector<std::vector<int64_t>> shapes = {{1, 7, 5, 3}, {2, 64, 33, 17}, {1, 31, 17}};
+  uint64_t seed = 1;
+  for (const Case &c : chains())
+    for (at::ScalarType dtype : {at::kByte, at::kShort, at::kFloat})
+      for (const auto &shape : shapes) {
+        med::MetaTensor img(randomImage(dtype, shape, seed++));
+        med::MetaTensor want = c.chain.eager(img);
+        for (bool fuse : {true, false})
+          for (int threads : {1, 2}) {
+            auto run = c.chain.compile(T::Schedule::cpu().threads(threads).fuse(fuse));
+            med::MetaTensor got = run(img);
+            expectSame(got.data, want.data,
+                       c.name + " " + c10::toString(dtype) + " threads=" +
+                           std::to_string(threads) + (fuse ? " fused" : " unfused"));
+          }
+      }
+}
+
+TEST(CompiledChain, NaNAndInfPropagateAsInTheReference) {
+  at::Tensor x = at::tensor({0.5f, NAN, INFINITY, -INFINITY, -3.0f, 900.0f}).reshape({1, 2, 3});
+  for (const Case &c : chains()) {
+    med::MetaTensor want = c.chain.eager(med::MetaTensor(x));
+    med::MetaTensor got = c.chain.compile()(med::MetaTensor(x));
+    expectSame(got.data, want.data, c.name + " with NaN/Inf");
+  }
+}
+
+TEST(CompiledChain, FusedChainIsOneKernelAndUnfusedOnePerOp) {
+  Case c = chains()[1];
+  EXPECT_EQ(c.chain.compile().ir(at::kFloat).size(), 1u);
+  EXPECT_EQ(c.chain.compile(T::Schedule::cpu().fuse(false)).ir(at::kFloat).size(), 4u);
+}
+
+TEST(CompiledChain, TraceIsCachedPerInputSignature) {
+  auto run = chains()[0].chain.compile();
+  med::MetaTensor a(randomImage(at::kFloat, {1, 8, 8, 8}, 7));
+  med::MetaTensor b(randomImage(at::kFloat, {1, 16, 4, 4}, 8)); // other shape, same signature
+  run(a);
+  run(b);
+  EXPECT_EQ(run.compiles(), 1);
+  EXPECT_EQ(run.hits(), 1);
+  run(med::MetaTensor(randomImage(at::kShort, {1, 8, 8, 8}, 9)));
+  EXPECT_EQ(run.compiles(), 2);
+}
+
+TEST(CompiledChain, NonContiguousInputGivesTheSameValues) {
+  at::Tensor x = randomImage(at::kFloat, {1, 12, 10, 8}, 11).permute({0, 3, 2, 1});
+  auto c = chains()[1];
+  expectSame(c.chain.compile()(med::MetaTensor(x)).data, c.chain.eager(med::MetaTensor(x)).data,
+             "permuted input");
+  at::Tensor sliced = randomImage(at::kFloat, {1, 12, 10, 8}, 12).slice(1, 0, 12, 2);
+  expectSame(c.chain.compile()(med::MetaTensor(sliced)).data,
+             c.chain.eager(med::MetaTensor(sliced)).data, "strided input");
+}
+
+TEST(CompiledChain, DictionaryFormAppliesPerKey) {
+  T::Compose chain({T::ScaleIntensityRanged({"image"}, T::ScaleIntensityRangeOptions(0, 255, 0, 1)),
+                    T::ThresholdIntensityd({"image", "label"}, T::ThresholdIntensityOptions(0.5))});
+  med::Data d{{"image", med::MetaTensor(randomImage(at::kByte, {1, 9, 9, 9}, 3))},
+              {"label", med::MetaTensor(randomImage(at::kFloat, {1, 9, 9, 9}, 4))}};
+  med::Data want = chain.eager(d);
+  med::Data got = chain.compile(T::Schedule::cpu().threads(2))(d);
+  expectSame(got.at("image").data, want.at("image").data, "image");
+  expectSame(got.at("label").data, want.at("label").data, "label");
+  EXPECT_EQ(got.at("image").data.scalar_type(), at::kFloat);
+}
+
+} // namespace
