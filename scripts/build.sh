@@ -5,7 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${MED_BUILD_DIR:-$root/build}
 export CCACHE_BASEDIR="$root"
-export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/medulla-ccache}
+export CCACHE_DIR=${CCACHE_DIR:-${HOME:-/root}/.cache/medulla-ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release

@@ -59,28 +59,28 @@ ScaleIntensityRange::ScaleIntensityRange(Options o) : o_(o) { validateByTrace(*t
 
 MetaTensor ScaleIntensityRange::eager(const MetaTensor &img) const {
   at::Tensor t = asFloat(img.data);
-  if (o_.a_max_ - o_.a_min_ == 0.0) {
-    t = t - o_.a_min_;
-    if (o_.b_min_)
-      t = t + *o_.b_min_;
+  if (o_.a_max() - o_.a_min() == 0.0) {
+    t = t - o_.a_min();
+    if (o_.b_min())
+      t = t + *o_.b_min();
     return img.withData(t.to(at::kFloat));
   }
-  t = (t - o_.a_min_) / (o_.a_max_ - o_.a_min_);
-  if (o_.b_min_ && o_.b_max_)
-    t = t * (*o_.b_max_ - *o_.b_min_) + *o_.b_min_;
-  if (o_.clip_)
-    t = at::clamp(t, *o_.b_min_, *o_.b_max_);
+  t = (t - o_.a_min()) / (o_.a_max() - o_.a_min());
+  if (o_.b_min() && o_.b_max())
+    t = t * (*o_.b_max() - *o_.b_min()) + *o_.b_min();
+  if (o_.clip())
+    t = at::clamp(t, *o_.b_min(), *o_.b_max());
   return img.withData(t.to(at::kFloat));
 }
 
 void ScaleIntensityRange::trace(frontend::ChainSpec &chain) const {
   frontend::OpSpec s = spec(*this, "scale_intensity_range", rt::DType::Float32);
-  s.attrs = {{"a_min", o_.a_min_}, {"a_max", o_.a_max_}};
-  if (o_.b_min_)
-    s.attrs.push_back({"b_min", *o_.b_min_});
-  if (o_.b_max_)
-    s.attrs.push_back({"b_max", *o_.b_max_});
-  if (o_.clip_)
+  s.attrs = {{"a_min", o_.a_min()}, {"a_max", o_.a_max()}};
+  if (o_.b_min())
+    s.attrs.push_back({"b_min", *o_.b_min()});
+  if (o_.b_max())
+    s.attrs.push_back({"b_max", *o_.b_max()});
+  if (o_.clip())
     s.flags.push_back("clip");
   chain.ops.push_back(s);
 }
@@ -90,13 +90,13 @@ void ScaleIntensityRange::trace(frontend::ChainSpec &chain) const {
 ShiftIntensity::ShiftIntensity(Options o) : o_(o) { validateByTrace(*this); }
 
 MetaTensor ShiftIntensity::eager(const MetaTensor &img) const {
-  at::Tensor out = asFloat(img.data) + o_.offset_;
+  at::Tensor out = asFloat(img.data) + o_.offset();
   return img.withData(out.to(img.data.scalar_type()));
 }
 
 void ShiftIntensity::trace(frontend::ChainSpec &chain) const {
   frontend::OpSpec s = spec(*this, "shift_intensity", chain.output());
-  s.attrs = {{"offset", o_.offset_}};
+  s.attrs = {{"offset", o_.offset()}};
   chain.ops.push_back(s);
 }
 
@@ -106,25 +106,25 @@ ScaleIntensity::ScaleIntensity(Options o) : o_(o) { validateByTrace(*this); }
 
 MetaTensor ScaleIntensity::eager(const MetaTensor &img) const {
   at::Tensor x = asFloat(img.data);
-  if (!o_.minv_ && !o_.maxv_ && o_.factor_)
-    return img.withData((x * (1.0 + *o_.factor_)).to(at::kFloat));
+  if (!o_.minv() && !o_.maxv() && o_.factor())
+    return img.withData((x * (1.0 + *o_.factor())).to(at::kFloat));
   // MONAI's rescale_array.
   at::Tensor mina = x.min(), maxa = x.max();
   if (at::equal(mina, maxa))
-    return img.withData((x * *o_.minv_).to(at::kFloat));
+    return img.withData((x * *o_.minv()).to(at::kFloat));
   at::Tensor norm = (x - mina) / (maxa - mina);
-  return img.withData((norm * (*o_.maxv_ - *o_.minv_) + *o_.minv_).to(at::kFloat));
+  return img.withData((norm * (*o_.maxv() - *o_.minv()) + *o_.minv()).to(at::kFloat));
 }
 
 void ScaleIntensity::trace(frontend::ChainSpec &chain) const {
   frontend::OpSpec s = spec(*this, "scale_intensity", rt::DType::Float32);
-  if (o_.minv_)
-    s.attrs.push_back({"minv", *o_.minv_});
-  if (o_.maxv_)
-    s.attrs.push_back({"maxv", *o_.maxv_});
+  if (o_.minv())
+    s.attrs.push_back({"minv", *o_.minv()});
+  if (o_.maxv())
+    s.attrs.push_back({"maxv", *o_.maxv()});
   // As in MONAI, `factor` only applies when minv and maxv are both unset.
-  if (o_.factor_ && !o_.minv_ && !o_.maxv_)
-    s.attrs.push_back({"factor", *o_.factor_});
+  if (o_.factor() && !o_.minv() && !o_.maxv())
+    s.attrs.push_back({"factor", *o_.factor()});
   chain.ops.push_back(s);
 }
 
@@ -134,17 +134,17 @@ ThresholdIntensity::ThresholdIntensity(Options o) : o_(o) { validateByTrace(*thi
 
 MetaTensor ThresholdIntensity::eager(const MetaTensor &img) const {
   const at::Tensor &x = img.data;
-  at::Tensor mask = o_.above_ ? (x > o_.threshold_) : (x < o_.threshold_);
+  at::Tensor mask = o_.above() ? (x > o_.threshold()) : (x < o_.threshold());
   // MONAI's `where` casts cval to the image's dtype first.
-  at::Tensor cval = at::scalar_tensor(o_.cval_, x.options().dtype(at::kDouble)).to(x.scalar_type());
+  at::Tensor cval = at::scalar_tensor(o_.cval(), x.options().dtype(at::kDouble)).to(x.scalar_type());
   return img.withData(at::where(mask, x, cval));
 }
 
 void ThresholdIntensity::trace(frontend::ChainSpec &chain) const {
-  checkRepresentable(chain.output(), o_.cval_, name() + ".cval");
+  checkRepresentable(chain.output(), o_.cval(), name() + ".cval");
   frontend::OpSpec s = spec(*this, "threshold_intensity", chain.output());
-  s.attrs = {{"threshold", o_.threshold_}, {"cval", o_.cval_}};
-  if (o_.above_)
+  s.attrs = {{"threshold", o_.threshold()}, {"cval", o_.cval()}};
+  if (o_.above())
     s.flags.push_back("above");
   chain.ops.push_back(s);
 }
@@ -156,26 +156,26 @@ ClipIntensity::ClipIntensity(Options o) : o_(o) { validateByTrace(*this); }
 MetaTensor ClipIntensity::eager(const MetaTensor &img) const {
   at::Tensor x = asFloat(img.data);
   c10::optional<at::Scalar> lo, hi;
-  if (o_.min_)
-    lo = *o_.min_;
-  if (o_.max_)
-    hi = *o_.max_;
+  if (o_.min())
+    lo = *o_.min();
+  if (o_.max())
+    hi = *o_.max();
   return img.withData(at::clamp(x, lo, hi).to(img.data.scalar_type()));
 }
 
 void ClipIntensity::trace(frontend::ChainSpec &chain) const {
   double lo, hi;
   if (intRange(chain.output(), lo, hi)) {
-    if (o_.min_ && *o_.min_ > hi)
-      checkRepresentable(chain.output(), *o_.min_, name() + ".min");
-    if (o_.max_ && *o_.max_ < lo)
-      checkRepresentable(chain.output(), *o_.max_, name() + ".max");
+    if (o_.min() && *o_.min() > hi)
+      checkRepresentable(chain.output(), *o_.min(), name() + ".min");
+    if (o_.max() && *o_.max() < lo)
+      checkRepresentable(chain.output(), *o_.max(), name() + ".max");
   }
   frontend::OpSpec s = spec(*this, "clip", chain.output());
-  if (o_.min_)
-    s.attrs.push_back({"min", *o_.min_});
-  if (o_.max_)
-    s.attrs.push_back({"max", *o_.max_});
+  if (o_.min())
+    s.attrs.push_back({"min", *o_.min()});
+  if (o_.max())
+    s.attrs.push_back({"max", *o_.max()});
   chain.ops.push_back(s);
 }
 

@@ -4,6 +4,8 @@
 
 #include <optional>
 
+#include <torch/arg.h>
+
 #include "med/transforms/transform.h"
 
 namespace med::transforms {
@@ -14,10 +16,11 @@ struct ScaleIntensityRangeOptions {
   ScaleIntensityRangeOptions(double a_min, double a_max) : a_min_(a_min), a_max_(a_max) {}
   ScaleIntensityRangeOptions(double a_min, double a_max, double b_min, double b_max)
       : a_min_(a_min), a_max_(a_max), b_min_(b_min), b_max_(b_max) {}
-  ScaleIntensityRangeOptions &clip(bool v) { clip_ = v; return *this; }
-  double a_min_, a_max_;
-  std::optional<double> b_min_, b_max_;
-  bool clip_ = false;
+  TORCH_ARG(double, a_min);
+  TORCH_ARG(double, a_max);
+  TORCH_ARG(std::optional<double>, b_min);
+  TORCH_ARG(std::optional<double>, b_max);
+  TORCH_ARG(bool, clip) = false;
 };
 
 /// MONAI ScaleIntensityRange.
@@ -38,7 +41,7 @@ private:
 /// Options of ShiftIntensity: add `offset`. The dtype is kept, as in MONAI.
 struct ShiftIntensityOptions {
   explicit ShiftIntensityOptions(double offset) : offset_(offset) {}
-  double offset_;
+  TORCH_ARG(double, offset);
 };
 
 /// MONAI ShiftIntensity.
@@ -60,10 +63,9 @@ private:
 /// `factor` is set and minv/maxv are cleared, multiply by (1 + factor). Output dtype float32.
 struct ScaleIntensityOptions {
   ScaleIntensityOptions() = default;
-  ScaleIntensityOptions &minv(std::optional<double> v) { minv_ = v; return *this; }
-  ScaleIntensityOptions &maxv(std::optional<double> v) { maxv_ = v; return *this; }
-  ScaleIntensityOptions &factor(std::optional<double> v) { factor_ = v; return *this; }
-  std::optional<double> minv_ = 0.0, maxv_ = 1.0, factor_;
+  TORCH_ARG(std::optional<double>, minv) = 0.0;
+  TORCH_ARG(std::optional<double>, maxv) = 1.0;
+  TORCH_ARG(std::optional<double>, factor);
 };
 
 /// MONAI ScaleIntensity (channel_wise=false).
@@ -86,11 +88,9 @@ private:
 /// `cval` (default 0). The dtype is kept, as in MONAI.
 struct ThresholdIntensityOptions {
   explicit ThresholdIntensityOptions(double threshold) : threshold_(threshold) {}
-  ThresholdIntensityOptions &above(bool v) { above_ = v; return *this; }
-  ThresholdIntensityOptions &cval(double v) { cval_ = v; return *this; }
-  double threshold_;
-  bool above_ = true;
-  double cval_ = 0.0;
+  TORCH_ARG(double, threshold);
+  TORCH_ARG(bool, above) = true;
+  TORCH_ARG(double, cval) = 0.0;
 };
 
 /// MONAI ThresholdIntensity.
@@ -113,7 +113,8 @@ private:
 struct ClipIntensityOptions {
   ClipIntensityOptions(std::optional<double> min, std::optional<double> max)
       : min_(min), max_(max) {}
-  std::optional<double> min_, max_;
+  TORCH_ARG(std::optional<double>, min);
+  TORCH_ARG(std::optional<double>, max);
 };
 
 /// Clamps intensities (Medulla's name for torch.clamp as a transform).
