@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <tuple>
 
 #include "med/compiler/JitSession.h"
 #include "med/core/dtype.h"
@@ -48,6 +49,26 @@ std::vector<const Transform *> transformsFor(const std::vector<Step> &steps,
   return out;
 }
 
+// A run of traceable transforms (compiled together) or one host transform (run eagerly).
+struct Segment {
+  std::vector<const Transform *> traced;
+  const Transform *host = nullptr;
+};
+
+std::vector<Segment> segmentsOf(const std::vector<const Transform *> &ts) {
+  std::vector<Segment> out;
+  for (const Transform *t : ts) {
+    if (!t->traceable()) {
+      out.push_back(Segment{{}, t});
+      continue;
+    }
+    if (out.empty() || out.back().host)
+      out.emplace_back();
+    out.back().traced.push_back(t);
+  }
+  return out;
+}
+
 // Traced chains for one input type: one chain for a fused schedule, one per op otherwise.
 std::vector<frontend::ChainSpec> traceChains(const std::vector<const Transform *> &ts,
                                              rt::DType input, bool fuse) {
@@ -80,25 +101,52 @@ struct Stage {
 };
 using Program = std::vector<Stage>;
 
+// Runs compiled stages on a dense tensor; each stage writes a fresh tensor.
+at::Tensor runStages(const Program &prog, at::Tensor cur, int threads) {
+  for (const Stage &stage : prog) {
+    // empty_like keeps the input's (dense) strides, so both buffers index the same voxels.
+    at::Tensor out = at::empty_like(cur, cur.options().dtype(toScalarType(stage.output)));
+    rt::BufferRef buffers[2] = {
+        {cur.data_ptr(), cur.numel(), static_cast<int>(cur.element_size())},
+        {out.data_ptr(), out.numel(), static_cast<int>(out.element_size())}};
+    if (stage.kernel->elementwise)
+      rt::launchElementwise(stage.kernel->entry, buffers, 2, threads);
+    else
+      rt::launchWhole(stage.kernel->entry, buffers, 2);
+    cur = out;
+  }
+  return cur;
+}
+
 } // namespace
 
 struct CompiledPipeline::State {
   std::vector<Step> steps;
   Schedule schedule;
   std::mutex mutex;
-  std::map<std::pair<std::string, rt::DType>, std::shared_ptr<const Program>> programs;
+  std::map<std::string, std::vector<Segment>> segments; // per key
+  // (key, segment index, input type of the segment) -> compiled stages
+  std::map<std::tuple<std::string, size_t, rt::DType>, std::shared_ptr<const Program>> programs;
   int64_t compiles = 0, hits = 0;
 
-  std::shared_ptr<const Program> program(const std::string &key, rt::DType input) {
+  std::vector<Segment> segmentsFor(const std::string &key) {
     std::lock_guard<std::mutex> lock(mutex);
-    auto it = programs.find({key, input});
+    auto it = segments.find(key);
+    if (it == segments.end())
+      it = segments.emplace(key, segmentsOf(transformsFor(steps, key))).first;
+    return it->second;
+  }
+
+  std::shared_ptr<const Program> program(const std::string &key, size_t index,
+                                         const Segment &seg, rt::DType input) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = programs.find({key, index, input});
     if (it != programs.end()) {
       ++hits;
       return it->second;
     }
     auto prog = std::make_shared<Program>();
-    for (const frontend::ChainSpec &chain :
-         traceChains(transformsFor(steps, key), input, schedule.fuse())) {
+    for (const frontend::ChainSpec &chain : traceChains(seg.traced, input, schedule.fuse())) {
       std::string error;
       auto kernel = compiler::JitSession::global().compile(irOf(chain), &error);
       if (!kernel)
@@ -106,29 +154,27 @@ struct CompiledPipeline::State {
       prog->push_back({kernel, chain.output()});
       ++compiles;
     }
-    programs.emplace(std::make_pair(key, input), prog);
+    programs.emplace(std::make_tuple(key, index, input), prog);
     return prog;
   }
 
   MetaTensor run(const std::string &key, const MetaTensor &img) {
-    checkImage(img.data, key.empty() ? "Compose" : "Compose[" + key + "]");
-    at::Tensor cur = img.data;
-    if (!cur.is_non_overlapping_and_dense())
-      cur = cur.contiguous();
-    std::shared_ptr<const Program> prog = program(key, toDType(cur.scalar_type(), "Compose"));
-    for (const Stage &stage : *prog) {
-      // empty_like keeps the input's (dense) strides, so both buffers index the same voxels.
-      at::Tensor out = at::empty_like(cur, cur.options().dtype(toScalarType(stage.output)));
-      rt::BufferRef buffers[2] = {
-          {cur.data_ptr(), cur.numel(), static_cast<int>(cur.element_size())},
-          {out.data_ptr(), out.numel(), static_cast<int>(out.element_size())}};
-      if (stage.kernel->elementwise)
-        rt::launchElementwise(stage.kernel->entry, buffers, 2, schedule.threads());
-      else
-        rt::launchWhole(stage.kernel->entry, buffers, 2);
-      cur = out;
+    std::string where = key.empty() ? "Compose" : "Compose[" + key + "]";
+    checkImage(img.data, where);
+    std::vector<Segment> segs = segmentsFor(key);
+    MetaTensor cur = img;
+    for (size_t i = 0; i < segs.size(); ++i) {
+      if (segs[i].host) {
+        cur = segs[i].host->eager(cur);
+        continue;
+      }
+      at::Tensor data = cur.data;
+      if (!data.is_non_overlapping_and_dense())
+        data = data.contiguous();
+      auto prog = program(key, i, segs[i], toDType(data.scalar_type(), where));
+      cur = cur.withData(runStages(*prog, data, schedule.threads()));
     }
-    return img.withData(cur);
+    return cur;
   }
 };
 
@@ -210,11 +256,16 @@ Data CompiledPipeline::operator()(const Data &data) const {
 
 std::vector<std::string> CompiledPipeline::ir(c10::ScalarType dtype,
                                               const std::string &key) const {
+  // Host steps are assumed to keep the element type; the IR actually compiled may differ when
+  // one does not.
   rt::DType t = toDType(dtype, "CompiledPipeline.ir");
   std::vector<std::string> out;
-  for (const frontend::ChainSpec &chain :
-       traceChains(transformsFor(state_->steps, key), t, state_->schedule.fuse()))
-    out.push_back(irOf(chain));
+  for (const Segment &seg : state_->segmentsFor(key))
+    for (const frontend::ChainSpec &chain :
+         traceChains(seg.traced, t, state_->schedule.fuse())) {
+      out.push_back(irOf(chain));
+      t = chain.output();
+    }
   return out;
 }
 

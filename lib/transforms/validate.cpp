@@ -12,4 +12,8 @@ void validateByTrace(const Transform &t) {
     throw Error(t.name(), error);
 }
 
+void HostTransform::trace(frontend::ChainSpec &) const {
+  throw Error(name(), "has no med lowering; it runs through its ATen implementation");
+}
+
 } // namespace med::transforms

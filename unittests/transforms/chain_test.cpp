@@ -132,3 +132,27 @@ TEST(CompiledChain, DictionaryFormAppliesPerKey) {
 }
 
 } // namespace
+
+namespace {
+
+// A transform without a med lowering: Compose must run it eagerly between fused kernels.
+class NegateForTest : public T::HostTransform {
+public:
+  std::string name() const override { return "NegateForTest"; }
+  med::MetaTensor eager(const med::MetaTensor &img) const override {
+    return img.withData(at::neg(img.data));
+  }
+};
+
+TEST(CompiledChain, HostTransformSplitsTheChainAndKeepsResults) {
+  T::Compose chain({T::ShiftIntensity(T::ShiftIntensityOptions(2)), NegateForTest(),
+                    T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-300, 300, 0, 1)),
+                    T::ThresholdIntensity(T::ThresholdIntensityOptions(0.5))});
+  med::MetaTensor img(randomImage(at::kFloat, {1, 10, 9, 8}, 21));
+  auto run = chain.compile(T::Schedule::cpu().threads(2));
+  expectSame(run(img).data, chain.eager(img).data, "with a host step");
+  EXPECT_EQ(run.compiles(), 2) << "one kernel before and one after the barrier";
+  EXPECT_EQ(run.ir(at::kFloat).size(), 2u);
+}
+
+} // namespace

@@ -22,9 +22,21 @@ public:
   virtual std::string name() const = 0;
   /// The unfused reference: plain ATen ops.
   virtual MetaTensor eager(const MetaTensor &img) const = 0;
+  /// Whether `trace` emits med ops. Compose runs a transform that does not (see HostTransform)
+  /// through its `eager` implementation, which ends the fused region before it.
+  virtual bool traceable() const { return true; }
   /// Appends this transform's med ops to `chain` (whose current element type is
   /// chain.output()). Throws med::Error when the parameters do not fit that element type.
   virtual void trace(frontend::ChainSpec &chain) const = 0;
+};
+
+/// Base of transforms that have no med lowering (yet) or call host code: inside a compiled
+/// pipeline they run their ATen implementation between fused kernels, as a fusion barrier.
+class HostTransform : public Transform {
+public:
+  bool traceable() const final { return false; }
+  /// Never called by Compose; throws med::Error if called directly.
+  void trace(frontend::ChainSpec &chain) const final;
 };
 
 /// Checks a transform's parameters by tracing it on float32 and running the med verifier, so the
