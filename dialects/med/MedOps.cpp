@@ -90,10 +90,27 @@ LogicalResult ClipOp::verify() {
 }
 bool ClipOp::isElementwise() { return true; }
 
+LogicalResult ShiftByOp::verify() { return verifySameShape(*this); }
+bool ShiftByOp::isElementwise() { return true; }
+LogicalResult ScaleByOp::verify() { return verifySameShape(*this); }
+bool ScaleByOp::isElementwise() { return true; }
+LogicalResult AdjustContrastOp::verify() { return verifySameShape(*this); }
+bool AdjustContrastOp::isElementwise() { return false; }
+
+LogicalResult GaussianNoiseOp::verify() {
+  if (failed(verifySameShape(*this)))
+    return failure();
+  if (cast<RankedTensorType>(getInput().getType()).getRank() != 1)
+    return emitOpError("needs a flat (rank-1) image: the voxel index selects the random stream");
+  return success();
+}
+bool GaussianNoiseOp::isElementwise() { return true; }
+
 bool mlir::med::isElementwise(Operation *op) {
   return llvm::TypeSwitch<Operation *, bool>(op)
       .Case<ScaleIntensityRangeOp, ShiftIntensityOp, ScaleIntensityOp, ThresholdIntensityOp,
-            ClipOp>([](auto o) { return o.isElementwise(); })
+            ClipOp, ShiftByOp, ScaleByOp, AdjustContrastOp, GaussianNoiseOp>(
+          [](auto o) { return o.isElementwise(); })
       .Default([](Operation *) { return true; });
 }
 

@@ -99,4 +99,65 @@ def Med_ClipOp : Med_IntensityOp<"clip"> {
                    OptionalAttr<F64Attr>:$max);
 }
 
+//===------------------------------------------------------------------------------------------===//
+// Operations with runtime operands. Random transforms draw their parameters on the host per call
+// (from the counter-based RNG) and pass them as f64 operands, so one compiled kernel serves every
+// draw; `apply` (0 or 1) says whether the transform fired (MONAI's `prob`).
+//===------------------------------------------------------------------------------------------===//
+
+/// x -> f(x, operands...), elementwise unless noted, result shaped like the input.
+class Med_DynamicOp<string mnemonic, dag operands, string format>
+    : Med_Op<mnemonic, [Pure]> {
+  let arguments = !con((ins Med_ImageTensor:$input), operands);
+  let results = (outs Med_ImageTensor:$result);
+  let assemblyFormat = format;
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    bool isElementwise();
+  }];
+}
+
+def Med_ShiftByOp : Med_DynamicOp<"shift_by", (ins F64:$apply, F64:$offset),
+    "$input `,` $apply `,` $offset attr-dict `:` type($input) `->` type($result)"> {
+  let summary = "Add a runtime offset when `apply` is non-zero (RandShiftIntensity)";
+  let description = [{
+    `out = apply != 0 ? x + offset : x`, converted to the result type.
+
+    ```mlir
+    %1 = med.shift_by %0, %apply, %offset : tensor<?xf32> -> tensor<?xf32>
+    ```
+  }];
+}
+
+def Med_ScaleByOp : Med_DynamicOp<"scale_by", (ins F64:$apply, F64:$factor),
+    "$input `,` $apply `,` $factor attr-dict `:` type($input) `->` type($result)"> {
+  let summary = "Multiply by (1 + factor) when `apply` is non-zero (RandScaleIntensity)";
+  let description = [{
+    `out = apply != 0 ? x * (1 + factor) : x`, converted to the result type.
+  }];
+}
+
+def Med_AdjustContrastOp : Med_DynamicOp<"adjust_contrast", (ins F64:$apply, F64:$gamma),
+    "$input `,` $apply `,` $gamma attr-dict `:` type($input) `->` type($result)"> {
+  let summary = "MONAI AdjustContrast with a runtime gamma (RandAdjustContrast)";
+  let description = [{
+    With `min`/`max` the image's extrema and `range = max - min`:
+    `out = ((x - min) / (range + 1e-7)) ^ gamma * range + min` when `apply` is non-zero, else
+    `x`. Needs a whole-image reduction first, so it is not elementwise.
+  }];
+}
+
+def Med_GaussianNoiseOp : Med_DynamicOp<"gaussian_noise",
+    (ins F64:$apply, F64:$mean, F64:$std, F64:$key0, F64:$key1, Index:$index_base),
+    "$input `,` $apply `,` $mean `,` $std `,` $key0 `,` $key1 `,` $index_base attr-dict `:` type($input) `->` type($result)"> {
+  let summary = "Add per-voxel Gaussian noise from the counter-based RNG (RandGaussianNoise)";
+  let description = [{
+    `out = apply != 0 ? x + (mean + std * n(i)) : x`, where `n(i)` is the standard normal of
+    element `i = index_base + position` (the global flat index): Box-Muller on
+    Philox4x32-10(counter = (i lo, i hi, 0, 0), key = (key0, key1)), words 0 and 1, each mapped
+    to (u + 0.5) / 2^32. `key0`/`key1` hold 32-bit unsigned integers. The value of a voxel does
+    not depend on how the buffer is split between threads.
+  }];
+}
+
 #endif // MED_OPS_TD

@@ -4,6 +4,7 @@
 #include "med/MedDialect.h"
 #include "med/compiler/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -45,7 +46,7 @@ mlir::Type elementType(mlir::MLIRContext &ctx, rt::DType t) {
 
 std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *origin) {
   mlir::DialectRegistry registry;
-  registry.insert<mlir::med::MedDialect, mlir::func::FuncDialect,
+  registry.insert<mlir::med::MedDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
                   mlir::bufferization::BufferizationDialect, mlir::memref::MemRefDialect>();
   mlir::MLIRContext ctx(registry, mlir::MLIRContext::Threading::DISABLED);
   ctx.loadAllAvailableDialects();
@@ -66,17 +67,38 @@ std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *o
   mlir::Location loc = b.getUnknownLoc();
   auto module = mlir::ModuleOp::create(loc);
   b.setInsertionPointToEnd(module.getBody());
+  // Buffers carry a dynamic offset: the launcher passes each chunk as (base, offset = start).
+  auto layout = mlir::StridedLayoutAttr::get(&ctx, mlir::ShapedType::kDynamic, {1});
   auto memref = [&](rt::DType t) {
-    return mlir::MemRefType::get({mlir::ShapedType::kDynamic}, elementType(ctx, t));
+    return mlir::MemRefType::get({mlir::ShapedType::kDynamic}, elementType(ctx, t), layout);
   };
   auto tensor = [&](rt::DType t) {
     return mlir::RankedTensorType::get({mlir::ShapedType::kDynamic}, elementType(ctx, t));
   };
-  auto func = b.create<mlir::func::FuncOp>(
-      loc, "med_kernel", b.getFunctionType({memref(chain.input), memref(chain.output())}, {}));
+  llvm::SmallVector<mlir::Type> args{memref(chain.input), memref(chain.output())};
+  if (chain.numParams > 0) // per-call parameters (random draws), never split between chunks
+    args.push_back(mlir::MemRefType::get({mlir::ShapedType::kDynamic}, b.getF64Type()));
+  auto func = b.create<mlir::func::FuncOp>(loc, "med_kernel", b.getFunctionType(args, {}));
   func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   mlir::Block *body = func.addEntryBlock();
   b.setInsertionPointToEnd(body);
+
+  // Operand sources: parameter i is params[i]; kIndexBase is the global index of the chunk's
+  // first element (the input buffer's offset).
+  llvm::SmallVector<mlir::Value> params;
+  for (int i = 0; i < chain.numParams; ++i) {
+    mlir::Value idx = b.create<mlir::arith::ConstantIndexOp>(loc, i);
+    params.push_back(b.create<mlir::memref::LoadOp>(loc, body->getArgument(2), idx));
+  }
+  mlir::Value indexBase;
+  auto operandOf = [&](int ref) -> mlir::Value {
+    if (ref != OpSpec::kIndexBase)
+      return params[ref];
+    if (!indexBase)
+      indexBase = b.create<mlir::memref::ExtractStridedMetadataOp>(loc, body->getArgument(0))
+                      .getOffset();
+    return indexBase;
+  };
 
   mlir::Value v = b.create<mlir::bufferization::ToTensorOp>(loc, tensor(chain.input),
                                                             body->getArgument(0),
@@ -91,6 +113,17 @@ std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *o
       return "";
     }
     state.addOperands(v);
+    for (int ref : spec.operands) {
+      if (ref != OpSpec::kIndexBase && (ref < 0 || ref >= chain.numParams)) {
+        *error = "operand refers to parameter " + std::to_string(ref) + " of " +
+                 std::to_string(chain.numParams);
+        if (origin)
+          *origin = spec.origin;
+        module.erase();
+        return "";
+      }
+      state.addOperands(operandOf(ref));
+    }
     state.addTypes(tensor(spec.result));
     for (const auto &[name, value] : spec.attrs)
       state.addAttribute(name, b.getF64FloatAttr(value));

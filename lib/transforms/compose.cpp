@@ -4,7 +4,9 @@
 
 #include <ATen/Functions.h>
 
+#include <atomic>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <sstream>
 #include <tuple>
@@ -38,50 +40,78 @@ void checkImage(const at::Tensor &t, const std::string &where) {
   }
 }
 
+// A transform and its position in the Compose (the transform index of its random stream).
+struct Placed {
+  const Transform *transform;
+  uint32_t index;
+};
+
 // The transforms of `steps` that apply to `key` (all of them for an array pipeline).
-std::vector<const Transform *> transformsFor(const std::vector<Step> &steps,
-                                             const std::string &key) {
-  std::vector<const Transform *> out;
-  for (const Step &s : steps)
-    if (!s.isDictionary() ||
-        std::find(s.keys.begin(), s.keys.end(), key) != s.keys.end())
-      out.push_back(s.transform.get());
+std::vector<Placed> transformsFor(const std::vector<Step> &steps, const std::string &key) {
+  std::vector<Placed> out;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step &s = steps[i];
+    if (!s.isDictionary() || std::find(s.keys.begin(), s.keys.end(), key) != s.keys.end())
+      out.push_back({s.transform.get(), static_cast<uint32_t>(i)});
+  }
   return out;
 }
 
 // A run of traceable transforms (compiled together) or one host transform (run eagerly).
 struct Segment {
-  std::vector<const Transform *> traced;
-  const Transform *host = nullptr;
+  std::vector<Placed> traced;
+  std::optional<Placed> host;
 };
 
-std::vector<Segment> segmentsOf(const std::vector<const Transform *> &ts) {
+std::vector<Segment> segmentsOf(const std::vector<Placed> &ts) {
   std::vector<Segment> out;
-  for (const Transform *t : ts) {
-    if (!t->traceable()) {
-      out.push_back(Segment{{}, t});
+  for (const Placed &p : ts) {
+    if (!p.transform->traceable()) {
+      out.push_back(Segment{{}, p});
       continue;
     }
     if (out.empty() || out.back().host)
       out.emplace_back();
-    out.back().traced.push_back(t);
+    out.back().traced.push_back(p);
   }
   return out;
 }
 
+// Applies one transform eagerly; random ones draw from their (seed, epoch, sample, index) stream.
+MetaTensor applyEager(const Placed &p, const MetaTensor &img, const rt::RandomKey &key) {
+  auto *random = dynamic_cast<const RandomTransform *>(p.transform);
+  if (!random)
+    return p.transform->eager(img);
+  rt::Rng rng(rt::RandomKey{key.seed, key.epoch, key.sample, p.index});
+  std::vector<double> params;
+  random->sample(rng, params);
+  return random->eager(img, params.data());
+}
+
+// This call's kernel parameters for a traced segment, in trace order.
+std::vector<double> sampleParams(const Segment &seg, const rt::RandomKey &key) {
+  std::vector<double> params;
+  for (const Placed &p : seg.traced)
+    if (auto *random = dynamic_cast<const RandomTransform *>(p.transform)) {
+      rt::Rng rng(rt::RandomKey{key.seed, key.epoch, key.sample, p.index});
+      random->sample(rng, params);
+    }
+  return params;
+}
+
 // Traced chains for one input type: one chain for a fused schedule, one per op otherwise.
-std::vector<frontend::ChainSpec> traceChains(const std::vector<const Transform *> &ts,
-                                             rt::DType input, bool fuse) {
+std::vector<frontend::ChainSpec> traceChains(const std::vector<Placed> &ts, rt::DType input,
+                                             bool fuse) {
   frontend::ChainSpec whole;
   whole.input = input;
-  for (const Transform *t : ts)
-    t->trace(whole);
+  for (const Placed &p : ts)
+    p.transform->trace(whole);
   if (fuse || whole.ops.size() <= 1)
     return whole.ops.empty() ? std::vector<frontend::ChainSpec>{} : std::vector{whole};
   std::vector<frontend::ChainSpec> chains;
   rt::DType cur = input;
   for (const frontend::OpSpec &op : whole.ops) {
-    chains.push_back(frontend::ChainSpec{cur, {op}});
+    chains.push_back(frontend::ChainSpec{cur, {op}, whole.numParams});
     cur = op.result;
   }
   return chains;
@@ -98,21 +128,25 @@ std::string irOf(const frontend::ChainSpec &chain) {
 struct Stage {
   std::shared_ptr<const compiler::Kernel> kernel;
   rt::DType output;
+  bool takesParams;
 };
 using Program = std::vector<Stage>;
 
-// Runs compiled stages on a dense tensor; each stage writes a fresh tensor.
-at::Tensor runStages(const Program &prog, at::Tensor cur, int threads) {
+// Runs compiled stages on a contiguous tensor; each stage writes a fresh tensor. `params` is the
+// call's random draws, passed whole to every stage that reads them.
+at::Tensor runStages(const Program &prog, at::Tensor cur, int threads,
+                     std::vector<double> &params) {
   for (const Stage &stage : prog) {
-    // empty_like keeps the input's (dense) strides, so both buffers index the same voxels.
-    at::Tensor out = at::empty_like(cur, cur.options().dtype(toScalarType(stage.output)));
-    rt::BufferRef buffers[2] = {
+    at::Tensor out = at::empty(cur.sizes(), cur.options().dtype(toScalarType(stage.output)));
+    rt::BufferRef buffers[3] = {
         {cur.data_ptr(), cur.numel(), static_cast<int>(cur.element_size())},
-        {out.data_ptr(), out.numel(), static_cast<int>(out.element_size())}};
+        {out.data_ptr(), out.numel(), static_cast<int>(out.element_size())},
+        {params.data(), static_cast<int64_t>(params.size()), 8, /*split=*/false}};
+    int count = stage.takesParams ? 3 : 2;
     if (stage.kernel->elementwise)
-      rt::launchElementwise(stage.kernel->entry, buffers, 2, threads);
+      rt::launchElementwise(stage.kernel->entry, buffers, count, threads);
     else
-      rt::launchWhole(stage.kernel->entry, buffers, 2);
+      rt::launchWhole(stage.kernel->entry, buffers, count);
     cur = out;
   }
   return cur;
@@ -123,6 +157,7 @@ at::Tensor runStages(const Program &prog, at::Tensor cur, int threads) {
 struct CompiledPipeline::State {
   std::vector<Step> steps;
   Schedule schedule;
+  std::atomic<uint64_t> seed{0}, calls{0};
   std::mutex mutex;
   std::map<std::string, std::vector<Segment>> segments; // per key
   // (key, segment index, input type of the segment) -> compiled stages
@@ -151,28 +186,29 @@ struct CompiledPipeline::State {
       auto kernel = compiler::JitSession::global().compile(irOf(chain), &error);
       if (!kernel)
         throw Error("Compose", "compiling the traced chain failed: " + error);
-      prog->push_back({kernel, chain.output()});
+      prog->push_back({kernel, chain.output(), chain.numParams > 0});
       ++compiles;
     }
     programs.emplace(std::make_tuple(key, index, input), prog);
     return prog;
   }
 
-  MetaTensor run(const std::string &key, const MetaTensor &img) {
+  MetaTensor run(const std::string &key, const MetaTensor &img, const rt::RandomKey &rk) {
     std::string where = key.empty() ? "Compose" : "Compose[" + key + "]";
     checkImage(img.data, where);
     std::vector<Segment> segs = segmentsFor(key);
     MetaTensor cur = img;
     for (size_t i = 0; i < segs.size(); ++i) {
       if (segs[i].host) {
-        cur = segs[i].host->eager(cur);
+        cur = applyEager(*segs[i].host, cur, rk);
         continue;
       }
-      at::Tensor data = cur.data;
-      if (!data.is_non_overlapping_and_dense())
-        data = data.contiguous();
+      // Kernels index voxels in memory order; contiguous input makes that the logical order,
+      // which per-voxel random streams depend on.
+      at::Tensor data = cur.data.contiguous();
       auto prog = program(key, i, segs[i], toDType(data.scalar_type(), where));
-      cur = cur.withData(runStages(*prog, data, schedule.threads()));
+      std::vector<double> params = sampleParams(segs[i], rk);
+      cur = cur.withData(runStages(*prog, data, schedule.threads(), params));
     }
     return cur;
   }
@@ -187,13 +223,22 @@ Compose::Compose(std::vector<Step> steps) : steps_(std::move(steps)) {
 
 bool Compose::isDictionary() const { return !steps_.empty() && steps_.front().isDictionary(); }
 
+void Compose::set_random_state(uint64_t seed) {
+  seed_ = seed;
+  *calls_ = 0;
+}
+
 MetaTensor Compose::eager(const MetaTensor &img) const {
+  return eager(img, rt::RandomKey{seed_, 0, (*calls_)++, 0});
+}
+
+MetaTensor Compose::eager(const MetaTensor &img, const rt::RandomKey &key) const {
   if (isDictionary())
     throw Error("Compose", "dictionary transforms need a med::Data, got one image");
   checkImage(img.data, "Compose");
   MetaTensor cur = img;
-  for (const Step &s : steps_)
-    cur = s.transform->eager(cur);
+  for (const Placed &p : transformsFor(steps_, ""))
+    cur = applyEager(p, cur, key);
   return cur;
 }
 
@@ -214,15 +259,21 @@ bool hasKey(const Data &data, const Step &s, const std::string &key) {
 } // namespace
 
 Data Compose::eager(const Data &data) const {
+  return eager(data, rt::RandomKey{seed_, 0, (*calls_)++, 0});
+}
+
+Data Compose::eager(const Data &data, const rt::RandomKey &rk) const {
   if (!isDictionary() && !steps_.empty())
     throw Error("Compose", "array transforms need one image, got a med::Data");
   Data out = data;
-  for (const Step &s : steps_)
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const Step &s = steps_[i];
     for (const std::string &key : s.keys)
       if (hasKey(out, s, key)) {
         checkImage(out[key].data, "Compose[" + key + "]");
-        out[key] = s.transform->eager(out[key]);
+        out[key] = applyEager(Placed{s.transform.get(), static_cast<uint32_t>(i)}, out[key], rk);
       }
+  }
   return out;
 }
 
@@ -230,16 +281,30 @@ CompiledPipeline Compose::compile(const Schedule &schedule) const {
   auto state = std::make_shared<CompiledPipeline::State>();
   state->steps = steps_;
   state->schedule = schedule;
+  state->seed = seed_;
   return CompiledPipeline(state);
 }
 
+void CompiledPipeline::set_random_state(uint64_t seed) {
+  state_->seed = seed;
+  state_->calls = 0;
+}
+
 MetaTensor CompiledPipeline::operator()(const MetaTensor &img) const {
+  return run(img, rt::RandomKey{state_->seed, 0, state_->calls++, 0});
+}
+
+MetaTensor CompiledPipeline::run(const MetaTensor &img, const rt::RandomKey &key) const {
   if (!state_->steps.empty() && state_->steps.front().isDictionary())
     throw Error("Compose", "dictionary transforms need a med::Data, got one image");
-  return state_->run("", img);
+  return state_->run("", img, key);
 }
 
 Data CompiledPipeline::operator()(const Data &data) const {
+  return run(data, rt::RandomKey{state_->seed, 0, state_->calls++, 0});
+}
+
+Data CompiledPipeline::run(const Data &data, const rt::RandomKey &rk) const {
   if (!state_->steps.empty() && !state_->steps.front().isDictionary())
     throw Error("Compose", "array transforms need one image, got a med::Data");
   Data out = data;
@@ -250,7 +315,7 @@ Data CompiledPipeline::operator()(const Data &data) const {
         keys.push_back(key);
   // Intensity chains act per key, so each key's chain is compiled and fused on its own.
   for (const std::string &key : keys)
-    out[key] = state_->run(key, out[key]);
+    out[key] = state_->run(key, out[key], rk);
   return out;
 }
 

@@ -12,6 +12,13 @@ void validateByTrace(const Transform &t) {
     throw Error(t.name(), error);
 }
 
+MetaTensor RandomTransform::eager(const MetaTensor &img) const {
+  rt::Rng rng(rt::RandomKey{seed_, 0, (*calls_)++, 0});
+  std::vector<double> params;
+  sample(rng, params);
+  return eager(img, params.data());
+}
+
 void HostTransform::trace(frontend::ChainSpec &) const {
   throw Error(name(), "has no med lowering; it runs through its ATen implementation");
 }

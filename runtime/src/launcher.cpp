@@ -124,8 +124,9 @@ void callKernel(med_packed_kernel kernel, const BufferRef *buffers, int count, i
   std::vector<med_memref1d *> ptrs(count);
   std::vector<void *> args(count);
   for (int i = 0; i < count; ++i) {
-    char *base = static_cast<char *>(buffers[i].data);
-    descs[i] = {base, base + begin * buffers[i].elementSize, 0, end - begin, 1};
+    void *base = buffers[i].data;
+    descs[i] = buffers[i].split ? med_memref1d{base, base, begin, end - begin, 1}
+                                : med_memref1d{base, base, 0, buffers[i].size, 1};
     ptrs[i] = &descs[i];
     args[i] = &ptrs[i];
   }
@@ -134,7 +135,10 @@ void callKernel(med_packed_kernel kernel, const BufferRef *buffers, int count, i
 } // namespace
 
 void launchElementwise(med_packed_kernel kernel, const BufferRef *buffers, int count, int threads) {
-  int64_t n = count > 0 ? buffers[0].size : 0;
+  int64_t n = 0;
+  for (int i = 0; i < count; ++i)
+    if (buffers[i].split)
+      n = buffers[i].size;
   parallelFor(n, threads, 64,
               [&](int64_t begin, int64_t end) { callKernel(kernel, buffers, count, begin, end); });
 }

@@ -21,6 +21,10 @@ struct OpSpec {
   std::vector<std::string> flags;                   ///< unit attributes that are set
   rt::DType result;                                 ///< storage type of the result
   std::string origin;                               ///< transform that emitted it, for errors
+  /// Operands after the image: indices into the kernel's per-call parameters (f64), or
+  /// kIndexBase for the global index of the buffer's first element (index).
+  std::vector<int> operands = {};
+  static constexpr int kIndexBase = -1;
 };
 
 /// A chain applied to a 1-D buffer of `input` elements. Kernels work on flattened buffers: an
@@ -28,12 +32,16 @@ struct OpSpec {
 struct ChainSpec {
   rt::DType input = rt::DType::Float32;
   std::vector<OpSpec> ops;
+  /// Per-call f64 parameters the kernel reads (its third buffer when > 0). Transforms reserve
+  /// them while tracing; the pipeline fills them on every call (random draws).
+  int numParams = 0;
   /// Storage type after the last op (the input type for an empty chain).
   rt::DType output() const { return ops.empty() ? input : ops.back().result; }
 };
 
-/// Builds the med IR module of `chain`: `func.func @med_kernel(%in: memref<?xT>,
-/// %out: memref<?xU>)` that reads `in`, applies the ops and writes `out`. The module is verified;
+/// Builds the med IR module of `chain`: `func.func @med_kernel(%in: memref<?xT, strided<[1],
+/// offset: ?>>, %out: memref<?xU, ...>[, %params: memref<?xf64>])` that reads `in`, applies the
+/// ops and writes `out`. The module is verified;
 /// on failure returns an empty string, sets *error to the diagnostics and *origin (if given) to
 /// the `origin` of the first op at fault.
 std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *origin = nullptr);

@@ -41,23 +41,38 @@ public:
   Compose(std::vector<Step> steps);
   const std::vector<Step> &steps() const { return steps_; }
   bool isDictionary() const;
-  /// Runs the eager reference (each transform's ATen implementation in turn).
+  /// Runs the eager reference (each transform's ATen implementation in turn). Random transforms
+  /// draw from the stream (seed, epoch, sample, their index in this Compose); without a key the
+  /// sample index counts this Compose's calls since set_random_state.
   MetaTensor eager(const MetaTensor &img) const;
+  MetaTensor eager(const MetaTensor &img, const rt::RandomKey &key) const;
   Data eager(const Data &data) const;
+  Data eager(const Data &data, const rt::RandomKey &key) const;
+  /// MONAI's set_random_state(seed): the seed of every random transform in this Compose; also
+  /// restarts the call count. Compiled pipelines copy the seed when compiled.
+  void set_random_state(uint64_t seed);
   /// Compiles the chain for `schedule`; kernels are traced and compiled on first use per input
   /// element type, then cached.
   CompiledPipeline compile(const Schedule &schedule = Schedule::cpu()) const;
 
 private:
   std::vector<Step> steps_;
+  uint64_t seed_ = 0;
+  std::shared_ptr<std::atomic<uint64_t>> calls_ = std::make_shared<std::atomic<uint64_t>>(0);
 };
 
 /// A compiled Compose. Cheap to copy (shares its kernel cache); safe to call from several
 /// threads.
 class CompiledPipeline {
 public:
+  /// Runs on the next sample of this pipeline's stream (seed, epoch 0, calls so far).
   MetaTensor operator()(const MetaTensor &img) const;
   Data operator()(const Data &data) const;
+  /// Runs with an explicit random key (data loaders pass epoch and sample index), so results do
+  /// not depend on which worker or batch ran the sample. Equals Compose::eager(img, key).
+  MetaTensor run(const MetaTensor &img, const rt::RandomKey &key) const;
+  Data run(const Data &data, const rt::RandomKey &key) const;
+  void set_random_state(uint64_t seed);
   /// The med IR traced for an input of element type `dtype`, one module per kernel; for `key`
   /// in dictionary pipelines.
   std::vector<std::string> ir(c10::ScalarType dtype, const std::string &key = "") const;

@@ -2,6 +2,7 @@
 // of a med::Data), and the type-erased handle Compose stores.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "med/core/dict.h"
 #include "med/core/meta_tensor.h"
 #include "med/frontends/Chain.h"
+#include "med/runtime/rng.h"
 
 namespace med::transforms {
 
@@ -37,6 +39,36 @@ public:
   bool traceable() const final { return false; }
   /// Never called by Compose; throws med::Error if called directly.
   void trace(frontend::ChainSpec &chain) const final;
+};
+
+/// A transform with random parameters (MONAI's RandomizableTransform). Each call's parameters are
+/// drawn on the host from a counter-based stream keyed by (seed, epoch, sample, transform index)
+/// and passed to the compiled kernel as operands, so one kernel serves every draw and results do
+/// not depend on threads or batch composition.
+///
+///   auto t = RandShiftIntensity(RandShiftIntensityOptions(10).prob(1.0));
+///   t.set_random_state(0);
+///   MetaTensor out = t.eager(img);   // draws with (seed 0, sample = number of earlier calls)
+class RandomTransform : public Transform {
+public:
+  RandomTransform() : calls_(std::make_shared<std::atomic<uint64_t>>(0)) {}
+  /// Number of per-call parameters sample() appends and the traced ops read.
+  virtual int numParams() const = 0;
+  /// Appends this call's parameters (first one: 1 if the transform fires, else 0).
+  virtual void sample(rt::Rng &rng, std::vector<double> &params) const = 0;
+  /// The reference with given parameters (what sample() drew).
+  virtual MetaTensor eager(const MetaTensor &img, const double *params) const = 0;
+  /// Standalone use: draws from (seed, epoch 0, sample = calls so far, transform 0).
+  MetaTensor eager(const MetaTensor &img) const override;
+  /// MONAI's set_random_state(seed): restarts this transform's standalone stream.
+  void set_random_state(uint64_t seed) {
+    seed_ = seed;
+    *calls_ = 0;
+  }
+
+private:
+  uint64_t seed_ = 0;
+  std::shared_ptr<std::atomic<uint64_t>> calls_;
 };
 
 /// Checks a transform's parameters by tracing it on float32 and running the med verifier, so the

@@ -118,3 +118,19 @@ func.func @clip_nan(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = med.clip %x {max = 0x7FF8000000000000 : f64} : tensor<4xf32> -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+func.func @dynamic_shape_mismatch(%x: tensor<4xf32>, %a: f64) -> tensor<3xf32> {
+  // expected-error @+1 {{result shape must equal the input shape}}
+  %0 = med.shift_by %x, %a, %a : tensor<4xf32> -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @noise_needs_flat_image(%x: tensor<2x2xf32>, %a: f64, %i: index) -> tensor<2x2xf32> {
+  // expected-error @+1 {{needs a flat (rank-1) image}}
+  %0 = med.gaussian_noise %x, %a, %a, %a, %a, %a, %i : tensor<2x2xf32> -> tensor<2x2xf32>
+  return %0 : tensor<2x2xf32>
+}

@@ -19,14 +19,17 @@ void parallelFor(int64_t n, int threads, int64_t align,
                  const std::function<void(int64_t, int64_t)> &fn);
 
 /// A contiguous buffer handed to a kernel: base pointer, element count, element size in bytes.
+/// `split` buffers are divided between chunks; the others (kernel parameters) are passed whole.
 struct BufferRef {
   void *data;
   int64_t size;
   int elementSize;
+  bool split = true;
 };
 
-/// Runs an elementwise kernel over buffers of equal length, split across `threads` threads: each
-/// chunk gets descriptors that point at its sub-range of every buffer.
+/// Runs an elementwise kernel over the split buffers (of equal length) across `threads` threads.
+/// Each chunk's descriptors keep the base pointer and carry the chunk's start as `offset`, so a
+/// kernel knows the global index of every element (per-voxel random numbers depend on it).
 void launchElementwise(med_packed_kernel kernel, const BufferRef *buffers, int count, int threads);
 
 /// Runs a kernel once over whole buffers on the calling thread (kernels with reductions).

@@ -1,0 +1,54 @@
+// Counter-based random numbers (Philox4x32-10). Every random draw in Medulla is a pure function of
+// (seed, epoch, sample index, transform index, draw index), so results never depend on thread
+// count, worker count, batch composition or device. The same function is generated inside
+// kernels (per-voxel noise) and called here (host-sampled parameters, references).
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace med::rt {
+
+/// Philox4x32 with 10 rounds (Salmon et al., SC'11): a bijection of the 128-bit counter under a
+/// 64-bit key.
+std::array<uint32_t, 4> philox4x32(std::array<uint32_t, 4> counter, std::array<uint32_t, 2> key);
+
+/// A uniform double in (0, 1) from a 32-bit word: (u + 0.5) / 2^32, never 0 or 1.
+inline double uniformFromBits(uint32_t u) { return (static_cast<double>(u) + 0.5) * 0x1p-32; }
+
+/// Where a random stream lives: MONAI's `set_random_state(seed)` plus the position of the call.
+/// `transform` is the index of the transform in its Compose.
+struct RandomKey {
+  uint64_t seed = 0;
+  uint64_t epoch = 0;
+  uint64_t sample = 0;
+  uint32_t transform = 0;
+};
+
+/// The Philox key of a (seed, epoch, sample, transform) stream: the four are mixed through one
+/// Philox call so nearby keys give unrelated streams.
+std::array<uint32_t, 2> streamKey(const RandomKey &k);
+
+/// Host-side draws of one stream, in order: uniform(), normal(), ... The i-th draw uses counter
+/// (i, 0, 0, 1): kernels use counters with last word 0 for per-voxel values, so the two never
+/// overlap.
+class Rng {
+public:
+  explicit Rng(const RandomKey &k) : key_(streamKey(k)) {}
+  /// Uniform in [lo, hi).
+  double uniform(double lo = 0.0, double hi = 1.0);
+  /// Standard normal (Box-Muller on one Philox block).
+  double normal();
+  const std::array<uint32_t, 2> &key() const { return key_; }
+
+private:
+  std::array<uint32_t, 4> next();
+  std::array<uint32_t, 2> key_;
+  uint64_t draw_ = 0;
+};
+
+/// The per-voxel standard normal that kernels generate for element `index` of stream `key`:
+/// Box-Muller on Philox(counter = (index lo, index hi, 0, 0)), words 0 and 1.
+double voxelNormal(std::array<uint32_t, 2> key, uint64_t index);
+
+} // namespace med::rt

@@ -1,0 +1,42 @@
+// RUN: med-opt %s --split-input-file --convert-med-to-linalg | FileCheck %s
+// Ops with runtime operands: the operands are converted once, outside the loop, and `apply`
+// selects between the transformed and the original value.
+
+// CHECK-LABEL: func @shift_by
+// CHECK:         %[[ON:.*]] = arith.cmpf une, %{{.*}}, %{{.*}} : f64
+// CHECK:         %[[OFF:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK:         linalg.generic
+// CHECK:           %[[Y:.*]] = arith.addf %{{.*}}, %[[OFF]] : f32
+// CHECK:           arith.select %[[ON]], %[[Y]], %{{.*}} : f32
+func.func @shift_by(%x: tensor<?xf32>, %a: f64, %v: f64) -> tensor<?xf32> {
+  %0 = med.shift_by %x, %a, %v : tensor<?xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @gaussian_noise
+// The voxel's global index feeds ten Philox rounds (19 multiplies survive: the last round's
+// unused half folds away), then Box-Muller in f64.
+// CHECK:         linalg.generic
+// CHECK:           linalg.index 0
+// CHECK-COUNT-19:  arith.muli
+// CHECK:           math.log
+// CHECK:           math.sqrt
+// CHECK:           math.cos
+// CHECK:           arith.truncf %{{.*}} : f64 to f32
+func.func @gaussian_noise(%x: tensor<?xf32>, %a: f64, %i: index) -> tensor<?xf32> {
+  %0 = med.gaussian_noise %x, %a, %a, %a, %a, %a, %i : tensor<?xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @adjust_contrast
+// CHECK:         linalg.generic {{.*}}iterator_types = ["reduction"]
+// CHECK:         linalg.generic {{.*}}iterator_types = ["parallel"]
+// CHECK:           math.powf
+func.func @adjust_contrast(%x: tensor<?xi16>, %a: f64, %g: f64) -> tensor<?xf32> {
+  %0 = med.adjust_contrast %x, %a, %g : tensor<?xi16> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
