@@ -4,8 +4,8 @@
 #include <fmt/core.h>
 
 #include <ATen/Functions.h>
-#include <ATen/TensorOperators.h>
 #include <ATen/Parallel.h>
+#include <ATen/TensorOperators.h>
 
 #include <cstring>
 
@@ -13,6 +13,7 @@
 #include "med/runtime/launcher.h"
 #include "med/transforms/compose.h"
 #include "med/transforms/intensity.h"
+#include "med/transforms/intensity_random.h"
 
 namespace T = med::transforms;
 
@@ -27,13 +28,22 @@ int main(int argc, char **argv) {
 
   std::vector<std::pair<std::string, T::Compose>> cases = {
       {"sir_threshold",
-       T::Compose({T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
-                   T::ThresholdIntensity(T::ThresholdIntensityOptions(0.2))})},
+       T::Compose(
+           {T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
+            T::ThresholdIntensity(T::ThresholdIntensityOptions(0.2))})},
       {"pointwise_chain",
-       T::Compose({T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
-                   T::ShiftIntensity(T::ShiftIntensityOptions(0.1)),
-                   T::ThresholdIntensity(T::ThresholdIntensityOptions(0.3)),
-                   T::ClipIntensity(T::ClipIntensityOptions(0.0, 1.0))})},
+       T::Compose(
+           {T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
+            T::ShiftIntensity(T::ShiftIntensityOptions(0.1)),
+            T::ThresholdIntensity(T::ThresholdIntensityOptions(0.3)),
+            T::ClipIntensity(T::ClipIntensityOptions(0.0, 1.0))})},
+      // The intensity half of the augmentation chain (RandAffine/RandFlip come with the
+      // spatial compiler); random parameters are kernel operands, noise is generated in-kernel.
+      {"intensity_aug",
+       T::Compose(
+           {T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
+            T::RandGaussianNoise(T::RandGaussianNoiseOptions().std(0.1).prob(1.0)),
+            T::RandAdjustContrast(T::RandAdjustContrastOptions().gamma({0.7, 1.5}).prob(1.0))})},
   };
 
   std::vector<int64_t> shape = {1, size, size, size};
@@ -50,9 +60,8 @@ int main(int argc, char **argv) {
           at::Tensor out = at::empty_like(img.data);
           const char *src = static_cast<const char *>(img.data.data_ptr());
           char *dst = static_cast<char *>(out.data_ptr());
-          med::rt::parallelFor(img.data.nbytes(), threads, 4096, [&](int64_t b, int64_t e) {
-            std::memcpy(dst + b, src + b, e - b);
-          });
+          med::rt::parallelFor(img.data.nbytes(), threads, 4096,
+                               [&](int64_t b, int64_t e) { std::memcpy(dst + b, src + b, e - b); });
         },
         reps);
     for (auto &[name, chain] : cases) {

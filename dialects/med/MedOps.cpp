@@ -24,8 +24,8 @@ LogicalResult verifySameShape(Operation *op) {
 // A null attribute is an absent optional one.
 LogicalResult verifyFinite(Operation *op, StringRef name, FloatAttr attr) {
   if (attr && !std::isfinite(attr.getValueAsDouble()))
-    return op->emitOpError("attribute '") << name << "' must be finite, got "
-                                          << attr.getValueAsDouble();
+    return op->emitOpError("attribute '")
+           << name << "' must be finite, got " << attr.getValueAsDouble();
   return success();
 }
 
@@ -108,8 +108,8 @@ bool GaussianNoiseOp::isElementwise() { return true; }
 
 bool mlir::med::isElementwise(Operation *op) {
   return llvm::TypeSwitch<Operation *, bool>(op)
-      .Case<ScaleIntensityRangeOp, ShiftIntensityOp, ScaleIntensityOp, ThresholdIntensityOp,
-            ClipOp, ShiftByOp, ScaleByOp, AdjustContrastOp, GaussianNoiseOp>(
+      .Case<ScaleIntensityRangeOp, ShiftIntensityOp, ScaleIntensityOp, ThresholdIntensityOp, ClipOp,
+            ShiftByOp, ScaleByOp, AdjustContrastOp, GaussianNoiseOp>(
           [](auto o) { return o.isElementwise(); })
       .Default([](Operation *) { return true; });
 }

@@ -57,8 +57,8 @@ std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *o
       diagnostics += "\n";
     diagnostics += d.str();
     // Ops carry the name of the transform that emitted them, so errors can name it.
-    if (auto name = llvm::dyn_cast<mlir::NameLoc>(d.getLocation()); name && origin &&
-                                                                     origin->empty())
+    if (auto name = llvm::dyn_cast<mlir::NameLoc>(d.getLocation());
+        name && origin && origin->empty())
       *origin = name.getName().str();
     return mlir::success();
   });
@@ -95,14 +95,14 @@ std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *o
     if (ref != OpSpec::kIndexBase)
       return params[ref];
     if (!indexBase)
-      indexBase = b.create<mlir::memref::ExtractStridedMetadataOp>(loc, body->getArgument(0))
-                      .getOffset();
+      indexBase =
+          b.create<mlir::memref::ExtractStridedMetadataOp>(loc, body->getArgument(0)).getOffset();
     return indexBase;
   };
 
-  mlir::Value v = b.create<mlir::bufferization::ToTensorOp>(loc, tensor(chain.input),
-                                                            body->getArgument(0),
-                                                            /*restrict=*/true, /*writable=*/false);
+  mlir::Value v =
+      b.create<mlir::bufferization::ToTensorOp>(loc, tensor(chain.input), body->getArgument(0),
+                                                /*restrict=*/true, /*writable=*/false);
   for (const OpSpec &spec : chain.ops) {
     mlir::OperationState state(mlir::NameLoc::get(b.getStringAttr(spec.origin)), "med." + spec.op);
     if (!state.name.isRegistered()) {
@@ -131,8 +131,8 @@ std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *o
       state.addAttribute(flag, b.getUnitAttr());
     v = b.create(state)->getResult(0);
   }
-  auto materialize = b.create<mlir::bufferization::MaterializeInDestinationOp>(
-      loc, v, body->getArgument(1));
+  auto materialize =
+      b.create<mlir::bufferization::MaterializeInDestinationOp>(loc, v, body->getArgument(1));
   materialize.setRestrict(true);
   materialize.setWritable(true);
   b.create<mlir::func::ReturnOp>(loc);

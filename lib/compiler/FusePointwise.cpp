@@ -23,8 +23,7 @@ struct MedFusePointwisePass : mlir::med::impl::MedFusePointwiseBase<MedFusePoint
     RewritePatternSet patterns(ctx);
     // Always fuse: recomputing a cheap elementwise producer inside each consumer costs less than
     // a round trip through memory.
-    linalg::populateElementwiseOpsFusionPatterns(patterns,
-                                                 [](OpOperand *) { return true; });
+    linalg::populateElementwiseOpsFusionPatterns(patterns, [](OpOperand *) { return true; });
     // Fusion only fires on canonical IR (dead results and operands removed, dims folded).
     linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
     linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);

@@ -1,6 +1,9 @@
 // Parses med IR, runs the lowering pipeline and JIT-compiles it with the host TargetMachine (so
-// LLVM vectorises for the host's SIMD width).
+// LLVM vectorises for the host's SIMD width). Misses go through the disk cache (DiskCache.h)
+// first; compiles are stored there.
 #include "med/compiler/JitSession.h"
+
+#include "DiskCache.h"
 
 #include "med/MedOps.h"
 #include "med/compiler/Passes.h"
@@ -15,12 +18,15 @@
 #include "mlir/Pass/PassManager.h"
 
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 namespace med::compiler {
 namespace {
@@ -46,6 +52,11 @@ struct DiagnosticCollector {
   mlir::ScopedDiagnosticHandler handler;
 };
 
+double msSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
 std::unique_ptr<llvm::TargetMachine> hostTargetMachine(std::string *error) {
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder) {
@@ -61,13 +72,31 @@ std::unique_ptr<llvm::TargetMachine> hostTargetMachine(std::string *error) {
   return std::move(*tm);
 }
 
-std::shared_ptr<Kernel> compileUncached(const std::string &ir, std::string *error) {
+// Copies the engine's object code out through a temporary file (ExecutionEngine only dumps to a
+// path). Returns an empty string when that fails: the kernel then simply is not stored.
+std::string dumpObject(mlir::ExecutionEngine &engine) {
+  llvm::SmallString<128> path;
+  if (llvm::sys::fs::createTemporaryFile("medulla-kernel", "o", path))
+    return {};
+  engine.dumpToObjectFile(path);
+  std::string object;
+  auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                          /*RequiresNullTerminator=*/false, /*IsVolatile=*/true);
+  if (file)
+    object = (*file)->getBuffer().str();
+  llvm::sys::fs::remove(path);
+  return object;
+}
+
+// Compiles `ir`; when `object` is given, also returns the object code for the disk cache.
+std::shared_ptr<Kernel> compileUncached(const std::string &ir, std::string *error,
+                                        std::string *object) {
   auto start = std::chrono::steady_clock::now();
   auto owned = std::make_shared<Owned>();
   mlir::DialectRegistry registry;
   mlir::med::registerMedCompilerDialects(registry);
-  owned->context = std::make_unique<mlir::MLIRContext>(registry,
-                                                       mlir::MLIRContext::Threading::DISABLED);
+  owned->context =
+      std::make_unique<mlir::MLIRContext>(registry, mlir::MLIRContext::Threading::DISABLED);
   mlir::MLIRContext &ctx = *owned->context;
   DiagnosticCollector diags(ctx);
 
@@ -103,6 +132,7 @@ std::shared_ptr<Kernel> compileUncached(const std::string &ir, std::string *erro
   mlir::ExecutionEngineOptions options;
   options.transformer = transformer; // a function_ref: `transformer` outlives create()
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  options.enableObjectDump = object != nullptr; // keeps a copy of the object for the disk cache
   auto engine = mlir::ExecutionEngine::create(*module, options);
   if (!engine) {
     *error = "JIT compilation failed: " + llvm::toString(engine.takeError());
@@ -118,8 +148,49 @@ std::shared_ptr<Kernel> compileUncached(const std::string &ir, std::string *erro
   kernel->fingerprint = fingerprint(ir);
   kernel->ir = ir;
   kernel->owner = owned;
-  kernel->compileMs =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  kernel->compileMs = msSince(start);
+  if (object)
+    *object = dumpObject(*owned->engine);
+  return kernel;
+}
+
+// MEDULLA_CACHE_LOG=1 reports the disk cache's decisions on stderr: why an entry was rejected
+// or could not be stored is otherwise invisible (both only cost a compile).
+void logDisk(const std::string &what, const std::string &path, const std::string &why = {}) {
+  const char *log = std::getenv("MEDULLA_CACHE_LOG");
+  if (log && *log && std::string(log) != "0")
+    llvm::errs() << "medulla kernel cache: " << what << " " << path
+                 << (why.empty() ? "" : ": " + why) << "\n";
+}
+
+// The kernel stored at `path` for (`key`, `ir`), or null when there is none or it is unusable
+// (*rejected is then set: the caller recompiles and overwrites the entry).
+std::shared_ptr<Kernel> loadFromDisk(const std::string &path, const std::string &key,
+                                     const std::string &ir, bool *rejected) {
+  auto start = std::chrono::steady_clock::now();
+  disk::Entry entry;
+  std::string why;
+  disk::ReadResult read = disk::readEntry(path, key, ir, &entry, &why);
+  *rejected = read == disk::ReadResult::Invalid;
+  if (*rejected)
+    logDisk("rejected", path, why);
+  if (read != disk::ReadResult::Ok)
+    return nullptr;
+  disk::LoadedObject loaded;
+  if (!disk::loadObject(entry.object, path, &loaded, &why)) {
+    *rejected = true;
+    logDisk("rejected", path, why);
+    return nullptr;
+  }
+  logDisk("hit", path);
+  auto kernel = std::make_shared<Kernel>();
+  kernel->entry = loaded.entry;
+  kernel->elementwise = entry.elementwise;
+  kernel->fingerprint = fingerprint(ir);
+  kernel->ir = ir;
+  kernel->owner = std::move(loaded.owner);
+  kernel->fromDisk = true;
+  kernel->loadMs = msSince(start);
   return kernel;
 }
 
@@ -155,8 +226,22 @@ std::shared_ptr<const Kernel> JitSession::compile(const std::string &ir, std::st
     ++stats_.hits;
     return it->second;
   }
-  std::string message;
-  std::shared_ptr<Kernel> kernel = compileUncached(ir, &message);
+  std::string dir = disk::cacheDir();
+  std::string key, path;
+  if (!dir.empty()) {
+    key = disk::entryKey(ir);
+    path = disk::entryPath(dir, key);
+    bool rejected = false;
+    if (std::shared_ptr<Kernel> kernel = loadFromDisk(path, key, ir, &rejected)) {
+      ++stats_.diskHits;
+      stats_.loadMs += kernel->loadMs;
+      cache_.emplace(ir, kernel);
+      return kernel;
+    }
+    stats_.diskRejected += rejected;
+  }
+  std::string message, object;
+  std::shared_ptr<Kernel> kernel = compileUncached(ir, &message, dir.empty() ? nullptr : &object);
   if (!kernel) {
     if (error)
       *error = message;
@@ -165,8 +250,22 @@ std::shared_ptr<const Kernel> JitSession::compile(const std::string &ir, std::st
   ++stats_.misses;
   stats_.compileMs += kernel->compileMs;
   cache_.emplace(ir, kernel);
+  // A failed store (read-only or full disk) costs this process nothing: the kernel is compiled.
+  std::string storeError;
+  if (object.empty()) {
+    if (!dir.empty())
+      logDisk("not stored (no object code)", path);
+  } else if (disk::writeEntry(dir, path, disk::Entry{key, ir, kernel->elementwise, object},
+                              &storeError)) {
+    ++stats_.diskStores;
+    logDisk("stored", path);
+  } else {
+    logDisk("not stored", path, storeError);
+  }
   return kernel;
 }
+
+std::string JitSession::diskCacheDir() { return disk::cacheDir(); }
 
 JitStats JitSession::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);

@@ -277,8 +277,7 @@ struct ScaleByLowering : OpRewritePattern<ScaleByOp> {
     FloatType ct = computeType(op);
     Value on = applied(rw, loc, op.getApply());
     Value one = rw.create<arith::ConstantOp>(loc, rw.getF64FloatAttr(1.0));
-    Value factor =
-        scalarIn(rw, loc, rw.create<arith::AddFOp>(loc, one, op.getFactor()), ct);
+    Value factor = scalarIn(rw, loc, rw.create<arith::AddFOp>(loc, one, op.getFactor()), ct);
     Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
       Value y = b.create<arith::MulFOp>(l, x, factor);
       return b.create<arith::SelectOp>(l, on, y, x).getResult();
@@ -313,8 +312,7 @@ struct AdjustContrastLowering : OpRewritePattern<AdjustContrastOp> {
 std::pair<Value, Value> philox(OpBuilder &b, Location l, std::array<Value, 4> c,
                                std::array<Value, 2> k) {
   auto i32 = [&](uint32_t v) {
-    return b.create<arith::ConstantOp>(l, b.getI32IntegerAttr(static_cast<int32_t>(v)))
-        .getResult();
+    return b.create<arith::ConstantOp>(l, b.getI32IntegerAttr(static_cast<int32_t>(v))).getResult();
   };
   Type i64 = b.getI64Type(), i32t = b.getI32Type();
   Value m0 = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(0xD2511F53ll));
@@ -381,8 +379,7 @@ struct GaussianNoiseLowering : OpRewritePattern<GaussianNoiseOp> {
   }
 };
 
-struct ConvertMedToLinalgPass
-    : mlir::med::impl::ConvertMedToLinalgBase<ConvertMedToLinalgPass> {
+struct ConvertMedToLinalgPass : mlir::med::impl::ConvertMedToLinalgBase<ConvertMedToLinalgPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<ScaleIntensityRangeLowering, ShiftIntensityLowering, ScaleIntensityLowering,

@@ -83,9 +83,9 @@ void mlir::med::registerMedPassesAndPipelines() {
 
 void mlir::med::registerMedCompilerDialects(DialectRegistry &registry) {
   registry.insert<MedDialect, func::FuncDialect, arith::ArithDialect, linalg::LinalgDialect,
-                  tensor::TensorDialect, bufferization::BufferizationDialect,
-                  memref::MemRefDialect, scf::SCFDialect, cf::ControlFlowDialect,
-                  math::MathDialect, affine::AffineDialect, LLVM::LLVMDialect>();
+                  tensor::TensorDialect, bufferization::BufferizationDialect, memref::MemRefDialect,
+                  scf::SCFDialect, cf::ControlFlowDialect, math::MathDialect, affine::AffineDialect,
+                  LLVM::LLVMDialect>();
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   linalg::registerBufferizableOpInterfaceExternalModels(registry);
   linalg::registerSubsetOpInterfaceExternalModels(registry);

@@ -6,8 +6,8 @@
 
 #include <atomic>
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <tuple>
 
@@ -172,8 +172,8 @@ struct CompiledPipeline::State {
     return it->second;
   }
 
-  std::shared_ptr<const Program> program(const std::string &key, size_t index,
-                                         const Segment &seg, rt::DType input) {
+  std::shared_ptr<const Program> program(const std::string &key, size_t index, const Segment &seg,
+                                         rt::DType input) {
     std::lock_guard<std::mutex> lock(mutex);
     auto it = programs.find({key, index, input});
     if (it != programs.end()) {
@@ -319,15 +319,13 @@ Data CompiledPipeline::run(const Data &data, const rt::RandomKey &rk) const {
   return out;
 }
 
-std::vector<std::string> CompiledPipeline::ir(c10::ScalarType dtype,
-                                              const std::string &key) const {
+std::vector<std::string> CompiledPipeline::ir(c10::ScalarType dtype, const std::string &key) const {
   // Host steps are assumed to keep the element type; the IR actually compiled may differ when
   // one does not.
   rt::DType t = toDType(dtype, "CompiledPipeline.ir");
   std::vector<std::string> out;
   for (const Segment &seg : state_->segmentsFor(key))
-    for (const frontend::ChainSpec &chain :
-         traceChains(seg.traced, t, state_->schedule.fuse())) {
+    for (const frontend::ChainSpec &chain : traceChains(seg.traced, t, state_->schedule.fuse())) {
       out.push_back(irOf(chain));
       t = chain.output();
     }

@@ -22,13 +22,32 @@ at::Tensor asFloat(const at::Tensor &x) {
 // Range of an integer storage type, for checks of parameters that must be representable.
 bool intRange(rt::DType t, double &lo, double &hi) {
   switch (t) {
-  case rt::DType::UInt8: lo = 0; hi = 255; return true;
-  case rt::DType::Int8: lo = -128; hi = 127; return true;
-  case rt::DType::UInt16: lo = 0; hi = 65535; return true;
-  case rt::DType::Int16: lo = -32768; hi = 32767; return true;
-  case rt::DType::Int32: lo = -2147483648.0; hi = 2147483647.0; return true;
-  case rt::DType::Int64: lo = -9.2e18; hi = 9.2e18; return true;
-  default: return false;
+  case rt::DType::UInt8:
+    lo = 0;
+    hi = 255;
+    return true;
+  case rt::DType::Int8:
+    lo = -128;
+    hi = 127;
+    return true;
+  case rt::DType::UInt16:
+    lo = 0;
+    hi = 65535;
+    return true;
+  case rt::DType::Int16:
+    lo = -32768;
+    hi = 32767;
+    return true;
+  case rt::DType::Int32:
+    lo = -2147483648.0;
+    hi = 2147483647.0;
+    return true;
+  case rt::DType::Int64:
+    lo = -9.2e18;
+    hi = 9.2e18;
+    return true;
+  default:
+    return false;
   }
 }
 
@@ -136,7 +155,8 @@ MetaTensor ThresholdIntensity::eager(const MetaTensor &img) const {
   const at::Tensor &x = img.data;
   at::Tensor mask = o_.above() ? (x > o_.threshold()) : (x < o_.threshold());
   // MONAI's `where` casts cval to the image's dtype first.
-  at::Tensor cval = at::scalar_tensor(o_.cval(), x.options().dtype(at::kDouble)).to(x.scalar_type());
+  at::Tensor cval =
+      at::scalar_tensor(o_.cval(), x.options().dtype(at::kDouble)).to(x.scalar_type());
   return img.withData(at::where(mask, x, cval));
 }
 

@@ -48,8 +48,8 @@ double Rng::normal() {
 }
 
 double voxelNormal(std::array<uint32_t, 2> key, uint64_t index) {
-  auto r = philox4x32({static_cast<uint32_t>(index), static_cast<uint32_t>(index >> 32), 0, 0},
-                      key);
+  auto r =
+      philox4x32({static_cast<uint32_t>(index), static_cast<uint32_t>(index >> 32), 0, 0}, key);
   return boxMuller(r[0], r[1]);
 }
 

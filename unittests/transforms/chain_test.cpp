@@ -42,13 +42,15 @@ struct Case {
 std::vector<Case> chains() {
   return {
       {"sir_threshold",
-       T::Compose({T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
-                   T::ThresholdIntensity(T::ThresholdIntensityOptions(0.4))})},
+       T::Compose(
+           {T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
+            T::ThresholdIntensity(T::ThresholdIntensityOptions(0.4))})},
       {"pointwise_chain",
-       T::Compose({T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
-                   T::ShiftIntensity(T::ShiftIntensityOptions(0.1)),
-                   T::ThresholdIntensity(T::ThresholdIntensityOptions(0.3)),
-                   T::ClipIntensity(T::ClipIntensityOptions(0.0, 0.9))})},
+       T::Compose(
+           {T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
+            T::ShiftIntensity(T::ShiftIntensityOptions(0.1)),
+            T::ThresholdIntensity(T::ThresholdIntensityOptions(0.3)),
+            T::ClipIntensity(T::ClipIntensityOptions(0.0, 0.9))})},
       {"dtype_preserving",
        T::Compose({T::ThresholdIntensity(T::ThresholdIntensityOptions(20).above(false).cval(3)),
                    T::ShiftIntensity(T::ShiftIntensityOptions(-7.5)),
@@ -76,8 +78,8 @@ TEST(CompiledChain, EqualsEagerForDtypesShapesThreadsAndSchedules) {
             auto run = c.chain.compile(T::Schedule::cpu().threads(threads).fuse(fuse));
             med::MetaTensor got = run(img);
             expectSame(got.data, want.data,
-                       c.name + " " + c10::toString(dtype) + " threads=" +
-                           std::to_string(threads) + (fuse ? " fused" : " unfused"));
+                       c.name + " " + c10::toString(dtype) + " threads=" + std::to_string(threads) +
+                           (fuse ? " fused" : " unfused"));
           }
       }
 }

@@ -9,22 +9,11 @@
 #include "med/core/error.h"
 #include "med/transforms/compose.h"
 #include "med/transforms/intensity.h"
+#include "test_util.h"
 
 namespace T = med::transforms;
 
 namespace {
-
-// Runs f, expects a med::Error whose message contains every needle.
-template <class F> void expectError(F &&f, std::vector<std::string> needles) {
-  try {
-    f();
-    ADD_FAILURE() << "expected med::Error";
-  } catch (const med::Error &e) {
-    for (const std::string &n : needles)
-      EXPECT_NE(std::string(e.what()).find(n), std::string::npos)
-          << "'" << n << "' not in: " << e.what();
-  }
-}
 
 TEST(TransformErrors, InvalidAttributesFailAtConstructionNamingTransformAndParameter) {
   expectError([] { T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(NAN, 1)); },

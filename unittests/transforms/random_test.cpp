@@ -117,7 +117,8 @@ TEST(RandomTransforms, ShiftOffsetsStayInRangeAndProbIsHonoured) {
 
 TEST(RandomTransforms, DictionaryKeysShareTheCallsDraws) {
   T::Compose chain({T::RandShiftIntensityd({"a", "b"}, T::RandShiftIntensityOptions(9).prob(1.0))});
-  med::Data d{{"a", med::MetaTensor(at::zeros({1, 3, 3}))}, {"b", med::MetaTensor(at::zeros({1, 3, 3}))}};
+  med::Data d{{"a", med::MetaTensor(at::zeros({1, 3, 3}))},
+              {"b", med::MetaTensor(at::zeros({1, 3, 3}))}};
   med::Data out = chain.compile()(d);
   EXPECT_TRUE(at::equal(out.at("a").data, out.at("b").data));
   EXPECT_NE(out.at("a").data.flatten()[0].item<double>(), 0.0);
@@ -136,8 +137,11 @@ TEST(RandomTransforms, InvalidOptionsNameTheParameter) {
               "RandShiftIntensity.prob");
   expectError([] { T::RandScaleIntensity(T::RandScaleIntensityOptions(2, 1)); },
               "RandScaleIntensity.factors");
-  expectError([] { T::RandAdjustContrast(T::RandAdjustContrastOptions().gamma({-1, 2})); },
-              "RandAdjustContrast.gamma");
+  expectError(
+      [] {
+        T::RandAdjustContrast(T::RandAdjustContrastOptions().gamma({-1, 2}));
+      },
+      "RandAdjustContrast.gamma");
   expectError([] { T::RandGaussianNoise(T::RandGaussianNoiseOptions().std(-0.1)); },
               "RandGaussianNoise.std");
 }

@@ -1,5 +1,7 @@
-// The CPU JIT: med IR text in, a callable kernel out, cached in memory by the IR's text.
-// This header is free of MLIR and LibTorch so any layer may hold kernels.
+// The CPU JIT: med IR text in, a callable kernel out, cached in memory by the IR's text and on
+// disk by the IR, the host and the compiler version (docs/kernel-cache.md), so a second process
+// loads object code instead of compiling. This header is free of MLIR and LibTorch so any layer
+// may hold kernels.
 #pragma once
 
 #include <cstdint>
@@ -21,19 +23,29 @@ struct Kernel {
   bool elementwise = true;
   std::string fingerprint; ///< 16 hex digits of a hash of the med IR
   std::string ir;          ///< the med IR it was compiled from
-  double compileMs = 0;    ///< wall time of parse + passes + LLVM codegen
+  double compileMs = 0;    ///< wall time of parse + passes + LLVM codegen (0 when fromDisk)
+  /// True when the object code came from the disk cache (no MLIR passes, no LLVM codegen ran).
+  bool fromDisk = false;
+  double loadMs = 0; ///< wall time to read, verify and link the disk entry (0 unless fromDisk)
   std::shared_ptr<void> owner;
 };
 
 /// Counters of a session, for benchmarks and the demo's report.
 struct JitStats {
-  int64_t hits = 0;
-  int64_t misses = 0;
-  double compileMs = 0;
+  int64_t hits = 0;     ///< served from the in-memory cache
+  int64_t misses = 0;   ///< compiled (parse + passes + codegen)
+  int64_t diskHits = 0; ///< loaded from the disk cache instead of compiled
+  /// Disk entries found but not used (truncated, corrupt, stale key, IR mismatch, unlinkable);
+  /// each was recompiled and replaced.
+  int64_t diskRejected = 0;
+  int64_t diskStores = 0; ///< entries written to the disk cache
+  double compileMs = 0;   ///< total over misses
+  double loadMs = 0;      ///< total over diskHits
 };
 
 /// Compiles modules that hold one `func.func @med_kernel` taking 1-D memrefs (inputs, then the
-/// output). Thread-safe; compiles are serialised.
+/// output). Thread-safe; compiles are serialised. On an in-memory miss the disk cache is tried
+/// before compiling, and every compile is stored there (see diskCacheDir()).
 ///
 ///   std::string error;
 ///   auto k = med::compiler::JitSession::global().compile(irText, &error);
@@ -42,13 +54,20 @@ class JitSession {
 public:
   static JitSession &global();
 
-  /// The kernel for `ir`, compiled on first use. On failure returns null and sets *error to the
-  /// diagnostics (which name the op and attribute at fault).
+  /// The kernel for `ir`, compiled (or loaded from disk) on first use. On failure returns null
+  /// and sets *error to the diagnostics (which name the op and attribute at fault). *cacheHit is
+  /// true only for an in-memory hit; a disk hit shows as Kernel::fromDisk.
   std::shared_ptr<const Kernel> compile(const std::string &ir, std::string *error,
                                         bool *cacheHit = nullptr);
   JitStats stats() const;
-  /// Drops every cached kernel (kernels already handed out stay valid).
+  /// Drops every kernel cached in memory (kernels already handed out stay valid); the disk cache
+  /// is untouched, so the next compile of the same IR loads from disk.
   void clear();
+
+  /// The disk cache directory in effect: $MEDULLA_CACHE_DIR, else $XDG_CACHE_HOME/medulla/kernels,
+  /// else $HOME/.cache/medulla/kernels; empty when disabled (MEDULLA_CACHE_DIR=off). The
+  /// environment is read at every miss, so it may change while the process runs.
+  static std::string diskCacheDir();
 
 private:
   JitSession();

@@ -18,7 +18,10 @@ class Schedule {
 public:
   static Schedule cpu() { return Schedule(); }
   Schedule &threads(int n);
-  Schedule &fuse(bool v) { fuse_ = v; return *this; }
+  Schedule &fuse(bool v) {
+    fuse_ = v;
+    return *this;
+  }
   int threads() const { return threads_; }
   bool fuse() const { return fuse_; }
 

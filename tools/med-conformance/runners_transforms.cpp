@@ -1,0 +1,126 @@
+// Runners for the transform cases: one factory per Medulla transform (MONAI kwargs -> Options),
+// and the Compose runner that chains them. Every case runs through the compiled pipeline.
+//
+// Adding a transform (e.g. once a header declares NormalizeIntensity):
+//
+//   #include "med/transforms/<its header>.h"
+//   ...
+//   r.addTransform("NormalizeIntensity", [](Kwargs &kw) -> T::Step {
+//     // read every MONAI kwarg the case may carry, with MONAI's default when absent;
+//     // kw.only(...) or throw Unsupported(...) for values Medulla does not implement yet;
+//     // kwargs left unread make the case UNSUPPORTED (Kwargs::finish)
+//     T::NormalizeIntensityOptions o;
+//     o.nonzero(kw.boolean("nonzero", false)).channel_wise(kw.boolean("channel_wise", false));
+//     return T::NormalizeIntensity(o);
+//   });
+//
+// That registers the single-transform runner (input `img` -> output `out`, compiled pipeline)
+// and makes the name usable as a Compose step. A transform whose case stores more than `out`
+// (Affine's `affine_matrix`, CropForeground's `box_start`/`box_end`, Orientation's axcodes)
+// also gets its own runner, r.add("Name", [](const Case &c) -> Outputs {...}), filling
+// Outputs::arrays / Outputs::scalars under the names case.json uses (see runners_spatial.cpp).
+#include <optional>
+
+#include "med/core/error.h"
+#include "med/transforms/compose.h"
+#include "med/transforms/intensity.h"
+#include "registry.h"
+
+namespace med::conformance {
+using nlohmann::json;
+namespace T = med::transforms;
+
+namespace {
+
+// MONAI kwargs whose default is a number but which accept None: absent -> `dflt`, null -> None.
+std::optional<double> numberOrNone(Kwargs &kw, const std::string &key, double dflt) {
+  const json &v = kw.raw(key);
+  if (v.is_null())
+    return kw.has(key) ? std::optional<double>() : std::optional<double>(dflt);
+  return kw.number(key);
+}
+
+// Medulla's float-producing intensity transforms write float32, MONAI's default `dtype`.
+void float32Only(Kwargs &kw) {
+  kw.only("dtype", {"float32"}, "Medulla writes float32 only (MONAI's default dtype)");
+}
+
+T::Step scaleIntensityRange(Kwargs &kw) {
+  T::ScaleIntensityRangeOptions o(kw.number("a_min"), kw.number("a_max"));
+  o.b_min(kw.optNumber("b_min")).b_max(kw.optNumber("b_max")).clip(kw.boolean("clip", false));
+  float32Only(kw);
+  if (o.clip() && (!o.b_min() || !o.b_max()))
+    throw Unsupported("ScaleIntensityRange(clip=True) with b_min or b_max None (one-sided clip)");
+  return T::ScaleIntensityRange(o);
+}
+
+T::Step shiftIntensity(Kwargs &kw) {
+  T::ShiftIntensityOptions o(kw.number("offset"));
+  kw.only("safe", {false}, "safe=True (clamping to the dtype's range) is not implemented");
+  return T::ShiftIntensity(o);
+}
+
+T::Step scaleIntensity(Kwargs &kw) {
+  T::ScaleIntensityOptions o;
+  o.minv(numberOrNone(kw, "minv", 0.0)).maxv(numberOrNone(kw, "maxv", 1.0));
+  o.factor(kw.optNumber("factor"));
+  kw.only("channel_wise", {false}, "channel_wise=True is not implemented");
+  float32Only(kw);
+  return T::ScaleIntensity(o);
+}
+
+T::Step thresholdIntensity(Kwargs &kw) {
+  T::ThresholdIntensityOptions o(kw.number("threshold"));
+  o.above(kw.boolean("above", true)).cval(kw.number("cval", 0.0));
+  return T::ThresholdIntensity(o);
+}
+
+bool hasOutput(const Case &c, const std::string &prefix) {
+  for (const auto &[name, d] : c.outputs)
+    if (name.rfind(prefix, 0) == 0)
+      return true;
+  return false;
+}
+
+// Compose cases: params.steps = [[name, kwargs], ...], img -> out. The eager-vs-lazy case is
+// compared on its eager output only: a compiled pipeline must give MONAI's eager results, and
+// MONAI's lazy mode differs from eager on purpose (see the golden README).
+Outputs runCompose(const Case &c) {
+  const json &steps = c.params.contains("steps") ? c.params["steps"] : json();
+  if (!steps.is_array())
+    throw Error(c.name, "params.steps must be a list of [name, kwargs]");
+  std::vector<T::Step> chain;
+  for (const json &s : steps) {
+    if (!s.is_array() || s.size() != 2 || !s[0].is_string())
+      throw Error(c.name, "params.steps entries must be [name, kwargs], got " + s.dump());
+    chain.push_back(Registry::global().buildStep(s[0].get<std::string>(), s[1]));
+  }
+  if (hasOutput(c, "inv_") || hasOutput(c, "fwd_"))
+    throw Unsupported("Compose.inverse / Invertd (inversion records) are not implemented yet");
+  Outputs out;
+  MetaTensor result = runCompiled(chain, c.input("img"));
+  if (c.outputs.count("out_eager")) {
+    out.arrays["out_eager"] = result;
+    const std::string why = "MONAI's lazy=True resampling differs from eager on purpose; "
+                            "Medulla reproduces eager results";
+    out.skipped["out_lazy"] = why;
+    for (const auto &[k, v] : c.scalars.items())
+      out.skipped[k] = why;
+  } else {
+    out.arrays["out"] = result;
+  }
+  return out;
+}
+
+} // namespace
+
+void registerTransformRunners(Registry &r) {
+  r.addTransform("ScaleIntensityRange", scaleIntensityRange);
+  r.addTransform("ShiftIntensity", shiftIntensity);
+  r.addTransform("ScaleIntensity", scaleIntensity);
+  r.addTransform("ThresholdIntensity", thresholdIntensity);
+  // ClipIntensity has no MONAI class of that name, so no golden case can name it.
+  r.add("Compose", runCompose);
+}
+
+} // namespace med::conformance
