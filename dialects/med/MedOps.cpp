@@ -106,11 +106,29 @@ LogicalResult GaussianNoiseOp::verify() {
 }
 bool GaussianNoiseOp::isElementwise() { return true; }
 
+LogicalResult NormalizeOp::verify() { return verifySameShape(*this); }
+bool NormalizeOp::isElementwise() { return true; }
+
+LogicalResult ScaleRangeByOp::verify() {
+  if (failed(verifySameShape(*this)) || failed(verifyFinite(*this, "b_min", getBMinAttr())) ||
+      failed(verifyFinite(*this, "b_max", getBMaxAttr())))
+    return failure();
+  if (getBMin().has_value() != getBMax().has_value())
+    return emitOpError("attributes 'b_min' and 'b_max' must be given together");
+  if (getClip() && !getBMin())
+    return emitOpError("'clip' needs 'b_min' and 'b_max'");
+  return success();
+}
+bool ScaleRangeByOp::isElementwise() { return true; }
+
+LogicalResult ClipByOp::verify() { return verifySameShape(*this); }
+bool ClipByOp::isElementwise() { return true; }
+
 bool mlir::med::isElementwise(Operation *op) {
   return llvm::TypeSwitch<Operation *, bool>(op)
       .Case<ScaleIntensityRangeOp, ShiftIntensityOp, ScaleIntensityOp, ThresholdIntensityOp, ClipOp,
-            ShiftByOp, ScaleByOp, AdjustContrastOp, GaussianNoiseOp>(
-          [](auto o) { return o.isElementwise(); })
+            ShiftByOp, ScaleByOp, AdjustContrastOp, GaussianNoiseOp, NormalizeOp, ScaleRangeByOp,
+            ClipByOp>([](auto o) { return o.isElementwise(); })
       .Default([](Operation *) { return true; });
 }
 

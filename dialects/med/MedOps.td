@@ -160,4 +160,44 @@ def Med_GaussianNoiseOp : Med_DynamicOp<"gaussian_noise",
   }];
 }
 
+//===------------------------------------------------------------------------------------------===//
+// Operations split at a reduction. Transforms that need whole-image (or per-channel) statistics
+// (MONAI's NormalizeIntensity, ScaleIntensityRangePercentiles, ...) get them computed on the host
+// from the materialised input of the kernel, and pass them here as f64 operands.
+//===------------------------------------------------------------------------------------------===//
+
+def Med_NormalizeOp : Med_DynamicOp<"normalize", (ins F64:$sub, F64:$div, UnitAttr:$nonzero),
+    "$input `,` $sub `,` $div attr-dict `:` type($input) `->` type($result)"> {
+  let summary = "(x - sub) / div in float32 (NormalizeIntensity, StdShiftIntensity)";
+  let description = [{
+    `x`, `sub` and `div` are rounded to f32 first and the arithmetic is f32, whatever the input
+    type, as MONAI converts the image to float32 before normalising; the f32 value is then
+    converted to the result type. With `nonzero`, elements whose f32 value is zero are kept
+    (as zero). NaN is not zero, so it is normalised.
+
+    ```mlir
+    %1 = med.normalize %0, %mean, %std {nonzero} : tensor<?xi16> -> tensor<?xf32>
+    ```
+  }];
+}
+
+def Med_ScaleRangeByOp : Med_DynamicOp<"scale_range_by",
+    (ins F64:$a_min, F64:$a_max, OptionalAttr<F64Attr>:$b_min, OptionalAttr<F64Attr>:$b_max,
+         UnitAttr:$clip),
+    "$input `,` $a_min `,` $a_max attr-dict `:` type($input) `->` type($result)"> {
+  let summary = "ScaleIntensityRange with runtime a_min/a_max (ScaleIntensityRangePercentiles)";
+  let description = [{
+    As `med.scale_intensity_range`, with `a_min` and `a_max` rounded to the compute type and
+    `a_max - a_min` computed in it (MONAI's percentiles are tensors of the image's type).
+  }];
+}
+
+def Med_ClipByOp : Med_DynamicOp<"clip_by", (ins F64:$min, F64:$max),
+    "$input `,` $min `,` $max attr-dict `:` type($input) `->` type($result)"> {
+  let summary = "Clamp to runtime bounds (ClipIntensityPercentiles); -inf / +inf for none";
+  let description = [{
+    `out = min(max(x, min), max)` in the compute type, NaN propagating as in `torch.clamp`.
+  }];
+}
+
 #endif // MED_OPS_TD

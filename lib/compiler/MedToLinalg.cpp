@@ -379,12 +379,88 @@ struct GaussianNoiseLowering : OpRewritePattern<GaussianNoiseOp> {
   }
 };
 
+// ---- Operations split at a reduction: statistics arrive as f64 operands ----------------------
+
+struct NormalizeLowering : OpRewritePattern<NormalizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(NormalizeOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    // Always f32: MONAI converts the image to float32 before normalising.
+    FloatType f32 = rw.getF32Type();
+    Value sub = scalarIn(rw, loc, op.getSub(), f32);
+    Value div = scalarIn(rw, loc, op.getDiv(), f32);
+    bool nonzero = op.getNonzero();
+    Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
+      if (!x.getType().isF32())
+        x = b.create<arith::TruncFOp>(l, f32, x);
+      Value y = b.create<arith::DivFOp>(l, b.create<arith::SubFOp>(l, x, sub), div);
+      if (!nonzero)
+        return y;
+      Value isZero =
+          b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, x, constant(b, l, f32, 0.0));
+      return b.create<arith::SelectOp>(l, isZero, x, y).getResult();
+    });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct ScaleRangeByLowering : OpRewritePattern<ScaleRangeByOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScaleRangeByOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FloatType ct = computeType(op);
+    Value aMin = scalarIn(rw, loc, op.getAMin(), ct);
+    Value aMax = scalarIn(rw, loc, op.getAMax(), ct);
+    Value range = rw.create<arith::SubFOp>(loc, aMax, aMin);
+    Value flat =
+        rw.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, range, constant(rw, loc, ct, 0.0));
+    FloatAttr bMin = op.getBMinAttr(), bMax = op.getBMaxAttr();
+    bool clip = op.getClip();
+    Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
+      Value shifted = b.create<arith::SubFOp>(l, x, aMin);
+      // MONAI: a_min == a_max warns and only shifts (by b_min when given).
+      Value flatY =
+          bMin ? b.create<arith::AddFOp>(l, shifted, constant(b, l, ct, value(bMin))).getResult()
+               : shifted;
+      Value y = b.create<arith::DivFOp>(l, shifted, range);
+      if (bMin) {
+        y = b.create<arith::MulFOp>(l, y, constant(b, l, ct, value(bMax) - value(bMin)));
+        y = b.create<arith::AddFOp>(l, y, constant(b, l, ct, value(bMin)));
+      }
+      if (clip) {
+        y = b.create<arith::MaximumFOp>(l, y, constant(b, l, ct, value(bMin)));
+        y = b.create<arith::MinimumFOp>(l, y, constant(b, l, ct, value(bMax)));
+      }
+      return b.create<arith::SelectOp>(l, flat, flatY, y).getResult();
+    });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct ClipByLowering : OpRewritePattern<ClipByOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ClipByOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FloatType ct = computeType(op);
+    Value lo = scalarIn(rw, loc, op.getMin(), ct), hi = scalarIn(rw, loc, op.getMax(), ct);
+    Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
+      Value y = b.create<arith::MaximumFOp>(l, x, lo);
+      return b.create<arith::MinimumFOp>(l, y, hi).getResult();
+    });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
 struct ConvertMedToLinalgPass : mlir::med::impl::ConvertMedToLinalgBase<ConvertMedToLinalgPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<ScaleIntensityRangeLowering, ShiftIntensityLowering, ScaleIntensityLowering,
                  ThresholdIntensityLowering, ClipLowering, ShiftByLowering, ScaleByLowering,
-                 AdjustContrastLowering, GaussianNoiseLowering>(&getContext());
+                 AdjustContrastLowering, GaussianNoiseLowering, NormalizeLowering,
+                 ScaleRangeByLowering, ClipByLowering>(&getContext());
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))

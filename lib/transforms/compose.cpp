@@ -57,10 +57,13 @@ std::vector<Placed> transformsFor(const std::vector<Step> &steps, const std::str
   return out;
 }
 
-// A run of traceable transforms (compiled together) or one host transform (run eagerly).
+// A run of traceable transforms (compiled together) or one host transform (run eagerly). A
+// StatsTransform starts a run, so its statistics are taken from a materialised input; a
+// channel-wise one is a run of its own, launched once per channel.
 struct Segment {
   std::vector<Placed> traced;
   std::optional<Placed> host;
+  bool perChannel = false;
 };
 
 std::vector<Segment> segmentsOf(const std::vector<Placed> &ts) {
@@ -70,9 +73,11 @@ std::vector<Segment> segmentsOf(const std::vector<Placed> &ts) {
       out.push_back(Segment{{}, p});
       continue;
     }
-    if (out.empty() || out.back().host)
+    auto *stats = dynamic_cast<const StatsTransform *>(p.transform);
+    if (out.empty() || out.back().host || out.back().perChannel || stats)
       out.emplace_back();
     out.back().traced.push_back(p);
+    out.back().perChannel = stats && stats->channelWise();
   }
   return out;
 }
@@ -88,13 +93,17 @@ MetaTensor applyEager(const Placed &p, const MetaTensor &img, const rt::RandomKe
   return random->eager(img, params.data());
 }
 
-// This call's kernel parameters for a traced segment, in trace order.
-std::vector<double> sampleParams(const Segment &seg, const rt::RandomKey &key) {
+// This call's kernel parameters for a traced segment, in trace order: random draws, and the
+// statistics of `input` (the segment's materialised input, or channel `channel` of it).
+std::vector<double> sampleParams(const Segment &seg, const rt::RandomKey &key,
+                                 const at::Tensor &input, int64_t channel) {
   std::vector<double> params;
   for (const Placed &p : seg.traced)
     if (auto *random = dynamic_cast<const RandomTransform *>(p.transform)) {
       rt::Rng rng(rt::RandomKey{key.seed, key.epoch, key.sample, p.index});
       random->sample(rng, params);
+    } else if (auto *stats = dynamic_cast<const StatsTransform *>(p.transform)) {
+      stats->stats(input, channel, params);
     }
   return params;
 }
@@ -207,7 +216,16 @@ struct CompiledPipeline::State {
       // which per-voxel random streams depend on.
       at::Tensor data = cur.data.contiguous();
       auto prog = program(key, i, segs[i], toDType(data.scalar_type(), where));
-      std::vector<double> params = sampleParams(segs[i], rk);
+      if (segs[i].perChannel) {
+        std::vector<at::Tensor> channels;
+        for (int64_t c = 0; c < data.size(0); ++c) {
+          std::vector<double> params = sampleParams(segs[i], rk, data[c], c);
+          channels.push_back(runStages(*prog, data[c], schedule.threads(), params));
+        }
+        cur = cur.withData(at::stack(channels));
+        continue;
+      }
+      std::vector<double> params = sampleParams(segs[i], rk, data, 0);
       cur = cur.withData(runStages(*prog, data, schedule.threads(), params));
     }
     return cur;

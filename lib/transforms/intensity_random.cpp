@@ -34,19 +34,6 @@ at::Tensor asFloat(const at::Tensor &x) {
 // The first parameter of every random transform: does it fire this call?
 double fires(rt::Rng &rng, double prob) { return rng.uniform() < prob ? 1.0 : 0.0; }
 
-// An op reading `n` consecutive parameters reserved now in `chain`.
-frontend::OpSpec randomOp(const Transform &t, frontend::ChainSpec &chain, std::string op,
-                          rt::DType result, int n) {
-  frontend::OpSpec s;
-  s.op = std::move(op);
-  s.result = result;
-  s.origin = t.name();
-  for (int i = 0; i < n; ++i)
-    s.operands.push_back(chain.numParams + i);
-  chain.numParams += n;
-  return s;
-}
-
 } // namespace
 
 // --- RandShiftIntensity -------------------------------------------------------------------------
@@ -69,7 +56,7 @@ MetaTensor RandShiftIntensity::eager(const MetaTensor &img, const double *p) con
 }
 
 void RandShiftIntensity::trace(frontend::ChainSpec &chain) const {
-  chain.ops.push_back(randomOp(*this, chain, "shift_by", chain.output(), 2));
+  chain.ops.push_back(opWithParams(*this, chain, "shift_by", chain.output(), 2));
 }
 
 // --- RandScaleIntensity -------------------------------------------------------------------------
@@ -93,7 +80,7 @@ MetaTensor RandScaleIntensity::eager(const MetaTensor &img, const double *p) con
 }
 
 void RandScaleIntensity::trace(frontend::ChainSpec &chain) const {
-  chain.ops.push_back(randomOp(*this, chain, "scale_by", rt::DType::Float32, 2));
+  chain.ops.push_back(opWithParams(*this, chain, "scale_by", rt::DType::Float32, 2));
 }
 
 // --- RandAdjustContrast -------------------------------------------------------------------------
@@ -124,7 +111,7 @@ MetaTensor RandAdjustContrast::eager(const MetaTensor &img, const double *p) con
 void RandAdjustContrast::trace(frontend::ChainSpec &chain) const {
   rt::DType in = chain.output();
   rt::DType out = rt::isFloat(in) ? in : rt::DType::Float32;
-  chain.ops.push_back(randomOp(*this, chain, "adjust_contrast", out, 2));
+  chain.ops.push_back(opWithParams(*this, chain, "adjust_contrast", out, 2));
 }
 
 // --- RandGaussianNoise --------------------------------------------------------------------------
@@ -162,7 +149,7 @@ MetaTensor RandGaussianNoise::eager(const MetaTensor &img, const double *p) cons
 }
 
 void RandGaussianNoise::trace(frontend::ChainSpec &chain) const {
-  frontend::OpSpec s = randomOp(*this, chain, "gaussian_noise", rt::DType::Float32, 5);
+  frontend::OpSpec s = opWithParams(*this, chain, "gaussian_noise", rt::DType::Float32, 5);
   s.operands.push_back(frontend::OpSpec::kIndexBase);
   chain.ops.push_back(s);
 }

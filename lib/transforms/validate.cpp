@@ -3,6 +3,18 @@
 
 namespace med::transforms {
 
+frontend::OpSpec opWithParams(const Transform &t, frontend::ChainSpec &chain, std::string op,
+                              rt::DType result, int n) {
+  frontend::OpSpec s;
+  s.op = std::move(op);
+  s.result = result;
+  s.origin = t.name();
+  for (int i = 0; i < n; ++i)
+    s.operands.push_back(chain.numParams + i);
+  chain.numParams += n;
+  return s;
+}
+
 void validateByTrace(const Transform &t) {
   frontend::ChainSpec chain;
   chain.input = rt::DType::Float32;

@@ -1,18 +1,9 @@
 // Runners for the transform cases: one factory per Medulla transform (MONAI kwargs -> Options),
 // and the Compose runner that chains them. Every case runs through the compiled pipeline.
 //
-// Adding a transform (e.g. once a header declares NormalizeIntensity):
-//
-//   #include "med/transforms/<its header>.h"
-//   ...
-//   r.addTransform("NormalizeIntensity", [](Kwargs &kw) -> T::Step {
-//     // read every MONAI kwarg the case may carry, with MONAI's default when absent;
-//     // kw.only(...) or throw Unsupported(...) for values Medulla does not implement yet;
-//     // kwargs left unread make the case UNSUPPORTED (Kwargs::finish)
-//     T::NormalizeIntensityOptions o;
-//     o.nonzero(kw.boolean("nonzero", false)).channel_wise(kw.boolean("channel_wise", false));
-//     return T::NormalizeIntensity(o);
-//   });
+// Adding a transform: r.addTransform("Name", factory) where the factory reads every MONAI kwarg
+// the case may carry (MONAI's default when absent), calls kw.only(...) or throws Unsupported(...)
+// for values Medulla does not implement; kwargs left unread make the case UNSUPPORTED.
 //
 // That registers the single-transform runner (input `img` -> output `out`, compiled pipeline)
 // and makes the name usable as a Compose step. A transform whose case stores more than `out`
@@ -24,6 +15,7 @@
 #include "med/core/error.h"
 #include "med/transforms/compose.h"
 #include "med/transforms/intensity.h"
+#include "med/transforms/intensity_stats.h"
 #include "registry.h"
 
 namespace med::conformance {
@@ -75,6 +67,40 @@ T::Step thresholdIntensity(Kwargs &kw) {
   return T::ThresholdIntensity(o);
 }
 
+// Statistics transforms (split at the reduction, see docs/architecture.md).
+T::Step normalizeIntensity(Kwargs &kw) {
+  T::NormalizeIntensityOptions o;
+  o.subtrahend(kw.numbers("subtrahend")).divisor(kw.numbers("divisor"));
+  o.nonzero(kw.boolean("nonzero", false)).channel_wise(kw.boolean("channel_wise", false));
+  float32Only(kw);
+  return T::NormalizeIntensity(o);
+}
+
+T::Step scaleIntensityRangePercentiles(Kwargs &kw) {
+  T::ScaleIntensityRangePercentilesOptions o(kw.number("lower"), kw.number("upper"),
+                                             kw.optNumber("b_min"), kw.optNumber("b_max"));
+  o.clip(kw.boolean("clip", false)).relative(kw.boolean("relative", false));
+  o.channel_wise(kw.boolean("channel_wise", false));
+  float32Only(kw);
+  return T::ScaleIntensityRangePercentiles(o);
+}
+
+T::Step clipIntensityPercentiles(Kwargs &kw) {
+  T::ClipIntensityPercentilesOptions o(kw.optNumber("lower"), kw.optNumber("upper"));
+  o.channel_wise(kw.boolean("channel_wise", false));
+  kw.only("sharpness_factor", {nullptr}, "soft clipping (sharpness_factor) is not implemented");
+  kw.only("return_clipping_values", {false}, "return_clipping_values is not implemented");
+  float32Only(kw);
+  return T::ClipIntensityPercentiles(o);
+}
+
+T::Step stdShiftIntensity(Kwargs &kw) {
+  T::StdShiftIntensityOptions o(kw.number("factor"));
+  o.nonzero(kw.boolean("nonzero", false)).channel_wise(kw.boolean("channel_wise", false));
+  float32Only(kw);
+  return T::StdShiftIntensity(o);
+}
+
 bool hasOutput(const Case &c, const std::string &prefix) {
   for (const auto &[name, d] : c.outputs)
     if (name.rfind(prefix, 0) == 0)
@@ -119,6 +145,10 @@ void registerTransformRunners(Registry &r) {
   r.addTransform("ShiftIntensity", shiftIntensity);
   r.addTransform("ScaleIntensity", scaleIntensity);
   r.addTransform("ThresholdIntensity", thresholdIntensity);
+  r.addTransform("NormalizeIntensity", normalizeIntensity);
+  r.addTransform("ScaleIntensityRangePercentiles", scaleIntensityRangePercentiles);
+  r.addTransform("ClipIntensityPercentiles", clipIntensityPercentiles);
+  r.addTransform("StdShiftIntensity", stdShiftIntensity);
   // ClipIntensity has no MONAI class of that name, so no golden case can name it.
   r.add("Compose", runCompose);
 }

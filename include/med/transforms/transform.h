@@ -71,6 +71,31 @@ private:
   std::shared_ptr<std::atomic<uint64_t>> calls_;
 };
 
+/// A transform whose parameters are statistics of its own input (MONAI's NormalizeIntensity,
+/// ScaleIntensityRangePercentiles, ...). Compiled by splitting at the reduction: Compose starts a
+/// new kernel at it, so its input is materialised, computes `stats` on the host and passes them to
+/// the kernel as per-call operands (as RandomTransform's draws). A channel-wise one runs in a
+/// kernel of its own, launched once per channel with that channel's statistics.
+class StatsTransform : public Transform {
+public:
+  /// Number of parameters stats() appends (per channel when channelWise()).
+  virtual int numParams() const = 0;
+  /// Whether statistics are taken per channel: stats/apply then see channel `channel` alone.
+  virtual bool channelWise() const { return false; }
+  /// Appends the parameters computed from `input` (the image, or channel `channel` of it).
+  virtual void stats(const at::Tensor &input, int64_t channel,
+                     std::vector<double> &params) const = 0;
+  /// The ATen reference with given parameters (what stats() computed).
+  virtual at::Tensor apply(const at::Tensor &input, const double *params) const = 0;
+  /// stats() then apply(), per channel when channelWise().
+  MetaTensor eager(const MetaTensor &img) const override;
+};
+
+/// A med op of `t` whose operands are `n` per-call parameters, reserved now in `chain` (random
+/// draws or statistics; the pipeline fills them in the same order on every call).
+frontend::OpSpec opWithParams(const Transform &t, frontend::ChainSpec &chain, std::string op,
+                              rt::DType result, int n);
+
 /// Checks a transform's parameters by tracing it on float32 and running the med verifier, so the
 /// dialect's verifiers are the one place where parameters are validated. Throws med::Error
 /// naming the transform and the parameter.

@@ -134,3 +134,35 @@ func.func @noise_needs_flat_image(%x: tensor<2x2xf32>, %a: f64, %i: index) -> te
   %0 = med.gaussian_noise %x, %a, %a, %a, %a, %a, %i : tensor<2x2xf32> -> tensor<2x2xf32>
   return %0 : tensor<2x2xf32>
 }
+
+// -----
+
+func.func @normalize_shape_mismatch(%x: tensor<4xf32>, %a: f64) -> tensor<3xf32> {
+  // expected-error @+1 {{result shape must equal the input shape}}
+  %0 = med.normalize %x, %a, %a : tensor<4xf32> -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @scale_range_by_clip_needs_b(%x: tensor<4xf32>, %a: f64) -> tensor<4xf32> {
+  // expected-error @+1 {{'clip' needs 'b_min' and 'b_max'}}
+  %0 = med.scale_range_by %x, %a, %a {clip} : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @scale_range_by_b_pair(%x: tensor<4xf32>, %a: f64) -> tensor<4xf32> {
+  // expected-error @+1 {{attributes 'b_min' and 'b_max' must be given together}}
+  %0 = med.scale_range_by %x, %a, %a {b_min = 0.0} : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @clip_by_shape_mismatch(%x: tensor<4xf32>, %a: f64) -> tensor<5xf32> {
+  // expected-error @+1 {{result shape must equal the input shape}}
+  %0 = med.clip_by %x, %a, %a : tensor<4xf32> -> tensor<5xf32>
+  return %0 : tensor<5xf32>
+}

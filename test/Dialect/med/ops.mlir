@@ -80,3 +80,16 @@ func.func @dynamic_ops(%x: tensor<?xf32>, %a: f64, %v: f64, %i: index) -> tensor
   %3 = med.gaussian_noise %2, %a, %v, %v, %v, %v, %i : tensor<?xf32> -> tensor<?xf32>
   return %3 : tensor<?xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @stats_ops
+func.func @stats_ops(%x: tensor<?xi16>, %a: f64, %b: f64) -> tensor<?xf32> {
+  // CHECK: med.normalize %{{.*}}, %{{.*}}, %{{.*}} {nonzero} : tensor<?xi16> -> tensor<?xf32>
+  %0 = med.normalize %x, %a, %b {nonzero} : tensor<?xi16> -> tensor<?xf32>
+  // CHECK: med.scale_range_by %{{.*}}, %{{.*}}, %{{.*}} {b_max = 1.000000e+00 : f64, b_min = 0.000000e+00 : f64, clip} : tensor<?xf32> -> tensor<?xf32>
+  %1 = med.scale_range_by %0, %a, %b {b_min = 0.0, b_max = 1.0, clip} : tensor<?xf32> -> tensor<?xf32>
+  // CHECK: med.clip_by %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32> -> tensor<?xf32>
+  %2 = med.clip_by %1, %a, %b : tensor<?xf32> -> tensor<?xf32>
+  return %2 : tensor<?xf32>
+}

@@ -1,0 +1,61 @@
+// RUN: med-opt %s --split-input-file --convert-med-to-linalg | FileCheck %s
+// Ops split at a reduction: the host computes the statistics; the ops are plain maps reading
+// them as operands, converted once outside the loop.
+
+// CHECK-LABEL: func @normalize_nonzero
+// The arithmetic is f32 even for an f64 image (MONAI converts to float32 first).
+// CHECK:         %[[SUB:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK:         %[[DIV:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK:         linalg.generic
+// CHECK:           %[[X:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK:           %[[D:.*]] = arith.subf %[[X]], %[[SUB]] : f32
+// CHECK:           %[[Y:.*]] = arith.divf %[[D]], %[[DIV]] : f32
+// CHECK:           %[[Z:.*]] = arith.cmpf oeq, %[[X]], %{{.*}} : f32
+// CHECK:           arith.select %[[Z]], %[[X]], %[[Y]] : f32
+func.func @normalize_nonzero(%x: tensor<?xf64>, %s: f64, %d: f64) -> tensor<?xf32> {
+  %0 = med.normalize %x, %s, %d {nonzero} : tensor<?xf64> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @normalize_keeps_int_type
+// CHECK:         linalg.generic
+// CHECK:           arith.sitofp %{{.*}} : i16 to f32
+// CHECK-NOT:       arith.cmpf
+// CHECK:           arith.fptosi %{{.*}} : f32 to i64
+// CHECK:           arith.trunci %{{.*}} : i64 to i16
+func.func @normalize_keeps_int_type(%x: tensor<?xi16>, %s: f64, %d: f64) -> tensor<?xi16> {
+  %0 = med.normalize %x, %s, %d : tensor<?xi16> -> tensor<?xi16>
+  return %0 : tensor<?xi16>
+}
+
+// -----
+
+// CHECK-LABEL: func @scale_range_by
+// The range is formed once, in the compute type; a flat range only shifts.
+// CHECK:         %[[LO:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK:         %[[HI:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK:         %[[R:.*]] = arith.subf %[[HI]], %[[LO]] : f32
+// CHECK:         %[[FLAT:.*]] = arith.cmpf oeq, %[[R]], %{{.*}} : f32
+// CHECK:         linalg.generic
+// CHECK:           arith.divf %{{.*}}, %[[R]] : f32
+// CHECK:           arith.maximumf
+// CHECK:           arith.minimumf
+// CHECK:           arith.select %[[FLAT]]
+func.func @scale_range_by(%x: tensor<?xf32>, %lo: f64, %hi: f64) -> tensor<?xf32> {
+  %0 = med.scale_range_by %x, %lo, %hi {b_min = 0.0, b_max = 1.0, clip} : tensor<?xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @clip_by
+// CHECK:         linalg.generic
+// CHECK:           arith.maximumf
+// CHECK:           arith.minimumf
+// CHECK:           arith.fptosi
+func.func @clip_by(%x: tensor<?xui8>, %lo: f64, %hi: f64) -> tensor<?xui8> {
+  %0 = med.clip_by %x, %lo, %hi : tensor<?xui8> -> tensor<?xui8>
+  return %0 : tensor<?xui8>
+}
