@@ -115,12 +115,14 @@ std::vector<frontend::ChainSpec> traceChains(const std::vector<Placed> &ts, rt::
   whole.input = input;
   for (const Placed &p : ts)
     p.transform->trace(whole);
-  if (fuse || whole.ops.size() <= 1)
-    return whole.ops.empty() ? std::vector<frontend::ChainSpec>{} : std::vector{whole};
+  // Fused: one kernel per run of ops, a new run at each op that reduces first (a kernel with a
+  // reduction runs on one thread and would recompute its fused producers). Unfused: one per op.
   std::vector<frontend::ChainSpec> chains;
   rt::DType cur = input;
   for (const frontend::OpSpec &op : whole.ops) {
-    chains.push_back(frontend::ChainSpec{cur, {op}, whole.numParams});
+    if (chains.empty() || !fuse || !op.elementwise)
+      chains.push_back(frontend::ChainSpec{cur, {}, whole.numParams});
+    chains.back().ops.push_back(op);
     cur = op.result;
   }
   return chains;

@@ -144,6 +144,7 @@ void ScaleIntensity::trace(frontend::ChainSpec &chain) const {
   // As in MONAI, `factor` only applies when minv and maxv are both unset.
   if (o_.factor() && !o_.minv() && !o_.maxv())
     s.attrs.push_back({"factor", *o_.factor()});
+  s.elementwise = s.attrs.size() == 1 && s.attrs[0].first == "factor";
   chain.ops.push_back(s);
 }
 

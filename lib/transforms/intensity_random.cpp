@@ -111,7 +111,9 @@ MetaTensor RandAdjustContrast::eager(const MetaTensor &img, const double *p) con
 void RandAdjustContrast::trace(frontend::ChainSpec &chain) const {
   rt::DType in = chain.output();
   rt::DType out = rt::isFloat(in) ? in : rt::DType::Float32;
-  chain.ops.push_back(opWithParams(*this, chain, "adjust_contrast", out, 2));
+  frontend::OpSpec s = opWithParams(*this, chain, "adjust_contrast", out, 2);
+  s.elementwise = false;
+  chain.ops.push_back(s);
 }
 
 // --- RandGaussianNoise --------------------------------------------------------------------------

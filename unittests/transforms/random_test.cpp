@@ -147,3 +147,14 @@ TEST(RandomTransforms, InvalidOptionsNameTheParameter) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(RandomTransforms, FusedScheduleStartsANewKernelAtAReduction) {
+  // Noise stays in a parallel elementwise kernel; AdjustContrast's min/max starts the next one.
+  T::Compose chain = augChain(1.0);
+  EXPECT_EQ(chain.compile().ir(at::kFloat).size(), 2u);
+  EXPECT_EQ(chain.compile(T::Schedule::cpu().fuse(false)).ir(at::kFloat).size(), 5u);
+}
+
+} // namespace

@@ -16,15 +16,18 @@ namespace med::frontend {
 ///   OpSpec{"threshold_intensity", {{"threshold", 0.2}, {"cval", 0.0}}, {"above"},
 ///          rt::DType::Float32, "ThresholdIntensity"}
 struct OpSpec {
-  std::string op;                                   ///< mnemonic without "med."
+  std::string op;                                    ///< mnemonic without "med."
   std::vector<std::pair<std::string, double>> attrs; ///< f64 attributes
-  std::vector<std::string> flags;                   ///< unit attributes that are set
-  rt::DType result;                                 ///< storage type of the result
-  std::string origin;                               ///< transform that emitted it, for errors
+  std::vector<std::string> flags;                    ///< unit attributes that are set
+  rt::DType result;                                  ///< storage type of the result
+  std::string origin;                                ///< transform that emitted it, for errors
   /// Operands after the image: indices into the kernel's per-call parameters (f64), or
   /// kIndexBase for the global index of the buffer's first element (index).
   std::vector<int> operands = {};
   static constexpr int kIndexBase = -1;
+  /// False for ops that reduce over the whole image first (min/max): a fused schedule starts a
+  /// new kernel there, so the elementwise prefix stays parallel and is computed once.
+  bool elementwise = true;
 };
 
 /// A chain applied to a 1-D buffer of `input` elements. Kernels work on flattened buffers: an
