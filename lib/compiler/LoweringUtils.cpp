@@ -1,0 +1,142 @@
+// Helpers shared by the med -> linalg lowering patterns.
+#include "LoweringUtils.h"
+
+#include "med/MedOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Utils/Utils.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <limits>
+
+using namespace mlir;
+
+namespace mlir::med::lowering {
+
+// The dialect's arithmetic type: f64 when either side is f64, else f32.
+FloatType computeType(Operation *op) {
+  Builder b(op->getContext());
+  Type in = cast<RankedTensorType>(op->getOperand(0).getType()).getElementType();
+  Type out = cast<RankedTensorType>(op->getResult(0).getType()).getElementType();
+  if (in.isF64() || out.isF64())
+    return b.getF64Type();
+  return b.getF32Type();
+}
+
+// Storage element -> compute type. Unsigned integers are reinterpreted as signless first, since
+// arith works on signless integers only.
+Value toCompute(OpBuilder &b, Location loc, Value v, FloatType ct) {
+  Type t = v.getType();
+  if (t == ct)
+    return v;
+  if (auto ft = dyn_cast<FloatType>(t)) {
+    if (ft.getWidth() < ct.getWidth())
+      return b.create<arith::ExtFOp>(loc, ct, v);
+    return b.create<arith::TruncFOp>(loc, ct, v);
+  }
+  auto it = cast<IntegerType>(t);
+  Value s = v;
+  if (!it.isSignless())
+    s = b.create<UnrealizedConversionCastOp>(loc, b.getIntegerType(it.getWidth()), v).getResult(0);
+  if (it.isUnsigned())
+    return b.create<arith::UIToFPOp>(loc, ct, s);
+  return b.create<arith::SIToFPOp>(loc, ct, s);
+}
+
+// Compute type -> storage element. Integers go through i64 and wrap, as Tensor.to() does on x86.
+Value fromCompute(OpBuilder &b, Location loc, Value v, Type t) {
+  if (v.getType() == t)
+    return v;
+  if (auto ft = dyn_cast<FloatType>(t)) {
+    if (ft.getWidth() > cast<FloatType>(v.getType()).getWidth())
+      return b.create<arith::ExtFOp>(loc, ft, v);
+    return b.create<arith::TruncFOp>(loc, ft, v);
+  }
+  auto it = cast<IntegerType>(t);
+  Value wide = b.create<arith::FPToSIOp>(loc, b.getI64Type(), v);
+  Type signless = b.getIntegerType(it.getWidth());
+  Value narrow = it.getWidth() == 64 ? wide : b.create<arith::TruncIOp>(loc, signless, wide);
+  if (it.isSignless())
+    return narrow;
+  return b.create<UnrealizedConversionCastOp>(loc, t, narrow).getResult(0);
+}
+
+Value constant(OpBuilder &b, Location loc, FloatType ct, double value) {
+  return b.create<arith::ConstantOp>(loc, ct, b.getFloatAttr(ct, value));
+}
+
+// Computes the op's value from the input element x (already in the compute type) and the
+// reduced scalars (empty for elementwise ops).
+using BodyFn = function_ref<Value(OpBuilder &, Location, Value x, ValueRange scalars)>;
+
+// result = generic(input, scalars...) with `body` applied per element. Scalars are 0-d tensors
+// broadcast to every element.
+Value buildMap(OpBuilder &b, Location loc, Operation *op, ValueRange scalars, BodyFn body) {
+  Value input = op->getOperand(0);
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  int64_t rank = resultType.getRank();
+  FloatType ct = computeType(op);
+  Value init = b.create<tensor::EmptyOp>(loc, tensor::getMixedSizes(b, loc, input),
+                                         resultType.getElementType());
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
+  for (size_t i = 0; i < scalars.size(); ++i)
+    maps.push_back(AffineMap::get(rank, 0, {}, b.getContext()));
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  SmallVector<Value> inputs{input};
+  inputs.append(scalars.begin(), scalars.end());
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  auto generic = b.create<linalg::GenericOp>(
+      loc, resultType, inputs, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value x = toCompute(nb, nloc, args[0], ct);
+        Value y = body(nb, nloc, x, args.slice(1, scalars.size()));
+        nb.create<linalg::YieldOp>(nloc, fromCompute(nb, nloc, y, resultType.getElementType()));
+      });
+  return generic.getResult(0);
+}
+
+// (min, max) of the op's input over all elements, as two 0-d tensors of the compute type. NaN
+// propagates (minimumf/maximumf), as torch.min/max do.
+std::pair<Value, Value> buildMinMax(OpBuilder &b, Location loc, Operation *op) {
+  Value input = op->getOperand(0);
+  int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
+  FloatType ct = computeType(op);
+  auto scalarType = RankedTensorType::get({}, ct);
+  auto filled = [&](double v) {
+    Value empty = b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{}, ct);
+    return b.create<linalg::FillOp>(loc, constant(b, loc, ct, v), empty).getResult(0);
+  };
+  double inf = std::numeric_limits<double>::infinity();
+  Value lo = filled(inf), hi = filled(-inf);
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank),
+                              AffineMap::get(rank, 0, {}, b.getContext()),
+                              AffineMap::get(rank, 0, {}, b.getContext())};
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::reduction);
+  auto generic = b.create<linalg::GenericOp>(
+      loc, TypeRange{scalarType, scalarType}, ValueRange{input}, ValueRange{lo, hi}, maps,
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value x = toCompute(nb, nloc, args[0], ct);
+        Value mn = nb.create<arith::MinimumFOp>(nloc, args[1], x);
+        Value mx = nb.create<arith::MaximumFOp>(nloc, args[2], x);
+        nb.create<linalg::YieldOp>(nloc, ValueRange{mn, mx});
+      });
+  return {generic.getResult(0), generic.getResult(1)};
+}
+
+double value(FloatAttr a) { return a.getValueAsDouble(); }
+
+// An f64 operand in the compute type (converted once, outside the loop).
+Value scalarIn(OpBuilder &b, Location loc, Value v, FloatType ct) {
+  return ct.isF64() ? v : b.create<arith::TruncFOp>(loc, ct, v).getResult();
+}
+
+// i1 "the transform fired": apply != 0.
+Value applied(OpBuilder &b, Location loc, Value apply) {
+  Value zero = b.create<arith::ConstantOp>(loc, b.getF64FloatAttr(0.0));
+  return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE, apply, zero);
+}
+
+} // namespace mlir::med::lowering

@@ -1,0 +1,34 @@
+// Helpers shared by the med -> linalg lowering patterns (internal to lib/compiler).
+#pragma once
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::med::lowering {
+
+/// The dialect's arithmetic type: f64 when the op's operand or result is f64, else f32.
+FloatType computeType(Operation *op);
+/// Storage element -> compute type (unsigned integers reinterpreted as signless first).
+Value toCompute(OpBuilder &b, Location loc, Value v, FloatType ct);
+/// Compute type -> storage element; integers go through i64 and wrap, as Tensor.to() does.
+Value fromCompute(OpBuilder &b, Location loc, Value v, Type t);
+Value constant(OpBuilder &b, Location loc, FloatType ct, double value);
+double value(FloatAttr a);
+
+/// Computes the op's value from the input element x (in the compute type) and the reduced
+/// scalars (empty for elementwise ops).
+using BodyFn = function_ref<Value(OpBuilder &, Location, Value x, ValueRange scalars)>;
+/// result = generic(input, scalars...) with `body` per element; scalars are 0-d tensors.
+Value buildMap(OpBuilder &b, Location loc, Operation *op, ValueRange scalars, BodyFn body);
+/// (min, max) of the op's input as two 0-d tensors of the compute type; NaN propagates.
+std::pair<Value, Value> buildMinMax(OpBuilder &b, Location loc, Operation *op);
+/// An f64 operand in the compute type, converted once outside the loop.
+Value scalarIn(OpBuilder &b, Location loc, Value v, FloatType ct);
+/// i1 "the transform fired": apply != 0.
+Value applied(OpBuilder &b, Location loc, Value apply);
+
+/// Patterns for the ops with runtime operands (random parameters, statistics).
+void populateDynamicLoweringPatterns(RewritePatternSet &patterns);
+
+} // namespace mlir::med::lowering

@@ -1,0 +1,226 @@
+// Lowering of med ops whose parameters are runtime f64 operands: random transforms (drawn per
+// call on the host) and transforms split at a reduction (statistics computed first).
+#include "LoweringUtils.h"
+
+#include "med/MedOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Utils/Utils.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <array>
+
+using namespace mlir;
+using namespace mlir::med;
+using namespace mlir::med::lowering;
+
+namespace {
+
+struct ShiftByLowering : OpRewritePattern<ShiftByOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ShiftByOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FloatType ct = computeType(op);
+    Value on = applied(rw, loc, op.getApply());
+    Value offset = scalarIn(rw, loc, op.getOffset(), ct);
+    Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
+      Value y = b.create<arith::AddFOp>(l, x, offset);
+      return b.create<arith::SelectOp>(l, on, y, x).getResult();
+    });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct ScaleByLowering : OpRewritePattern<ScaleByOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScaleByOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FloatType ct = computeType(op);
+    Value on = applied(rw, loc, op.getApply());
+    Value one = rw.create<arith::ConstantOp>(loc, rw.getF64FloatAttr(1.0));
+    Value factor = scalarIn(rw, loc, rw.create<arith::AddFOp>(loc, one, op.getFactor()), ct);
+    Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
+      Value y = b.create<arith::MulFOp>(l, x, factor);
+      return b.create<arith::SelectOp>(l, on, y, x).getResult();
+    });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct AdjustContrastLowering : OpRewritePattern<AdjustContrastOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AdjustContrastOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FloatType ct = computeType(op);
+    Value on = applied(rw, loc, op.getApply());
+    Value gamma = scalarIn(rw, loc, op.getGamma(), ct);
+    auto [lo, hi] = buildMinMax(rw, loc, op);
+    Value r = buildMap(rw, loc, op, {lo, hi}, [&](OpBuilder &b, Location l, Value x, ValueRange s) {
+      Value range = b.create<arith::SubFOp>(l, s[1], s[0]);
+      Value denom = b.create<arith::AddFOp>(l, range, constant(b, l, ct, 1e-7));
+      Value norm = b.create<arith::DivFOp>(l, b.create<arith::SubFOp>(l, x, s[0]), denom);
+      Value powed = b.create<math::PowFOp>(l, norm, gamma);
+      Value y = b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, powed, range), s[0]);
+      return b.create<arith::SelectOp>(l, on, y, x).getResult();
+    });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+// Philox4x32-10 on i32 values (the same function as runtime/src/rng.cpp); returns words 0, 1.
+std::pair<Value, Value> philox(OpBuilder &b, Location l, std::array<Value, 4> c,
+                               std::array<Value, 2> k) {
+  auto i32 = [&](uint32_t v) {
+    return b.create<arith::ConstantOp>(l, b.getI32IntegerAttr(static_cast<int32_t>(v))).getResult();
+  };
+  Type i64 = b.getI64Type(), i32t = b.getI32Type();
+  Value m0 = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(0xD2511F53ll));
+  Value m1 = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(0xCD9E8D57ll));
+  Value w0 = i32(0x9E3779B9u), w1 = i32(0xBB67AE85u);
+  Value shift = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(32));
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      k[0] = b.create<arith::AddIOp>(l, k[0], w0);
+      k[1] = b.create<arith::AddIOp>(l, k[1], w1);
+    }
+    Value p0 = b.create<arith::MulIOp>(l, m0, b.create<arith::ExtUIOp>(l, i64, c[0]));
+    Value p1 = b.create<arith::MulIOp>(l, m1, b.create<arith::ExtUIOp>(l, i64, c[2]));
+    Value hi0 = b.create<arith::TruncIOp>(l, i32t, b.create<arith::ShRUIOp>(l, p0, shift));
+    Value lo0 = b.create<arith::TruncIOp>(l, i32t, p0);
+    Value hi1 = b.create<arith::TruncIOp>(l, i32t, b.create<arith::ShRUIOp>(l, p1, shift));
+    Value lo1 = b.create<arith::TruncIOp>(l, i32t, p1);
+    c = {b.create<arith::XOrIOp>(l, b.create<arith::XOrIOp>(l, hi1, c[1]), k[0]), lo1,
+         b.create<arith::XOrIOp>(l, b.create<arith::XOrIOp>(l, hi0, c[3]), k[1]), lo0};
+  }
+  return {c[0], c[1]};
+}
+
+struct GaussianNoiseLowering : OpRewritePattern<GaussianNoiseOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GaussianNoiseOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FloatType ct = computeType(op);
+    Value on = applied(rw, loc, op.getApply());
+    Value key0 = rw.create<arith::FPToUIOp>(loc, rw.getI32Type(), op.getKey0());
+    Value key1 = rw.create<arith::FPToUIOp>(loc, rw.getI32Type(), op.getKey1());
+    Value mean = op.getMean(), std = op.getStd();
+    Value base = op.getIndexBase();
+    Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
+      Type i32 = b.getI32Type(), i64 = b.getI64Type(), f64 = b.getF64Type();
+      Value pos = b.create<arith::AddIOp>(l, b.create<linalg::IndexOp>(l, 0), base);
+      Value idx = b.create<arith::IndexCastUIOp>(l, i64, pos);
+      Value c32 = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(32));
+      Value lo = b.create<arith::TruncIOp>(l, i32, idx);
+      Value hi = b.create<arith::TruncIOp>(l, i32, b.create<arith::ShRUIOp>(l, idx, c32));
+      Value zero = b.create<arith::ConstantOp>(l, b.getI32IntegerAttr(0));
+      auto [w0, w1] = philox(b, l, {lo, hi, zero, zero}, {key0, key1});
+      auto uniform = [&](Value w) {
+        Value u = b.create<arith::UIToFPOp>(l, f64, w);
+        Value half = b.create<arith::ConstantOp>(l, b.getF64FloatAttr(0.5));
+        Value scale = b.create<arith::ConstantOp>(l, b.getF64FloatAttr(0x1p-32));
+        return b.create<arith::MulFOp>(l, b.create<arith::AddFOp>(l, u, half), scale).getResult();
+      };
+      Value u1 = uniform(w0), u2 = uniform(w1);
+      Value m2 = b.create<arith::ConstantOp>(l, b.getF64FloatAttr(-2.0));
+      Value twoPi = b.create<arith::ConstantOp>(l, b.getF64FloatAttr(6.283185307179586));
+      Value radius =
+          b.create<math::SqrtOp>(l, b.create<arith::MulFOp>(l, m2, b.create<math::LogOp>(l, u1)));
+      Value n = b.create<arith::MulFOp>(
+          l, radius, b.create<math::CosOp>(l, b.create<arith::MulFOp>(l, twoPi, u2)));
+      // The noise is formed in f64 and rounded to the image's type before the add, as MONAI
+      // converts numpy's float64 noise to the image dtype.
+      Value noise = b.create<arith::AddFOp>(l, mean, b.create<arith::MulFOp>(l, std, n));
+      Value y = b.create<arith::AddFOp>(l, x, scalarIn(b, l, noise, ct));
+      return b.create<arith::SelectOp>(l, on, y, x).getResult();
+    });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+// ---- Operations split at a reduction: statistics arrive as f64 operands ----------------------
+
+struct NormalizeLowering : OpRewritePattern<NormalizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(NormalizeOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    // Always f32: MONAI converts the image to float32 before normalising.
+    FloatType f32 = rw.getF32Type();
+    Value sub = scalarIn(rw, loc, op.getSub(), f32);
+    Value div = scalarIn(rw, loc, op.getDiv(), f32);
+    bool nonzero = op.getNonzero();
+    Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
+      if (!x.getType().isF32())
+        x = b.create<arith::TruncFOp>(l, f32, x);
+      Value y = b.create<arith::DivFOp>(l, b.create<arith::SubFOp>(l, x, sub), div);
+      if (!nonzero)
+        return y;
+      Value isZero =
+          b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, x, constant(b, l, f32, 0.0));
+      return b.create<arith::SelectOp>(l, isZero, x, y).getResult();
+    });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct ScaleRangeByLowering : OpRewritePattern<ScaleRangeByOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScaleRangeByOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FloatType ct = computeType(op);
+    Value aMin = scalarIn(rw, loc, op.getAMin(), ct);
+    Value aMax = scalarIn(rw, loc, op.getAMax(), ct);
+    Value range = rw.create<arith::SubFOp>(loc, aMax, aMin);
+    Value flat =
+        rw.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, range, constant(rw, loc, ct, 0.0));
+    FloatAttr bMin = op.getBMinAttr(), bMax = op.getBMaxAttr();
+    bool clip = op.getClip();
+    Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
+      Value shifted = b.create<arith::SubFOp>(l, x, aMin);
+      // MONAI: a_min == a_max warns and only shifts (by b_min when given).
+      Value flatY =
+          bMin ? b.create<arith::AddFOp>(l, shifted, constant(b, l, ct, value(bMin))).getResult()
+               : shifted;
+      Value y = b.create<arith::DivFOp>(l, shifted, range);
+      if (bMin) {
+        y = b.create<arith::MulFOp>(l, y, constant(b, l, ct, value(bMax) - value(bMin)));
+        y = b.create<arith::AddFOp>(l, y, constant(b, l, ct, value(bMin)));
+      }
+      if (clip) {
+        y = b.create<arith::MaximumFOp>(l, y, constant(b, l, ct, value(bMin)));
+        y = b.create<arith::MinimumFOp>(l, y, constant(b, l, ct, value(bMax)));
+      }
+      return b.create<arith::SelectOp>(l, flat, flatY, y).getResult();
+    });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct ClipByLowering : OpRewritePattern<ClipByOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ClipByOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FloatType ct = computeType(op);
+    Value lo = scalarIn(rw, loc, op.getMin(), ct), hi = scalarIn(rw, loc, op.getMax(), ct);
+    Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
+      Value y = b.create<arith::MaximumFOp>(l, x, lo);
+      return b.create<arith::MinimumFOp>(l, y, hi).getResult();
+    });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+} // namespace
+
+void mlir::med::lowering::populateDynamicLoweringPatterns(RewritePatternSet &patterns) {
+  patterns.add<ShiftByLowering, ScaleByLowering, AdjustContrastLowering, GaussianNoiseLowering,
+               NormalizeLowering, ScaleRangeByLowering, ClipByLowering>(patterns.getContext());
+}
