@@ -33,6 +33,11 @@ std::array<uint32_t, 4> Rng::next() {
   return philox4x32({static_cast<uint32_t>(i), static_cast<uint32_t>(i >> 32), 0, 1}, key_);
 }
 
+Rng Rng::child(uint32_t i) const {
+  auto r = philox4x32({i, 0, 0, 2}, key_);
+  return Rng(std::array<uint32_t, 2>{r[0], r[1]});
+}
+
 double Rng::uniform(double lo, double hi) { return lo + (hi - lo) * uniformFromBits(next()[0]); }
 
 namespace {

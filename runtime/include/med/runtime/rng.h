@@ -35,6 +35,11 @@ std::array<uint32_t, 2> streamKey(const RandomKey &k);
 class Rng {
 public:
   explicit Rng(const RandomKey &k) : key_(streamKey(k)) {}
+  /// A stream with an explicit Philox key (see child()).
+  explicit Rng(std::array<uint32_t, 2> key) : key_(key) {}
+  /// The i-th sub-stream of this one, for transforms that hold other transforms (OneOf, ...):
+  /// its key is Philox(counter (i, 0, 0, 2), this key), disjoint from this stream's draws.
+  Rng child(uint32_t i) const;
   /// Uniform in [lo, hi).
   double uniform(double lo = 0.0, double hi = 1.0);
   /// Standard normal (Box-Muller on one Philox block).
