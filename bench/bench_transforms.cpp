@@ -7,6 +7,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/TensorOperators.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "bench_common.h"
@@ -73,6 +74,14 @@ int main(int argc, char **argv) {
       report.add(
           {name, "eager", shape, threads, med::bench::medianMs([&] { chain.eager(img); }, reps)});
       report.add({name, "floor", shape, threads, floor});
+      // Eight samples (own random keys) in one launch per stage; the row is per sample.
+      std::vector<med::MetaTensor> batch(8, img);
+      std::vector<med::rt::RandomKey> keys;
+      for (uint64_t s = 0; s < 8; ++s)
+        keys.push_back({0, 0, s, 0});
+      report.add(
+          {name, "batched8", shape, threads,
+           med::bench::medianMs([&] { fused.runBatch(batch, keys); }, std::min(reps, 3)) / 8});
     }
   }
   fmt::print("\nratios (time / time; eager/fused is the speed-up, fused/floor the distance to "
@@ -82,6 +91,7 @@ int main(int argc, char **argv) {
       report.printRatio(name, threads, "eager", "fused");
       report.printRatio(name, threads, "unfused", "fused");
       report.printRatio(name, threads, "fused", "floor");
+      report.printRatio(name, threads, "batched8", "fused");
     }
   report.writeJson(json);
   return 0;

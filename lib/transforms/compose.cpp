@@ -204,31 +204,81 @@ struct CompiledPipeline::State {
     return prog;
   }
 
-  MetaTensor run(const std::string &key, const MetaTensor &img, const rt::RandomKey &rk) {
+  // Runs segment `i` on one image.
+  MetaTensor runSegment(const std::string &key, size_t i, const Segment &seg, const MetaTensor &cur,
+                        const rt::RandomKey &rk) {
+    if (seg.host)
+      return applyEager(*seg.host, cur, rk);
     std::string where = key.empty() ? "Compose" : "Compose[" + key + "]";
-    checkImage(img.data, where);
+    // Kernels index voxels in memory order; contiguous input makes that the logical order,
+    // which per-voxel random streams depend on.
+    at::Tensor data = cur.data.contiguous();
+    auto prog = program(key, i, seg, toDType(data.scalar_type(), where));
+    if (seg.perChannel) {
+      std::vector<at::Tensor> channels;
+      for (int64_t c = 0; c < data.size(0); ++c) {
+        std::vector<double> params = sampleParams(seg, rk, data[c], c);
+        channels.push_back(runStages(*prog, data[c], schedule.threads(), params));
+      }
+      return cur.withData(at::stack(channels));
+    }
+    std::vector<double> params = sampleParams(seg, rk, data, 0);
+    return cur.withData(runStages(*prog, data, schedule.threads(), params));
+  }
+
+  MetaTensor run(const std::string &key, const MetaTensor &img, const rt::RandomKey &rk) {
+    checkImage(img.data, key.empty() ? "Compose" : "Compose[" + key + "]");
     std::vector<Segment> segs = segmentsFor(key);
     MetaTensor cur = img;
+    for (size_t i = 0; i < segs.size(); ++i)
+      cur = runSegment(key, i, segs[i], cur, rk);
+    return cur;
+  }
+
+  // A batch advances segment by segment; each compiled stage is one launch for all samples.
+  // Host steps, per-channel segments and batches of mixed dtypes run sample by sample.
+  std::vector<MetaTensor> runBatch(const std::vector<MetaTensor> &imgs,
+                                   const std::vector<rt::RandomKey> &keys) {
+    for (const MetaTensor &m : imgs)
+      checkImage(m.data, "Compose");
+    std::vector<Segment> segs = segmentsFor("");
+    std::vector<MetaTensor> cur = imgs;
+    const size_t n = cur.size();
     for (size_t i = 0; i < segs.size(); ++i) {
-      if (segs[i].host) {
-        cur = applyEager(*segs[i].host, cur, rk);
+      bool sameType = true;
+      for (const MetaTensor &m : cur)
+        sameType &= m.data.scalar_type() == cur[0].data.scalar_type();
+      if (segs[i].host || segs[i].perChannel || !sameType || n == 0) {
+        for (size_t b = 0; b < n; ++b)
+          cur[b] = runSegment("", i, segs[i], cur[b], keys[b]);
         continue;
       }
-      // Kernels index voxels in memory order; contiguous input makes that the logical order,
-      // which per-voxel random streams depend on.
-      at::Tensor data = cur.data.contiguous();
-      auto prog = program(key, i, segs[i], toDType(data.scalar_type(), where));
-      if (segs[i].perChannel) {
-        std::vector<at::Tensor> channels;
-        for (int64_t c = 0; c < data.size(0); ++c) {
-          std::vector<double> params = sampleParams(segs[i], rk, data[c], c);
-          channels.push_back(runStages(*prog, data[c], schedule.threads(), params));
+      auto prog = program("", i, segs[i], toDType(cur[0].data.scalar_type(), "Compose"));
+      std::vector<at::Tensor> data(n);
+      std::vector<std::vector<double>> params(n);
+      for (size_t b = 0; b < n; ++b) {
+        data[b] = cur[b].data.contiguous();
+        params[b] = sampleParams(segs[i], keys[b], data[b], 0);
+      }
+      for (const Stage &stage : *prog) {
+        std::vector<at::Tensor> out(n);
+        std::vector<rt::BufferRef> buffers;
+        for (size_t b = 0; b < n; ++b) {
+          out[b] = at::empty(data[b].sizes(), data[b].options().dtype(toScalarType(stage.output)));
+          buffers.push_back(
+              {data[b].data_ptr(), data[b].numel(), static_cast<int>(data[b].element_size())});
+          buffers.push_back(
+              {out[b].data_ptr(), out[b].numel(), static_cast<int>(out[b].element_size())});
+          if (stage.takesParams)
+            buffers.push_back({params[b].data(), static_cast<int64_t>(params[b].size()), 8,
+                               /*split=*/false});
         }
-        cur = cur.withData(at::stack(channels));
-        continue;
+        rt::launchBatch(stage.kernel->entry, buffers.data(), stage.takesParams ? 3 : 2,
+                        static_cast<int>(n), schedule.threads(), stage.kernel->elementwise);
+        data = std::move(out);
       }
-      std::vector<double> params = sampleParams(segs[i], rk, data, 0);
-      cur = cur.withData(runStages(*prog, data, schedule.threads(), params));
+      for (size_t b = 0; b < n; ++b)
+        cur[b] = cur[b].withData(data[b]);
     }
     return cur;
   }
@@ -318,6 +368,18 @@ MetaTensor CompiledPipeline::run(const MetaTensor &img, const rt::RandomKey &key
   if (!state_->steps.empty() && state_->steps.front().isDictionary())
     throw Error("Compose", "dictionary transforms need a med::Data, got one image");
   return state_->run("", img, key);
+}
+
+std::vector<MetaTensor> CompiledPipeline::runBatch(const std::vector<MetaTensor> &imgs,
+                                                   const std::vector<rt::RandomKey> &keys) const {
+  if (!state_->steps.empty() && state_->steps.front().isDictionary())
+    throw Error("Compose", "runBatch takes images; dictionary pipelines run one med::Data at a "
+                           "time");
+  if (keys.size() != imgs.size())
+    throw Error("CompiledPipeline.runBatch", "expected one random key per image (" +
+                                                 std::to_string(imgs.size()) + "), got " +
+                                                 std::to_string(keys.size()));
+  return state_->runBatch(imgs, keys);
 }
 
 Data CompiledPipeline::operator()(const Data &data) const {

@@ -143,6 +143,36 @@ void launchElementwise(med_packed_kernel kernel, const BufferRef *buffers, int c
               [&](int64_t begin, int64_t end) { callKernel(kernel, buffers, count, begin, end); });
 }
 
+void launchBatch(med_packed_kernel kernel, const BufferRef *buffers, int count, int samples,
+                 int threads, bool elementwise) {
+  struct Item {
+    int sample;
+    int64_t begin, end;
+  };
+  std::vector<Item> items;
+  for (int s = 0; s < samples; ++s) {
+    const BufferRef *bufs = buffers + static_cast<size_t>(s) * count;
+    int64_t n = 0;
+    for (int i = 0; i < count; ++i)
+      if (bufs[i].split)
+        n = bufs[i].size;
+    if (!elementwise || n == 0) {
+      items.push_back({s, 0, n});
+      continue;
+    }
+    // About one chunk per thread per sample, aligned like launchElementwise's.
+    int64_t chunk = std::max<int64_t>(64, (n / std::max(threads, 1) + 63) / 64 * 64);
+    for (int64_t b = 0; b < n; b += chunk)
+      items.push_back({s, b, std::min(n, b + chunk)});
+  }
+  parallelFor(static_cast<int64_t>(items.size()), threads, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t k = lo; k < hi; ++k) {
+      const Item &it = items[k];
+      callKernel(kernel, buffers + static_cast<size_t>(it.sample) * count, count, it.begin, it.end);
+    }
+  });
+}
+
 void launchWhole(med_packed_kernel kernel, const BufferRef *buffers, int count) {
   callKernel(kernel, buffers, count, 0, count > 0 ? buffers[0].size : 0);
 }

@@ -158,3 +158,27 @@ TEST(RandomTransforms, FusedScheduleStartsANewKernelAtAReduction) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(RandomTransforms, BatchedLaunchEqualsOneSampleAtATime) {
+  T::Compose chain = augChain(0.7);
+  std::vector<med::MetaTensor> imgs;
+  std::vector<med::rt::RandomKey> keys;
+  for (uint64_t s = 0; s < 5; ++s) {
+    // Different shapes and values per sample; same dtype.
+    imgs.emplace_back(image(at::kFloat, {1, 9 + static_cast<int64_t>(s), 7, 5}, 40 + s));
+    keys.push_back({3, 1, s, 0});
+  }
+  for (int threads : {1, 2, 3}) {
+    auto run = chain.compile(T::Schedule::cpu().threads(threads));
+    std::vector<med::MetaTensor> batch = run.runBatch(imgs, keys);
+    ASSERT_EQ(batch.size(), imgs.size());
+    for (size_t b = 0; b < imgs.size(); ++b)
+      EXPECT_TRUE(at::equal(batch[b].data, run.run(imgs[b], keys[b]).data))
+          << "sample " << b << " threads " << threads;
+  }
+  EXPECT_THROW(chain.compile().runBatch(imgs, {}), med::Error);
+}
+
+} // namespace

@@ -75,6 +75,11 @@ public:
   /// not depend on which worker or batch ran the sample. Equals Compose::eager(img, key).
   MetaTensor run(const MetaTensor &img, const rt::RandomKey &key) const;
   Data run(const Data &data, const rt::RandomKey &key) const;
+  /// Runs a batch with one kernel launch per compiled stage for all samples, each with its own
+  /// key (random parameters). Results equal run(imgs[i], keys[i]) exactly; images may differ in
+  /// shape.
+  std::vector<MetaTensor> runBatch(const std::vector<MetaTensor> &imgs,
+                                   const std::vector<rt::RandomKey> &keys) const;
   void set_random_state(uint64_t seed);
   /// The med IR traced for an input of element type `dtype`, one module per kernel; for `key`
   /// in dictionary pipelines.

@@ -32,6 +32,13 @@ struct BufferRef {
 /// kernel knows the global index of every element (per-voxel random numbers depend on it).
 void launchElementwise(med_packed_kernel kernel, const BufferRef *buffers, int count, int threads);
 
+/// Runs one kernel over a batch in a single parallel dispatch. `buffers` holds `count` buffers
+/// per sample, sample after sample. Elementwise kernels split each sample into chunks; others
+/// run once per sample, whole, with samples spread over the threads. Each sample's values are
+/// exactly those of launching it alone.
+void launchBatch(med_packed_kernel kernel, const BufferRef *buffers, int count, int samples,
+                 int threads, bool elementwise);
+
 /// Runs a kernel once over whole buffers on the calling thread (kernels with reductions).
 void launchWhole(med_packed_kernel kernel, const BufferRef *buffers, int count);
 
