@@ -1,6 +1,7 @@
 // The on-disk kernel cache: key, entry format, atomic writes and the object loader.
 // See docs/kernel-cache.md for the rules; this file implements them.
 #include "DiskCache.h"
+#include "Optimize.h"
 
 #include "MedCompilerVersion.h" // generated: MED_COMPILER_VERSION
 
@@ -119,7 +120,9 @@ const std::string &hostKey() {
     k += "\n";
     k += std::string("compiler=") + MED_COMPILER_VERSION + "/llvm-" + LLVM_VERSION_STRING + "\n";
     // How the object was made and is entered; change these when JitSession's codegen changes.
-    k += "codegen=O3,host-tm\n";
+    // vectorMathAvailable() also loads libmvec, which objects made with it call into.
+    k += std::string("codegen=O3,host-tm,") + (vectorMathAvailable() ? "libmvec" : "scalar-libm") +
+         "\n";
     k += "abi=_mlir__mlir_ciface_med_kernel(void**)\n";
     return k;
   }();

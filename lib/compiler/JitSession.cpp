@@ -4,6 +4,7 @@
 #include "med/compiler/JitSession.h"
 
 #include "DiskCache.h"
+#include "Optimize.h"
 
 #include "med/MedOps.h"
 #include "med/compiler/Passes.h"
@@ -128,7 +129,8 @@ std::shared_ptr<Kernel> compileUncached(const std::string &ir, std::string *erro
   std::unique_ptr<llvm::TargetMachine> tm = hostTargetMachine(error);
   if (!tm)
     return nullptr;
-  auto transformer = mlir::makeOptimizingTransformer(3, 0, tm.get());
+  // O3 + vector math library (a loop calling log/cos vectorises); see Optimize.h.
+  auto transformer = makeKernelOptimizer(tm.get());
   mlir::ExecutionEngineOptions options;
   options.transformer = transformer; // a function_ref: `transformer` outlives create()
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;

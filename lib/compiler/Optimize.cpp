@@ -1,0 +1,53 @@
+#include "Optimize.h"
+
+#include "llvm/Analysis/CGSCCPassManager.h"
+#include "llvm/Analysis/LoopAnalysisManager.h"
+#include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/PassManager.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <dlfcn.h>
+
+namespace med::compiler {
+
+bool vectorMathAvailable() {
+  // Loaded once, globally, never closed: kernels call into it for the life of the process.
+  static const bool loaded = dlopen("libmvec.so.1", RTLD_NOW | RTLD_GLOBAL) != nullptr;
+  return loaded;
+}
+
+std::function<llvm::Error(llvm::Module *)> makeKernelOptimizer(llvm::TargetMachine *tm) {
+  bool vecmath = vectorMathAvailable();
+  return [tm, vecmath](llvm::Module *m) -> llvm::Error {
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    llvm::PipelineTuningOptions tuning;
+    tuning.LoopUnrolling = true;
+    tuning.LoopInterleaving = true;
+    tuning.LoopVectorization = true;
+    tuning.SLPVectorization = true;
+    llvm::PassBuilder pb(tm, tuning);
+
+    llvm::Triple triple(m->getTargetTriple());
+    llvm::TargetLibraryInfoImpl tlii(triple);
+    if (vecmath && triple.getArch() == llvm::Triple::x86_64)
+      tlii.addVectorizableFunctionsFromVecLib(llvm::TargetLibraryInfoImpl::LIBMVEC_X86, triple);
+    fam.registerPass([&] { return llvm::TargetLibraryAnalysis(tlii); });
+
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cgam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cgam, mam);
+    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+    mpm.run(*m, mam);
+    return llvm::Error::success();
+  };
+}
+
+} // namespace med::compiler

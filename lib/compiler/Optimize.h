@@ -1,0 +1,24 @@
+// The LLVM optimisation pipeline the JIT runs on generated kernels (internal to lib/compiler).
+#pragma once
+
+#include <functional>
+
+#include "llvm/Support/Error.h"
+
+namespace llvm {
+class Module;
+class TargetMachine;
+} // namespace llvm
+
+namespace med::compiler {
+
+/// O3 for the host TargetMachine, with glibc's vector math library (libmvec) registered so loops
+/// that call log/cos/pow/exp vectorise instead of calling the scalar libm per element. Loads
+/// libmvec into the process once, so JIT'ed and disk-cached objects resolve its symbols. The
+/// TargetMachine must outlive the returned function.
+std::function<llvm::Error(llvm::Module *)> makeKernelOptimizer(llvm::TargetMachine *tm);
+
+/// Whether libmvec was found and is used (part of the kernel cache key).
+bool vectorMathAvailable();
+
+} // namespace med::compiler
