@@ -95,7 +95,7 @@ bool ShiftByOp::isElementwise() { return true; }
 LogicalResult ScaleByOp::verify() { return verifySameShape(*this); }
 bool ScaleByOp::isElementwise() { return true; }
 LogicalResult AdjustContrastOp::verify() { return verifySameShape(*this); }
-bool AdjustContrastOp::isElementwise() { return false; }
+bool AdjustContrastOp::isElementwise() { return true; }
 
 LogicalResult GaussianNoiseOp::verify() {
   if (failed(verifySameShape(*this)))

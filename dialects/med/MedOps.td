@@ -137,13 +137,14 @@ def Med_ScaleByOp : Med_DynamicOp<"scale_by", (ins F64:$apply, F64:$factor),
   }];
 }
 
-def Med_AdjustContrastOp : Med_DynamicOp<"adjust_contrast", (ins F64:$apply, F64:$gamma),
-    "$input `,` $apply `,` $gamma attr-dict `:` type($input) `->` type($result)"> {
+def Med_AdjustContrastOp : Med_DynamicOp<"adjust_contrast",
+    (ins F64:$apply, F64:$gamma, F64:$min, F64:$max),
+    "$input `,` $apply `,` $gamma `,` $min `,` $max attr-dict `:` type($input) `->` type($result)"> {
   let summary = "MONAI AdjustContrast with a runtime gamma (RandAdjustContrast)";
   let description = [{
-    With `min`/`max` the image's extrema and `range = max - min`:
-    `out = ((x - min) / (range + 1e-7)) ^ gamma * range + min` when `apply` is non-zero, else
-    `x`. Needs a whole-image reduction first, so it is not elementwise.
+    With `min`/`max` the image's extrema (computed before the kernel, split at the reduction)
+    and `range = max - min`: `out = ((x - min) / (range + 1e-7)) ^ gamma * range + min` when
+    `apply` is non-zero, else `x`.
   }];
 }
 

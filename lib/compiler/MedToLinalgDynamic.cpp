@@ -59,13 +59,13 @@ struct AdjustContrastLowering : OpRewritePattern<AdjustContrastOp> {
     FloatType ct = computeType(op);
     Value on = applied(rw, loc, op.getApply());
     Value gamma = scalarIn(rw, loc, op.getGamma(), ct);
-    auto [lo, hi] = buildMinMax(rw, loc, op);
-    Value r = buildMap(rw, loc, op, {lo, hi}, [&](OpBuilder &b, Location l, Value x, ValueRange s) {
-      Value range = b.create<arith::SubFOp>(l, s[1], s[0]);
-      Value denom = b.create<arith::AddFOp>(l, range, constant(b, l, ct, 1e-7));
-      Value norm = b.create<arith::DivFOp>(l, b.create<arith::SubFOp>(l, x, s[0]), denom);
+    Value lo = scalarIn(rw, loc, op.getMin(), ct), hi = scalarIn(rw, loc, op.getMax(), ct);
+    Value range = rw.create<arith::SubFOp>(loc, hi, lo);
+    Value denom = rw.create<arith::AddFOp>(loc, range, constant(rw, loc, ct, 1e-7));
+    Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
+      Value norm = b.create<arith::DivFOp>(l, b.create<arith::SubFOp>(l, x, lo), denom);
       Value powed = b.create<math::PowFOp>(l, norm, gamma);
-      Value y = b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, powed, range), s[0]);
+      Value y = b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, powed, range), lo);
       return b.create<arith::SelectOp>(l, on, y, x).getResult();
     });
     rw.replaceOp(op, r);

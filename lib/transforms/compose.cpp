@@ -74,7 +74,9 @@ std::vector<Segment> segmentsOf(const std::vector<Placed> &ts) {
       continue;
     }
     auto *stats = dynamic_cast<const StatsTransform *>(p.transform);
-    if (out.empty() || out.back().host || out.back().perChannel || stats)
+    auto *random = dynamic_cast<const RandomTransform *>(p.transform);
+    bool reduces = stats || (random && random->needsInputStats());
+    if (out.empty() || out.back().host || out.back().perChannel || reduces)
       out.emplace_back();
     out.back().traced.push_back(p);
     out.back().perChannel = stats && stats->channelWise();
@@ -90,6 +92,8 @@ MetaTensor applyEager(const Placed &p, const MetaTensor &img, const rt::RandomKe
   rt::Rng rng(rt::RandomKey{key.seed, key.epoch, key.sample, p.index});
   std::vector<double> params;
   random->sample(rng, params);
+  if (random->needsInputStats())
+    random->inputStats(img.data, params);
   return random->eager(img, params.data());
 }
 
@@ -102,6 +106,8 @@ std::vector<double> sampleParams(const Segment &seg, const rt::RandomKey &key,
     if (auto *random = dynamic_cast<const RandomTransform *>(p.transform)) {
       rt::Rng rng(rt::RandomKey{key.seed, key.epoch, key.sample, p.index});
       random->sample(rng, params);
+      if (random->needsInputStats())
+        random->inputStats(input, params);
     } else if (auto *stats = dynamic_cast<const StatsTransform *>(p.transform)) {
       stats->stats(input, channel, params);
     }

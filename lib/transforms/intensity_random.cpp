@@ -98,12 +98,20 @@ void RandAdjustContrast::sample(rt::Rng &rng, std::vector<double> &p) const {
   p.push_back(rng.uniform(o_.gamma().first, o_.gamma().second));
 }
 
+void RandAdjustContrast::inputStats(const at::Tensor &input, std::vector<double> &p) const {
+  // In the compute type (float32 for integer images), exactly as the kernel sees the values.
+  at::Tensor x = asFloat(input);
+  p.push_back(x.min().item<double>());
+  p.push_back(x.max().item<double>());
+}
+
 MetaTensor RandAdjustContrast::eager(const MetaTensor &img, const double *p) const {
   at::Tensor x = asFloat(img.data);
   if (p[0] == 0.0)
     return img.withData(x);
-  at::Tensor mn = x.min();
-  at::Tensor range = x.max() - mn;
+  // MONAI: ((x - min) / (range + 1e-7))^gamma * range + min, in the image's float type.
+  at::Tensor mn = at::scalar_tensor(p[2], x.options()), mx = at::scalar_tensor(p[3], x.options());
+  at::Tensor range = mx - mn;
   at::Tensor out = at::pow((x - mn) / (range + 1e-7), p[1]) * range + mn;
   return img.withData(out);
 }
@@ -111,9 +119,7 @@ MetaTensor RandAdjustContrast::eager(const MetaTensor &img, const double *p) con
 void RandAdjustContrast::trace(frontend::ChainSpec &chain) const {
   rt::DType in = chain.output();
   rt::DType out = rt::isFloat(in) ? in : rt::DType::Float32;
-  frontend::OpSpec s = opWithParams(*this, chain, "adjust_contrast", out, 2);
-  s.elementwise = false;
-  chain.ops.push_back(s);
+  chain.ops.push_back(opWithParams(*this, chain, "adjust_contrast", out, 4));
 }
 
 // --- RandGaussianNoise --------------------------------------------------------------------------

@@ -28,6 +28,8 @@ MetaTensor RandomTransform::eager(const MetaTensor &img) const {
   rt::Rng rng(rt::RandomKey{seed_, 0, (*calls_)++, 0});
   std::vector<double> params;
   sample(rng, params);
+  if (needsInputStats())
+    inputStats(img.data, params);
   return eager(img, params.data());
 }
 

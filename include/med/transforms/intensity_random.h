@@ -85,8 +85,11 @@ public:
   using Options = RandAdjustContrastOptions;
   explicit RandAdjustContrast(Options o = {});
   std::string name() const override { return "RandAdjustContrast"; }
-  int numParams() const override { return 2; }
+  int numParams() const override { return 4; }
   void sample(rt::Rng &rng, std::vector<double> &params) const override;
+  /// The image's min and max: the kernel gets them as operands, so it stays elementwise.
+  bool needsInputStats() const override { return true; }
+  void inputStats(const at::Tensor &input, std::vector<double> &params) const override;
   using RandomTransform::eager;
   MetaTensor eager(const MetaTensor &img, const double *params) const override;
   void trace(frontend::ChainSpec &chain) const override;

@@ -56,7 +56,12 @@ public:
   virtual int numParams() const = 0;
   /// Appends this call's parameters (first one: 1 if the transform fires, else 0).
   virtual void sample(rt::Rng &rng, std::vector<double> &params) const = 0;
-  /// The reference with given parameters (what sample() drew).
+  /// Whether the parameters also need statistics of this transform's input (an image-wide
+  /// reduction such as min/max): a compiled pipeline then starts a new kernel here and appends
+  /// inputStats() of the materialised input after sample()'s draws.
+  virtual bool needsInputStats() const { return false; }
+  virtual void inputStats(const at::Tensor &input, std::vector<double> &params) const {}
+  /// The reference with given parameters (what sample() drew, then inputStats()).
   virtual MetaTensor eager(const MetaTensor &img, const double *params) const = 0;
   /// Standalone use: draws from (seed, epoch 0, sample = calls so far, transform 0).
   MetaTensor eager(const MetaTensor &img) const override;

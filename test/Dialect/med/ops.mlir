@@ -74,8 +74,8 @@ func.func @dynamic_ops(%x: tensor<?xf32>, %a: f64, %v: f64, %i: index) -> tensor
   %0 = med.shift_by %x, %a, %v : tensor<?xf32> -> tensor<?xf32>
   // CHECK: med.scale_by %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32> -> tensor<?xf32>
   %1 = med.scale_by %0, %a, %v : tensor<?xf32> -> tensor<?xf32>
-  // CHECK: med.adjust_contrast %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32> -> tensor<?xf32>
-  %2 = med.adjust_contrast %1, %a, %v : tensor<?xf32> -> tensor<?xf32>
+  // CHECK: med.adjust_contrast %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32> -> tensor<?xf32>
+  %2 = med.adjust_contrast %1, %a, %v, %v, %v : tensor<?xf32> -> tensor<?xf32>
   // CHECK: med.gaussian_noise %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32> -> tensor<?xf32>
   %3 = med.gaussian_noise %2, %a, %v, %v, %v, %v, %i : tensor<?xf32> -> tensor<?xf32>
   return %3 : tensor<?xf32>
