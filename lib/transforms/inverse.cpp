@@ -6,6 +6,7 @@
 
 #include "med/core/error.h"
 #include "med/transforms/croppad.h"
+#include "med/transforms/resample.h"
 #include "med/transforms/spatial.h"
 
 namespace med::transforms {
@@ -93,7 +94,7 @@ void forwardAxes(const rt::OpRecord &r, int64_t nsp, std::vector<int64_t> &perm,
 
 bool isInvertible(const std::string &name) {
   return name == "Flip" || name == "Rotate90" || name == "Orientation" || cropNames().count(name) ||
-         padNames().count(name) || cropPadNames().count(name);
+         padNames().count(name) || cropPadNames().count(name) || detail::isResampleRecord(name);
 }
 
 MetaTensor inverse(const MetaTensor &img) {
@@ -101,10 +102,12 @@ MetaTensor inverse(const MetaTensor &img) {
     throw Error("inverse", "the image has no applied operations to undo");
   const rt::OpRecord rec = img.meta.applied_operations.back();
   if (!isInvertible(rec.name))
-    throw Error("inverse", "no inverse for applied operation '" + rec.name +
-                               "' (invertible: Flip, Rotate90, Orientation, SpatialCrop, "
-                               "CenterSpatialCrop, SpatialPad, BorderPad, DivisiblePad, "
-                               "ResizeWithPadOrCrop, CropForeground)");
+    throw Error("inverse",
+                "no inverse for applied operation '" + rec.name +
+                    "' (invertible: Flip, Rotate90, Orientation, SpatialCrop, "
+                    "CenterSpatialCrop, SpatialPad, BorderPad, DivisiblePad, "
+                    "ResizeWithPadOrCrop, CropForeground, Spacing, SpatialResample, Affine, "
+                    "Rotate, Zoom, Resize)");
   const int64_t nsp = detail::spatialRank(img.data, "inverse");
   if (static_cast<int64_t>(rec.orig_size.size()) != nsp)
     shapeMismatch(rec, rec.orig_size, spatialShape(img.data));
@@ -112,7 +115,9 @@ MetaTensor inverse(const MetaTensor &img) {
   cur.meta.applied_operations.pop_back();
 
   MetaTensor out;
-  if (rec.name == "Flip" || rec.name == "Rotate90" || rec.name == "Orientation") {
+  if (detail::isResampleRecord(rec.name)) {
+    out = detail::invertResample(rec, cur);
+  } else if (rec.name == "Flip" || rec.name == "Rotate90" || rec.name == "Orientation") {
     std::vector<int64_t> perm;
     std::vector<bool> flip;
     forwardAxes(rec, nsp, perm, flip);

@@ -33,6 +33,10 @@ MetaTensor RandomTransform::eager(const MetaTensor &img) const {
   return eager(img, params.data());
 }
 
+void RandomHostTransform::trace(frontend::ChainSpec &) const {
+  throw Error(name(), "has no med lowering; it runs through its ATen implementation");
+}
+
 void HostTransform::trace(frontend::ChainSpec &) const {
   throw Error(name(), "has no med lowering; it runs through its ATen implementation");
 }

@@ -147,6 +147,7 @@ const Registry &Registry::global() {
     auto *reg = new Registry;
     registerTransformRunners(*reg);
     registerSpatialRunners(*reg);
+    registerResampleRunners(*reg);
     return reg;
   }();
   return *r;

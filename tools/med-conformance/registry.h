@@ -118,5 +118,7 @@ MetaTensor runCompiled(const std::vector<transforms::Step> &steps, const MetaTen
 void registerTransformRunners(Registry &r);
 /// Registers Flip, Rotate90, Orientation and the crops and pads (runners_spatial.cpp).
 void registerSpatialRunners(Registry &r);
+/// Registers Spacing, Affine, Rotate, Zoom and Resize (runners_resample.cpp).
+void registerResampleRunners(Registry &r);
 
 } // namespace med::conformance

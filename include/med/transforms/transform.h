@@ -96,6 +96,18 @@ public:
   MetaTensor eager(const MetaTensor &img) const override;
 };
 
+/// Base of the random transforms that run on the host (no med lowering yet): Compose runs
+/// eager(img, params) between kernels with the parameters sample() drew for the call.
+///
+///   Compose({ScaleIntensity(), RandFlip(RandFlipOptions(0).prob(0.5))}).compile()
+///   // a kernel for ScaleIntensity, then RandFlip on the host with the call's draws
+class RandomHostTransform : public RandomTransform {
+public:
+  bool traceable() const final { return false; }
+  /// Never called by Compose; throws med::Error if called directly.
+  void trace(frontend::ChainSpec &chain) const final;
+};
+
 /// A med op of `t` whose operands are `n` per-call parameters, reserved now in `chain` (random
 /// draws or statistics; the pipeline fills them in the same order on every call).
 frontend::OpSpec opWithParams(const Transform &t, frontend::ChainSpec &chain, std::string op,

@@ -1,0 +1,232 @@
+// Intensity augmentations that need the whole image or per-voxel host randomness: MaskIntensity,
+// RandCoarseDropout, RandHistogramShift, RandBiasField, RandRicianNoise, RandKSpaceSpikeNoise
+// (MONAI names, parameters and defaults). They run their ATen implementation as host steps in
+// compiled pipelines. The random ones draw (fires, k0, k1) in sample(): k0, k1 key a sub-stream
+// from which eager() draws everything whose count depends on the image (holes, per-channel
+// values, per-voxel noise), in MONAI's order. See docs/transforms-intensity-aug.md.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <torch/arg.h>
+
+#include "med/transforms/transform.h"
+
+namespace med::transforms {
+
+/// A (low, high) interval (coefficients, log intensities).
+using AugRange = std::pair<double, double>;
+/// A (min, max) count.
+using CountRange = std::pair<int64_t, int64_t>;
+/// Boolean mask from mask data (MaskIntensity's select_fn).
+using SelectFn = std::function<at::Tensor(const at::Tensor &)>;
+
+namespace detail {
+/// MONAI's is_positive: m > 0.
+at::Tensor isPositive(const at::Tensor &m);
+} // namespace detail
+
+/// Options of MaskIntensity: `mask_data` (1 or C channels, the image's spatial shape) and
+/// `select_fn` mapping it to a boolean mask (MONAI's default is_positive: mask > 0).
+struct MaskIntensityOptions {
+  MaskIntensityOptions(at::Tensor mask_data) : mask_data_(std::move(mask_data)) {}
+  TORCH_ARG(at::Tensor, mask_data);
+  TORCH_ARG(SelectFn, select_fn) = detail::isPositive;
+};
+
+/// MONAI MaskIntensity: img * select_fn(mask), keeping the image's dtype.
+///
+///   MaskIntensity(MaskIntensityOptions(brainMask))
+class MaskIntensity : public HostTransform {
+public:
+  using Options = MaskIntensityOptions;
+  explicit MaskIntensity(Options o);
+  std::string name() const override { return "MaskIntensity"; }
+  MetaTensor eager(const MetaTensor &img) const override;
+
+private:
+  Options o_;
+};
+
+/// A host random transform whose sample() draws (fires, k0, k1): eager() then draws the values
+/// that depend on the image (holes, per-channel values) from the sub-stream keyed (k0, k1).
+class SubStreamTransform : public RandomHostTransform {
+public:
+  int numParams() const override { return 3; }
+  void sample(rt::Rng &rng, std::vector<double> &params) const override;
+  /// The probability that the transform fires.
+  virtual double prob() const = 0;
+};
+
+/// MONAI's fill_value of RandCoarseDropout: one value, or (low, high) for U(low, high) per voxel.
+struct FillValue {
+  FillValue(double v) : low(v), high(v) {}
+  FillValue(double lo, double hi) : low(lo), high(hi), range(true) {}
+  double low, high;
+  bool range = false;
+};
+
+/// Options of RandCoarseDropout. `spatial_size` / `max_spatial_size`: one value for every axis
+/// or one per axis; values <= 0 mean the image's size (MONAI's fall_back_tuple). fill_value
+/// unset means U(img.min(), img.max()) per voxel.
+struct RandCoarseDropoutOptions {
+  RandCoarseDropoutOptions(int64_t holes, std::vector<int64_t> spatial_size)
+      : holes_(holes), spatial_size_(std::move(spatial_size)) {}
+  TORCH_ARG(int64_t, holes);
+  TORCH_ARG(std::vector<int64_t>, spatial_size);
+  TORCH_ARG(bool, dropout_holes) = true;
+  TORCH_ARG(std::optional<FillValue>, fill_value);
+  TORCH_ARG(std::optional<int64_t>, max_holes);
+  TORCH_ARG(std::optional<std::vector<int64_t>>, max_spatial_size);
+  TORCH_ARG(double, prob) = 0.1;
+};
+
+/// MONAI RandCoarseDropout: fills `holes` (or U{holes..max_holes}) random boxes with fill_value
+/// (dropout_holes) or keeps only the boxes. Keeps the dtype.
+///
+///   RandCoarseDropout(RandCoarseDropoutOptions(4, {8, 8, 8}).fill_value(0.0).prob(1.0))
+class RandCoarseDropout : public SubStreamTransform {
+public:
+  using Options = RandCoarseDropoutOptions;
+  explicit RandCoarseDropout(Options o);
+  std::string name() const override { return "RandCoarseDropout"; }
+  double prob() const override { return o_.prob(); }
+  using RandomTransform::eager;
+  MetaTensor eager(const MetaTensor &img, const double *params) const override;
+  /// The boxes a call with `params` fills, each as (start, size) per spatial axis.
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> holes(const at::Tensor &img,
+                                                              const double *params) const;
+
+private:
+  Options o_;
+};
+
+/// Options of RandHistogramShift: the number of control points, one value or (min, max).
+struct RandHistogramShiftOptions {
+  RandHistogramShiftOptions(int64_t n = 10) : num_control_points_({n, n}) {}
+  RandHistogramShiftOptions(int64_t lo, int64_t hi) : num_control_points_({lo, hi}) {}
+  TORCH_ARG(CountRange, num_control_points);
+  TORCH_ARG(double, prob) = 0.1;
+};
+
+/// MONAI RandHistogramShift: a monotone piecewise-linear map of intensities through control
+/// points scaled to [min, max] of the image. Keeps the dtype.
+///
+///   RandHistogramShift(RandHistogramShiftOptions(5, 10).prob(1.0))
+class RandHistogramShift : public SubStreamTransform {
+public:
+  using Options = RandHistogramShiftOptions;
+  explicit RandHistogramShift(Options o = {});
+  std::string name() const override { return "RandHistogramShift"; }
+  double prob() const override { return o_.prob(); }
+  using RandomTransform::eager;
+  MetaTensor eager(const MetaTensor &img, const double *params) const override;
+  /// The (reference, floating) control points in [0, 1] a call with `params` uses.
+  std::pair<std::vector<double>, std::vector<double>> controlPoints(const double *params) const;
+
+private:
+  Options o_;
+};
+
+/// Options of RandBiasField: Legendre degree and the interval of its coefficients.
+struct RandBiasFieldOptions {
+  RandBiasFieldOptions() = default;
+  TORCH_ARG(int64_t, degree) = 3;
+  TORCH_ARG(AugRange, coeff_range) = {0.0, 0.1};
+  TORCH_ARG(double, prob) = 0.1;
+};
+
+/// MONAI RandBiasField: img * exp(field), field a Legendre polynomial of total degree <=
+/// `degree` on [-1, 1]^d with coefficients ~ U(coeff_range). Output float32 (MONAI's dtype).
+///
+///   RandBiasField(RandBiasFieldOptions().coeff_range({0.2, 0.3}).prob(1.0))
+class RandBiasField : public SubStreamTransform {
+public:
+  using Options = RandBiasFieldOptions;
+  explicit RandBiasField(Options o = {});
+  std::string name() const override { return "RandBiasField"; }
+  double prob() const override { return o_.prob(); }
+  using RandomTransform::eager;
+  MetaTensor eager(const MetaTensor &img, const double *params) const override;
+  /// The field (float64, spatial shape) a call with `params` multiplies by exp() of.
+  at::Tensor field(const std::vector<int64_t> &spatial, const double *params) const;
+
+private:
+  Options o_;
+};
+
+/// Options of RandRicianNoise: mean and std are one value, or one per channel (channel_wise).
+struct RandRicianNoiseOptions {
+  RandRicianNoiseOptions() = default;
+  TORCH_ARG(double, prob) = 0.1;
+  TORCH_ARG(std::vector<double>, mean) = {0.0};
+  TORCH_ARG(std::vector<double>, std) = {1.0};
+  TORCH_ARG(bool, channel_wise) = false;
+  TORCH_ARG(bool, relative) = false;
+  TORCH_ARG(bool, sample_std) = true;
+};
+
+/// MONAI RandRicianNoise: sqrt((x + n1)^2 + n2^2), n1, n2 ~ N(mean, s) per voxel, s ~ U(0, std)
+/// when sample_std (times the image's std when relative). Output float32.
+///
+///   RandRicianNoise(RandRicianNoiseOptions().std({0.1}).prob(1.0))
+class RandRicianNoise : public SubStreamTransform {
+public:
+  using Options = RandRicianNoiseOptions;
+  explicit RandRicianNoise(Options o = {});
+  std::string name() const override { return "RandRicianNoise"; }
+  double prob() const override { return o_.prob(); }
+  using RandomTransform::eager;
+  MetaTensor eager(const MetaTensor &img, const double *params) const override;
+
+private:
+  Options o_;
+};
+
+/// Options of RandKSpaceSpikeNoise: log-intensity interval of the spike, one for every channel
+/// or one per channel; unset means MONAI's default (0.95 m, 1.1 m), m = 2.5 * mean log |k|.
+struct RandKSpaceSpikeNoiseOptions {
+  RandKSpaceSpikeNoiseOptions() = default;
+  TORCH_ARG(double, prob) = 0.1;
+  TORCH_ARG(std::optional<std::vector<AugRange>>, intensity_range);
+  TORCH_ARG(bool, channel_wise) = true;
+};
+
+/// MONAI RandKSpaceSpikeNoise: sets one (centred) k-space location per channel to a random log
+/// intensity, keeping its phase. channel_wise draws a location per channel, else one for all.
+/// Keeps the dtype.
+///
+///   RandKSpaceSpikeNoise(RandKSpaceSpikeNoiseOptions().intensity_range({{10, 13}}).prob(1.0))
+class RandKSpaceSpikeNoise : public SubStreamTransform {
+public:
+  using Options = RandKSpaceSpikeNoiseOptions;
+  explicit RandKSpaceSpikeNoise(Options o = {});
+  std::string name() const override { return "RandKSpaceSpikeNoise"; }
+  double prob() const override { return o_.prob(); }
+  using RandomTransform::eager;
+  MetaTensor eager(const MetaTensor &img, const double *params) const override;
+
+private:
+  Options o_;
+};
+
+using MaskIntensityd = Dictionary<MaskIntensity>;
+using RandCoarseDropoutd = Dictionary<RandCoarseDropout>;
+using RandHistogramShiftd = Dictionary<RandHistogramShift>;
+using RandBiasFieldd = Dictionary<RandBiasField>;
+using RandRicianNoised = Dictionary<RandRicianNoise>;
+using RandKSpaceSpikeNoised = Dictionary<RandKSpaceSpikeNoise>;
+
+namespace detail {
+
+/// The sub-stream keyed by a SubStreamTransform's params[1], params[2]; `part` separates
+/// independent streams of one call (0: host draws; 1, 2: per-voxel noise keys).
+rt::RandomKey subStream(const double *params, uint32_t part = 0);
+
+} // namespace detail
+
+} // namespace med::transforms

@@ -1,0 +1,216 @@
+// Resampling transforms (MONAI names, parameters and defaults): Spacing, Affine and Rotate
+// sample through torch's grid_sample; Zoom and Resize through torch's interpolate. These are
+// the eager ATen references a compiled resample kernel will be tested against. Each updates
+// meta.affine as MONAI does and appends an rt::OpRecord that med::transforms::inverse() undoes.
+// Semantics, records and deviations: docs/transforms-resample.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <torch/arg.h>
+
+#include "med/transforms/transform.h"
+
+namespace med::transforms {
+
+/// Options of Spacing: the target voxel size per spatial axis (`pixdim`; fewer values repeat
+/// the last, a value <= 0 keeps that axis' spacing). `mode` "bilinear" | "nearest" | "bicubic",
+/// `padding_mode` "zeros" | "border" | "reflection" (torch grid_sample names).
+struct SpacingOptions {
+  SpacingOptions(std::vector<double> pixdim) : pixdim_(std::move(pixdim)) {}
+  TORCH_ARG(std::vector<double>, pixdim);
+  TORCH_ARG(bool, diagonal) = false;
+  TORCH_ARG(std::string, mode) = "bilinear";
+  TORCH_ARG(std::string, padding_mode) = "border";
+  TORCH_ARG(bool, align_corners) = false;
+  TORCH_ARG(bool, scale_extent) = false;
+  TORCH_ARG(bool, recompute_affine) = false;
+};
+
+/// MONAI Spacing: new affine = zoom_affine(affine, pixdim, diagonal) with the origin and size
+/// of compute_shape_offset, then SpatialResample in float64 (cast back to the input dtype).
+/// Recorded as "Spacing" (a grid record, see docs).
+///
+///   Spacing(SpacingOptions({1.5, 1.5, 1.5}).mode("nearest"))
+class Spacing : public HostTransform {
+public:
+  using Options = SpacingOptions;
+  explicit Spacing(Options o);
+  std::string name() const override { return "Spacing"; }
+  MetaTensor eager(const MetaTensor &img) const override;
+
+private:
+  Options o_;
+};
+
+/// Options of Affine: the matrix is rotate @ shear @ translate @ scale built from the params
+/// (radians; shear coefficients as MONAI's create_shear; translation in voxels) in centred voxel
+/// coordinates, mapping output voxels to input voxels; or an explicit `affine` ((n+1)^2 values,
+/// row major) that replaces them. `spatial_size` empty or <= 0 entries keep the input size.
+struct AffineOptions {
+  AffineOptions() = default;
+  TORCH_ARG(std::vector<double>, rotate_params);
+  TORCH_ARG(std::vector<double>, shear_params);
+  TORCH_ARG(std::vector<double>, translate_params);
+  TORCH_ARG(std::vector<double>, scale_params);
+  TORCH_ARG(std::vector<double>, affine);
+  TORCH_ARG(std::vector<int64_t>, spatial_size);
+  TORCH_ARG(std::string, mode) = "bilinear";
+  TORCH_ARG(std::string, padding_mode) = "reflection";
+  TORCH_ARG(bool, align_corners) = false;
+};
+
+/// MONAI Affine (normalized=False): AffineGrid + Resample in float32. matrix() is what MONAI
+/// returns with image_only=False. Recorded as "Affine" (a grid record).
+///
+///   Affine(AffineOptions().rotate_params({0.1, 0, 0}).padding_mode("zeros"))
+class Affine : public HostTransform {
+public:
+  using Options = AffineOptions;
+  explicit Affine(Options o);
+  std::string name() const override { return "Affine"; }
+  MetaTensor eager(const MetaTensor &img) const override;
+  /// The (nsp+1)x(nsp+1) float64 matrix built from the params (centred voxel coordinates).
+  at::Tensor matrix(int64_t nsp) const;
+
+private:
+  Options o_;
+};
+
+/// Options of Rotate: `angle` in radians (2D: one value; 3D: about axes 0, 1, 2 as MONAI's
+/// create_rotate), `keep_size` false grows the output to hold the rotated box.
+struct RotateOptions {
+  RotateOptions(std::vector<double> angle) : angle_(std::move(angle)) {}
+  TORCH_ARG(std::vector<double>, angle);
+  TORCH_ARG(bool, keep_size) = true;
+  TORCH_ARG(std::string, mode) = "bilinear";
+  TORCH_ARG(std::string, padding_mode) = "border";
+  TORCH_ARG(bool, align_corners) = false;
+};
+
+/// MONAI Rotate: rotation about the volume centre, resampled in float32. Recorded as "Rotate"
+/// (a grid record).
+///
+///   Rotate(RotateOptions({0.0, 0.0, 0.3}).keep_size(false).padding_mode("zeros"))
+class Rotate : public HostTransform {
+public:
+  using Options = RotateOptions;
+  explicit Rotate(Options o);
+  std::string name() const override { return "Rotate"; }
+  MetaTensor eager(const MetaTensor &img) const override;
+
+private:
+  Options o_;
+};
+
+/// Options of Zoom: factor per axis (one value for all), interpolate `mode` "nearest" |
+/// "nearest-exact" | "linear" | "bilinear" | "bicubic" | "trilinear" | "area",
+/// `align_corners` only for the linear/cubic modes, `padding_mode` a numpy pad mode used when
+/// `keep_size` pads or crops back to the input size.
+struct ZoomOptions {
+  ZoomOptions(std::vector<double> zoom) : zoom_(std::move(zoom)) {}
+  TORCH_ARG(std::vector<double>, zoom);
+  TORCH_ARG(std::string, mode) = "area";
+  TORCH_ARG(std::string, padding_mode) = "edge";
+  TORCH_ARG(std::optional<bool>, align_corners);
+  TORCH_ARG(bool, keep_size) = true;
+};
+
+/// MONAI Zoom: interpolate to floor(size * zoom), then (keep_size) ResizeWithPadOrCrop back.
+/// Recorded as "Zoom" with the interpolation and the pad/crop widths.
+///
+///   Zoom(ZoomOptions({0.7}).mode("nearest").padding_mode("constant"))
+class Zoom : public HostTransform {
+public:
+  using Options = ZoomOptions;
+  explicit Zoom(Options o);
+  std::string name() const override { return "Zoom"; }
+  MetaTensor eager(const MetaTensor &img) const override;
+
+private:
+  Options o_;
+};
+
+/// Options of Resize: `spatial_size` per axis (-1 keeps an axis) for size_mode "all", or one
+/// value = the longest side for "longest". Modes as Zoom. `anti_aliasing` smooths downsampled
+/// axes with a Gaussian (sigma (in/out - 1)/2 unless `anti_aliasing_sigma`) first.
+struct ResizeOptions {
+  ResizeOptions(std::vector<int64_t> spatial_size) : spatial_size_(std::move(spatial_size)) {}
+  TORCH_ARG(std::vector<int64_t>, spatial_size);
+  TORCH_ARG(std::string, size_mode) = "all";
+  TORCH_ARG(std::string, mode) = "area";
+  TORCH_ARG(std::optional<bool>, align_corners);
+  TORCH_ARG(bool, anti_aliasing) = false;
+  TORCH_ARG(std::vector<double>, anti_aliasing_sigma);
+};
+
+/// MONAI Resize (torch.nn.functional.interpolate). Recorded as "Resize".
+///
+///   Resize(ResizeOptions({40}).size_mode("longest").mode("trilinear").align_corners(false))
+class Resize : public HostTransform {
+public:
+  using Options = ResizeOptions;
+  explicit Resize(Options o);
+  std::string name() const override { return "Resize"; }
+  MetaTensor eager(const MetaTensor &img) const override;
+
+private:
+  Options o_;
+};
+
+/// Options of SpatialResample: the target voxel-to-world `dst_affine` (16 values, row-major 4x4;
+/// unset = the input's), and `spatial_size` (unset = the size covering the input, MONAI's None;
+/// {-1} or entries <= 0 keep the input size).
+struct SpatialResampleOptions {
+  SpatialResampleOptions() = default;
+  TORCH_ARG(std::optional<std::vector<double>>, dst_affine);
+  TORCH_ARG(std::optional<std::vector<int64_t>>, spatial_size);
+  TORCH_ARG(std::string, mode) = "bilinear";
+  TORCH_ARG(std::string, padding_mode) = "border";
+  TORCH_ARG(bool, align_corners) = false;
+};
+
+/// MONAI SpatialResample with dst_affine fixed at construction: resamples (float64) onto the grid
+/// of dst_affine; the output affine is dst_affine. Recorded as "SpatialResample" (a grid record).
+///
+///   SpatialResample(SpatialResampleOptions().dst_affine(std::vector<double>(a.begin(), a.end())))
+class SpatialResample : public HostTransform {
+public:
+  using Options = SpatialResampleOptions;
+  explicit SpatialResample(Options o = {});
+  std::string name() const override { return "SpatialResample"; }
+  MetaTensor eager(const MetaTensor &img) const override;
+
+private:
+  Options o_;
+};
+
+using Spacingd = Dictionary<Spacing>;
+using SpatialResampled = Dictionary<SpatialResample>;
+using Affined = Dictionary<Affine>;
+using Rotated = Dictionary<Rotate>;
+using Zoomd = Dictionary<Zoom>;
+using Resized = Dictionary<Resize>;
+
+namespace detail {
+
+/// MONAI's AffineTransform(normalized=False, reverse_indexing=True): samples `src` (C, sp...) at
+/// input voxel xform @ (output voxel) with grid_sample, in xform's dtype; `xform` is
+/// (nsp+1)x(nsp+1) and maps output voxel indices to input voxel indices.
+at::Tensor affineTransform(const at::Tensor &src, const at::Tensor &xform,
+                           const std::vector<int64_t> &dstSize, const std::string &mode,
+                           const std::string &padding, bool alignCorners);
+/// torch.nn.functional.interpolate of `x` (C, sp...) to `size` (float32 in, float32 out).
+at::Tensor interpolate(const at::Tensor &x, const std::vector<int64_t> &size,
+                       const std::string &mode, std::optional<bool> alignCorners,
+                       const std::string &where);
+/// Whether `name` is a record written by the transforms of this header, and its inverse.
+bool isResampleRecord(const std::string &name);
+MetaTensor invertResample(const rt::OpRecord &rec, const MetaTensor &cur);
+
+} // namespace detail
+
+} // namespace med::transforms

@@ -1,0 +1,52 @@
+// Private helpers shared by resample*.cpp: affine conversions, mode checks and record encoding.
+#pragma once
+
+#include <ATen/Functions.h>
+#include <ATen/TensorOperators.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "med/core/error.h"
+#include "med/core/meta_tensor.h"
+#include "med/transforms/resample.h"
+
+namespace med::transforms::rs {
+
+std::vector<int64_t> spatialShape(const at::Tensor &t);
+/// MONAI's to_affine_nd(nsp, affine): the top-left nsp x nsp block and the translation, float64.
+at::Tensor affineNd(const rt::Affine &a, int64_t nsp);
+/// The inverse of affineNd: a 4x4 with identity outside the nsp block.
+rt::Affine embed(const at::Tensor &m);
+/// affine @ embed(xform), the MONAI meta update for a voxel transform xform.
+rt::Affine compose(const rt::Affine &a, const at::Tensor &xform);
+/// MONAI's scale_affine(spatial_size, new_spatial_size, centered=True), float64.
+at::Tensor scaleAffine(const std::vector<int64_t> &in, const std::vector<int64_t> &out);
+
+/// MONAI's compute_shape_offset: the output size; sets outAff's translation to the offset.
+std::vector<int64_t> shapeOffset(const std::vector<int64_t> &shape, const at::Tensor &inAff,
+                                 at::Tensor &outAff, bool scaleExtent);
+
+/// Grid-sample modes: returns the code stored in records (nearest 0, bilinear 1, bicubic 2;
+/// zeros 0, border 1, reflection 2) or throws med::Error(where).
+int64_t gridMode(const std::string &mode, const std::string &where);
+int64_t gridPadding(const std::string &padding, const std::string &where);
+extern const char *const kGridModes[3];
+extern const char *const kGridPaddings[3];
+/// Interpolate modes: index into kInterpModes or throws med::Error(where).
+int64_t interpMode(const std::string &mode, const std::string &where);
+extern const char *const kInterpModes[7];
+
+/// A grid record: name, orig_size, the voxel xform "m<i>" (row major), "mode", "padding_mode",
+/// "align_corners".
+rt::OpRecord gridRecord(const std::string &name, const std::vector<int64_t> &orig,
+                        const at::Tensor &xform, int64_t mode, int64_t padding, bool align);
+/// Samples and records: the output of a grid transform (image values in `dtype`, output float32
+/// unless `keepDtype`), with affine @ xform.
+MetaTensor gridResample(const MetaTensor &img, const at::Tensor &xform,
+                        const std::vector<int64_t> &dstSize, const std::string &name,
+                        const std::string &mode, const std::string &padding, bool align,
+                        at::ScalarType dtype, bool keepDtype);
+
+} // namespace med::transforms::rs

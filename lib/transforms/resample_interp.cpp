@@ -1,0 +1,159 @@
+// Zoom and Resize (MONAI semantics): torch.nn.functional.interpolate in float32.
+#include <ATen/Functions.h>
+#include <ATen/TensorOperators.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "med/transforms/croppad.h"
+#include "med/transforms/spatial.h"
+#include "resample_impl.h"
+
+namespace med::transforms {
+namespace {
+
+void checkInterp(const std::string &mode, std::optional<bool> align, const std::string &where) {
+  const int64_t m = rs::interpMode(mode, where + ".mode");
+  if (align && (m < 2 || m > 5))
+    throw Error(where + ".align_corners",
+                "align_corners only applies to the linear and cubic modes, not '" + mode + "'");
+}
+
+rt::OpRecord interpRecord(const std::string &name, const std::vector<int64_t> &orig,
+                          const std::string &mode, std::optional<bool> align) {
+  return rt::OpRecord{name,
+                      {{"mode", double(rs::interpMode(mode, name + ".mode"))},
+                       {"align_corners", align ? (*align ? 1.0 : 0.0) : -1.0}},
+                      orig};
+}
+
+// MONAI's gaussian_1d(approx="erf", truncated=4) in float32; sigma 0 gives a delta.
+at::Tensor gaussian1d(double sigma) {
+  const auto tail = static_cast<int64_t>(std::max(sigma * 4.0, 0.5) + 0.5);
+  at::Tensor x = at::arange(-tail, tail + 1, at::kFloat);
+  const float t = 0.70710678f / std::fabs(float(sigma));
+  at::Tensor k = 0.5f * (at::erf(t * (x + 0.5f)) - at::erf(t * (x - 0.5f)));
+  k = k.clamp_min(0);
+  return k / k.sum();
+}
+
+// GaussianSmooth: separable zero-padded convolution of each channel of x (C, sp...).
+at::Tensor gaussianSmooth(const at::Tensor &x, const std::vector<double> &sigma) {
+  const int64_t n = x.dim() - 1;
+  at::Tensor y = x.unsqueeze(1); // (C, 1, sp...)
+  for (int64_t d = 0; d < n; ++d) {
+    at::Tensor k = gaussian1d(sigma[d]);
+    std::vector<int64_t> wshape(n + 2, 1), pad(n, 0);
+    wshape[2 + d] = k.numel();
+    pad[d] = k.numel() / 2;
+    at::Tensor w = k.reshape(wshape);
+    y = n == 2 ? at::conv2d(y, w, {}, 1, pad) : at::conv3d(y, w, {}, 1, pad);
+  }
+  return y.squeeze(1);
+}
+
+} // namespace
+
+// --- Zoom ----------------------------------------------------------------------------------------
+
+Zoom::Zoom(Options o) : o_(std::move(o)) {
+  if (o_.zoom().empty())
+    throw Error("Zoom.zoom", "expected at least one factor");
+  for (double z : o_.zoom())
+    if (!(z > 0) || !std::isfinite(z))
+      throw Error("Zoom.zoom", "factors must be positive and finite, got " + std::to_string(z));
+  checkInterp(o_.mode(), o_.align_corners(), "Zoom");
+  o_.padding_mode(detail::checkPadMode(o_.padding_mode(), "Zoom.padding_mode"));
+}
+
+MetaTensor Zoom::eager(const MetaTensor &img) const {
+  const int64_t n = detail::spatialRank(img.data, name());
+  const std::vector<int64_t> in = rs::spatialShape(img.data);
+  std::vector<double> z = o_.zoom();
+  if (z.size() == 1)
+    z.assign(n, z[0]);
+  if (static_cast<int64_t>(z.size()) != n)
+    throw Error("Zoom.zoom",
+                "expected 1 or " + std::to_string(n) + " factors, got " + std::to_string(z.size()));
+  std::vector<int64_t> size(n);
+  for (int64_t d = 0; d < n; ++d) {
+    size[d] = static_cast<int64_t>(std::floor(double(in[d]) * z[d]));
+    if (size[d] <= 0)
+      throw Error("Zoom.zoom", "the zoomed image would have an empty axis");
+  }
+  at::Tensor data =
+      detail::interpolate(img.data.to(at::kFloat), size, o_.mode(), o_.align_corners(), name());
+  MetaTensor out(data.to(img.data.scalar_type()), img.meta);
+  out.meta.affine = rs::compose(img.meta.affine, rs::scaleAffine(in, size));
+  rt::OpRecord rec = interpRecord("Zoom", in, o_.mode(), o_.align_corners());
+  detail::Widths pad(n, {0, 0}), crop(n, {0, 0});
+  if (o_.keep_size() && size != in) { // ResizeWithPadOrCrop back; its record joins Zoom's
+    out = ResizeWithPadOrCrop(ResizeWithPadOrCropOptions(in).mode(o_.padding_mode())).eager(out);
+    const rt::OpRecord pc = out.meta.applied_operations.back();
+    out.meta.applied_operations.pop_back();
+    pad = detail::getWidths(pc, "padded", n);
+    crop = detail::getWidths(pc, "cropped", n);
+  }
+  detail::putWidths(rec, "padded", pad);
+  detail::putWidths(rec, "cropped", crop);
+  out.meta.applied_operations.push_back(std::move(rec));
+  return out;
+}
+
+// --- Resize --------------------------------------------------------------------------------------
+
+Resize::Resize(Options o) : o_(std::move(o)) {
+  if (o_.size_mode() != "all" && o_.size_mode() != "longest")
+    throw Error("Resize.size_mode", "expected 'all' or 'longest', got '" + o_.size_mode() + "'");
+  if (o_.spatial_size().empty())
+    throw Error("Resize.spatial_size", "expected at least one size");
+  if (o_.size_mode() == "longest" && (o_.spatial_size().size() != 1 || o_.spatial_size()[0] <= 0))
+    throw Error("Resize.spatial_size", "size_mode 'longest' needs one positive size");
+  checkInterp(o_.mode(), o_.align_corners(), "Resize");
+  for (double s : o_.anti_aliasing_sigma())
+    if (s < 0)
+      throw Error("Resize.anti_aliasing_sigma", "sigma must be >= 0");
+}
+
+MetaTensor Resize::eager(const MetaTensor &img) const {
+  const int64_t n = detail::spatialRank(img.data, name());
+  const std::vector<int64_t> in = rs::spatialShape(img.data);
+  std::vector<int64_t> size = in;
+  if (o_.size_mode() == "longest") {
+    const double scale =
+        double(o_.spatial_size()[0]) / double(*std::max_element(in.begin(), in.end()));
+    for (int64_t d = 0; d < n; ++d)
+      size[d] = static_cast<int64_t>(std::nearbyint(in[d] * scale));
+  } else {
+    if (static_cast<int64_t>(o_.spatial_size().size()) != n)
+      throw Error("Resize.spatial_size", "expected " + std::to_string(n) + " sizes, got " +
+                                             std::to_string(o_.spatial_size().size()));
+    for (int64_t d = 0; d < n; ++d)
+      if (o_.spatial_size()[d] > 0)
+        size[d] = o_.spatial_size()[d];
+  }
+  MetaTensor out = img;
+  if (size != in) {
+    at::Tensor x = img.data.to(at::kFloat);
+    bool down = false;
+    for (int64_t d = 0; d < n; ++d)
+      down = down || size[d] < in[d];
+    if (o_.anti_aliasing() && down) {
+      std::vector<double> sigma(n);
+      for (int64_t d = 0; d < n; ++d) {
+        const float f = float(in[d]) / float(size[d]);
+        const auto &given = o_.anti_aliasing_sigma();
+        sigma[d] = given.empty() ? std::max(0.0f, (f - 1.0f) / 2.0f)
+                                 : given[std::min<size_t>(d, given.size() - 1)] * (f > 1 ? 1 : 0);
+      }
+      x = gaussianSmooth(x, sigma);
+    }
+    at::Tensor data = detail::interpolate(x, size, o_.mode(), o_.align_corners(), name());
+    out = MetaTensor(data.to(img.data.scalar_type()), img.meta);
+    out.meta.affine = rs::compose(img.meta.affine, rs::scaleAffine(in, size));
+  }
+  out.meta.applied_operations.push_back(interpRecord("Resize", in, o_.mode(), o_.align_corners()));
+  return out;
+}
+
+} // namespace med::transforms
