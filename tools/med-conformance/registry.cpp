@@ -148,6 +148,7 @@ const Registry &Registry::global() {
     registerTransformRunners(*reg);
     registerSpatialRunners(*reg);
     registerResampleRunners(*reg);
+    registerSmoothRunners(*reg);
     return reg;
   }();
   return *r;

@@ -120,5 +120,7 @@ void registerTransformRunners(Registry &r);
 void registerSpatialRunners(Registry &r);
 /// Registers Spacing, Affine, Rotate, Zoom and Resize (runners_resample.cpp).
 void registerResampleRunners(Registry &r);
+/// Registers GaussianSmooth and GaussianSharpen (runners_smooth.cpp).
+void registerSmoothRunners(Registry &r);
 
 } // namespace med::conformance

@@ -31,23 +31,9 @@ T::Step gaussianSharpen(Kwargs &kw) {
 
 } // namespace
 
-/// Registers GaussianSmooth and GaussianSharpen (to be declared in registry.h).
-void registerSmoothRunners(Registry &r);
-
 void registerSmoothRunners(Registry &r) {
   r.addTransform("GaussianSmooth", gaussianSmooth);
   r.addTransform("GaussianSharpen", gaussianSharpen);
 }
-
-namespace {
-// registry.cpp's Registry::global() does not call registerSmoothRunners yet (a shared file);
-// until it does, register here at start-up. The registry is created non-const (`new
-// Registry`), so adding to it through const_cast is well defined. Remove this once
-// registry.cpp calls registerSmoothRunners.
-const bool registered = [] {
-  registerSmoothRunners(const_cast<Registry &>(Registry::global()));
-  return true;
-}();
-} // namespace
 
 } // namespace med::conformance
