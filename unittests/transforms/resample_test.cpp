@@ -180,7 +180,7 @@ TEST(Resample, SpatialResampleOntoSpacingGrid) {
   expectRoundTrip(img, same);
   expectError(
       [] {
-        T::SpatialResample(T::SpatialResampleOptions().dst_affine({1, 2}));
+        T::SpatialResample(T::SpatialResampleOptions().dst_affine(std::vector<double>{1, 2}));
       },
       {"SpatialResample.dst_affine"});
 }
