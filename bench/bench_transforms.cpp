@@ -15,6 +15,8 @@
 #include "med/transforms/compose.h"
 #include "med/transforms/intensity.h"
 #include "med/transforms/intensity_random.h"
+#include "med/transforms/resample_random.h"
+#include "med/transforms/spatial_random.h"
 
 namespace T = med::transforms;
 
@@ -84,6 +86,36 @@ int main(int argc, char **argv) {
            med::bench::medianMs([&] { fused.runBatch(batch, keys); }, std::min(reps, 3)) / 8});
     }
   }
+  // The augmentation chain on its two shapes. RandAffine and RandFlip run on the host
+  // (no spatial compiler yet), so "fused" fuses the intensity ops around them.
+  T::Compose aug(
+      {T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
+       T::RandAffine(T::RandAffineOptions()
+                         .prob(1.0)
+                         .rotate_range({0.26, 0.26, 0.26})
+                         .scale_range({0.1, 0.1, 0.1})
+                         .mode("bilinear")
+                         .padding_mode("zeros")),
+       T::RandGaussianNoise(T::RandGaussianNoiseOptions().std(0.1).prob(1.0)),
+       T::RandAdjustContrast(T::RandAdjustContrastOptions().gamma({0.7, 1.5}).prob(1.0)),
+       T::RandFlip(T::RandFlipOptions(0).prob(1.0))});
+  for (std::vector<int64_t> augShape :
+       {std::vector<int64_t>{1, 128, 128, 128}, std::vector<int64_t>{1, 256, 256, 128}}) {
+    med::MetaTensor augImg(at::randn(augShape) * 500);
+    for (int threads : {1, 2}) {
+      at::set_num_threads(threads);
+      auto fused = aug.compile(T::Schedule::cpu().threads(threads));
+      auto unfused = aug.compile(T::Schedule::cpu().threads(threads).fuse(false));
+      int r = std::min(reps, 3);
+      report.add({"aug_chain", "fused", augShape, threads,
+                  med::bench::medianMs([&] { fused(augImg); }, r)});
+      report.add({"aug_chain", "unfused", augShape, threads,
+                  med::bench::medianMs([&] { unfused(augImg); }, r)});
+      report.add({"aug_chain", "eager", augShape, threads,
+                  med::bench::medianMs([&] { aug.eager(augImg); }, r)});
+    }
+  }
+
   fmt::print("\nratios (time / time; eager/fused is the speed-up, fused/floor the distance to "
              "memory bandwidth):\n");
   for (auto &[name, chain] : cases)

@@ -29,22 +29,6 @@ std::string str(const std::vector<int64_t> &v) {
   return os.str();
 }
 
-// MONAI's fall_back_tuple: one value for every axis or one per axis; values <= 0 take the
-// image's size (`dflt`) instead.
-std::vector<int64_t> fallBack(const std::vector<int64_t> &user, const std::vector<int64_t> &dflt,
-                              const std::string &where) {
-  if (user.size() != 1 && user.size() != dflt.size())
-    throw Error(where, "expected 1 or " + std::to_string(dflt.size()) +
-                           " values (one per spatial axis), got " + std::to_string(user.size()) +
-                           " " + str(user));
-  std::vector<int64_t> out(dflt.size());
-  for (size_t d = 0; d < dflt.size(); ++d) {
-    int64_t u = user.size() == 1 ? user[0] : user[d];
-    out[d] = u > 0 ? u : dflt[d];
-  }
-  return out;
-}
-
 void checkLength(const std::vector<int64_t> &v, const std::string &where) {
   if (v.empty() || v.size() > 3)
     throw Error(where,
@@ -88,7 +72,7 @@ Widths padWidths(const std::vector<int64_t> &size, const std::vector<int64_t> &s
 // CenterSpatialCrop.compute_slices: centre = size // 2, start = max(centre - roi // 2, 0).
 Widths centerCropWidths(const std::vector<int64_t> &roiUser, const std::vector<int64_t> &shape,
                         const std::string &where) {
-  std::vector<int64_t> roi = fallBack(roiUser, shape, where), start(shape.size()),
+  std::vector<int64_t> roi = detail::fallBackTuple(roiUser, shape, where), start(shape.size()),
                        end(shape.size());
   for (size_t d = 0; d < shape.size(); ++d) {
     start[d] = std::max<int64_t>(shape[d] / 2 - roi[d] / 2, 0);
@@ -189,8 +173,8 @@ SpatialPad::SpatialPad(Options o) : o_(std::move(o)) {
 MetaTensor SpatialPad::eager(const MetaTensor &img) const {
   detail::spatialRank(img.data, name());
   auto shape = spatialShape(img.data);
-  Widths pad =
-      padWidths(fallBack(o_.spatial_size(), shape, "SpatialPad.spatial_size"), shape, o_.method());
+  Widths pad = padWidths(detail::fallBackTuple(o_.spatial_size(), shape, "SpatialPad.spatial_size"),
+                         shape, o_.method());
   return apply(img, name(), nullptr, &pad, o_.mode(), o_.value());
 }
 
@@ -238,7 +222,7 @@ MetaTensor DivisiblePad::eager(const MetaTensor &img) const {
   auto shape = spatialShape(img.data);
   // compute_divisible_spatial_size: k <= 0 counts as 1 (MONAI's fall_back_tuple to 1).
   std::vector<int64_t> k =
-      fallBack(o_.k(), std::vector<int64_t>(shape.size(), 1), "DivisiblePad.k");
+      detail::fallBackTuple(o_.k(), std::vector<int64_t>(shape.size(), 1), "DivisiblePad.k");
   std::vector<int64_t> size(shape.size());
   for (size_t d = 0; d < shape.size(); ++d)
     size[d] = (shape[d] + k[d] - 1) / k[d] * k[d];
@@ -262,7 +246,8 @@ MetaTensor ResizeWithPadOrCrop::eager(const MetaTensor &img) const {
   std::vector<int64_t> cropped(shape.size());
   for (size_t d = 0; d < shape.size(); ++d)
     cropped[d] = shape[d] - crop[d][0] - crop[d][1];
-  Widths pad = padWidths(fallBack(o_.spatial_size(), cropped, where), cropped, o_.method());
+  Widths pad =
+      padWidths(detail::fallBackTuple(o_.spatial_size(), cropped, where), cropped, o_.method());
   return apply(img, name(), &crop, &pad, o_.mode(), o_.value());
 }
 
@@ -301,7 +286,7 @@ CropForeground::computeBoundingBox(const at::Tensor &img) const {
   // generate_spatial_bounding_box: per axis, the first and last foreground index, widened by
   // the margin and (allow_smaller) clipped to the image; no foreground gives an all-zero box.
   std::vector<int64_t> margin =
-      fallBack(o_.margin(), std::vector<int64_t>(nsp, 0), "CropForeground.margin");
+      detail::fallBackTuple(o_.margin(), std::vector<int64_t>(nsp, 0), "CropForeground.margin");
   std::vector<int64_t> start(nsp, 0), end(nsp, 0);
   for (int64_t d = 0; d < nsp; ++d) {
     at::Tensor line = mask.movedim(d, 0).reshape({shape[d], -1}).any(1);
@@ -317,8 +302,8 @@ CropForeground::computeBoundingBox(const at::Tensor &img) const {
     end[d] = hi;
   }
   // compute_divisible_spatial_size (k <= 0 counts as 1), grown symmetrically (floor before).
-  std::vector<int64_t> k =
-      fallBack(o_.k_divisible(), std::vector<int64_t>(nsp, 1), "CropForeground.k_divisible");
+  std::vector<int64_t> k = detail::fallBackTuple(o_.k_divisible(), std::vector<int64_t>(nsp, 1),
+                                                 "CropForeground.k_divisible");
   for (int64_t d = 0; d < nsp; ++d) {
     int64_t size = end[d] - start[d];
     int64_t grown = (size + k[d] - 1) / k[d] * k[d];
@@ -338,5 +323,23 @@ MetaTensor CropForeground::eager(const MetaTensor &img) const {
     pad[d] = {std::max<int64_t>(-start[d], 0), std::max<int64_t>(end[d] - shape[d], 0)};
   return apply(img, name(), &crop, &pad, o_.mode(), o_.value());
 }
+
+namespace detail {
+
+std::vector<int64_t> fallBackTuple(const std::vector<int64_t> &user,
+                                   const std::vector<int64_t> &dflt, const std::string &where) {
+  if (user.size() != 1 && user.size() != dflt.size())
+    throw Error(where, "expected 1 or " + std::to_string(dflt.size()) +
+                           " values (one per spatial axis), got " + std::to_string(user.size()) +
+                           " " + str(user));
+  std::vector<int64_t> out(dflt.size());
+  for (size_t d = 0; d < dflt.size(); ++d) {
+    int64_t u = user.size() == 1 ? user[0] : user[d];
+    out[d] = u > 0 ? u : dflt[d];
+  }
+  return out;
+}
+
+} // namespace detail
 
 } // namespace med::transforms

@@ -2,6 +2,8 @@
 // base: (fires, sub-stream key) drawn in sample(), everything else drawn in eager() from it.
 #include "med/transforms/intensity_aug.h"
 
+#include "med/transforms/croppad.h"
+
 #include <ATen/Functions.h>
 #include <ATen/TensorOperators.h>
 
@@ -26,20 +28,6 @@ int64_t randint(rt::Rng &rng, int64_t lo, int64_t hi) {
     return lo;
   auto k = static_cast<int64_t>(std::floor(rng.uniform() * static_cast<double>(hi - lo)));
   return lo + std::min(k, hi - lo - 1);
-}
-
-// MONAI's fall_back_tuple: one value for every axis or one per axis; values <= 0 fall back.
-std::vector<int64_t> fallBack(const std::vector<int64_t> &v, const std::vector<int64_t> &dflt,
-                              const std::string &where) {
-  if (v.size() != 1 && v.size() != dflt.size())
-    throw Error(where, "got " + std::to_string(v.size()) + " values for an image with " +
-                           std::to_string(dflt.size()) + " spatial axes");
-  std::vector<int64_t> out(dflt.size());
-  for (size_t i = 0; i < dflt.size(); ++i) {
-    int64_t x = v.size() == 1 ? v[0] : v[i];
-    out[i] = x > 0 ? x : dflt[i];
-  }
-  return out;
 }
 
 void checkSizes(const std::vector<int64_t> &v, const std::string &where) {
@@ -117,13 +105,14 @@ RandCoarseDropout::holes(const at::Tensor &img, const double *p) const {
   const int64_t nsp = detail::spatialRank(img, name());
   const std::vector<int64_t> shape(img.sizes().begin() + 1, img.sizes().end());
   rt::Rng rng(detail::subStream(p));
-  std::vector<int64_t> size = fallBack(o_.spatial_size(), shape, name() + ".spatial_size");
+  std::vector<int64_t> size =
+      detail::fallBackTuple(o_.spatial_size(), shape, name() + ".spatial_size");
   const int64_t n = o_.max_holes() ? randint(rng, o_.holes(), *o_.max_holes() + 1) : o_.holes();
   std::vector<std::vector<std::pair<int64_t, int64_t>>> out;
   for (int64_t h = 0; h < n; ++h) {
     if (o_.max_spatial_size()) {
       // As MONAI, `size` is overwritten: a hole's minimum size is the previous hole's size.
-      auto mx = fallBack(*o_.max_spatial_size(), shape, name() + ".max_spatial_size");
+      auto mx = detail::fallBackTuple(*o_.max_spatial_size(), shape, name() + ".max_spatial_size");
       for (int64_t d = 0; d < nsp; ++d)
         size[d] = randint(rng, size[d], mx[d] + 1);
     }

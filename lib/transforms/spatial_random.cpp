@@ -40,21 +40,6 @@ void checkSizes(const std::vector<int64_t> &v, bool allowEmpty, const std::strin
                 "expected 1 to 3 values (one per spatial axis), got " + std::to_string(v.size()));
 }
 
-// MONAI's fall_back_tuple: one value or one per axis; values <= 0 take the image's size.
-std::vector<int64_t> fallBack(const std::vector<int64_t> &user, const std::vector<int64_t> &shape,
-                              const std::string &where) {
-  if (user.size() != 1 && user.size() != shape.size())
-    throw Error(where, "expected 1 or " + std::to_string(shape.size()) +
-                           " values for an image with " + std::to_string(shape.size()) +
-                           " spatial axes, got " + str(user));
-  std::vector<int64_t> out(shape.size());
-  for (size_t d = 0; d < shape.size(); ++d) {
-    int64_t u = user.size() == 1 ? user[0] : user[d];
-    out[d] = u > 0 ? u : shape[d];
-  }
-  return out;
-}
-
 } // namespace
 
 // --- RandFlip ------------------------------------------------------------------------------------
@@ -152,12 +137,13 @@ void RandSpatialCrop::sample(rt::Rng &rng, std::vector<double> &params) const {
 MetaTensor RandSpatialCrop::eager(const MetaTensor &img, const double *params) const {
   const int64_t nsp = detail::spatialRank(img.data, name());
   std::vector<int64_t> shape(img.data.sizes().begin() + 1, img.data.sizes().end());
-  std::vector<int64_t> size = fallBack(o_.roi_size(), shape, "RandSpatialCrop.roi_size");
+  std::vector<int64_t> size =
+      detail::fallBackTuple(o_.roi_size(), shape, "RandSpatialCrop.roi_size");
   if (o_.random_size()) {
     std::vector<int64_t> maxs =
         o_.max_roi_size().empty()
             ? shape
-            : fallBack(o_.max_roi_size(), shape, "RandSpatialCrop.max_roi_size");
+            : detail::fallBackTuple(o_.max_roi_size(), shape, "RandSpatialCrop.max_roi_size");
     for (int64_t d = 0; d < nsp; ++d)
       if (size[d] > maxs[d])
         throw Error("RandSpatialCrop.max_roi_size",

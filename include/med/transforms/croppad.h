@@ -221,6 +221,11 @@ using ResizeWithPadOrCropd = Dictionary<ResizeWithPadOrCrop>;
 
 namespace detail {
 
+/// MONAI's fall_back_tuple: one value for every spatial axis or one per axis; values <= 0 take
+/// `dflt`'s value (usually the image's size). Throws med::Error(where) for a wrong count.
+std::vector<int64_t> fallBackTuple(const std::vector<int64_t> &user,
+                                   const std::vector<int64_t> &dflt, const std::string &where);
+
 /// (before, after) voxel counts per spatial axis.
 using Widths = std::vector<std::array<int64_t, 2>>;
 

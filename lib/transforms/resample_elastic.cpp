@@ -1,0 +1,236 @@
+// Rand2DElastic and Rand3DElastic (MONAI semantics): a dense sampling grid in centred voxel
+// coordinates (random displacement + the random affine), resampled once through grid_sample.
+#include <ATen/Functions.h>
+#include <ATen/TensorOperators.h>
+
+#include <cmath>
+
+#include "med/core/error.h"
+#include "med/runtime/rng.h"
+#include "med/transforms/resample_random.h"
+#include "med/transforms/spatial.h"
+#include "resample_impl.h"
+
+namespace med::transforms {
+namespace {
+
+void checkPair(const std::vector<double> &r, bool positive, const std::string &where) {
+  if (r.size() != 2 || !std::isfinite(r[0]) || !std::isfinite(r[1]) || r[0] > r[1] ||
+      (positive && !(r[0] > 0)))
+    throw Error(where, std::string("expected (min, max) with min <= max") +
+                           (positive ? " and min > 0" : "") + ", got " + std::to_string(r.size()) +
+                           " values");
+}
+
+// The RandAffine of an elastic transform (always fires once the elastic one does); its option
+// errors name the elastic transform ("Rand2DElastic.rotate_range").
+template <class O> RandAffine affinePart(const O &o, const std::string &name, int64_t rank) {
+  if (o.spatial_size().size() > size_t(rank))
+    throw Error(name + ".spatial_size", "expected at most " + std::to_string(rank) + " values");
+  try {
+    return RandAffine(RandAffineOptions()
+                          .prob(1.0)
+                          .rotate_range(o.rotate_range())
+                          .shear_range(o.shear_range())
+                          .translate_range(o.translate_range())
+                          .scale_range(o.scale_range())
+                          .mode(o.mode())
+                          .padding_mode(o.padding_mode()));
+  } catch (const Error &e) {
+    std::string w = e.where(), msg = e.what();
+    if (msg.rfind(w + ": ", 0) == 0)
+      msg = msg.substr(w.size() + 2);
+    throw Error(name + w.substr(w.find('.')), msg);
+  }
+}
+
+// MONAI's create_grid (torch backend): centred coordinates times spacing, homogeneous, float32.
+at::Tensor createGrid(const std::vector<int64_t> &size, const std::vector<double> &spacing) {
+  std::vector<at::Tensor> axes;
+  for (size_t d = 0; d < size.size(); ++d) {
+    const double h = (size[d] - 1.0) / 2.0 * spacing[d];
+    axes.push_back(at::linspace(-h, h, size[d], at::kFloat));
+  }
+  std::vector<at::Tensor> mesh = at::meshgrid(axes, "ij");
+  mesh.push_back(at::ones_like(mesh[0]));
+  return at::stack(mesh);
+}
+
+std::vector<int64_t> outSize(const std::vector<int64_t> &want, const std::vector<int64_t> &in) {
+  std::vector<int64_t> out = in;
+  for (size_t d = 0; d < want.size() && d < out.size(); ++d)
+    if (want[d] > 0)
+      out[d] = want[d];
+  return out;
+}
+
+// The random affine (RandAffineGrid with a given grid): matrix @ grid, float32.
+at::Tensor applyAffine(const RandAffine &a, const double *params, const at::Tensor &grid) {
+  const int64_t n = grid.size(0) - 1;
+  at::Tensor m = Affine(a.affineOptions(params)).matrix(n).to(at::kFloat);
+  return at::matmul(m, grid.reshape({n + 1, -1})).reshape(grid.sizes());
+}
+
+std::array<uint32_t, 2> keyOf(const double *params) {
+  return {static_cast<uint32_t>(params[1]), static_cast<uint32_t>(params[2])};
+}
+
+void checkRank(const MetaTensor &img, int64_t want, const std::string &where) {
+  if (detail::spatialRank(img.data, where) != want)
+    throw Error(where, "expects an image with " + std::to_string(want) + " spatial axes, got " +
+                           std::to_string(img.data.dim() - 1));
+}
+
+void putKey(rt::Rng &rng, std::vector<double> &params, size_t base) {
+  const std::array<uint32_t, 2> k = rng.child(0).key();
+  params[base + 1] = k[0];
+  params[base + 2] = k[1];
+}
+
+} // namespace
+
+namespace detail {
+
+at::Tensor sampleGrid(const at::Tensor &img, const at::Tensor &grid, const std::string &mode,
+                      const std::string &padding, const std::string &where) {
+  const int64_t n = img.dim() - 1;
+  const std::vector<int64_t> in = rs::spatialShape(img);
+  at::Tensor g = grid.to(at::kFloat);
+  at::Tensor last = g[n];
+  last = at::where(last != 0, last, at::ones_like(last));
+  std::vector<at::Tensor> rows; // norm_coords, reversed to (W, H, D)
+  for (int64_t d = n - 1; d >= 0; --d)
+    rows.push_back(g[d] / last * float(2.0 / double(std::max<int64_t>(in[d], 2))));
+  std::vector<int64_t> gshape{1};
+  gshape.insert(gshape.end(), grid.sizes().begin() + 1, grid.sizes().end());
+  gshape.push_back(n);
+  at::Tensor ng = at::stack(rows, -1).reshape(gshape);
+  const int64_t m = rs::gridMode(mode, where + ".mode");
+  return at::grid_sampler(img.to(at::kFloat).unsqueeze(0), ng,
+                          m == 0   ? 1
+                          : m == 1 ? 0
+                                   : 2,
+                          rs::gridPadding(padding, where + ".padding_mode"), false)
+      .squeeze(0);
+}
+
+} // namespace detail
+
+// --- Rand2DElastic -------------------------------------------------------------------------------
+
+Rand2DElastic::Rand2DElastic(Options o)
+    : o_(std::move(o)), affine_(affinePart(o_, "Rand2DElastic", 2)) {
+  if (!(o_.prob() >= 0.0 && o_.prob() <= 1.0))
+    throw Error("Rand2DElastic.prob", "expected a probability in [0, 1]");
+  if (o_.spacing().empty() || o_.spacing().size() > 2)
+    throw Error("Rand2DElastic.spacing", "expected 1 or 2 values");
+  for (double s : o_.spacing())
+    if (!(s > 0) || !std::isfinite(s))
+      throw Error("Rand2DElastic.spacing", "spacing must be positive and finite");
+  checkPair(o_.magnitude_range(), false, "Rand2DElastic.magnitude_range");
+}
+
+void Rand2DElastic::sample(rt::Rng &rng, std::vector<double> &params) const {
+  const size_t base = params.size();
+  if (!(rng.uniform() < o_.prob())) {
+    params.resize(base + 21, 0.0);
+    return;
+  }
+  params.resize(base + 5, 0.0);
+  params[base] = 1.0;
+  putKey(rng, params, base); // RandDeformGrid: normals per control point, then the magnitude
+  params[base + 3] = rng.uniform(o_.magnitude_range()[0], o_.magnitude_range()[1]);
+  affine_.sample(rng, params);
+}
+
+MetaTensor Rand2DElastic::eager(const MetaTensor &img, const double *params) const {
+  checkRank(img, 2, name());
+  const std::vector<int64_t> sp = outSize(o_.spatial_size(), rs::spatialShape(img.data));
+  at::Tensor grid;
+  if (params[0] == 0.0) {
+    grid = createGrid(sp, {1.0, 1.0});
+  } else {
+    std::vector<double> s = o_.spacing();
+    s.resize(2, s[0]);
+    std::vector<int64_t> cs(2); // create_control_grid
+    for (int d = 0; d < 2; ++d)
+      cs[d] = sp[d] % 2 == 0 ? int64_t(std::ceil((sp[d] - 1.0) / (2.0 * s[d]) + 0.5) * 2 + 2)
+                             : int64_t(std::ceil((sp[d] - 1.0) / (2.0 * s[d])) * 2 + 3);
+    at::Tensor cg = createGrid(cs, s);
+    const int64_t np = 2 * cs[0] * cs[1];
+    std::vector<float> off(np);
+    const double mag = params[3];
+    for (int64_t i = 0; i < np; ++i)
+      off[i] = float(mag * float(rt::voxelNormal(keyOf(params), uint64_t(i))));
+    cg.slice(0, 0, 2).add_(at::tensor(off, at::kFloat).reshape({2, cs[0], cs[1]}));
+    cg = applyAffine(affine_, params + 5, cg);
+    const std::vector<int64_t> up = {int64_t(std::floor(cs[0] * s[0])),
+                                     int64_t(std::floor(cs[1] * s[1]))};
+    cg = at::upsample_bicubic2d(cg.unsqueeze(0), up, false).squeeze(0);
+    for (int d = 0; d < 2; ++d) // CenterSpatialCrop(sp)
+      cg = cg.narrow(1 + d, up[d] / 2 - sp[d] / 2, sp[d]);
+    grid = cg;
+  }
+  MetaTensor out(detail::sampleGrid(img.data, grid, o_.mode(), o_.padding_mode(), name()),
+                 img.meta);
+  return out;
+}
+
+// --- Rand3DElastic -------------------------------------------------------------------------------
+
+Rand3DElastic::Rand3DElastic(Options o)
+    : o_(std::move(o)), affine_(affinePart(o_, "Rand3DElastic", 3)) {
+  if (!(o_.prob() >= 0.0 && o_.prob() <= 1.0))
+    throw Error("Rand3DElastic.prob", "expected a probability in [0, 1]");
+  checkPair(o_.sigma_range(), true, "Rand3DElastic.sigma_range");
+  checkPair(o_.magnitude_range(), false, "Rand3DElastic.magnitude_range");
+}
+
+void Rand3DElastic::sample(rt::Rng &rng, std::vector<double> &params) const {
+  const size_t base = params.size();
+  if (!(rng.uniform() < o_.prob())) {
+    params.resize(base + 21, 0.0);
+    return;
+  }
+  params.resize(base + 5, 0.0);
+  params[base] = 1.0;
+  putKey(rng, params, base); // per-voxel offsets, then magnitude, sigma, the affine
+  params[base + 3] = rng.uniform(o_.magnitude_range()[0], o_.magnitude_range()[1]);
+  params[base + 4] = rng.uniform(o_.sigma_range()[0], o_.sigma_range()[1]);
+  affine_.sample(rng, params);
+}
+
+MetaTensor Rand3DElastic::eager(const MetaTensor &img, const double *params) const {
+  checkRank(img, 3, name());
+  const std::vector<int64_t> sp = outSize(o_.spatial_size(), rs::spatialShape(img.data));
+  at::Tensor grid = createGrid(sp, {1.0, 1.0, 1.0});
+  if (params[0] != 0.0) {
+    const int64_t nv = 3 * sp[0] * sp[1] * sp[2];
+    std::vector<float> off(nv);
+    for (int64_t i = 0; i < nv; i += 4) { // U(-1, 1), four per Philox block
+      const auto w =
+          rt::philox4x32({uint32_t(i / 4), uint32_t(uint64_t(i / 4) >> 32), 0, 0}, keyOf(params));
+      for (int64_t j = 0; j < 4 && i + j < nv; ++j)
+        off[i + j] = float(2.0 * rt::uniformFromBits(w[j]) - 1.0);
+    }
+    // GaussianFilter(3, sigma, truncated=3.0): separable erf kernel, zero padding.
+    const double sigma = params[4];
+    const auto tail = static_cast<int64_t>(std::max(sigma * 3.0, 0.5) + 0.5);
+    at::Tensor x = at::arange(-tail, tail + 1, at::kFloat);
+    const float t = 0.70710678f / std::fabs(float(sigma));
+    at::Tensor k = (0.5f * (at::erf(t * (x + 0.5f)) - at::erf(t * (x - 0.5f)))).clamp_min(0);
+    at::Tensor y = at::tensor(off, at::kFloat).reshape({3, 1, sp[0], sp[1], sp[2]});
+    for (int64_t d = 0; d < 3; ++d) {
+      std::vector<int64_t> ws(5, 1), pad(3, 0);
+      ws[2 + d] = k.numel();
+      pad[d] = tail;
+      y = at::conv3d(y, k.reshape(ws), {}, 1, pad);
+    }
+    grid.slice(0, 0, 3).add_(y.squeeze(1) * float(params[3]));
+    grid = applyAffine(affine_, params + 5, grid);
+  }
+  return MetaTensor(detail::sampleGrid(img.data, grid, o_.mode(), o_.padding_mode(), name()),
+                    img.meta);
+}
+
+} // namespace med::transforms
