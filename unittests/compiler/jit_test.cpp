@@ -75,9 +75,10 @@ TEST(Jit, Int16ShiftKeepsTypeAndWrapsLikeTorch) {
 }
 
 TEST(Jit, ScaleIntensityMinMaxIsAWholeBufferKernel) {
-  ChainSpec chain{DType::Float32,
-                  {OpSpec{"scale_intensity", {{"minv", -1}, {"maxv", 1}}, {}, DType::Float32,
-                          "ScaleIntensity"}}};
+  ChainSpec chain{
+      DType::Float32,
+      {OpSpec{
+          "scale_intensity", {{"minv", -1}, {"maxv", 1}}, {}, DType::Float32, "ScaleIntensity"}}};
   auto k = compile(chain);
   ASSERT_TRUE(k);
   EXPECT_FALSE(k->elementwise);
@@ -101,8 +102,11 @@ TEST(Jit, NaNPropagatesThroughClipAndFailsThreshold) {
   EXPECT_EQ(out[2], 0.5f);
   EXPECT_EQ(out[3], 1);
   ChainSpec thr{DType::Float32,
-                {OpSpec{"threshold_intensity", {{"threshold", 0}, {"cval", 7}}, {"above"},
-                        DType::Float32, "Threshold"}}};
+                {OpSpec{"threshold_intensity",
+                        {{"threshold", 0}, {"cval", 7}},
+                        {"above"},
+                        DType::Float32,
+                        "Threshold"}}};
   auto t = compile(thr);
   ASSERT_TRUE(t);
   auto thresholded = run<float, float>(*t, std::vector<float>{nan, 1}, 1);
