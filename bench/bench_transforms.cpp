@@ -26,8 +26,11 @@ int main(int argc, char **argv) {
   int size = 256, reps = 7;
   app.add_option("--json", json, "write the rows as JSON to this file");
   app.add_option("--size", size, "edge of the cubic volume")->check(CLI::Range(8, 1024));
+  std::string only;
   app.add_option("--reps", reps, "timed repetitions per row")->check(CLI::Range(1, 1000));
+  app.add_option("--case", only, "run only this case (e.g. aug_chain)");
   CLI11_PARSE(app, argc, argv);
+  auto wanted = [&](const std::string &name) { return only.empty() || only == name; };
 
   std::vector<std::pair<std::string, T::Compose>> cases = {
       {"sir_threshold",
@@ -68,6 +71,8 @@ int main(int argc, char **argv) {
         },
         reps);
     for (auto &[name, chain] : cases) {
+      if (!wanted(name))
+        continue;
       auto fused = chain.compile(T::Schedule::cpu().threads(threads));
       auto unfused = chain.compile(T::Schedule::cpu().threads(threads).fuse(false));
       report.add({name, "fused", shape, threads, med::bench::medianMs([&] { fused(img); }, reps)});
@@ -86,8 +91,9 @@ int main(int argc, char **argv) {
            med::bench::medianMs([&] { fused.runBatch(batch, keys); }, std::min(reps, 3)) / 8});
     }
   }
-  // The augmentation chain on its two shapes. RandAffine and RandFlip run on the host
-  // (no spatial compiler yet), so "fused" fuses the intensity ops around them.
+  // The augmentation chain on its two shapes. Fused: two kernels (ScaleIntensityRange ->
+  // RandAffine -> RandGaussianNoise as one gather; RandAdjustContrast -> RandFlip after its
+  // min/max), unfused: one kernel per op, eager: the ATen references op by op.
   T::Compose aug(
       {T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
        T::RandAffine(T::RandAffineOptions()
@@ -101,18 +107,30 @@ int main(int argc, char **argv) {
        T::RandFlip(T::RandFlipOptions(0).prob(1.0))});
   for (std::vector<int64_t> augShape :
        {std::vector<int64_t>{1, 128, 128, 128}, std::vector<int64_t>{1, 256, 256, 128}}) {
+    if (!wanted("aug_chain"))
+      break;
     med::MetaTensor augImg(at::randn(augShape) * 500);
     for (int threads : {1, 2}) {
       at::set_num_threads(threads);
       auto fused = aug.compile(T::Schedule::cpu().threads(threads));
       auto unfused = aug.compile(T::Schedule::cpu().threads(threads).fuse(false));
-      int r = std::min(reps, 3);
+      int r = std::min(reps, 5);
       report.add({"aug_chain", "fused", augShape, threads,
                   med::bench::medianMs([&] { fused(augImg); }, r)});
       report.add({"aug_chain", "unfused", augShape, threads,
                   med::bench::medianMs([&] { unfused(augImg); }, r)});
       report.add({"aug_chain", "eager", augShape, threads,
                   med::bench::medianMs([&] { aug.eager(augImg); }, r)});
+      std::vector<med::MetaTensor> batch(8, augImg);
+      std::vector<med::rt::RandomKey> keys;
+      for (uint64_t s = 0; s < 8; ++s)
+        keys.push_back({0, 0, s, 0});
+      report.add({"aug_chain", "batched8", augShape, threads,
+                  med::bench::medianMs([&] { fused.runBatch(batch, keys); }, 2) / 8});
+    }
+    for (int threads : {1, 2}) {
+      report.printRatio("aug_chain", threads, "eager", "fused");
+      report.printRatio("aug_chain", threads, "unfused", "fused");
     }
   }
 

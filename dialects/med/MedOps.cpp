@@ -100,8 +100,9 @@ bool AdjustContrastOp::isElementwise() { return true; }
 LogicalResult GaussianNoiseOp::verify() {
   if (failed(verifySameShape(*this)))
     return failure();
-  if (cast<RankedTensorType>(getInput().getType()).getRank() != 1)
-    return emitOpError("needs a flat (rank-1) image: the voxel index selects the random stream");
+  if (cast<RankedTensorType>(getInput().getType()).getRank() > 2)
+    return emitOpError("needs a flat image or a window of rows (rank 1 or 2): the voxel index "
+                       "selects the random stream");
   return success();
 }
 bool GaussianNoiseOp::isElementwise() { return true; }
@@ -123,6 +124,29 @@ bool ScaleRangeByOp::isElementwise() { return true; }
 
 LogicalResult ClipByOp::verify() { return verifySameShape(*this); }
 bool ClipByOp::isElementwise() { return true; }
+
+LogicalResult ResampleOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (in.getRank() != 1 || out.getRank() != 2)
+    return emitOpError("reads a flat (rank-1) image and yields a window of rows (rank 2), got ")
+           << in << " -> " << out;
+  if (getArgs().size() != 10 && getArgs().size() != 18)
+    return emitOpError("expects 10 args (2D: in, out shapes and a 2x3 matrix) or 18 (3D: 3x4), "
+                       "got ")
+           << getArgs().size();
+  if (getMode() != "nearest" && getMode() != "bilinear")
+    return emitOpError("attribute 'mode' must be \"nearest\" or \"bilinear\", got \"")
+           << getMode() << "\"";
+  if (getPaddingMode() != "zeros" && getPaddingMode() != "border")
+    return emitOpError("attribute 'padding_mode' must be \"zeros\" or \"border\", got \"")
+           << getPaddingMode() << "\"";
+  bool floatOut = isa<FloatType>(out.getElementType());
+  if (getMode() == "bilinear" && !floatOut)
+    return emitOpError("bilinear interpolation needs a floating-point result, got ")
+           << out.getElementType();
+  return success();
+}
 
 bool mlir::med::isElementwise(Operation *op) {
   return llvm::TypeSwitch<Operation *, bool>(op)

@@ -154,7 +154,8 @@ def Med_GaussianNoiseOp : Med_DynamicOp<"gaussian_noise",
   let summary = "Add per-voxel Gaussian noise from the counter-based RNG (RandGaussianNoise)";
   let description = [{
     `out = apply != 0 ? x + (mean + std * n(i)) : x`, where `n(i)` is the standard normal of
-    element `i = index_base + position` (the global flat index): Box-Muller on
+    element `i = index_base + position` (the global flat index; `position` is the row-major
+    position in the input, a flat image or a window of rows after `med.resample`): Box-Muller on
     Philox4x32-10(counter = (i lo, i hi, 0, 0), key = (key0, key1)), words 0 and 1, each mapped
     to (u + 0.5) / 2^32. `key0`/`key1` hold 32-bit unsigned integers. The value of a voxel does
     not depend on how the buffer is split between threads.
@@ -198,6 +199,56 @@ def Med_ClipByOp : Med_DynamicOp<"clip_by", (ins F64:$min, F64:$max),
   let summary = "Clamp to runtime bounds (ClipIntensityPercentiles); -inf / +inf for none";
   let description = [{
     `out = min(max(x, min), max)` in the compute type, NaN propagating as in `torch.clamp`.
+  }];
+}
+
+//===------------------------------------------------------------------------------------------===//
+// Spatial operations. A kernel computes one window of its output, a run of whole rows (a row is
+// the innermost spatial axis), so the launcher can split the output between threads while every
+// thread reads the whole input, and each row is a simple loop.
+//===------------------------------------------------------------------------------------------===//
+
+def Med_ResampleOp : Med_Op<"resample", [Pure]> {
+  let summary = "Sample a channel-first image at an affine map of the output voxel grid";
+  let description = [{
+    `input` is a channel-first image of `C` channels and spatial shape `in` (2 or 3 axes),
+    flattened in C order. The output image, of spatial shape `out` and the same channels, is
+    viewed as rows of its innermost axis; the result holds `window_rows` of them (a 2-D tensor,
+    rows x row length) starting at flat index `window_offset`, a multiple of the row length.
+    Ops after a resample work on that 2-D window. `args` holds
+    `in` (n values), `out` (n values) and the n x (n+1) row-major matrix `M` mapping an output
+    voxel index `o` to the input voxel position `M * (o, 1)`: 10 values in 2D, 18 in 3D.
+
+    `mode` is "nearest" (round half to even, as `grid_sample`) or "bilinear" ((bi/tri)linear
+    weights); `padding_mode` is "zeros" (samples outside the input contribute 0) or "border"
+    (positions are clamped into the input first). This is `torch.nn.functional.grid_sample` with
+    the grid `M * (o, 1)` in voxel units, which is how MONAI's Affine, RandAffine, Rotate, Flip
+    and Spacing resample. Index arithmetic is exact in f64; the interpolation runs in f32 (f64
+    for f64 images). Elements of the input feeding the resample are read where they are needed,
+    so elementwise producers fuse into the gather (their body is evaluated per sample).
+
+    ```mlir
+    %r = med.resample %x [%off, %rows] (%i0, %i1, %i2, %o0, %o1, %o2, %m00, %m01, %m02, %m03,
+                                         %m10, %m11, %m12, %m13, %m20, %m21, %m22, %m23)
+        {mode = "bilinear", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
+    ```
+  }];
+  let arguments = (ins Med_ImageTensor:$input, Index:$window_offset, Index:$window_rows,
+                   Variadic<F64>:$args, StrAttr:$mode, StrAttr:$padding_mode);
+  let results = (outs Med_ImageTensor:$result);
+  let assemblyFormat = [{
+    $input `[` $window_offset `,` $window_rows `]` `(` $args `)` attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Number of spatial axes (2 or 3), from the number of `args`.
+    int64_t getSpatialRank() { return getArgs().size() == 10 ? 2 : 3; }
+    /// Spatial input shape, output shape and matrix entries among `args`.
+    mlir::ValueRange getInShape() { return getArgs().take_front(getSpatialRank()); }
+    mlir::ValueRange getOutShape() {
+      return getArgs().slice(getSpatialRank(), getSpatialRank());
+    }
+    mlir::ValueRange getMatrix() { return getArgs().drop_front(2 * getSpatialRank()); }
   }];
 }
 

@@ -72,10 +72,19 @@ std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *o
   auto memref = [&](rt::DType t) {
     return mlir::MemRefType::get({mlir::ShapedType::kDynamic}, elementType(ctx, t), layout);
   };
-  auto tensor = [&](rt::DType t) {
-    return mlir::RankedTensorType::get({mlir::ShapedType::kDynamic}, elementType(ctx, t));
+  auto tensor = [&](rt::DType t, int rank = 1) {
+    llvm::SmallVector<int64_t> shape(rank, mlir::ShapedType::kDynamic);
+    return mlir::RankedTensorType::get(shape, elementType(ctx, t));
   };
-  llvm::SmallVector<mlir::Type> args{memref(chain.input), memref(chain.output())};
+  // A gathering kernel writes a window of whole rows: its output is rows x row length.
+  const bool gathers = chain.gathers();
+  mlir::Type outType = memref(chain.output());
+  if (gathers)
+    outType = mlir::MemRefType::get({mlir::ShapedType::kDynamic, mlir::ShapedType::kDynamic},
+                                    elementType(ctx, chain.output()),
+                                    mlir::StridedLayoutAttr::get(&ctx, mlir::ShapedType::kDynamic,
+                                                                 {mlir::ShapedType::kDynamic, 1}));
+  llvm::SmallVector<mlir::Type> args{memref(chain.input), outType};
   if (chain.numParams > 0) // per-call parameters (random draws), never split between chunks
     args.push_back(mlir::MemRefType::get({mlir::ShapedType::kDynamic}, b.getF64Type()));
   auto func = b.create<mlir::func::FuncOp>(loc, "med_kernel", b.getFunctionType(args, {}));
@@ -90,15 +99,31 @@ std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *o
     mlir::Value idx = b.create<mlir::arith::ConstantIndexOp>(loc, i);
     params.push_back(b.create<mlir::memref::LoadOp>(loc, body->getArgument(2), idx));
   }
+  // kIndexBase is the global index of the current image's first element in the buffer: the
+  // input chunk's offset, or after a resample the output window's.
   mlir::Value indexBase;
+  int indexBuffer = 0;
+  auto offsetOf = [&](int arg) {
+    return b.create<mlir::memref::ExtractStridedMetadataOp>(loc, body->getArgument(arg))
+        .getOffset();
+  };
   auto operandOf = [&](int ref) -> mlir::Value {
     if (ref != OpSpec::kIndexBase)
       return params[ref];
     if (!indexBase)
-      indexBase =
-          b.create<mlir::memref::ExtractStridedMetadataOp>(loc, body->getArgument(0)).getOffset();
+      indexBase = offsetOf(indexBuffer);
     return indexBase;
   };
+  auto fail = [&](const OpSpec &spec, std::string message) {
+    *error = std::move(message);
+    if (origin)
+      *origin = spec.origin;
+    module.erase();
+    return std::string();
+  };
+  int resamples = 0;
+  for (const OpSpec &spec : chain.ops)
+    resamples += spec.resamples ? 1 : 0;
 
   mlir::Value v =
       b.create<mlir::bufferization::ToTensorOp>(loc, tensor(chain.input), body->getArgument(0),
@@ -113,6 +138,12 @@ std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *o
       return "";
     }
     state.addOperands(v);
+    if (spec.resamples) {
+      if (resamples > 1)
+        return fail(spec, "a kernel holds at most one resample, got " + std::to_string(resamples));
+      state.addOperands(offsetOf(1));
+      state.addOperands(b.create<mlir::memref::DimOp>(loc, body->getArgument(1), 0).getResult());
+    }
     for (int ref : spec.operands) {
       if (ref != OpSpec::kIndexBase && (ref < 0 || ref >= chain.numParams)) {
         *error = "operand refers to parameter " + std::to_string(ref) + " of " +
@@ -124,12 +155,19 @@ std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *o
       }
       state.addOperands(operandOf(ref));
     }
-    state.addTypes(tensor(spec.result));
+    // Ops from the resample on produce the 2-D window.
+    state.addTypes(tensor(spec.result, indexBuffer == 1 || spec.resamples ? 2 : 1));
     for (const auto &[name, value] : spec.attrs)
       state.addAttribute(name, b.getF64FloatAttr(value));
     for (const std::string &flag : spec.flags)
       state.addAttribute(flag, b.getUnitAttr());
+    for (const auto &[name, text] : spec.strings)
+      state.addAttribute(name, b.getStringAttr(text));
     v = b.create(state)->getResult(0);
+    if (spec.resamples) { // later ops index the output window
+      indexBuffer = 1;
+      indexBase = {};
+    }
   }
   auto materialize =
       b.create<mlir::bufferization::MaterializeInDestinationOp>(loc, v, body->getArgument(1));

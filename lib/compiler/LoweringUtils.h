@@ -30,5 +30,7 @@ Value applied(OpBuilder &b, Location loc, Value apply);
 
 /// Patterns for the ops with runtime operands (random parameters, statistics).
 void populateDynamicLoweringPatterns(RewritePatternSet &patterns);
+/// The pattern for med.resample: a gather over the output window (MedToLinalgResample.cpp).
+void populateResampleLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::med::lowering

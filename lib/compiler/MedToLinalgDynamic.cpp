@@ -111,9 +111,17 @@ struct GaussianNoiseLowering : OpRewritePattern<GaussianNoiseOp> {
     Value key1 = rw.create<arith::FPToUIOp>(loc, rw.getI32Type(), op.getKey1());
     Value mean = op.getMean(), std = op.getStd();
     Value base = op.getIndexBase();
+    // A window of rows (rank 2): position = row * row length + column.
+    Value rowLength;
+    if (cast<RankedTensorType>(op.getInput().getType()).getRank() == 2)
+      rowLength = rw.create<tensor::DimOp>(loc, op.getInput(), 1);
     Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
       Type i32 = b.getI32Type(), i64 = b.getI64Type(), f64 = b.getF64Type();
-      Value pos = b.create<arith::AddIOp>(l, b.create<linalg::IndexOp>(l, 0), base);
+      Value local = b.create<linalg::IndexOp>(l, 0);
+      if (rowLength)
+        local = b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, local, rowLength),
+                                        b.create<linalg::IndexOp>(l, 1));
+      Value pos = b.create<arith::AddIOp>(l, local, base);
       Value idx = b.create<arith::IndexCastUIOp>(l, i64, pos);
       Value c32 = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(32));
       Value lo = b.create<arith::TruncIOp>(l, i32, idx);

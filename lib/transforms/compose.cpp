@@ -4,6 +4,7 @@
 
 #include <ATen/Functions.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -97,37 +98,74 @@ MetaTensor applyEager(const Placed &p, const MetaTensor &img, const rt::RandomKe
   return random->eager(img, params.data());
 }
 
-// This call's kernel parameters for a traced segment, in trace order: random draws, and the
-// statistics of `input` (the segment's materialised input, or channel `channel` of it).
-std::vector<double> sampleParams(const Segment &seg, const rt::RandomKey &key,
-                                 const at::Tensor &input, int64_t channel) {
+// The host's share of one call of a traced segment: the kernel parameters in trace order
+// (random draws, statistics of the segment's materialised input, resample plans), the spatial
+// shape after each resample, and the metadata the segment's transforms write.
+struct CallPlan {
   std::vector<double> params;
-  for (const Placed &p : seg.traced)
-    if (auto *random = dynamic_cast<const RandomTransform *>(p.transform)) {
+  std::vector<std::vector<int64_t>> shapes;
+  Meta meta;
+};
+
+// `input` is the segment's materialised input, or channel `channel` of it.
+CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor &input,
+                  int64_t channel, const Meta &meta) {
+  CallPlan call{{}, {}, meta};
+  std::vector<int64_t> shape(input.sizes().begin() + (input.dim() > 0 ? 1 : 0),
+                             input.sizes().end());
+  for (const Placed &p : seg.traced) {
+    const size_t first = call.params.size();
+    auto *random = dynamic_cast<const RandomTransform *>(p.transform);
+    if (random) {
       rt::Rng rng(rt::RandomKey{key.seed, key.epoch, key.sample, p.index});
-      random->sample(rng, params);
+      random->sample(rng, call.params);
       if (random->needsInputStats())
-        random->inputStats(input, params);
+        random->inputStats(input, call.params);
     } else if (auto *stats = dynamic_cast<const StatsTransform *>(p.transform)) {
-      stats->stats(input, channel, params);
+      stats->stats(input, channel, call.params);
     }
-  return params;
+    if (auto *spatial = dynamic_cast<const Resampling *>(p.transform)) {
+      ResamplePlan plan =
+          spatial->plan(shape, call.meta, random ? call.params.data() + first : nullptr);
+      appendPlan(shape, plan, call.params);
+      shape = plan.shape;
+      call.shapes.push_back(shape);
+      call.meta = std::move(plan.meta);
+    }
+  }
+  return call;
 }
 
-// Traced chains for one input type: one chain for a fused schedule, one per op otherwise.
+// Traced chains for one input type and spatial rank: one chain for a fused schedule, one per op
+// otherwise.
 std::vector<frontend::ChainSpec> traceChains(const std::vector<Placed> &ts, rt::DType input,
-                                             bool fuse) {
+                                             int rank, bool fuse) {
   frontend::ChainSpec whole;
   whole.input = input;
+  whole.spatialRank = rank;
   for (const Placed &p : ts)
     p.transform->trace(whole);
   // Fused: one kernel per run of ops, a new run at each op that reduces first (a kernel with a
-  // reduction runs on one thread and would recompute its fused producers). Unfused: one per op.
+  // reduction runs on one thread and would recompute its fused producers), at a second
+  // resample (a kernel computes one window of its output, and a resample reads its whole
+  // input), and between a resample and heavy per-voxel math (OpSpec::cheap). Unfused: one per
+  // op.
   std::vector<frontend::ChainSpec> chains;
   rt::DType cur = input;
+  auto allCheap = [](const frontend::ChainSpec &c) {
+    return std::all_of(c.ops.begin(), c.ops.end(),
+                       [](const frontend::OpSpec &o) { return o.cheap; });
+  };
   for (const frontend::OpSpec &op : whole.ops) {
-    if (chains.empty() || !fuse || !op.elementwise)
+    bool split = chains.empty() || !fuse || !op.elementwise;
+    if (!split && op.resamples)
+      split = chains.back().gathers() || !allCheap(chains.back());
+    if (!split && !op.cheap)
+      split = chains.back().gathers();
+    if (split) {
       chains.push_back(frontend::ChainSpec{cur, {}, whole.numParams});
+      chains.back().spatialRank = rank;
+    }
     chains.back().ops.push_back(op);
     cur = op.result;
   }
@@ -146,18 +184,40 @@ struct Stage {
   std::shared_ptr<const compiler::Kernel> kernel;
   rt::DType output;
   bool takesParams;
+  /// A gathering stage reads its input whole; its output has the spatial shape of resample
+  /// number `shapeIndex` of the segment (CallPlan::shapes). Other stages keep their input's
+  /// shape.
+  bool gathers = false;
+  int shapeIndex = -1;
 };
 using Program = std::vector<Stage>;
 
-// Runs compiled stages on a contiguous tensor; each stage writes a fresh tensor. `params` is the
-// call's random draws, passed whole to every stage that reads them.
-at::Tensor runStages(const Program &prog, at::Tensor cur, int threads,
-                     std::vector<double> &params) {
+// The tensor a stage writes for input `in`.
+at::Tensor stageOutput(const Stage &stage, const at::Tensor &in, const CallPlan &call) {
+  auto options = in.options().dtype(toScalarType(stage.output));
+  if (!stage.gathers)
+    return at::empty(in.sizes(), options);
+  std::vector<int64_t> size{in.size(0)};
+  const auto &sp = call.shapes.at(stage.shapeIndex);
+  size.insert(size.end(), sp.begin(), sp.end());
+  return at::empty(size, options);
+}
+
+// A gathering stage writes whole rows of its output's innermost axis.
+int64_t rowLength(const Stage &stage, const at::Tensor &out) {
+  return stage.gathers ? out.size(out.dim() - 1) : 0;
+}
+
+// Runs compiled stages on a contiguous tensor; each stage writes a fresh tensor. The call's
+// parameters are passed whole to every stage that reads them.
+at::Tensor runStages(const Program &prog, at::Tensor cur, int threads, CallPlan &call) {
+  std::vector<double> &params = call.params;
   for (const Stage &stage : prog) {
-    at::Tensor out = at::empty(cur.sizes(), cur.options().dtype(toScalarType(stage.output)));
+    at::Tensor out = stageOutput(stage, cur, call);
     rt::BufferRef buffers[3] = {
-        {cur.data_ptr(), cur.numel(), static_cast<int>(cur.element_size())},
-        {out.data_ptr(), out.numel(), static_cast<int>(out.element_size())},
+        {cur.data_ptr(), cur.numel(), static_cast<int>(cur.element_size()), !stage.gathers},
+        {out.data_ptr(), out.numel(), static_cast<int>(out.element_size()), true,
+         rowLength(stage, out)},
         {params.data(), static_cast<int64_t>(params.size()), 8, /*split=*/false}};
     int count = stage.takesParams ? 3 : 2;
     if (stage.kernel->elementwise)
@@ -177,8 +237,9 @@ struct CompiledPipeline::State {
   std::atomic<uint64_t> seed{0}, calls{0};
   std::mutex mutex;
   std::map<std::string, std::vector<Segment>> segments; // per key
-  // (key, segment index, input type of the segment) -> compiled stages
-  std::map<std::tuple<std::string, size_t, rt::DType>, std::shared_ptr<const Program>> programs;
+  // (key, segment index, input type, spatial rank of the segment) -> compiled stages
+  std::map<std::tuple<std::string, size_t, rt::DType, int>, std::shared_ptr<const Program>>
+      programs;
   int64_t compiles = 0, hits = 0;
 
   std::vector<Segment> segmentsFor(const std::string &key) {
@@ -190,23 +251,26 @@ struct CompiledPipeline::State {
   }
 
   std::shared_ptr<const Program> program(const std::string &key, size_t index, const Segment &seg,
-                                         rt::DType input) {
+                                         rt::DType input, int rank) {
     std::lock_guard<std::mutex> lock(mutex);
-    auto it = programs.find({key, index, input});
+    auto it = programs.find({key, index, input, rank});
     if (it != programs.end()) {
       ++hits;
       return it->second;
     }
     auto prog = std::make_shared<Program>();
-    for (const frontend::ChainSpec &chain : traceChains(seg.traced, input, schedule.fuse())) {
+    int resamples = 0;
+    for (const frontend::ChainSpec &chain : traceChains(seg.traced, input, rank, schedule.fuse())) {
       std::string error;
       auto kernel = compiler::JitSession::global().compile(irOf(chain), &error);
       if (!kernel)
         throw Error("Compose", "compiling the traced chain failed: " + error);
-      prog->push_back({kernel, chain.output(), chain.numParams > 0});
+      const bool gathers = chain.gathers();
+      resamples += gathers ? 1 : 0;
+      prog->push_back({kernel, chain.output(), chain.numParams > 0, gathers, resamples - 1});
       ++compiles;
     }
-    programs.emplace(std::make_tuple(key, index, input), prog);
+    programs.emplace(std::make_tuple(key, index, input, rank), prog);
     return prog;
   }
 
@@ -219,17 +283,19 @@ struct CompiledPipeline::State {
     // Kernels index voxels in memory order; contiguous input makes that the logical order,
     // which per-voxel random streams depend on.
     at::Tensor data = cur.data.contiguous();
-    auto prog = program(key, i, seg, toDType(data.scalar_type(), where));
-    if (seg.perChannel) {
+    const int rank = static_cast<int>(data.dim()) - 1;
+    auto prog = program(key, i, seg, toDType(data.scalar_type(), where), rank);
+    if (seg.perChannel) { // intensity only: no resample, metadata unchanged
       std::vector<at::Tensor> channels;
       for (int64_t c = 0; c < data.size(0); ++c) {
-        std::vector<double> params = sampleParams(seg, rk, data[c], c);
-        channels.push_back(runStages(*prog, data[c], schedule.threads(), params));
+        CallPlan call = planCall(seg, rk, data[c], c, cur.meta);
+        channels.push_back(runStages(*prog, data[c], schedule.threads(), call));
       }
       return cur.withData(at::stack(channels));
     }
-    std::vector<double> params = sampleParams(seg, rk, data, 0);
-    return cur.withData(runStages(*prog, data, schedule.threads(), params));
+    CallPlan call = planCall(seg, rk, data, 0, cur.meta);
+    at::Tensor out = runStages(*prog, data, schedule.threads(), call);
+    return MetaTensor(out, std::move(call.meta));
   }
 
   MetaTensor run(const std::string &key, const MetaTensor &img, const rt::RandomKey &rk) {
@@ -259,24 +325,35 @@ struct CompiledPipeline::State {
           cur[b] = runSegment("", i, segs[i], cur[b], keys[b]);
         continue;
       }
-      auto prog = program("", i, segs[i], toDType(cur[0].data.scalar_type(), "Compose"));
+      bool sameRank = true;
+      for (const MetaTensor &m : cur)
+        sameRank &= m.data.dim() == cur[0].data.dim();
+      if (!sameRank) {
+        for (size_t b = 0; b < n; ++b)
+          cur[b] = runSegment("", i, segs[i], cur[b], keys[b]);
+        continue;
+      }
+      auto prog = program("", i, segs[i], toDType(cur[0].data.scalar_type(), "Compose"),
+                          static_cast<int>(cur[0].data.dim()) - 1);
       std::vector<at::Tensor> data(n);
-      std::vector<std::vector<double>> params(n);
+      std::vector<CallPlan> calls(n);
       for (size_t b = 0; b < n; ++b) {
         data[b] = cur[b].data.contiguous();
-        params[b] = sampleParams(segs[i], keys[b], data[b], 0);
+        calls[b] = planCall(segs[i], keys[b], data[b], 0, cur[b].meta);
       }
       for (const Stage &stage : *prog) {
         std::vector<at::Tensor> out(n);
         std::vector<rt::BufferRef> buffers;
         for (size_t b = 0; b < n; ++b) {
-          out[b] = at::empty(data[b].sizes(), data[b].options().dtype(toScalarType(stage.output)));
-          buffers.push_back(
-              {data[b].data_ptr(), data[b].numel(), static_cast<int>(data[b].element_size())});
-          buffers.push_back(
-              {out[b].data_ptr(), out[b].numel(), static_cast<int>(out[b].element_size())});
+          out[b] = stageOutput(stage, data[b], calls[b]);
+          buffers.push_back({data[b].data_ptr(), data[b].numel(),
+                             static_cast<int>(data[b].element_size()), !stage.gathers});
+          buffers.push_back({out[b].data_ptr(), out[b].numel(),
+                             static_cast<int>(out[b].element_size()), true,
+                             rowLength(stage, out[b])});
           if (stage.takesParams)
-            buffers.push_back({params[b].data(), static_cast<int64_t>(params[b].size()), 8,
+            buffers.push_back({calls[b].params.data(), static_cast<int64_t>(calls[b].params.size()),
+                               8,
                                /*split=*/false});
         }
         rt::launchBatch(stage.kernel->entry, buffers.data(), stage.takesParams ? 3 : 2,
@@ -284,7 +361,7 @@ struct CompiledPipeline::State {
         data = std::move(out);
       }
       for (size_t b = 0; b < n; ++b)
-        cur[b] = cur[b].withData(data[b]);
+        cur[b] = MetaTensor(data[b], std::move(calls[b].meta));
     }
     return cur;
   }
@@ -407,13 +484,15 @@ Data CompiledPipeline::run(const Data &data, const rt::RandomKey &rk) const {
   return out;
 }
 
-std::vector<std::string> CompiledPipeline::ir(c10::ScalarType dtype, const std::string &key) const {
+std::vector<std::string> CompiledPipeline::ir(c10::ScalarType dtype, const std::string &key,
+                                              int spatialRank) const {
   // Host steps are assumed to keep the element type; the IR actually compiled may differ when
   // one does not.
   rt::DType t = toDType(dtype, "CompiledPipeline.ir");
   std::vector<std::string> out;
   for (const Segment &seg : state_->segmentsFor(key))
-    for (const frontend::ChainSpec &chain : traceChains(seg.traced, t, state_->schedule.fuse())) {
+    for (const frontend::ChainSpec &chain :
+         traceChains(seg.traced, t, spatialRank, state_->schedule.fuse())) {
       out.push_back(irOf(chain));
       t = chain.output();
     }

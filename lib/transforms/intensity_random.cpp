@@ -119,7 +119,9 @@ MetaTensor RandAdjustContrast::eager(const MetaTensor &img, const double *p) con
 void RandAdjustContrast::trace(frontend::ChainSpec &chain) const {
   rt::DType in = chain.output();
   rt::DType out = rt::isFloat(in) ? in : rt::DType::Float32;
-  chain.ops.push_back(opWithParams(*this, chain, "adjust_contrast", out, 4));
+  frontend::OpSpec s = opWithParams(*this, chain, "adjust_contrast", out, 4);
+  s.cheap = false; // pow per voxel
+  chain.ops.push_back(s);
 }
 
 // --- RandGaussianNoise --------------------------------------------------------------------------
@@ -159,6 +161,7 @@ MetaTensor RandGaussianNoise::eager(const MetaTensor &img, const double *p) cons
 void RandGaussianNoise::trace(frontend::ChainSpec &chain) const {
   frontend::OpSpec s = opWithParams(*this, chain, "gaussian_noise", rt::DType::Float32, 5);
   s.operands.push_back(frontend::OpSpec::kIndexBase);
+  s.cheap = false; // Philox and Box-Muller per voxel
   chain.ops.push_back(s);
 }
 

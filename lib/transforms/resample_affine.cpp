@@ -133,16 +133,33 @@ MetaTensor Affine::eager(const MetaTensor &img) const {
                                      rs::gridPadding(o_.padding_mode(), "Affine.padding_mode"),
                                      o_.align_corners())
                         .squeeze(0);
-  // Affine.compute_w_affine: the same map in (uncentred) voxel indices.
+  return MetaTensor(data, plan(in, img.meta, nullptr).meta);
+}
+
+bool Affine::traceable() const { return resampleSupports(o_.mode(), o_.padding_mode()); }
+
+void Affine::trace(frontend::ChainSpec &chain) const {
+  traceResample(*this, chain, o_.mode(), o_.padding_mode(), rt::DType::Float32);
+}
+
+ResamplePlan Affine::plan(const std::vector<int64_t> &in, const Meta &meta, const double *) const {
+  const int64_t n = static_cast<int64_t>(in.size());
+  const std::vector<int64_t> out = fallBack(o_.spatial_size(), in);
+  // Affine.compute_w_affine: the matrix in (uncentred) voxel indices.
   std::vector<double> s1(n), s2(n);
   for (int64_t d = 0; d < n; ++d)
     s1[d] = (in[d] - 1) / 2.0, s2[d] = -(out[d] - 1) / 2.0;
-  at::Tensor xform = at::matmul(at::matmul(translate(n, s1), a), translate(n, s2));
-  MetaTensor res(data, img.meta);
-  res.meta.affine = rs::compose(img.meta.affine, xform);
-  res.meta.applied_operations.push_back(rs::gridRecord(
-      "Affine", in, xform, mode, rs::gridPadding(o_.padding_mode(), ""), o_.align_corners()));
-  return res;
+  at::Tensor xform = at::matmul(at::matmul(translate(n, s1), matrix(n)), translate(n, s2));
+  ResamplePlan p;
+  p.shape = out;
+  at::Tensor m = xform.slice(0, 0, n).contiguous();
+  p.matrix.assign(m.data_ptr<double>(), m.data_ptr<double>() + m.numel());
+  p.meta = meta;
+  p.meta.affine = rs::compose(meta.affine, xform);
+  p.meta.applied_operations.push_back(
+      rs::gridRecord("Affine", in, xform, rs::gridMode(o_.mode(), ""),
+                     rs::gridPadding(o_.padding_mode(), ""), o_.align_corners()));
+  return p;
 }
 
 // --- Rotate --------------------------------------------------------------------------------------

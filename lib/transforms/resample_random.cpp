@@ -115,6 +115,34 @@ MetaTensor RandAffine::eager(const MetaTensor &img, const double *params) const 
                                       rs::gridPadding(o_.padding_mode(), ""), false));
 }
 
+bool RandAffine::traceable() const { return resampleSupports(o_.mode(), o_.padding_mode()); }
+
+void RandAffine::trace(frontend::ChainSpec &chain) const {
+  chain.numParams += numParams(); // the draws; the kernel reads the plan that follows them
+  traceResample(*this, chain, o_.mode(), o_.padding_mode(), rt::DType::Float32);
+}
+
+ResamplePlan RandAffine::plan(const std::vector<int64_t> &in, const Meta &meta,
+                              const double *params) const {
+  if (params[0] != 0.0)
+    return Affine(affineOptions(params)).plan(in, meta, nullptr);
+  std::vector<int64_t> out = in;
+  for (size_t d = 0; d < o_.spatial_size().size() && d < out.size(); ++d)
+    if (o_.spatial_size()[d] > 0)
+      out[d] = o_.spatial_size()[d];
+  if (out != in)
+    return Affine(AffineOptions().spatial_size(out).mode(o_.mode()).padding_mode(o_.padding_mode()))
+        .plan(in, meta, nullptr);
+  const int64_t n = static_cast<int64_t>(in.size());
+  ResamplePlan p{in, std::vector<double>(n * (n + 1), 0.0), meta};
+  for (int64_t d = 0; d < n; ++d)
+    p.matrix[d * (n + 1) + d] = 1.0;
+  p.meta.applied_operations.push_back(
+      rs::gridRecord("Affine", in, at::eye(n + 1, at::kDouble), rs::gridMode(o_.mode(), ""),
+                     rs::gridPadding(o_.padding_mode(), ""), false));
+  return p;
+}
+
 // --- RandRotate ----------------------------------------------------------------------------------
 
 RandRotate::RandRotate(Options o) : o_(std::move(o)) {

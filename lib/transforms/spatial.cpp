@@ -113,25 +113,52 @@ Flip::Flip(Options o) : o_(std::move(o)) {
     checkAxesLiteral(*o_.spatial_axis(), "Flip.spatial_axis");
 }
 
-MetaTensor Flip::eager(const MetaTensor &img) const {
-  const int64_t nsp = detail::spatialRank(img.data, name());
-  std::vector<bool> flip(nsp, !o_.spatial_axis().has_value());
-  if (o_.spatial_axis())
-    for (int64_t a : *o_.spatial_axis()) {
+namespace {
+// Flip's axes on an image with `nsp` spatial axes, and its record.
+std::vector<bool> flipAxes(const FlipOptions &o, const std::vector<int64_t> &shape,
+                           rt::OpRecord &rec) {
+  const int64_t nsp = static_cast<int64_t>(shape.size());
+  std::vector<bool> flip(nsp, !o.spatial_axis().has_value());
+  if (o.spatial_axis())
+    for (int64_t a : *o.spatial_axis()) {
       int64_t d = normaliseAxis(a, nsp, "Flip.spatial_axis");
       if (flip[d]) // e.g. {-1, 2} on a 3D image: torch.flip refuses repeated dims
         throw Error("Flip.spatial_axis", "axis " + std::to_string(d) + " is given twice");
       flip[d] = true;
     }
-  std::vector<int64_t> perm(nsp);
-  rt::OpRecord rec{"Flip", {}, spatialShape(img.data)};
-  for (int64_t d = 0; d < nsp; ++d) {
-    perm[d] = d;
+  rec = rt::OpRecord{"Flip", {}, shape};
+  for (int64_t d = 0; d < nsp; ++d)
     rec.params.emplace_back("axis" + std::to_string(d), flip[d] ? 1.0 : 0.0);
-  }
-  MetaTensor out = detail::permuteFlip(img, perm, flip);
+  return flip;
+}
+
+std::vector<int64_t> iota(int64_t n) {
+  std::vector<int64_t> perm(n);
+  for (int64_t d = 0; d < n; ++d)
+    perm[d] = d;
+  return perm;
+}
+} // namespace
+
+MetaTensor Flip::eager(const MetaTensor &img) const {
+  const int64_t nsp = detail::spatialRank(img.data, name());
+  rt::OpRecord rec;
+  std::vector<bool> flip = flipAxes(o_, spatialShape(img.data), rec);
+  MetaTensor out = detail::permuteFlip(img, iota(nsp), flip);
   out.meta.applied_operations.push_back(std::move(rec));
   return out;
+}
+
+void Flip::trace(frontend::ChainSpec &chain) const {
+  traceResample(*this, chain, "nearest", "zeros", chain.output());
+}
+
+ResamplePlan Flip::plan(const std::vector<int64_t> &shape, const Meta &meta, const double *) const {
+  rt::OpRecord rec;
+  std::vector<bool> flip = flipAxes(o_, shape, rec);
+  ResamplePlan p = permutePlan(shape, meta, iota(static_cast<int64_t>(shape.size())), flip);
+  p.meta.applied_operations.push_back(std::move(rec));
+  return p;
 }
 
 // --- Rotate90 ------------------------------------------------------------------------------------

@@ -67,6 +67,18 @@ MetaTensor RandFlip::eager(const MetaTensor &img, const double *params) const {
   return Flip(flipOptions()).eager(img);
 }
 
+void RandFlip::trace(frontend::ChainSpec &chain) const {
+  chain.numParams += numParams();
+  traceResample(*this, chain, "nearest", "zeros", chain.output());
+}
+
+ResamplePlan RandFlip::plan(const std::vector<int64_t> &shape, const Meta &meta,
+                            const double *params) const {
+  if (params[0] == 0.0)
+    return Flip(FlipOptions(std::vector<int64_t>{})).plan(shape, meta, nullptr);
+  return Flip(flipOptions()).plan(shape, meta, nullptr);
+}
+
 // --- RandAxisFlip --------------------------------------------------------------------------------
 
 RandAxisFlip::RandAxisFlip(Options o) : o_(o) { checkProb(o_.prob(), "RandAxisFlip.prob"); }

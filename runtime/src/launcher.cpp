@@ -121,16 +121,31 @@ namespace {
 void callKernel(med_packed_kernel kernel, const BufferRef *buffers, int count, int64_t begin,
                 int64_t end) {
   std::vector<med_memref1d> descs(count);
-  std::vector<med_memref1d *> ptrs(count);
+  std::vector<med_memref2d> rows(count);
+  std::vector<void *> ptrs(count);
   std::vector<void *> args(count);
   for (int i = 0; i < count; ++i) {
     void *base = buffers[i].data;
-    descs[i] = buffers[i].split ? med_memref1d{base, base, begin, end - begin, 1}
-                                : med_memref1d{base, base, 0, buffers[i].size, 1};
-    ptrs[i] = &descs[i];
+    const int64_t lo = buffers[i].split ? begin : 0;
+    const int64_t hi = buffers[i].split ? end : buffers[i].size;
+    if (const int64_t row = buffers[i].rowLength; row > 0) {
+      rows[i] = med_memref2d{base, base, lo, {(hi - lo) / row, row}, {row, 1}};
+      ptrs[i] = &rows[i];
+    } else {
+      descs[i] = med_memref1d{base, base, lo, hi - lo, 1};
+      ptrs[i] = &descs[i];
+    }
     args[i] = &ptrs[i];
   }
   kernel(args.data());
+}
+
+// Chunk boundaries: whole rows of a row-split buffer, else multiples of 64 elements.
+int64_t chunkAlign(const BufferRef *buffers, int count) {
+  for (int i = 0; i < count; ++i)
+    if (buffers[i].split && buffers[i].rowLength > 0)
+      return buffers[i].rowLength;
+  return 64;
 }
 } // namespace
 
@@ -139,7 +154,7 @@ void launchElementwise(med_packed_kernel kernel, const BufferRef *buffers, int c
   for (int i = 0; i < count; ++i)
     if (buffers[i].split)
       n = buffers[i].size;
-  parallelFor(n, threads, 64,
+  parallelFor(n, threads, chunkAlign(buffers, count),
               [&](int64_t begin, int64_t end) { callKernel(kernel, buffers, count, begin, end); });
 }
 
@@ -157,24 +172,34 @@ void launchBatch(med_packed_kernel kernel, const BufferRef *buffers, int count, 
       if (bufs[i].split)
         n = bufs[i].size;
     if (!elementwise || n == 0) {
-      items.push_back({s, 0, n});
+      items.push_back({s, -1, -1}); // whole buffers
       continue;
     }
     // About one chunk per thread per sample, aligned like launchElementwise's.
-    int64_t chunk = std::max<int64_t>(64, (n / std::max(threads, 1) + 63) / 64 * 64);
+    const int64_t align = chunkAlign(bufs, count);
+    int64_t chunk =
+        std::max<int64_t>(align, (n / std::max(threads, 1) + align - 1) / align * align);
     for (int64_t b = 0; b < n; b += chunk)
       items.push_back({s, b, std::min(n, b + chunk)});
   }
   parallelFor(static_cast<int64_t>(items.size()), threads, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t k = lo; k < hi; ++k) {
       const Item &it = items[k];
-      callKernel(kernel, buffers + static_cast<size_t>(it.sample) * count, count, it.begin, it.end);
+      const BufferRef *bufs = buffers + static_cast<size_t>(it.sample) * count;
+      if (it.begin < 0)
+        launchWhole(kernel, bufs, count);
+      else
+        callKernel(kernel, bufs, count, it.begin, it.end);
     }
   });
 }
 
 void launchWhole(med_packed_kernel kernel, const BufferRef *buffers, int count) {
-  callKernel(kernel, buffers, count, 0, count > 0 ? buffers[0].size : 0);
+  // Every buffer whole, each with its own size (a resample's output differs from its input).
+  std::vector<BufferRef> whole(buffers, buffers + count);
+  for (BufferRef &b : whole)
+    b.split = false;
+  callKernel(kernel, whole.data(), count, 0, 0);
 }
 
 } // namespace med::rt

@@ -274,7 +274,7 @@ TEST(RandomResample, Errors) {
         med::frontend::ChainSpec chain;
         T::RandAffine().trace(chain);
       },
-      {"RandAffine", "no med lowering"});
+      {"RandAffine", "2 or 3 spatial axes"});
 }
 
 } // namespace

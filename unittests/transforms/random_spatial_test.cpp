@@ -220,7 +220,7 @@ TEST(RandomSpatial, Errors) {
         med::frontend::ChainSpec chain;
         T::RandFlip().trace(chain);
       },
-      {"RandFlip", "no med lowering"});
+      {"RandFlip", "2 or 3 spatial axes"});
 }
 
 } // namespace

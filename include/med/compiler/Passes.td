@@ -23,10 +23,12 @@ def MedFusePointwise : Pass<"med-fuse-pointwise", "mlir::func::FuncOp"> {
   let description = [{
     Folds every elementwise producer into its consumers, so a chain of intensity ops reads its
     input once and writes its output once. A producer feeding a reduction is recomputed inside
-    the reduction rather than materialised.
+    the reduction rather than materialised. An elementwise producer read by a gather
+    (`tensor.extract`, as `med.resample` lowers) is evaluated at each read instead, so the
+    intensity ops before a resample become its prologue.
   }];
   let constructor = "mlir::med::createMedFusePointwisePass()";
-  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
 }
 
 #endif // MED_COMPILER_PASSES_TD

@@ -28,6 +28,17 @@ struct OpSpec {
   /// False for ops that reduce over the whole image first (min/max): a fused schedule starts a
   /// new kernel there, so the elementwise prefix stays parallel and is computed once.
   bool elementwise = true;
+  /// False for ops whose per-voxel work is heavy (random numbers, pow/log/cos). A fused
+  /// schedule keeps them out of kernels that gather: a gather's scattered loads stop the loop
+  /// from vectorising, and the heavy math would then run one voxel at a time (and, before a
+  /// linear resample, once per interpolation corner).
+  bool cheap = true;
+  /// String attributes (e.g. a resample's "mode").
+  std::vector<std::pair<std::string, std::string>> strings = {};
+  /// True for med.resample: it reads the whole image and yields the kernel's output window
+  /// (traceToIR passes the output buffer's offset and size), and ops after it index voxels of
+  /// the output. A kernel holds at most one such op.
+  bool resamples = false;
 };
 
 /// A chain applied to a 1-D buffer of `input` elements. Kernels work on flattened buffers: an
@@ -38,8 +49,19 @@ struct ChainSpec {
   /// Per-call f64 parameters the kernel reads (its third buffer when > 0). Transforms reserve
   /// them while tracing; the pipeline fills them on every call (random draws).
   int numParams = 0;
+  /// Spatial axes of the images the chain is traced for (2 or 3; 0 when unknown, e.g. while
+  /// validating parameters). Spatial ops size their parameter lists by it.
+  int spatialRank = 0;
   /// Storage type after the last op (the input type for an empty chain).
   rt::DType output() const { return ops.empty() ? input : ops.back().result; }
+  /// Whether the kernel gathers (has a med.resample): it then reads its input whole while its
+  /// output is split between threads.
+  bool gathers() const {
+    for (const OpSpec &op : ops)
+      if (op.resamples)
+        return true;
+    return false;
+  }
 };
 
 /// Builds the med IR module of `chain`: `func.func @med_kernel(%in: memref<?xT, strided<[1],

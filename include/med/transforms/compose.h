@@ -81,9 +81,10 @@ public:
   std::vector<MetaTensor> runBatch(const std::vector<MetaTensor> &imgs,
                                    const std::vector<rt::RandomKey> &keys) const;
   void set_random_state(uint64_t seed);
-  /// The med IR traced for an input of element type `dtype`, one module per kernel; for `key`
-  /// in dictionary pipelines.
-  std::vector<std::string> ir(c10::ScalarType dtype, const std::string &key = "") const;
+  /// The med IR traced for an input of element type `dtype` with `spatialRank` spatial axes,
+  /// one module per kernel; for `key` in dictionary pipelines.
+  std::vector<std::string> ir(c10::ScalarType dtype, const std::string &key = "",
+                              int spatialRank = 3) const;
   /// Kernels compiled and cache hits so far (per-signature cache of this pipeline).
   int64_t compiles() const;
   int64_t hits() const;

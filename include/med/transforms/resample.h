@@ -67,12 +67,18 @@ struct AffineOptions {
 /// returns with image_only=False. Recorded as "Affine" (a grid record).
 ///
 ///   Affine(AffineOptions().rotate_params({0.1, 0, 0}).padding_mode("zeros"))
-class Affine : public HostTransform {
+class Affine : public Transform, public Resampling {
 public:
   using Options = AffineOptions;
   explicit Affine(Options o);
   std::string name() const override { return "Affine"; }
   MetaTensor eager(const MetaTensor &img) const override;
+  /// Compiled as a med.resample for nearest/bilinear with zeros/border padding; other modes run
+  /// eagerly between kernels.
+  bool traceable() const override;
+  void trace(frontend::ChainSpec &chain) const override;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
   /// The (nsp+1)x(nsp+1) float64 matrix built from the params (centred voxel coordinates).
   at::Tensor matrix(int64_t nsp) const;
 

@@ -48,11 +48,16 @@ struct RandAffineOptions {
 /// identity matrix to that size (as MONAI). Records "Affine".
 ///
 ///   RandAffine(RandAffineOptions().prob(0.5).rotate_range({0.3}).scale_range({{-0.1, 0.2}}))
-class RandAffine : public RandomHostTransform {
+class RandAffine : public RandomTransform, public Resampling {
 public:
   using Options = RandAffineOptions;
   explicit RandAffine(Options o = {});
   std::string name() const override { return "RandAffine"; }
+  /// Compiled as a med.resample (nearest/bilinear, zeros/border); otherwise run eagerly.
+  bool traceable() const override;
+  void trace(frontend::ChainSpec &chain) const override;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
   /// (fires, rotate[3], shear[6], translate[3], scale[3]): entries past a range list's length
   /// stay 0 and are not drawn; scale entries already include the + 1.
   int numParams() const override { return 16; }

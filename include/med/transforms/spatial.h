@@ -31,12 +31,16 @@ struct FlipOptions {
 ///
 ///   Flip(FlipOptions({0}))       // mirror x
 ///   Flip(FlipOptions())          // all spatial axes
-class Flip : public HostTransform {
+class Flip : public Transform, public Resampling {
 public:
   using Options = FlipOptions;
   explicit Flip(Options o = {});
   std::string name() const override { return "Flip"; }
   MetaTensor eager(const MetaTensor &img) const override;
+  /// Compiled as a copy (a nearest med.resample with a +-1 matrix), fused with its neighbours.
+  void trace(frontend::ChainSpec &chain) const override;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
 
 private:
   Options o_;

@@ -31,12 +31,16 @@ struct RandFlipOptions {
 /// MONAI RandFlip: Flip(spatial_axis) with probability prob. Records "Flip".
 ///
 ///   RandFlip(RandFlipOptions(0).prob(0.5))
-class RandFlip : public RandomHostTransform {
+class RandFlip : public RandomTransform, public Resampling {
 public:
   using Options = RandFlipOptions;
   explicit RandFlip(Options o = {});
   std::string name() const override { return "RandFlip"; }
   int numParams() const override { return 1; }
+  /// Compiled as a copy (nearest med.resample); a call that does not fire copies unchanged.
+  void trace(frontend::ChainSpec &chain) const override;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
   void sample(rt::Rng &rng, std::vector<double> &params) const override;
   using RandomTransform::eager;
   MetaTensor eager(const MetaTensor &img, const double *params) const override;

@@ -113,6 +113,49 @@ public:
 frontend::OpSpec opWithParams(const Transform &t, frontend::ChainSpec &chain, std::string op,
                               rt::DType result, int n);
 
+/// One call of a spatial transform, as its compiled form needs it: output voxel o reads input
+/// voxel position M (o, 1). Computed on the host per call (from the input's shape, metadata and
+/// the call's random draws) and passed to the kernel as operands.
+struct ResamplePlan {
+  std::vector<int64_t> shape; ///< output spatial shape
+  std::vector<double> matrix; ///< M: n x (n+1), row-major, output voxel -> input voxel
+  Meta meta;                  ///< output metadata: affine and inversion record as eager writes
+};
+
+/// Implemented by transforms whose compiled form is one med.resample (Affine, RandAffine, Flip,
+/// RandFlip, ...). Their `eager` stays the reference; `plan` gives the same geometry and
+/// metadata without touching voxels, so a compiled pipeline updates metadata on the host while
+/// the kernel moves the data.
+///
+///   ResamplePlan p = Flip(FlipOptions({0})).plan({64, 64, 32}, img.meta, nullptr);
+///   // p.matrix = {-1, 0, 0, 63,  0, 1, 0, 0,  0, 0, 1, 0}
+class Resampling {
+public:
+  virtual ~Resampling() = default;
+  /// The plan for an image of spatial shape `shape` with metadata `meta`; `params` are the
+  /// call's draws (what sample() appended; nullptr for a deterministic transform).
+  virtual ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                            const double *params) const = 0;
+};
+
+/// Appends `t`'s med.resample to `chain` (mode "nearest" | "bilinear", padding "zeros" |
+/// "border", result element type as `t`'s eager output), reserving the 2n + n(n+1) parameters a
+/// ResamplePlan fills: input shape, output shape, matrix. Throws med::Error when
+/// chain.spatialRank is not 2 or 3.
+void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
+                   const std::string &padding, rt::DType result);
+/// Whether med.resample implements `mode` and `padding` (others run on the host).
+bool resampleSupports(const std::string &mode, const std::string &padding);
+
+/// The parameters traceResample reserved, from a plan for an input of spatial shape `in`.
+void appendPlan(const std::vector<int64_t> &in, const ResamplePlan &plan,
+                std::vector<double> &params);
+
+/// The plan of a permutation with flips (Flip, Rotate90): output axis j reads input axis
+/// perm[j], reversed where flip[j]; a copy with no interpolation.
+ResamplePlan permutePlan(const std::vector<int64_t> &shape, const Meta &meta,
+                         const std::vector<int64_t> &perm, const std::vector<bool> &flip);
+
 /// Checks a transform's parameters by tracing it on float32 and running the med verifier, so the
 /// dialect's verifiers are the one place where parameters are validated. Throws med::Error
 /// naming the transform and the parameter.

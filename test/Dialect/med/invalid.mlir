@@ -129,10 +129,10 @@ func.func @dynamic_shape_mismatch(%x: tensor<4xf32>, %a: f64) -> tensor<3xf32> {
 
 // -----
 
-func.func @noise_needs_flat_image(%x: tensor<2x2xf32>, %a: f64, %i: index) -> tensor<2x2xf32> {
-  // expected-error @+1 {{needs a flat (rank-1) image}}
-  %0 = med.gaussian_noise %x, %a, %a, %a, %a, %a, %i : tensor<2x2xf32> -> tensor<2x2xf32>
-  return %0 : tensor<2x2xf32>
+func.func @noise_needs_flat_image(%x: tensor<2x2x2xf32>, %a: f64, %i: index) -> tensor<2x2x2xf32> {
+  // expected-error @+1 {{needs a flat image or a window of rows (rank 1 or 2)}}
+  %0 = med.gaussian_noise %x, %a, %a, %a, %a, %a, %i : tensor<2x2x2xf32> -> tensor<2x2x2xf32>
+  return %0 : tensor<2x2x2xf32>
 }
 
 // -----
@@ -165,4 +165,44 @@ func.func @clip_by_shape_mismatch(%x: tensor<4xf32>, %a: f64) -> tensor<5xf32> {
   // expected-error @+1 {{result shape must equal the input shape}}
   %0 = med.clip_by %x, %a, %a : tensor<4xf32> -> tensor<5xf32>
   return %0 : tensor<5xf32>
+}
+
+// -----
+
+func.func @resample_args(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{expects 10 args (2D: in, out shapes and a 2x3 matrix) or 18 (3D: 3x4), got 3}}
+  %0 = med.resample %x [%i, %i] (%a, %a, %a) {mode = "bilinear", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @resample_mode(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{attribute 'mode' must be "nearest" or "bilinear", got "bicubic"}}
+  %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bicubic", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @resample_padding(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{attribute 'padding_mode' must be "zeros" or "border", got "reflection"}}
+  %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "nearest", padding_mode = "reflection"} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @resample_rank(%x: tensor<4x4xf32>, %i: index, %a: f64) -> tensor<?xf32> {
+  // expected-error @+1 {{reads a flat (rank-1) image and yields a window of rows (rank 2)}}
+  %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "nearest", padding_mode = "zeros"} : tensor<4x4xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+func.func @resample_bilinear_int(%x: tensor<?xi16>, %i: index, %a: f64) -> tensor<?x?xi16> {
+  // expected-error @+1 {{bilinear interpolation needs a floating-point result, got 'i16'}}
+  %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bilinear", padding_mode = "zeros"} : tensor<?xi16> -> tensor<?x?xi16>
+  return %0 : tensor<?x?xi16>
 }

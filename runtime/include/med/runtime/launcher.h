@@ -20,11 +20,14 @@ void parallelFor(int64_t n, int threads, int64_t align,
 
 /// A contiguous buffer handed to a kernel: base pointer, element count, element size in bytes.
 /// `split` buffers are divided between chunks; the others (kernel parameters) are passed whole.
+/// `rowLength` > 0 passes a split buffer as rows of that length (a 2-D descriptor), and chunks
+/// then hold whole rows: a gathering kernel's output.
 struct BufferRef {
   void *data;
   int64_t size;
   int elementSize;
   bool split = true;
+  int64_t rowLength = 0;
 };
 
 /// Runs an elementwise kernel over the split buffers (of equal length) across `threads` threads.

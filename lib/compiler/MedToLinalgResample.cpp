@@ -1,0 +1,181 @@
+// med.resample -> one linalg.generic over the output window (rows x row length) that gathers
+// from the input.
+//
+// Each row recovers its (channel, outer voxel indices) from its global row number once; along
+// the row only the innermost index changes, so the position is one FMA per axis from a
+// row-invariant base that LLVM hoists out of the inner loop. The row arithmetic runs in f64 on
+// exact integers (a multiply by the reciprocal and a floor instead of an integer division): for
+// indices below 2^40 the quotient of (g + 0.5) / n is at least 0.5 / n away from an integer, far
+// more than the rounding error, so the floor is exact.
+#include "LoweringUtils.h"
+#include "med/MedOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace mlir::med;
+using namespace mlir::med::lowering;
+
+namespace {
+
+struct ResampleLowering : OpRewritePattern<ResampleOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ResampleOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    const int64_t n = op.getSpatialRank();
+    auto resultType = cast<RankedTensorType>(op.getResult().getType());
+    Type elem = resultType.getElementType();
+    FloatType ct = computeType(op);
+    Type f64 = rw.getF64Type();
+    const bool linear = op.getMode() == "bilinear";
+    const bool border = op.getPaddingMode() == "border";
+
+    // Loop invariants: shapes (f64 integers), strides of the input, the matrix.
+    SmallVector<Value> in(op.getInShape()), out(op.getOutShape()), m(op.getMatrix());
+    auto c = [&](OpBuilder &b, double v) { return constant(b, loc, b.getF64Type(), v); };
+    auto mul = [&](OpBuilder &b, Value x, Value y) {
+      return b.create<arith::MulFOp>(loc, x, y).getResult();
+    };
+    auto add = [&](OpBuilder &b, Value x, Value y) {
+      return b.create<arith::AddFOp>(loc, x, y).getResult();
+    };
+    SmallVector<Value> inv(n), inStride(n);
+    Value prod = c(rw, 1.0);
+    for (int64_t d = n - 1; d >= 0; --d) {
+      inv[d] = rw.create<arith::DivFOp>(loc, c(rw, 1.0), out[d]);
+      inStride[d] = prod;
+      prod = mul(rw, prod, in[d]);
+    }
+    Value inChannel = prod; // voxels per input channel
+    Value offset = rw.create<arith::UIToFPOp>(
+        loc, f64, rw.create<arith::IndexCastUIOp>(loc, rw.getI64Type(), op.getWindowOffset()));
+    // The window's first row, and the row length as an index (the result's second dimension).
+    Value firstRow =
+        rw.create<math::FloorOp>(loc, mul(rw, add(rw, offset, c(rw, 0.5)), inv[n - 1]));
+    Value rowLength = rw.create<arith::IndexCastOp>(
+        loc, rw.getIndexType(), rw.create<arith::FPToSIOp>(loc, rw.getI64Type(), out[n - 1]));
+    Value inMax[3];
+    for (int64_t d = 0; d < n; ++d)
+      inMax[d] = rw.create<arith::SubFOp>(loc, in[d], c(rw, 1.0));
+
+    Value input = op.getInput();
+    Value init = rw.create<tensor::EmptyOp>(
+        loc, ArrayRef<OpFoldResult>{op.getWindowRows(), rowLength}, elem);
+    AffineMap id = rw.getMultiDimIdentityMap(2);
+    auto parallel = utils::IteratorType::parallel;
+    auto generic = rw.create<linalg::GenericOp>(
+        loc, resultType, ValueRange{}, ValueRange{init}, ArrayRef<AffineMap>{id},
+        ArrayRef<utils::IteratorType>{parallel, parallel},
+        [&](OpBuilder &b, Location l, ValueRange) {
+          auto asF64 = [&](Value index) {
+            return b.create<arith::UIToFPOp>(
+                l, f64, b.create<arith::IndexCastUIOp>(l, b.getI64Type(), index));
+          };
+          // Row number -> (channel, o_0, ..., o_{n-2}); the column is o_{n-1}.
+          SmallVector<Value> o(n);
+          o[n - 1] = asF64(b.create<linalg::IndexOp>(l, 1));
+          Value rest = add(b, asF64(b.create<linalg::IndexOp>(l, 0)), firstRow);
+          for (int64_t d = n - 2; d >= 0; --d) {
+            Value q = b.create<math::FloorOp>(l, mul(b, add(b, rest, c(b, 0.5)), inv[d]));
+            o[d] = b.create<arith::SubFOp>(l, rest, mul(b, q, out[d]));
+            rest = q;
+          }
+          Value channelBase = mul(b, rest, inChannel);
+          // Input position p = M (o, 1): the row-invariant terms first, then the column's.
+          SmallVector<Value> p(n);
+          for (int64_t r = 0; r < n; ++r) {
+            Value acc = m[r * (n + 1) + n];
+            for (int64_t k = 0; k < n; ++k)
+              acc = b.create<math::FmaOp>(l, m[r * (n + 1) + k], o[k], acc);
+            if (border) // grid_sample's border mode clamps the position into the image
+              acc = b.create<arith::MinimumFOp>(l, b.create<arith::MaximumFOp>(l, acc, c(b, 0.0)),
+                                                inMax[r]);
+            p[r] = acc;
+          }
+          // One corner: its value (0 outside the input) and whether it was inside.
+          auto sample = [&](ArrayRef<Value> q) {
+            Value inside, flat = channelBase;
+            for (int64_t d = 0; d < n; ++d) {
+              Value ge = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, q[d], c(b, 0.0));
+              Value le = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLE, q[d], inMax[d]);
+              Value ok = b.create<arith::AndIOp>(l, ge, le);
+              inside = inside ? b.create<arith::AndIOp>(l, inside, ok).getResult() : ok;
+              // Clamped so that the load stays inside the buffer whatever the position.
+              Value qc = b.create<arith::MinimumFOp>(
+                  l, b.create<arith::MaximumFOp>(l, q[d], c(b, 0.0)), inMax[d]);
+              flat = b.create<math::FmaOp>(l, qc, inStride[d], flat);
+            }
+            Value idx = b.create<arith::IndexCastOp>(
+                l, b.getIndexType(), b.create<arith::FPToSIOp>(l, b.getI64Type(), flat));
+            Value v = b.create<tensor::ExtractOp>(l, input, ValueRange{idx});
+            return std::make_pair(v, inside);
+          };
+          Value zero = constant(b, l, ct, 0.0);
+          Value result;
+          if (!linear) { // a copy: the stored value itself, converted only if the type changes
+            SmallVector<Value> q(n);
+            for (int64_t d = 0; d < n; ++d)
+              q[d] = b.create<math::RoundEvenOp>(l, p[d]);
+            auto [v, inside] = sample(q);
+            Type inElem = v.getType();
+            Value z =
+                isa<FloatType>(inElem)
+                    ? b.create<arith::ConstantOp>(l, inElem, b.getFloatAttr(inElem, 0.0))
+                          .getResult()
+                    : b.create<arith::ConstantOp>(
+                           l, b.getIntegerAttr(b.getIntegerType(inElem.getIntOrFloatBitWidth()), 0))
+                          .getResult();
+            if (!isa<FloatType>(inElem) && !inElem.isSignlessInteger())
+              z = b.create<UnrealizedConversionCastOp>(l, inElem, z).getResult(0);
+            Value picked = b.create<arith::SelectOp>(l, inside, v, z);
+            if (inElem != elem)
+              picked = fromCompute(b, l, toCompute(b, l, picked, ct), elem);
+            b.create<linalg::YieldOp>(l, picked);
+            return;
+          } else {
+            SmallVector<Value> lo(n), w1(n), w0(n), between(n);
+            for (int64_t d = 0; d < n; ++d) {
+              lo[d] = b.create<math::FloorOp>(l, p[d]);
+              Value frac = b.create<arith::SubFOp>(l, p[d], lo[d]);
+              // On a grid line the upper neighbour has weight 0 and is skipped, so an identity
+              // map returns the input exactly, NaN and Inf neighbours included.
+              between[d] = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::ONE, frac, c(b, 0.0));
+              w1[d] = scalarIn(b, l, frac, ct);
+              w0[d] = b.create<arith::SubFOp>(l, constant(b, l, ct, 1.0), w1[d]);
+            }
+            for (int64_t corner = 0; corner < (int64_t(1) << n); ++corner) {
+              SmallVector<Value> q(n);
+              Value w;
+              for (int64_t d = 0; d < n; ++d) {
+                bool hi = (corner >> (n - 1 - d)) & 1;
+                q[d] = hi ? add(b, lo[d], c(b, 1.0)) : lo[d];
+                Value wd = hi ? w1[d] : w0[d];
+                w = w ? b.create<arith::MulFOp>(l, w, wd).getResult() : wd;
+              }
+              auto [raw, inside] = sample(q);
+              for (int64_t d = 0; d < n; ++d)
+                if ((corner >> (n - 1 - d)) & 1)
+                  inside = b.create<arith::AndIOp>(l, inside, between[d]);
+              Value v = toCompute(b, l, raw, ct);
+              Value term =
+                  b.create<arith::SelectOp>(l, inside, b.create<arith::MulFOp>(l, v, w), zero);
+              result = result ? b.create<arith::AddFOp>(l, result, term).getResult() : term;
+            }
+          }
+          b.create<linalg::YieldOp>(l, fromCompute(b, l, result, elem));
+        });
+    rw.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::med::lowering::populateResampleLoweringPatterns(RewritePatternSet &patterns) {
+  patterns.add<ResampleLowering>(patterns.getContext());
+}

@@ -1,0 +1,48 @@
+// RUN: med-opt %s --split-input-file --convert-med-to-linalg | FileCheck %s
+// med.resample: one gather over the output window (rows x row length). Each row's (channel,
+// outer indices) come from its row number with f64 arithmetic (reciprocal and floor, no integer
+// division); along the row the position is M * (o, 1) with FMAs.
+
+// CHECK-LABEL: func @bilinear_3d
+// CHECK:         %[[EMPTY:.*]] = tensor.empty(%{{.*}}, %{{.*}}) : tensor<?x?xf32>
+// CHECK:         linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]{{.*}} outs(%[[EMPTY]] : tensor<?x?xf32>)
+// CHECK:           linalg.index 1
+// CHECK:           linalg.index 0
+// CHECK-COUNT-2:   math.floor
+// CHECK-COUNT-9:   math.fma
+// CHECK-COUNT-3:   math.floor
+// CHECK-COUNT-8:   tensor.extract %{{.*}}[%{{.*}}] : tensor<?xf32>
+// CHECK:           linalg.yield
+// CHECK-NOT:     arith.divui
+// CHECK-NOT:     arith.remui
+func.func @bilinear_3d(%x: tensor<?xf32>, %off: index, %rows: index, %a: f64) -> tensor<?x?xf32> {
+  %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bilinear", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @nearest_2d_copies
+// Nearest reads one voxel and keeps its type: no conversion to float for an integer image.
+// CHECK:         linalg.generic
+// CHECK:           math.roundeven
+// CHECK:           math.roundeven
+// CHECK-COUNT-1:   tensor.extract
+// CHECK-NOT:       tensor.extract
+// CHECK-NOT:       arith.sitofp
+// CHECK:           arith.select %{{.*}}, %{{.*}}, %{{.*}} : i16
+func.func @nearest_2d_copies(%x: tensor<?xi16>, %off: index, %rows: index, %a: f64) -> tensor<?x?xi16> {
+  %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "nearest", padding_mode = "zeros"} : tensor<?xi16> -> tensor<?x?xi16>
+  return %0 : tensor<?x?xi16>
+}
+
+// -----
+
+// CHECK-LABEL: func @border_clamps_positions
+// CHECK:         linalg.generic
+// CHECK-COUNT-2:   arith.maximumf
+// CHECK:           math.floor
+func.func @border_clamps_positions(%x: tensor<?xf32>, %off: index, %rows: index, %a: f64) -> tensor<?x?xf32> {
+  %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bilinear", padding_mode = "border"} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
