@@ -175,8 +175,25 @@ Rotate::Rotate(Options o) : o_(std::move(o)) {
 }
 
 MetaTensor Rotate::eager(const MetaTensor &img) const {
-  const int64_t n = detail::spatialRank(img.data, name());
-  const std::vector<int64_t> in = rs::spatialShape(img.data);
+  detail::spatialRank(img.data, name());
+  const ResamplePlan p = plan(rs::spatialShape(img.data), img.meta, nullptr);
+  at::Tensor xform = at::eye(p.shape.size() + 1, at::kDouble);
+  const int64_t n = static_cast<int64_t>(p.shape.size());
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t c = 0; c <= n; ++c)
+      xform[r][c] = p.matrix[r * (n + 1) + c];
+  return rs::gridResample(img, xform, p.shape, "Rotate", o_.mode(), o_.padding_mode(),
+                          o_.align_corners(), at::kFloat, false);
+}
+
+bool Rotate::traceable() const { return resampleSupports(o_.mode(), o_.padding_mode()); }
+
+void Rotate::trace(frontend::ChainSpec &chain) const {
+  traceResample(*this, chain, o_.mode(), o_.padding_mode(), rt::DType::Float32);
+}
+
+ResamplePlan Rotate::plan(const std::vector<int64_t> &in, const Meta &meta, const double *) const {
+  const int64_t n = static_cast<int64_t>(in.size());
   std::vector<double> ang = o_.angle();
   if (ang.size() == 1 && n == 3) // ensure_tuple_rep
     ang.assign(3, ang[0]);
@@ -197,8 +214,16 @@ MetaTensor Rotate::eager(const MetaTensor &img) const {
   for (int64_t d = 0; d < n; ++d)
     s1[d] = (in[d] - 1) / 2.0, s2[d] = -(out[d] - 1) / 2.0;
   at::Tensor xform = at::matmul(at::matmul(translate(n, s1), r), translate(n, s2));
-  return rs::gridResample(img, xform, out, "Rotate", o_.mode(), o_.padding_mode(),
-                          o_.align_corners(), at::kFloat, false);
+  ResamplePlan p;
+  p.shape = out;
+  at::Tensor m = xform.slice(0, 0, n).contiguous();
+  p.matrix.assign(m.data_ptr<double>(), m.data_ptr<double>() + m.numel());
+  p.meta = meta;
+  p.meta.affine = rs::compose(meta.affine, xform);
+  p.meta.applied_operations.push_back(
+      rs::gridRecord("Rotate", in, xform, rs::gridMode(o_.mode(), ""),
+                     rs::gridPadding(o_.padding_mode(), ""), o_.align_corners()));
+  return p;
 }
 
 // --- SpatialResample -----------------------------------------------------------------------------

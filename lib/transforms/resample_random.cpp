@@ -166,6 +166,34 @@ void RandRotate::sample(rt::Rng &rng, std::vector<double> &params) const {
     params[base + 1 + i] = rng.uniform(std::min(r[i]->lo, r[i]->hi), std::max(r[i]->lo, r[i]->hi));
 }
 
+bool RandRotate::traceable() const { return resampleSupports(o_.mode(), o_.padding_mode()); }
+
+void RandRotate::trace(frontend::ChainSpec &chain) const {
+  chain.numParams += numParams();
+  traceResample(*this, chain, o_.mode(), o_.padding_mode(), rt::DType::Float32);
+}
+
+ResamplePlan RandRotate::plan(const std::vector<int64_t> &in, const Meta &meta,
+                              const double *params) const {
+  const int64_t n = static_cast<int64_t>(in.size());
+  if (params[0] == 0.0) {
+    ResamplePlan p{in, std::vector<double>(n * (n + 1), 0.0), meta};
+    for (int64_t d = 0; d < n; ++d)
+      p.matrix[d * (n + 1) + d] = 1.0;
+    p.meta.applied_operations.push_back(
+        rs::gridRecord("Rotate", in, at::eye(n + 1, at::kDouble), rs::gridMode(o_.mode(), ""),
+                       rs::gridPadding(o_.padding_mode(), ""), o_.align_corners()));
+    return p;
+  }
+  std::vector<double> angle(params + 1, params + (n == 2 ? 2 : 4));
+  return Rotate(RotateOptions(angle)
+                    .keep_size(o_.keep_size())
+                    .mode(o_.mode())
+                    .padding_mode(o_.padding_mode())
+                    .align_corners(o_.align_corners()))
+      .plan(in, meta, nullptr);
+}
+
 MetaTensor RandRotate::eager(const MetaTensor &img, const double *params) const {
   const int64_t n = detail::spatialRank(img.data, name());
   if (params[0] == 0.0)

@@ -170,22 +170,48 @@ Rotate90::Rotate90(Options o) : o_(std::move(o)), k_(((o_.k() % 4) + 4) % 4) {
   checkAxesLiteral(o_.spatial_axes(), "Rotate90.spatial_axes");
 }
 
-MetaTensor Rotate90::eager(const MetaTensor &img) const {
-  const int64_t nsp = detail::spatialRank(img.data, name());
-  const int64_t a = normaliseAxis(o_.spatial_axes()[0], nsp, "Rotate90.spatial_axes");
-  const int64_t b = normaliseAxis(o_.spatial_axes()[1], nsp, "Rotate90.spatial_axes");
+namespace {
+// Rotate90's permutation and flips on an image of spatial shape `shape`, and its record.
+void rotate90Map(const Rotate90Options &o, int64_t k, const std::vector<int64_t> &shape,
+                 std::vector<int64_t> &perm, std::vector<bool> &flip, rt::OpRecord &rec) {
+  const int64_t nsp = static_cast<int64_t>(shape.size());
+  const int64_t a = normaliseAxis(o.spatial_axes()[0], nsp, "Rotate90.spatial_axes");
+  const int64_t b = normaliseAxis(o.spatial_axes()[1], nsp, "Rotate90.spatial_axes");
   if (a == b)
     throw Error("Rotate90.spatial_axes", "the two axes name the same axis " + std::to_string(a));
+  detail::rotate90Axes(nsp, k, a, b, perm, flip);
+  rec = rt::OpRecord{"Rotate90",
+                     {{"k", static_cast<double>(k)},
+                      {"axis0", static_cast<double>(a)},
+                      {"axis1", static_cast<double>(b)}},
+                     shape};
+}
+} // namespace
+
+MetaTensor Rotate90::eager(const MetaTensor &img) const {
+  detail::spatialRank(img.data, name());
   std::vector<int64_t> perm;
   std::vector<bool> flip;
-  detail::rotate90Axes(nsp, k_, a, b, perm, flip);
+  rt::OpRecord rec;
+  rotate90Map(o_, k_, spatialShape(img.data), perm, flip, rec);
   MetaTensor out = detail::permuteFlip(img, perm, flip);
-  out.meta.applied_operations.push_back(rt::OpRecord{"Rotate90",
-                                                     {{"k", static_cast<double>(k_)},
-                                                      {"axis0", static_cast<double>(a)},
-                                                      {"axis1", static_cast<double>(b)}},
-                                                     spatialShape(img.data)});
+  out.meta.applied_operations.push_back(std::move(rec));
   return out;
+}
+
+void Rotate90::trace(frontend::ChainSpec &chain) const {
+  traceResample(*this, chain, "nearest", "zeros", chain.output());
+}
+
+ResamplePlan Rotate90::plan(const std::vector<int64_t> &shape, const Meta &meta,
+                            const double *) const {
+  std::vector<int64_t> perm;
+  std::vector<bool> flip;
+  rt::OpRecord rec;
+  rotate90Map(o_, k_, shape, perm, flip, rec);
+  ResamplePlan p = permutePlan(shape, meta, perm, flip);
+  p.meta.applied_operations.push_back(std::move(rec));
+  return p;
 }
 
 } // namespace med::transforms

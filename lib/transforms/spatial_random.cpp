@@ -89,6 +89,19 @@ void RandAxisFlip::sample(rt::Rng &rng, std::vector<double> &params) const {
   params.push_back(fires ? rng.uniform() : 0.0);
 }
 
+void RandAxisFlip::trace(frontend::ChainSpec &chain) const {
+  chain.numParams += numParams();
+  traceResample(*this, chain, "nearest", "zeros", chain.output());
+}
+
+ResamplePlan RandAxisFlip::plan(const std::vector<int64_t> &shape, const Meta &meta,
+                                const double *params) const {
+  const int64_t nsp = static_cast<int64_t>(shape.size());
+  if (params[0] == 0.0)
+    return Flip(FlipOptions(std::vector<int64_t>{})).plan(shape, meta, nullptr);
+  return Flip(FlipOptions(pick(params[1], 0, nsp - 1))).plan(shape, meta, nullptr);
+}
+
 MetaTensor RandAxisFlip::eager(const MetaTensor &img, const double *params) const {
   const int64_t nsp = detail::spatialRank(img.data, name());
   if (params[0] == 0.0)
@@ -113,6 +126,17 @@ void RandRotate90::sample(rt::Rng &rng, std::vector<double> &params) const {
   const bool fires = rng.uniform() < o_.prob();
   params.push_back(fires ? 1.0 : 0.0);
   params.push_back(fires ? static_cast<double>(pick(rng.uniform(), 1, o_.max_k())) : 0.0);
+}
+
+void RandRotate90::trace(frontend::ChainSpec &chain) const {
+  chain.numParams += numParams();
+  traceResample(*this, chain, "nearest", "zeros", chain.output());
+}
+
+ResamplePlan RandRotate90::plan(const std::vector<int64_t> &shape, const Meta &meta,
+                                const double *params) const {
+  const int64_t k = params[0] == 0.0 ? 0 : static_cast<int64_t>(params[1]);
+  return Rotate90(Rotate90Options(k, o_.spatial_axes())).plan(shape, meta, nullptr);
 }
 
 MetaTensor RandRotate90::eager(const MetaTensor &img, const double *params) const {

@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 
 namespace {
 
@@ -190,6 +191,44 @@ TEST(CompiledResample, InverseUndoesCompiledSpatialOps) {
   med::MetaTensor back = T::inverseAll(out);
   ASSERT_EQ(back.data.sizes(), img.data.sizes());
   EXPECT_LT(med::rt::maxAbsDiff(back.meta.affine, img.meta.affine), 1e-9);
+}
+
+TEST(CompiledResample, RotateAndRotate90MatchEager) {
+  med::MetaTensor img = smooth({2, 13, 11, 9}, 9);
+  expectCompiledEqualsEager(T::Compose({T::Rotate(T::RotateOptions({0.3, -0.2, 0.1}))}), img,
+                            {0, 0, 0, 0}, 1e-5, "Rotate border");
+  expectCompiledEqualsEager(
+      T::Compose({T::Rotate(T::RotateOptions({0.5}).keep_size(false).padding_mode("zeros"))}),
+      smooth({1, 15, 10}, 10), {0, 0, 0, 0}, 1e-5, "Rotate 2D grown");
+  for (int64_t k : {1, 2, 3})
+    expectCompiledEqualsEager(T::Compose({T::Rotate90(T::Rotate90Options(k, {0, 2}))}), img,
+                              {0, 0, 0, 0}, 0.0, "Rotate90 k=" + std::to_string(k));
+}
+
+TEST(CompiledResample, RandomCopiesChangeShapesPerSample) {
+  // RandRotate90 changes the shape with its draw; a batch holds samples of both shapes.
+  med::MetaTensor img = volume({1, 7, 5, 4});
+  T::Compose chain(
+      {T::RandRotate90(T::RandRotate90Options().prob(0.9)),
+       T::RandAxisFlip(T::RandAxisFlipOptions(0.7)),
+       T::RandRotate(T::RandRotateOptions().range_x(0.3).prob(0.7).padding_mode("zeros")),
+       T::ShiftIntensity(T::ShiftIntensityOptions(1.0))});
+  std::vector<med::MetaTensor> imgs;
+  std::vector<med::rt::RandomKey> keys;
+  std::set<std::vector<int64_t>> shapes;
+  for (uint64_t s = 0; s < 8; ++s) {
+    expectCompiledEqualsEager(chain, img, {3, 0, s, 0}, 1e-3, "sample " + std::to_string(s));
+    imgs.push_back(img);
+    keys.push_back({3, 0, s, 0});
+  }
+  std::vector<med::MetaTensor> batch =
+      chain.compile(T::Schedule::cpu().threads(2)).runBatch(imgs, keys);
+  for (uint64_t s = 0; s < 8; ++s) {
+    med::MetaTensor one = chain.compile().run(img, keys[s]);
+    EXPECT_TRUE(at::equal(one.data, batch[s].data)) << s;
+    shapes.insert(std::vector<int64_t>(one.data.sizes().begin(), one.data.sizes().end()));
+  }
+  EXPECT_GT(shapes.size(), 1u);
 }
 
 TEST(CompiledResample, UnsupportedModesRunEagerly) {

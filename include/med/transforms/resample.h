@@ -101,12 +101,17 @@ struct RotateOptions {
 /// (a grid record).
 ///
 ///   Rotate(RotateOptions({0.0, 0.0, 0.3}).keep_size(false).padding_mode("zeros"))
-class Rotate : public HostTransform {
+class Rotate : public Transform, public Resampling {
 public:
   using Options = RotateOptions;
   explicit Rotate(Options o);
   std::string name() const override { return "Rotate"; }
   MetaTensor eager(const MetaTensor &img) const override;
+  /// Compiled as a med.resample for nearest/bilinear with zeros/border padding.
+  bool traceable() const override;
+  void trace(frontend::ChainSpec &chain) const override;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
 
 private:
   Options o_;

@@ -89,11 +89,16 @@ struct RandRotateOptions {
 /// "Rotate".
 ///
 ///   RandRotate(RandRotateOptions().range_x(0.4).range_z({-0.1, 0.2}).prob(0.5))
-class RandRotate : public RandomHostTransform {
+class RandRotate : public RandomTransform, public Resampling {
 public:
   using Options = RandRotateOptions;
   explicit RandRotate(Options o = {});
   std::string name() const override { return "RandRotate"; }
+  /// Compiled as a med.resample (nearest/bilinear, zeros/border); otherwise run eagerly.
+  bool traceable() const override;
+  void trace(frontend::ChainSpec &chain) const override;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
   /// (fires, x, y, z).
   int numParams() const override { return 4; }
   void sample(rt::Rng &rng, std::vector<double> &params) const override;

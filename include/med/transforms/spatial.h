@@ -60,12 +60,16 @@ struct Rotate90Options {
 /// Recorded as "Rotate90" with "k" (0..3), "axis0", "axis1" (non-negative spatial axes).
 ///
 ///   Rotate90(Rotate90Options(1, {0, 2}))
-class Rotate90 : public HostTransform {
+class Rotate90 : public Transform, public Resampling {
 public:
   using Options = Rotate90Options;
   explicit Rotate90(Options o = {});
   std::string name() const override { return "Rotate90"; }
   MetaTensor eager(const MetaTensor &img) const override;
+  /// Compiled as a copy (a nearest med.resample with a permutation matrix).
+  void trace(frontend::ChainSpec &chain) const override;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
 
 private:
   Options o_;

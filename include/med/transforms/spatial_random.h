@@ -59,11 +59,15 @@ struct RandAxisFlipOptions {
 /// MONAI RandAxisFlip. Records "Flip".
 ///
 ///   RandAxisFlip(RandAxisFlipOptions(0.5))
-class RandAxisFlip : public RandomHostTransform {
+class RandAxisFlip : public RandomTransform, public Resampling {
 public:
   using Options = RandAxisFlipOptions;
   explicit RandAxisFlip(Options o = {});
   std::string name() const override { return "RandAxisFlip"; }
+  /// Compiled as a copy (nearest med.resample).
+  void trace(frontend::ChainSpec &chain) const override;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
   /// (fires, u): the axis is floor(u * number of spatial axes), known once the image is.
   int numParams() const override { return 2; }
   void sample(rt::Rng &rng, std::vector<double> &params) const override;
@@ -86,11 +90,15 @@ struct RandRotate90Options {
 /// MONAI RandRotate90. Records "Rotate90" (k = 0 when it does not fire).
 ///
 ///   RandRotate90(RandRotate90Options().prob(0.5).max_k(3).spatial_axes({0, 2}))
-class RandRotate90 : public RandomHostTransform {
+class RandRotate90 : public RandomTransform, public Resampling {
 public:
   using Options = RandRotate90Options;
   explicit RandRotate90(Options o = {});
   std::string name() const override { return "RandRotate90"; }
+  /// Compiled as a copy (nearest med.resample); the shape changes with k.
+  void trace(frontend::ChainSpec &chain) const override;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
   int numParams() const override { return 2; }
   void sample(rt::Rng &rng, std::vector<double> &params) const override;
   using RandomTransform::eager;
