@@ -149,6 +149,9 @@ const Registry &Registry::global() {
     registerSpatialRunners(*reg);
     registerResampleRunners(*reg);
     registerSmoothRunners(*reg);
+    registerInferenceRunners(*reg);
+    registerLossRunners(*reg);
+    registerMetricRunners(*reg);
     return reg;
   }();
   return *r;

@@ -122,5 +122,11 @@ void registerSpatialRunners(Registry &r);
 void registerResampleRunners(Registry &r);
 /// Registers GaussianSmooth and GaussianSharpen (runners_smooth.cpp).
 void registerSmoothRunners(Registry &r);
+/// Registers sliding_window_inference (runners_inference.cpp).
+void registerInferenceRunners(Registry &r);
+/// Registers the losses (runners_losses.cpp).
+void registerLossRunners(Registry &r);
+/// Registers the metrics (runners_metrics.cpp).
+void registerMetricRunners(Registry &r);
 
 } // namespace med::conformance

@@ -1,0 +1,87 @@
+// med-bench-losses: DiceLoss(softmax, to_onehot_y) forward + backward on 2x3x128^3 float32, at 1
+// and 2 threads: our module (autograd), an eager plain-ATen formulation as MONAI runs it, and the
+// hand-fused two-pass kernel (raw, and wrapped as an autograd Function). Prints medians and ratios;
+// --json FILE writes the rows.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/autograd.h>
+
+#include "bench_common.h"
+#include "med/losses/dice.h"
+#include "med/losses/dice_fused.h"
+
+namespace L = med::losses;
+
+namespace {
+
+/// MONAI's DiceLoss forward as its Python runs it: softmax, one_hot by scatter, products and
+/// sums over the spatial axes, one tensor operation at a time.
+at::Tensor eagerDice(const at::Tensor &x, const at::Tensor &labels) {
+  at::Tensor p = at::softmax(x, 1);
+  std::vector<int64_t> shape = labels.sizes().vec();
+  shape[1] = x.size(1);
+  at::Tensor t =
+      at::zeros(shape, x.options().requires_grad(false)).scatter_(1, labels.to(at::kLong), 1.0);
+  std::vector<int64_t> axes = {2, 3, 4};
+  at::Tensor inter = at::sum(t * p, axes);
+  at::Tensor denom = at::sum(t, axes) + at::sum(p, axes);
+  at::Tensor f = 1.0 - (2.0 * inter + 1e-5) / (denom + 1e-5);
+  return at::mean(f);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"DiceLoss forward + backward: module vs eager ATen vs fused kernel"};
+  std::string json;
+  int size = 128, reps = 5;
+  app.add_option("--json", json, "write the rows as JSON to this file");
+  app.add_option("--size", size, "edge of the cubic volume")->check(CLI::Range(8, 512));
+  app.add_option("--reps", reps, "timed repetitions per row")->check(CLI::Range(1, 1000));
+  CLI11_PARSE(app, argc, argv);
+
+  std::vector<int64_t> shape = {2, 3, size, size, size};
+  at::manual_seed(0);
+  at::Tensor x = at::randn(shape);
+  at::Tensor labels = at::randint(0, 3, {2, 1, size, size, size}).to(at::kFloat);
+  L::DiceLoss module(L::DiceLossOptions().softmax(true).to_onehot_y(true));
+  med::bench::Report report("med-bench-losses");
+  fmt::print("med-bench-losses: DiceLoss(softmax, to_onehot_y) fwd+bwd, 2x3x{0}^3 float32, "
+             "median of {1}\n",
+             size, reps);
+  for (int threads : {1, 2}) {
+    at::set_num_threads(threads);
+    auto fwdBwd = [&](auto &&f) {
+      return [&, f] {
+        at::Tensor xg = x.detach().requires_grad_(true);
+        at::Tensor g = torch::autograd::grad({f(xg)}, {xg})[0];
+        (void)g;
+      };
+    };
+    report.add({"dice_loss_fwd_bwd", "module", shape, threads,
+                med::bench::medianMs(fwdBwd([&](const at::Tensor &v) { return module(v, labels); }),
+                                     reps)});
+    report.add({"dice_loss_fwd_bwd", "eager", shape, threads,
+                med::bench::medianMs(
+                    fwdBwd([&](const at::Tensor &v) { return eagerDice(v, labels); }), reps)});
+    report.add({"dice_loss_fwd_bwd", "fused", shape, threads,
+                med::bench::medianMs([&] { L::dice_softmax_fused(x, labels); }, reps)});
+    report.add({"dice_loss_fwd_bwd", "fused_autograd", shape, threads,
+                med::bench::medianMs(fwdBwd([&](const at::Tensor &v) {
+                                       return L::dice_softmax_fused_loss(v, labels);
+                                     }),
+                                     reps)});
+  }
+  fmt::print("\nratios (time / time):\n");
+  for (int threads : {1, 2}) {
+    report.printRatio("dice_loss_fwd_bwd", threads, "eager", "module");
+    report.printRatio("dice_loss_fwd_bwd", threads, "module", "fused");
+    report.printRatio("dice_loss_fwd_bwd", threads, "eager", "fused");
+    report.printRatio("dice_loss_fwd_bwd", threads, "module", "fused_autograd");
+  }
+  report.writeJson(json);
+  return 0;
+}

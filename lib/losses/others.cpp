@@ -1,0 +1,151 @@
+// GeneralizedWassersteinDiceLoss, ContrastiveLoss and MultiScaleLoss.
+#include "med/losses/contrastive.h"
+#include "med/losses/reduction.h"
+#include "med/losses/registration.h"
+#include "med/losses/wasserstein.h"
+
+#include <cmath>
+#include <sstream>
+
+#include <ATen/ATen.h>
+
+#include "med/core/error.h"
+
+namespace med::losses {
+
+namespace {
+std::string shapeOf(const at::Tensor &t) {
+  std::ostringstream s;
+  if (t.defined())
+    s << t.sizes();
+  else
+    s << "undefined";
+  return s.str();
+}
+} // namespace
+
+GeneralizedWassersteinDiceLossImpl::GeneralizedWassersteinDiceLossImpl(
+    GeneralizedWassersteinDiceLossOptions o)
+    : options(std::move(o)) {
+  const std::string owner = "GeneralizedWassersteinDiceLoss";
+  const at::Tensor &m = options.dist_matrix();
+  if (!m.defined() || m.dim() != 2 || m.size(0) != m.size(1) || m.size(0) < 2)
+    throw Error(owner + ".dist_matrix",
+                "expected a square (C, C) matrix with C >= 2, got " + shapeOf(m));
+  if (options.weighting_mode() != "default" && options.weighting_mode() != "GDL")
+    throw Error(owner + ".weighting_mode",
+                "expected default or GDL, got '" + options.weighting_mode() + "'");
+  check_reduction(owner, options.reduction());
+  m_ = m.detach().to(at::kFloat);
+  double mx = m_.max().item<double>();
+  if (!(mx > 0))
+    throw Error(owner + ".dist_matrix", "expected a positive largest distance");
+  if (mx != 1.0)
+    m_ = m_ / mx;
+}
+
+at::Tensor GeneralizedWassersteinDiceLossImpl::forward(const at::Tensor &input,
+                                                       const at::Tensor &target) {
+  const std::string owner = "GeneralizedWassersteinDiceLoss";
+  const int64_t C = m_.size(0);
+  if (!input.defined() || input.dim() < 3 || input.size(1) != C)
+    throw Error(owner + ".input",
+                "expected (B, " + std::to_string(C) + ", *spatial) logits, got " + shapeOf(input));
+  const int64_t B = input.size(0);
+  at::Tensor p = at::softmax(input.reshape({B, C, -1}), 1);
+  const int64_t N = p.size(2);
+  if (!target.defined() || target.numel() != B * N)
+    throw Error(owner + ".target", "expected labels of shape (B, [1,] *spatial) matching " +
+                                       shapeOf(input) + ", got " + shapeOf(target));
+  at::Tensor y = target.reshape({B, N}).detach().to(at::kLong);
+  if (y.min().item<int64_t>() < 0 || y.max().item<int64_t>() >= C)
+    throw Error(owner + ".target", "labels must lie in [0, " + std::to_string(C) + ")");
+  // Wasserstein distance at each voxel: sum_c M[y_v, c] p_c(v).
+  at::Tensor mrows = m_.to(p.options().requires_grad(false)).index_select(0, y.reshape(-1));
+  at::Tensor wass = (mrows.view({B, N, C}).permute({0, 2, 1}) * p).sum(1); // (B, N)
+  at::Tensor alpha;
+  if (options.weighting_mode() == "GDL") {
+    at::Tensor vol = at::zeros({B, C}, at::kFloat).scatter_add_(1, y, at::ones({B, N}, at::kFloat));
+    alpha = 1.0 / (vol + 1.0);
+  } else {
+    alpha = at::ones({B, C}, at::kFloat);
+    alpha.select(1, 0).fill_(0.0);
+  }
+  at::Tensor av = alpha.gather(1, y).to(p.scalar_type()); // alpha of each voxel's true class
+  at::Tensor tp = (av * (1.0 - wass)).sum(1);
+  at::Tensor denom =
+      options.weighting_mode() == "GDL" ? (av * (2.0 - wass)).sum(1) : 2 * tp + wass.sum(1);
+  at::Tensor loss = 1.0 - (2.0 * tp + options.smooth_nr()) / (denom + options.smooth_dr());
+  return reduce(loss, options.reduction());
+}
+
+ContrastiveLossImpl::ContrastiveLossImpl(ContrastiveLossOptions o) : options(std::move(o)) {
+  if (!(options.temperature() > 0))
+    throw Error("ContrastiveLoss.temperature", "expected a value > 0");
+}
+
+at::Tensor ContrastiveLossImpl::forward(const at::Tensor &input, const at::Tensor &target) {
+  if (!input.defined() || !target.defined() || input.dim() > 2 || target.dim() > 2)
+    throw Error("ContrastiveLoss.input", "expected (B, F) features, got input " + shapeOf(input) +
+                                             " and target " + shapeOf(target));
+  if (!input.sizes().equals(target.sizes()))
+    throw Error("ContrastiveLoss.target",
+                "expected the input's shape " + shapeOf(input) + ", got " + shapeOf(target));
+  const int64_t B = input.size(0);
+  at::Tensor reps = at::cat({input, target}, 0);
+  at::Tensor sim = at::cosine_similarity(reps.unsqueeze(1), reps.unsqueeze(0), 2);
+  at::Tensor pos = at::cat({at::diag(sim, B), at::diag(sim, -B)}, 0);
+  at::Tensor negMask = 1.0 - at::eye(2 * B, sim.options().requires_grad(false));
+  at::Tensor denom = (negMask * at::exp(sim / options.temperature())).sum(1);
+  at::Tensor partial = -at::log(at::exp(pos / options.temperature()) / denom);
+  return partial.sum() / double(2 * B);
+}
+
+at::Tensor multi_scale_kernel(const std::string &kernel, double sigma) {
+  if (!(sigma > 0))
+    throw Error("MultiScaleLoss.scales", "kernel sigmas must be > 0 (0 means no smoothing)");
+  std::vector<double> k;
+  if (kernel == "gaussian") {
+    int64_t tail = int64_t(std::max(sigma * 3.0, 0.5) + 0.5);
+    for (int64_t x = -tail; x <= tail; ++x)
+      k.push_back(std::exp(-0.5 * double(x * x) / (sigma * sigma)));
+  } else if (kernel == "cauchy") {
+    int64_t tail = int64_t(sigma * 5);
+    for (int64_t x = -tail; x <= tail; ++x)
+      k.push_back(1.0 / ((double(x) / sigma) * (double(x) / sigma) + 1.0));
+  } else {
+    throw Error("MultiScaleLoss.kernel", "expected gaussian or cauchy, got '" + kernel + "'");
+  }
+  at::Tensor t = at::tensor(k, at::kDouble);
+  return (t / t.sum()).to(at::kFloat);
+}
+
+MultiScaleLossImpl::MultiScaleLossImpl(MultiScaleLossOptions o) : options(std::move(o)) {
+  if (!options.loss())
+    throw Error("MultiScaleLoss.loss", "expected a loss function");
+  if (options.kernel() != "gaussian" && options.kernel() != "cauchy")
+    throw Error("MultiScaleLoss.kernel",
+                "expected gaussian or cauchy, got '" + options.kernel() + "'");
+  check_reduction("MultiScaleLoss", options.reduction());
+  for (double s : options.scales())
+    if (s < 0)
+      throw Error("MultiScaleLoss.scales", "expected sigmas >= 0");
+}
+
+at::Tensor MultiScaleLossImpl::forward(const at::Tensor &y_true, const at::Tensor &y_pred) {
+  if (options.scales().empty())
+    return reduce(options.loss()(y_pred, y_true), options.reduction());
+  std::vector<at::Tensor> values;
+  for (double s : options.scales()) {
+    if (s == 0) {
+      values.push_back(options.loss()(y_pred, y_true));
+      continue;
+    }
+    at::Tensor k = multi_scale_kernel(options.kernel(), s).to(y_pred.scalar_type());
+    values.push_back(
+        options.loss()(separable_filtering(y_pred, k), separable_filtering(y_true, k)));
+  }
+  return reduce(at::stack(values, 0), options.reduction());
+}
+
+} // namespace med::losses

@@ -1,0 +1,202 @@
+// Image similarity losses for registration: LocalNormalizedCrossCorrelationLoss and
+// GlobalMutualInformationLoss (MONAI 1.4.0 semantics, kernels built as MONAI builds them).
+#include "med/losses/reduction.h"
+#include "med/losses/registration.h"
+
+#include <sstream>
+
+#include <ATen/ATen.h>
+
+#include "med/core/error.h"
+
+namespace med::losses {
+
+namespace {
+
+std::string shapeOf(const at::Tensor &t) {
+  std::ostringstream s;
+  if (t.defined())
+    s << t.sizes();
+  else
+    s << "undefined";
+  return s.str();
+}
+
+at::Tensor triangularKernel(int64_t k) {
+  int64_t fsize = (k + 1) / 2;
+  if (fsize % 2 == 0)
+    fsize -= 1;
+  at::Tensor f = at::ones({1, 1, fsize}, at::kFloat).div(double(fsize));
+  int64_t padding = (k - fsize) / 2 + fsize / 2;
+  return at::conv1d(f, f, {}, 1, padding).reshape(-1);
+}
+
+at::Tensor gaussianKernel(int64_t k) {
+  // MONAI samples exp(-x^2 / 2 sigma^2) on [-tail, tail] with sigma = k / 3 and
+  // tail = int(sigma * (k / 2) + 0.5), then keeps the first k samples (off-centre for k >= 5).
+  at::Tensor sigma = at::scalar_tensor(double(k) / 3.0, at::kFloat);
+  double truncated = double(k / 2);
+  int64_t tail = int64_t(std::max(sigma.item<float>() * truncated, 0.5) + 0.5);
+  at::Tensor x = at::arange(-tail, tail + 1, at::TensorOptions().dtype(at::kFloat));
+  at::Tensor out = at::exp(-0.5 / (sigma * sigma) * x.pow(2));
+  out = out / (2.5066282 * sigma); // MONAI's unnormalised sampled Gaussian ...
+  out = out * (2.5066282 * sigma); // ... rescaled back to a peak of 1
+  return out.slice(0, 0, k).contiguous();
+}
+
+} // namespace
+
+at::Tensor separable_filtering(const at::Tensor &x, const at::Tensor &kernel) {
+  int64_t nd = x.dim() - 2, ch = x.size(1), k = kernel.size(0), pad = (k - 1) / 2;
+  at::Tensor out = x;
+  at::Tensor kk = kernel.to(x.options().requires_grad(false));
+  for (int64_t d = 0; d < nd; ++d) {
+    std::vector<int64_t> shape(x.dim(), 1);
+    shape[d + 2] = k;
+    std::vector<int64_t> rep(x.dim(), 1);
+    rep[0] = ch;
+    at::Tensor w = kk.reshape(shape).repeat(rep);
+    std::vector<int64_t> padding(nd, 0);
+    padding[d] = pad;
+    std::vector<int64_t> stride(nd, 1), dil(nd, 1);
+    if (nd == 1)
+      out = at::conv1d(out, w, {}, stride, padding, dil, ch);
+    else if (nd == 2)
+      out = at::conv2d(out, w, {}, stride, padding, dil, ch);
+    else
+      out = at::conv3d(out, w, {}, stride, padding, dil, ch);
+  }
+  return out;
+}
+
+LocalNormalizedCrossCorrelationLossImpl::LocalNormalizedCrossCorrelationLossImpl(
+    LocalNormalizedCrossCorrelationLossOptions o)
+    : options(std::move(o)) {
+  const std::string owner = "LocalNormalizedCrossCorrelationLoss";
+  check_reduction(owner, options.reduction());
+  if (options.spatial_dims() < 1 || options.spatial_dims() > 3)
+    throw Error(owner + ".spatial_dims",
+                "expected 1, 2 or 3, got " + std::to_string(options.spatial_dims()));
+  int64_t k = options.kernel_size();
+  if (k < 1 || k % 2 == 0)
+    throw Error(owner + ".kernel_size", "expected an odd size >= 1, got " + std::to_string(k));
+  const std::string &t = options.kernel_type();
+  if (t == "rectangular")
+    kernel = at::ones({k}, at::kFloat);
+  else if (t == "triangular")
+    kernel = triangularKernel(k);
+  else if (t == "gaussian")
+    kernel = gaussianKernel(k);
+  else
+    throw Error(owner + ".kernel_type",
+                "expected rectangular, triangular or gaussian, got '" + t + "'");
+}
+
+at::Tensor LocalNormalizedCrossCorrelationLossImpl::forward(const at::Tensor &pred,
+                                                            const at::Tensor &target) {
+  const std::string owner = "LocalNormalizedCrossCorrelationLoss";
+  if (!pred.defined() || pred.dim() - 2 != options.spatial_dims())
+    throw Error(owner + ".pred", "expected (B, C, " + std::to_string(options.spatial_dims()) +
+                                     " spatial axes), got shape " + shapeOf(pred));
+  if (!target.defined() || !target.sizes().equals(pred.sizes()))
+    throw Error(owner + ".target",
+                "expected the shape of pred " + shapeOf(pred) + ", got " + shapeOf(target));
+  // Kernel volume: the sum of the separable kernel's outer product, in float32 as MONAI.
+  at::Tensor vol = kernel;
+  for (int64_t i = 0; i + 1 < options.spatial_dims(); ++i)
+    vol = at::matmul(vol.unsqueeze(-1), kernel.unsqueeze(0));
+  at::Tensor kvol = vol.sum().to(pred.scalar_type());
+  at::Tensor t_sum = separable_filtering(target, kernel);
+  at::Tensor p_sum = separable_filtering(pred, kernel);
+  at::Tensor t2_sum = separable_filtering(target * target, kernel);
+  at::Tensor p2_sum = separable_filtering(pred * pred, kernel);
+  at::Tensor tp_sum = separable_filtering(target * pred, kernel);
+  at::Tensor t_avg = t_sum / kvol, p_avg = p_sum / kvol;
+  at::Tensor cross = tp_sum - p_avg * t_sum;
+  at::Tensor floor = at::scalar_tensor(options.smooth_dr(), t2_sum.options().requires_grad(false));
+  at::Tensor t_var = at::max(t2_sum - t_avg * t_sum, floor);
+  at::Tensor p_var = at::max(p2_sum - p_avg * p_sum, floor);
+  at::Tensor ncc = (cross * cross + options.smooth_nr()) / (t_var * p_var);
+  return reduce(ncc, options.reduction()).neg();
+}
+
+GlobalMutualInformationLossImpl::GlobalMutualInformationLossImpl(
+    GlobalMutualInformationLossOptions o)
+    : options(std::move(o)) {
+  const std::string owner = "GlobalMutualInformationLoss";
+  check_reduction(owner, options.reduction());
+  if (options.num_bins() <= 0)
+    throw Error(owner + ".num_bins", "expected > 0, got " + std::to_string(options.num_bins()));
+  if (options.kernel_type() != "gaussian" && options.kernel_type() != "b-spline")
+    throw Error(owner + ".kernel_type",
+                "expected gaussian or b-spline, got '" + options.kernel_type() + "'");
+  if (options.kernel_type() == "b-spline" && options.num_bins() <= 4)
+    throw Error(owner + ".num_bins", "b-spline windows need more than 4 bins (2 padding bins "
+                                     "on each side)");
+  at::Tensor centers = at::linspace(0.0, 1.0, options.num_bins(), at::kFloat);
+  at::Tensor sigma = (centers.slice(0, 1) - centers.slice(0, 0, -1)).mean() * options.sigma_ratio();
+  if (options.num_bins() == 1)
+    sigma = at::scalar_tensor(0.0, at::kFloat);
+  preterm_ = 1 / (2 * sigma.pow(2));
+  bin_centers_ = centers.view({1, 1, -1});
+}
+
+std::pair<at::Tensor, at::Tensor>
+GlobalMutualInformationLossImpl::gaussian_window(const at::Tensor &img) const {
+  at::Tensor x = at::clamp(img, 0, 1).reshape({img.size(0), -1, 1});
+  at::Tensor w = at::exp(-preterm_.to(x.options().requires_grad(false)) *
+                         (x - bin_centers_.to(x.options().requires_grad(false))).pow(2));
+  w = w / w.sum(-1, true);
+  return {w, w.mean(-2, true)};
+}
+
+std::pair<at::Tensor, at::Tensor>
+GlobalMutualInformationLossImpl::bspline_window(const at::Tensor &img, int order) const {
+  const int64_t bins = options.num_bins(), padding = 2;
+  at::Tensor mx = img.max(), mn = img.min();
+  at::Tensor bin_size = (mx - mn) / double(bins - 2 * padding);
+  at::Tensor norm_min = at::div(mn, bin_size) - double(padding);
+  at::Tensor term = at::div(img, bin_size) - norm_min;
+  term = at::clamp(term, double(padding), double(bins - padding - 1));
+  term = term.reshape({term.size(0), -1, 1});
+  at::Tensor centers = at::arange(bins, at::TensorOptions().dtype(at::kLong)).view({1, 1, -1});
+  at::Tensor a = at::abs(centers - term);
+  // MONAI starts from a float32 zero tensor, so the box window stays float32.
+  at::Tensor w = at::zeros(a.sizes(), a.options().dtype(at::kFloat).requires_grad(false));
+  if (order == 0) {
+    w = w + a.lt(0.5) + a.eq(0.5) * 0.5;
+  } else {
+    w = w + (4 - 6 * a.pow(2) + 3 * a.pow(3)) * a.lt(1) / 6;
+    w = w + (2 - a).pow(3) * a.ge(1) * a.lt(2) / 6;
+  }
+  w = w / w.sum(-1, true);
+  return {w, w.mean(-2, true)};
+}
+
+at::Tensor GlobalMutualInformationLossImpl::forward(const at::Tensor &pred,
+                                                    const at::Tensor &target) {
+  const std::string owner = "GlobalMutualInformationLoss";
+  if (!pred.defined() || pred.dim() < 2)
+    throw Error(owner + ".pred", "expected a (B, C, *spatial) tensor, got " + shapeOf(pred));
+  if (!target.defined() || !target.sizes().equals(pred.sizes()))
+    throw Error(owner + ".target",
+                "expected the shape of pred " + shapeOf(pred) + ", got " + shapeOf(target));
+  std::pair<at::Tensor, at::Tensor> a, b;
+  if (options.kernel_type() == "gaussian") {
+    a = gaussian_window(pred);
+    b = gaussian_window(target);
+  } else {
+    a = bspline_window(pred, 3);
+    b = bspline_window(target, 0);
+  }
+  at::Tensor wa = a.first, pa = a.second;
+  at::Tensor wb = b.first.to(wa.scalar_type()), pb = b.second.to(pa.scalar_type());
+  at::Tensor pab = at::bmm(wa.permute({0, 2, 1}), wb).div(double(wa.size(1)));
+  at::Tensor papb = at::bmm(pa.permute({0, 2, 1}), pb);
+  at::Tensor mi = (pab * at::log((pab + options.smooth_nr()) / (papb + options.smooth_dr()) +
+                                 options.smooth_dr()))
+                      .sum({1, 2});
+  return reduce(mi, options.reduction()).neg();
+}
+
+} // namespace med::losses

@@ -1,0 +1,67 @@
+// Plain, loop-based references for the loss tests: written independently of lib/losses (explicit
+// loops over samples and classes, one-hot by comparison), so a test compares two code paths.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <torch/csrc/autograd/autograd.h>
+
+namespace med::losses::test {
+
+/// Random logits (B, C, *spatial) in float64.
+inline at::Tensor logits(std::vector<int64_t> shape, uint64_t seed) {
+  at::manual_seed(seed);
+  return at::randn(shape, at::kDouble) * 2;
+}
+
+/// Random labels (B, 1, *spatial) in [0, C) as float64; class `absent` (if >= 0) never occurs.
+inline at::Tensor labels(std::vector<int64_t> shape, int64_t classes, uint64_t seed,
+                         int64_t absent = -1) {
+  at::manual_seed(seed);
+  at::Tensor l = at::randint(0, classes, shape, at::kDouble);
+  if (absent >= 0)
+    l.masked_fill_(l == double(absent), double((absent + 1) % classes));
+  return l;
+}
+
+/// One-hot by comparison: channel c is (labels == c).
+inline at::Tensor onehotRef(const at::Tensor &lab, int64_t classes) {
+  std::vector<at::Tensor> ch;
+  for (int64_t c = 0; c < classes; ++c)
+    ch.push_back((lab == double(c)).to(at::kDouble));
+  return at::cat(ch, 1);
+}
+
+/// Sum of x over every axis but the first two, for sample b, channel c.
+inline at::Tensor sumBC(const at::Tensor &x, int64_t b, int64_t c) { return x[b][c].sum(); }
+
+/// Element-wise closeness with a readable failure.
+inline void expectClose(const at::Tensor &a, const at::Tensor &b, double tol = 1e-10) {
+  ASSERT_EQ(a.sizes(), b.sizes());
+  double err = (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
+  EXPECT_LE(err, tol) << "max abs difference " << err;
+}
+
+/// Checks autograd's gradient of f at x against central differences on `count` elements.
+inline void checkGrad(const std::function<at::Tensor(const at::Tensor &)> &f, at::Tensor x,
+                      int count = 6, double eps = 1e-6, double tol = 1e-6) {
+  x = x.to(at::kDouble).detach().clone().set_requires_grad(true);
+  at::Tensor y = f(x);
+  at::Tensor g = torch::autograd::grad({y.sum()}, {x})[0];
+  at::Tensor flat = x.detach().reshape(-1);
+  int64_t n = flat.numel();
+  for (int i = 0; i < count; ++i) {
+    int64_t k = (i * 7919 + 13) % n;
+    at::Tensor xp = x.detach().clone(), xm = x.detach().clone();
+    xp.view(-1)[k] += eps;
+    xm.view(-1)[k] -= eps;
+    double fd = (f(xp).sum().item<double>() - f(xm).sum().item<double>()) / (2 * eps);
+    double an = g.reshape(-1)[k].item<double>();
+    EXPECT_NEAR(an, fd, tol * std::max(1.0, std::abs(fd))) << "element " << k;
+  }
+}
+
+} // namespace med::losses::test
