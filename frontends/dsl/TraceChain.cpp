@@ -42,14 +42,25 @@ mlir::Type elementType(mlir::MLIRContext &ctx, rt::DType t) {
   return {};
 }
 
+// One context per thread, reused: creating one and loading the dialects costs more than
+// tracing a chain, and a pipeline traces every kernel again when its own cache misses. Never
+// destroyed (like the JIT session): a context torn down after LLVM's statics at exit crashes.
+mlir::MLIRContext &traceContext() {
+  thread_local mlir::MLIRContext *ctx = [] {
+    mlir::DialectRegistry registry;
+    registry.insert<mlir::med::MedDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
+                    mlir::bufferization::BufferizationDialect, mlir::memref::MemRefDialect>();
+    auto *c = new mlir::MLIRContext(registry, mlir::MLIRContext::Threading::DISABLED);
+    c->loadAllAvailableDialects();
+    return c;
+  }();
+  return *ctx;
+}
+
 } // namespace
 
 std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *origin) {
-  mlir::DialectRegistry registry;
-  registry.insert<mlir::med::MedDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
-                  mlir::bufferization::BufferizationDialect, mlir::memref::MemRefDialect>();
-  mlir::MLIRContext ctx(registry, mlir::MLIRContext::Threading::DISABLED);
-  ctx.loadAllAvailableDialects();
+  mlir::MLIRContext &ctx = traceContext();
 
   std::string diagnostics;
   mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic &d) {
