@@ -26,6 +26,7 @@
 #include "llvm/Target/TargetMachine.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 
@@ -218,9 +219,16 @@ JitSession &JitSession::global() {
   return *session;
 }
 
+struct JitSession::InFlight {
+  std::condition_variable done;
+  bool finished = false;
+  std::shared_ptr<const Kernel> kernel;
+  std::string error;
+};
+
 std::shared_ptr<const Kernel> JitSession::compile(const std::string &ir, std::string *error,
                                                   bool *cacheHit) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
   auto it = cache_.find(ir);
   if (cacheHit)
     *cacheHit = it != cache_.end();
@@ -228,6 +236,34 @@ std::shared_ptr<const Kernel> JitSession::compile(const std::string &ir, std::st
     ++stats_.hits;
     return it->second;
   }
+  // Someone is compiling this IR: wait for their result.
+  if (auto running = inFlight_.find(ir); running != inFlight_.end()) {
+    std::shared_ptr<InFlight> flight = running->second;
+    flight->done.wait(lock, [&] { return flight->finished; });
+    if (!flight->kernel && error)
+      *error = flight->error;
+    return flight->kernel;
+  }
+  auto flight = std::make_shared<InFlight>();
+  inFlight_.emplace(ir, flight);
+  lock.unlock();
+  std::string message;
+  std::shared_ptr<const Kernel> kernel = compileMiss(ir, &message);
+  lock.lock();
+  if (kernel)
+    cache_.emplace(ir, kernel);
+  flight->kernel = kernel;
+  flight->error = message;
+  flight->finished = true;
+  inFlight_.erase(ir);
+  flight->done.notify_all();
+  if (!kernel && error)
+    *error = message;
+  return kernel;
+}
+
+// Disk cache, else compile and store; runs without the session lock except to update stats.
+std::shared_ptr<const Kernel> JitSession::compileMiss(const std::string &ir, std::string *error) {
   std::string dir = disk::cacheDir();
   std::string key, path;
   if (!dir.empty()) {
@@ -235,23 +271,23 @@ std::shared_ptr<const Kernel> JitSession::compile(const std::string &ir, std::st
     path = disk::entryPath(dir, key);
     bool rejected = false;
     if (std::shared_ptr<Kernel> kernel = loadFromDisk(path, key, ir, &rejected)) {
+      std::lock_guard<std::mutex> lock(mutex_);
       ++stats_.diskHits;
       stats_.loadMs += kernel->loadMs;
-      cache_.emplace(ir, kernel);
       return kernel;
     }
+    std::lock_guard<std::mutex> lock(mutex_);
     stats_.diskRejected += rejected;
   }
-  std::string message, object;
-  std::shared_ptr<Kernel> kernel = compileUncached(ir, &message, dir.empty() ? nullptr : &object);
-  if (!kernel) {
-    if (error)
-      *error = message;
+  std::string object;
+  std::shared_ptr<Kernel> kernel = compileUncached(ir, error, dir.empty() ? nullptr : &object);
+  if (!kernel)
     return nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++stats_.misses;
+    stats_.compileMs += kernel->compileMs;
   }
-  ++stats_.misses;
-  stats_.compileMs += kernel->compileMs;
-  cache_.emplace(ir, kernel);
   // A failed store (read-only or full disk) costs this process nothing: the kernel is compiled.
   std::string storeError;
   if (object.empty()) {
@@ -259,6 +295,7 @@ std::shared_ptr<const Kernel> JitSession::compile(const std::string &ir, std::st
       logDisk("not stored (no object code)", path);
   } else if (disk::writeEntry(dir, path, disk::Entry{key, ir, kernel->elementwise, object},
                               &storeError)) {
+    std::lock_guard<std::mutex> lock(mutex_);
     ++stats_.diskStores;
     logDisk("stored", path);
   } else {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -259,15 +260,32 @@ struct CompiledPipeline::State {
       return it->second;
     }
     auto prog = std::make_shared<Program>();
-    int resamples = 0;
-    for (const frontend::ChainSpec &chain : traceChains(seg.traced, input, rank, schedule.fuse())) {
+    const std::vector<frontend::ChainSpec> chains =
+        traceChains(seg.traced, input, rank, schedule.fuse());
+    // The kernels compile side by side (the JIT compiles different IR concurrently): a cold
+    // pipeline waits for its slowest kernel rather than for the sum.
+    using Compiled = std::pair<std::shared_ptr<const compiler::Kernel>, std::string>;
+    auto compileOne = [](std::string ir) {
       std::string error;
-      auto kernel = compiler::JitSession::global().compile(irOf(chain), &error);
-      if (!kernel)
-        throw Error("Compose", "compiling the traced chain failed: " + error);
-      const bool gathers = chain.gathers();
+      auto kernel = compiler::JitSession::global().compile(ir, &error);
+      return Compiled{kernel, error};
+    };
+    std::vector<std::future<Compiled>> pending;
+    for (size_t c = 1; c < chains.size(); ++c)
+      pending.push_back(std::async(std::launch::async, compileOne, irOf(chains[c])));
+    std::vector<Compiled> kernels;
+    if (!chains.empty())
+      kernels.push_back(compileOne(irOf(chains[0])));
+    for (auto &f : pending)
+      kernels.push_back(f.get());
+    int resamples = 0;
+    for (size_t c = 0; c < chains.size(); ++c) {
+      if (!kernels[c].first)
+        throw Error("Compose", "compiling the traced chain failed: " + kernels[c].second);
+      const bool gathers = chains[c].gathers();
       resamples += gathers ? 1 : 0;
-      prog->push_back({kernel, chain.output(), chain.numParams > 0, gathers, resamples - 1});
+      prog->push_back(
+          {kernels[c].first, chains[c].output(), chains[c].numParams > 0, gathers, resamples - 1});
       ++compiles;
     }
     programs.emplace(std::make_tuple(key, index, input, rank), prog);

@@ -44,8 +44,10 @@ struct JitStats {
 };
 
 /// Compiles modules that hold one `func.func @med_kernel` taking 1-D memrefs (inputs, then the
-/// output). Thread-safe; compiles are serialised. On an in-memory miss the disk cache is tried
-/// before compiling, and every compile is stored there (see diskCacheDir()).
+/// output). Thread-safe: different IR compiles concurrently (each compile has its own MLIR
+/// context and LLVM JIT), and callers asking for IR that is being compiled wait for that compile
+/// instead of repeating it. On an in-memory miss the disk cache is tried before compiling, and
+/// every compile is stored there (see diskCacheDir()).
 ///
 ///   std::string error;
 ///   auto k = med::compiler::JitSession::global().compile(irText, &error);
@@ -71,8 +73,11 @@ public:
 
 private:
   JitSession();
+  struct InFlight; // a compile in progress: its result, once set, and who waits for it
+  std::shared_ptr<const Kernel> compileMiss(const std::string &ir, std::string *error);
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<const Kernel>> cache_;
+  std::unordered_map<std::string, std::shared_ptr<InFlight>> inFlight_;
   JitStats stats_;
 };
 
