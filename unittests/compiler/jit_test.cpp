@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -147,6 +148,50 @@ TEST(Jit, MalformedIRIsAnErrorNotACrash) {
   EXPECT_FALSE(error.empty());
   EXPECT_FALSE(med::compiler::JitSession::global().compile("module {}", &error));
   EXPECT_NE(error.find("med_kernel"), std::string::npos);
+}
+
+} // namespace
+
+namespace {
+
+// A kernel that no other test compiles (its offset is unique), so the first compile is a miss.
+ChainSpec uniqueShift(double offset) {
+  return ChainSpec{DType::Float32,
+                   {OpSpec{"shift_intensity", {{"offset", offset}}, {}, DType::Float32, "Shift"}}};
+}
+
+TEST(Jit, ConcurrentCompilesOfTheSameIrShareOneKernel) {
+  std::string error;
+  const std::string ir = med::frontend::traceToIR(uniqueShift(12345.678), &error);
+  ASSERT_FALSE(ir.empty()) << error;
+  auto &jit = med::compiler::JitSession::global();
+  const auto before = jit.stats();
+  std::vector<std::shared_ptr<const med::compiler::Kernel>> got(4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < got.size(); ++t)
+    threads.emplace_back([&, t] { got[t] = jit.compile(ir, nullptr); });
+  for (std::thread &t : threads)
+    t.join();
+  for (const auto &k : got) {
+    ASSERT_TRUE(k);
+    EXPECT_EQ(k.get(), got[0].get()); // one compile (or disk load), shared by every caller
+  }
+  const auto after = jit.stats();
+  EXPECT_EQ((after.misses + after.diskHits) - (before.misses + before.diskHits), 1);
+}
+
+TEST(Jit, DifferentKernelsCompileConcurrentlyAndRunCorrectly) {
+  std::vector<std::shared_ptr<const med::compiler::Kernel>> got(3);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < got.size(); ++t)
+    threads.emplace_back([&, t] { got[t] = compile(uniqueShift(1000.5 + double(t))); });
+  for (std::thread &t : threads)
+    t.join();
+  for (size_t t = 0; t < got.size(); ++t) {
+    ASSERT_TRUE(got[t]);
+    std::vector<float> out = run<float, float>(*got[t], std::vector<float>{1, 2, 3}, 1);
+    EXPECT_FLOAT_EQ(out[2], 3.0f + 1000.5f + float(t));
+  }
 }
 
 } // namespace
