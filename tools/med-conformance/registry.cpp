@@ -146,12 +146,14 @@ const Registry &Registry::global() {
   static const Registry *r = [] {
     auto *reg = new Registry;
     registerTransformRunners(*reg);
+    registerComposeRunners(*reg);
     registerSpatialRunners(*reg);
     registerResampleRunners(*reg);
     registerSmoothRunners(*reg);
     registerInferenceRunners(*reg);
     registerLossRunners(*reg);
     registerMetricRunners(*reg);
+    registerNetworkRunners(*reg);
     return reg;
   }();
   return *r;

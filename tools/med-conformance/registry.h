@@ -114,8 +114,11 @@ private:
 /// compiled (fused) path users run, not the eager reference that unit tests already compare.
 MetaTensor runCompiled(const std::vector<transforms::Step> &steps, const MetaTensor &img);
 
-/// Registers the intensity transforms and Compose (runners_transforms.cpp).
+/// Registers the intensity transforms (runners_transforms.cpp).
 void registerTransformRunners(Registry &r);
+/// Registers Compose (array and dictionary steps, Compose.inverse) and Invertd
+/// (runners_compose.cpp).
+void registerComposeRunners(Registry &r);
 /// Registers Flip, Rotate90, Orientation and the crops and pads (runners_spatial.cpp).
 void registerSpatialRunners(Registry &r);
 /// Registers Spacing, Affine, Rotate, Zoom and Resize (runners_resample.cpp).
@@ -128,5 +131,7 @@ void registerInferenceRunners(Registry &r);
 void registerLossRunners(Registry &r);
 /// Registers the metrics (runners_metrics.cpp).
 void registerMetricRunners(Registry &r);
+/// Registers the network architectures (runners_networks.cpp).
+void registerNetworkRunners(Registry &r);
 
 } // namespace med::conformance

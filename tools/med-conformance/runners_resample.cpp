@@ -34,6 +34,8 @@ T::SpacingOptions spacingOptions(Kwargs &kw) {
   return o.recompute_affine(kw.boolean("recompute_affine", false));
 }
 
+T::Step spacing(Kwargs &kw) { return T::Spacing(spacingOptions(kw)); }
+
 // Spacing cases also store axcodes, which Orientation's cases already check; the output affine
 // itself is compared.
 Outputs runSpacing(const Case &c) {
@@ -131,9 +133,8 @@ T::Step resize(Kwargs &kw) {
 } // namespace
 
 void registerResampleRunners(Registry &r) {
-  // No Spacing factory for Compose cases yet: compose_preprocess_chain then differs from MONAI
-  // after NormalizeIntensity (under investigation, see docs/transforms-resample.md).
-  r.add("Spacing", runSpacing);
+  r.addTransform("Spacing", spacing);
+  r.add("Spacing", runSpacing); // replaces the single-case runner addTransform registered
   r.addTransform("Affine", affine);
   r.add("Affine", runAffine);
   r.addTransform("Rotate", rotate);

@@ -1,5 +1,6 @@
-// Runners for the transform cases: one factory per Medulla transform (MONAI kwargs -> Options),
-// and the Compose runner that chains them. Every case runs through the compiled pipeline.
+// Runners for the intensity transform cases: one factory per Medulla transform (MONAI kwargs ->
+// Options); Compose cases chain the factories (runners_compose.cpp). Every case runs through the
+// compiled pipeline.
 //
 // Adding a transform: r.addTransform("Name", factory) where the factory reads every MONAI kwarg
 // the case may carry (MONAI's default when absent), calls kw.only(...) or throws Unsupported(...)
@@ -101,43 +102,6 @@ T::Step stdShiftIntensity(Kwargs &kw) {
   return T::StdShiftIntensity(o);
 }
 
-bool hasOutput(const Case &c, const std::string &prefix) {
-  for (const auto &[name, d] : c.outputs)
-    if (name.rfind(prefix, 0) == 0)
-      return true;
-  return false;
-}
-
-// Compose cases: params.steps = [[name, kwargs], ...], img -> out. The eager-vs-lazy case is
-// compared on its eager output only: a compiled pipeline must give MONAI's eager results, and
-// MONAI's lazy mode differs from eager on purpose (see the golden README).
-Outputs runCompose(const Case &c) {
-  const json &steps = c.params.contains("steps") ? c.params["steps"] : json();
-  if (!steps.is_array())
-    throw Error(c.name, "params.steps must be a list of [name, kwargs]");
-  std::vector<T::Step> chain;
-  for (const json &s : steps) {
-    if (!s.is_array() || s.size() != 2 || !s[0].is_string())
-      throw Error(c.name, "params.steps entries must be [name, kwargs], got " + s.dump());
-    chain.push_back(Registry::global().buildStep(s[0].get<std::string>(), s[1]));
-  }
-  if (hasOutput(c, "inv_") || hasOutput(c, "fwd_"))
-    throw Unsupported("Compose.inverse / Invertd (inversion records) are not implemented yet");
-  Outputs out;
-  MetaTensor result = runCompiled(chain, c.input("img"));
-  if (c.outputs.count("out_eager")) {
-    out.arrays["out_eager"] = result;
-    const std::string why = "MONAI's lazy=True resampling differs from eager on purpose; "
-                            "Medulla reproduces eager results";
-    out.skipped["out_lazy"] = why;
-    for (const auto &[k, v] : c.scalars.items())
-      out.skipped[k] = why;
-  } else {
-    out.arrays["out"] = result;
-  }
-  return out;
-}
-
 } // namespace
 
 void registerTransformRunners(Registry &r) {
@@ -150,7 +114,6 @@ void registerTransformRunners(Registry &r) {
   r.addTransform("ClipIntensityPercentiles", clipIntensityPercentiles);
   r.addTransform("StdShiftIntensity", stdShiftIntensity);
   // ClipIntensity has no MONAI class of that name, so no golden case can name it.
-  r.add("Compose", runCompose);
 }
 
 } // namespace med::conformance
