@@ -36,18 +36,24 @@ void Report::add(Row row) {
   rows_.push_back(std::move(row));
 }
 
-double Report::find(const std::string &caseName, const std::string &variant, int threads) const {
+double Report::find(const std::string &caseName, const std::string &variant, int threads,
+                    const std::vector<int64_t> &shape) const {
   for (const Row &r : rows_)
-    if (r.caseName == caseName && r.variant == variant && r.threads == threads)
+    if (r.caseName == caseName && r.variant == variant && r.threads == threads &&
+        (shape.empty() || r.shape == shape))
       return r.medianMs;
   return 0;
 }
 
 void Report::printRatio(const std::string &caseName, int threads, const std::string &num,
-                        const std::string &den) const {
-  double a = find(caseName, num, threads), b = find(caseName, den, threads);
+                        const std::string &den, const std::vector<int64_t> &shape) const {
+  double a = find(caseName, num, threads, shape), b = find(caseName, den, threads, shape);
+  std::string dims;
+  for (int64_t s : shape)
+    dims += (dims.empty() ? "" : "x") + std::to_string(s);
   if (a > 0 && b > 0)
-    fmt::print("  {:<18} threads={}  {} / {} = {:.2f}x\n", caseName, threads, num, den, a / b);
+    fmt::print("  {:<18} {}threads={}  {} / {} = {:.2f}x\n", caseName,
+               dims.empty() ? "" : dims + " ", threads, num, den, a / b);
 }
 
 void Report::writeJson(const std::string &path) const {

@@ -26,11 +26,13 @@ class Report {
 public:
   explicit Report(std::string benchmark) : benchmark_(std::move(benchmark)) {}
   void add(Row row);
-  /// Median of the row with this case/variant/threads, or 0 when absent.
-  double find(const std::string &caseName, const std::string &variant, int threads) const;
+  /// Median of the row with this case/variant/threads (and shape, when one is given; a case
+  /// measured on several shapes needs it), or 0 when absent.
+  double find(const std::string &caseName, const std::string &variant, int threads,
+              const std::vector<int64_t> &shape = {}) const;
   /// Prints "case threads: a / b = ratio" lines for ratios worth reading.
   void printRatio(const std::string &caseName, int threads, const std::string &num,
-                  const std::string &den) const;
+                  const std::string &den, const std::vector<int64_t> &shape = {}) const;
   void writeJson(const std::string &path) const;
 
 private:

@@ -8,7 +8,12 @@
 #include <ATen/TensorOperators.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <stdexcept>
 
 #include "bench_common.h"
 #include "med/runtime/launcher.h"
@@ -20,6 +25,86 @@
 
 namespace T = med::transforms;
 
+namespace {
+
+// The augmentation chain.
+T::Compose augChain() {
+  return T::Compose(
+      {T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
+       T::RandAffine(T::RandAffineOptions()
+                         .prob(1.0)
+                         .rotate_range({0.26, 0.26, 0.26})
+                         .scale_range({0.1, 0.1, 0.1})
+                         .mode("bilinear")
+                         .padding_mode("zeros")),
+       T::RandGaussianNoise(T::RandGaussianNoiseOptions().std(0.1).prob(1.0)),
+       T::RandAdjustContrast(T::RandAdjustContrastOptions().gamma({0.7, 1.5}).prob(1.0)),
+       T::RandFlip(T::RandFlipOptions(0).prob(1.0))});
+}
+
+double msSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Child process of the compile_cost case (`--compile-probe DIR`): the first call of a new
+// pipeline on a tiny image (trace + kernel lookup dominate), then the first call of a second
+// pipeline of the same chain (every kernel now in this process's memory). Prints both in ms.
+int compileProbe(const std::string &dir) {
+  setenv("MEDULLA_CACHE_DIR", dir.c_str(), 1);
+  med::MetaTensor tiny(at::zeros({1, 8, 8, 8}));
+  T::Compose aug = augChain();
+  auto first = aug.compile(T::Schedule::cpu().threads(1));
+  auto t0 = std::chrono::steady_clock::now();
+  first(tiny);
+  double firstMs = msSince(t0);
+  auto second = aug.compile(T::Schedule::cpu().threads(1));
+  auto t1 = std::chrono::steady_clock::now();
+  second(tiny);
+  fmt::print("{:.3f} {:.3f}\n", firstMs, msSince(t1));
+  return 0;
+}
+
+// Runs `self --compile-probe dir` and returns its two figures.
+std::pair<double, double> runProbe(const std::string &self, const std::string &dir) {
+  std::string cmd = "'" + self + "' --compile-probe '" + dir + "'";
+  FILE *p = popen(cmd.c_str(), "r");
+  double a = -1, b = -1;
+  if (p) {
+    if (std::fscanf(p, "%lf %lf", &a, &b) != 2)
+      a = b = -1;
+    pclose(p);
+  }
+  if (a < 0)
+    throw std::runtime_error("compile probe failed: " + cmd);
+  return {a, b};
+}
+
+// compile_cost: cold (empty disk cache, new process), memory_hit (a second pipeline in the same
+// process), disk_hit (a new process with the cache the cold run filled). Medians of 3.
+void compileCost(med::bench::Report &report, const std::string &self) {
+  std::vector<double> cold, memory, disk;
+  for (int r = 0; r < 3; ++r) {
+    char tmpl[] = "/tmp/med-bench-cache-XXXXXX";
+    std::string dir = mkdtemp(tmpl);
+    auto [c, m] = runProbe(self, dir);
+    auto [d, unused] = runProbe(self, dir);
+    cold.push_back(c);
+    memory.push_back(m);
+    disk.push_back(d);
+    std::filesystem::remove_all(dir);
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::vector<int64_t> shape = {1, 8, 8, 8};
+  report.add({"compile_cost", "cold", shape, 1, median(cold)});
+  report.add({"compile_cost", "memory_hit", shape, 1, median(memory)});
+  report.add({"compile_cost", "disk_hit", shape, 1, median(disk)});
+}
+
+} // namespace
+
 int main(int argc, char **argv) {
   CLI::App app{"Intensity chains: fused vs unfused vs eager ATen vs streaming floor"};
   std::string json;
@@ -29,7 +114,11 @@ int main(int argc, char **argv) {
   std::string only;
   app.add_option("--reps", reps, "timed repetitions per row")->check(CLI::Range(1, 1000));
   app.add_option("--case", only, "run only this case (e.g. aug_chain)");
+  std::string probeDir;
+  app.add_option("--compile-probe", probeDir, "internal: one compile_cost measurement")->group("");
   CLI11_PARSE(app, argc, argv);
+  if (!probeDir.empty())
+    return compileProbe(probeDir);
   auto wanted = [&](const std::string &name) { return only.empty() || only == name; };
 
   std::vector<std::pair<std::string, T::Compose>> cases = {
@@ -56,6 +145,8 @@ int main(int argc, char **argv) {
   at::manual_seed(0);
   med::MetaTensor img(at::randn(shape) * 500);
   med::bench::Report report("med-bench-transforms");
+  if (wanted("compile_cost"))
+    compileCost(report, std::filesystem::read_symlink("/proc/self/exe").string());
   fmt::print("med-bench-transforms: 1x{0}x{0}x{0} float32, median of {1}\n", size, reps);
 
   for (int threads : {1, 2}) {
@@ -94,17 +185,7 @@ int main(int argc, char **argv) {
   // The augmentation chain on its two shapes. Fused: two kernels (ScaleIntensityRange ->
   // RandAffine -> RandGaussianNoise as one gather; RandAdjustContrast -> RandFlip after its
   // min/max), unfused: one kernel per op, eager: the ATen references op by op.
-  T::Compose aug(
-      {T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
-       T::RandAffine(T::RandAffineOptions()
-                         .prob(1.0)
-                         .rotate_range({0.26, 0.26, 0.26})
-                         .scale_range({0.1, 0.1, 0.1})
-                         .mode("bilinear")
-                         .padding_mode("zeros")),
-       T::RandGaussianNoise(T::RandGaussianNoiseOptions().std(0.1).prob(1.0)),
-       T::RandAdjustContrast(T::RandAdjustContrastOptions().gamma({0.7, 1.5}).prob(1.0)),
-       T::RandFlip(T::RandFlipOptions(0).prob(1.0))});
+  T::Compose aug = augChain();
   for (std::vector<int64_t> augShape :
        {std::vector<int64_t>{1, 128, 128, 128}, std::vector<int64_t>{1, 256, 256, 128}}) {
     if (!wanted("aug_chain"))
@@ -129,8 +210,9 @@ int main(int argc, char **argv) {
                   med::bench::medianMs([&] { fused.runBatch(batch, keys); }, 2) / 8});
     }
     for (int threads : {1, 2}) {
-      report.printRatio("aug_chain", threads, "eager", "fused");
-      report.printRatio("aug_chain", threads, "unfused", "fused");
+      report.printRatio("aug_chain", threads, "eager", "fused", augShape);
+      report.printRatio("aug_chain", threads, "unfused", "fused", augShape);
+      report.printRatio("aug_chain", threads, "batched8", "fused", augShape);
     }
   }
 

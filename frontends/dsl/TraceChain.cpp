@@ -14,10 +14,16 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 
+#include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <mutex>
+#include <unordered_map>
 
 namespace med::frontend {
 namespace {
+
+std::string traceUncached(const ChainSpec &chain, std::string *error, std::string *origin);
 
 mlir::Type elementType(mlir::MLIRContext &ctx, rt::DType t) {
   using S = mlir::IntegerType::SignednessSemantics;
@@ -57,9 +63,58 @@ mlir::MLIRContext &traceContext() {
   return *ctx;
 }
 
+// A text that determines the traced IR: every field of the chain and its ops. Floats are
+// written in hex so keys of different values never collide.
+std::string chainKey(const ChainSpec &chain) {
+  std::string k;
+  llvm::raw_string_ostream os(k);
+  auto hex = [&](double v) { os << llvm::format("%a", v) << ','; };
+  os << static_cast<int>(chain.input) << '|' << chain.numParams << '|' << chain.spatialRank;
+  for (const OpSpec &op : chain.ops) {
+    os << "\n"
+       << op.op << '|' << static_cast<int>(op.result) << '|' << op.origin << '|' << op.elementwise
+       << op.cheap << op.resamples << '|';
+    for (const auto &[name, v] : op.attrs) {
+      os << name << '=';
+      hex(v);
+    }
+    os << '|';
+    for (const std::string &flag : op.flags)
+      os << flag << ',';
+    os << '|';
+    for (int operand : op.operands)
+      os << operand << ',';
+    os << '|';
+    for (const auto &[name, v] : op.strings)
+      os << name << '=' << v.size() << ':' << v << ',';
+  }
+  return os.str();
+}
+
 } // namespace
 
 std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *origin) {
+  // Memoised per process: a second pipeline of the same chain (a data loader worker, a
+  // re-compiled Compose) skips MLIR entirely. Only successful traces are kept.
+  static std::mutex mutex;
+  static auto *traced = new std::unordered_map<std::string, std::string>();
+  std::string key = chainKey(chain);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = traced->find(key); it != traced->end())
+      return it->second;
+  }
+  std::string ir = traceUncached(chain, error, origin);
+  if (!ir.empty()) {
+    std::lock_guard<std::mutex> lock(mutex);
+    traced->emplace(std::move(key), ir);
+  }
+  return ir;
+}
+
+namespace {
+
+std::string traceUncached(const ChainSpec &chain, std::string *error, std::string *origin) {
   mlir::MLIRContext &ctx = traceContext();
 
   std::string diagnostics;
@@ -196,5 +251,7 @@ std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *o
   module.erase();
   return text;
 }
+
+} // namespace
 
 } // namespace med::frontend

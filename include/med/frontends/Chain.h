@@ -11,7 +11,8 @@
 
 namespace med::frontend {
 
-/// One med operation: its mnemonic, attributes and result element type.
+/// One med operation: its mnemonic, attributes and result element type. A new field must also
+/// go into chainKey() (TraceChain.cpp), which memoises traced IR by these fields.
 ///
 ///   OpSpec{"threshold_intensity", {{"threshold", 0.2}, {"cval", 0.0}}, {"above"},
 ///          rt::DType::Float32, "ThresholdIntensity"}
