@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -63,6 +64,21 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
     for (int64_t d = 0; d < n; ++d)
       inMax[d] = rw.create<arith::SubFOp>(loc, in[d], c(rw, 1.0));
 
+    // Rows that are plain copies: nearest mode, the innermost output axis steps the innermost
+    // input axis by +1 and no other. Such a row whose first voxel sits on the grid and which
+    // lies wholly inside the input reads one contiguous run; the branch on it is invariant in
+    // the inner loop, so LLVM unswitches it into a vectorised copy loop (flips, Rotate90 about
+    // outer axes, integer shifts).
+    Value unitRows;
+    if (!linear) {
+      for (int64_t r = 0; r < n; ++r) {
+        Value want = c(rw, r == n - 1 ? 1.0 : 0.0);
+        Value eq =
+            rw.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, m[r * (n + 1) + n - 1], want);
+        unitRows = unitRows ? rw.create<arith::AndIOp>(loc, unitRows, eq).getResult() : eq;
+      }
+    }
+
     Value input = op.getInput();
     Value init = rw.create<tensor::EmptyOp>(
         loc, ArrayRef<OpFoldResult>{op.getWindowRows(), rowLength}, elem);
@@ -87,11 +103,14 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
           }
           Value channelBase = mul(b, rest, inChannel);
           // Input position p = M (o, 1): the row-invariant terms first, then the column's.
-          SmallVector<Value> p(n);
+          SmallVector<Value> p(n), rowStart(n);
           for (int64_t r = 0; r < n; ++r) {
             Value acc = m[r * (n + 1) + n];
-            for (int64_t k = 0; k < n; ++k)
+            for (int64_t k = 0; k < n; ++k) {
+              if (k == n - 1)
+                rowStart[r] = acc; // the position of the row's first voxel
               acc = b.create<math::FmaOp>(l, m[r * (n + 1) + k], o[k], acc);
+            }
             if (border) // grid_sample's border mode clamps the position into the image
               acc = b.create<arith::MinimumFOp>(l, b.create<arith::MaximumFOp>(l, acc, c(b, 0.0)),
                                                 inMax[r]);
@@ -117,7 +136,8 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
           };
           Value zero = constant(b, l, ct, 0.0);
           Value result;
-          if (!linear) { // a copy: the stored value itself, converted only if the type changes
+          // Any row: round the position, read the voxel, 0 outside (what `sample` does).
+          auto generalNearest = [&](OpBuilder &) -> Value {
             SmallVector<Value> q(n);
             for (int64_t d = 0; d < n; ++d)
               q[d] = b.create<math::RoundEvenOp>(l, p[d]);
@@ -135,9 +155,49 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
             Value picked = b.create<arith::SelectOp>(l, inside, v, z);
             if (inElem != elem)
               picked = fromCompute(b, l, toCompute(b, l, picked, ct), elem);
-            b.create<linalg::YieldOp>(l, picked);
+            return picked;
+          };
+          if (!linear) { // a copy: the stored value itself, converted only if the type changes
+            Type inElem = cast<RankedTensorType>(input.getType()).getElementType();
+            auto convert = [&](OpBuilder &b, Value picked) {
+              return inElem == elem ? picked : fromCompute(b, l, toCompute(b, l, picked, ct), elem);
+            };
+            // Whether this row is a contiguous run inside the input (see unitRows).
+            Value lastColumn = b.create<arith::SubFOp>(l, out[n - 1], c(b, 1.0));
+            Value fast = unitRows;
+            Value rowBase = channelBase;
+            for (int64_t d = 0; d < n; ++d) {
+              Value s = rowStart[d];
+              Value onGrid = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, s,
+                                                     b.create<math::FloorOp>(l, s));
+              Value end = d == n - 1 ? add(b, s, lastColumn) : s;
+              Value ge = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, s, c(b, 0.0));
+              Value le = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLE, end, inMax[d]);
+              fast = b.create<arith::AndIOp>(
+                  l, fast, b.create<arith::AndIOp>(l, onGrid, b.create<arith::AndIOp>(l, ge, le)));
+              Value sc = b.create<arith::MinimumFOp>(
+                  l, b.create<arith::MaximumFOp>(l, s, c(b, 0.0)), inMax[d]);
+              rowBase = b.create<math::FmaOp>(l, sc, inStride[d], rowBase);
+            }
+            Value column = b.create<linalg::IndexOp>(l, 1); // linalg.index must not nest
+            auto ifOp = b.create<scf::IfOp>(
+                l, fast,
+                [&](OpBuilder &t, Location tl) {
+                  Value base = t.create<arith::IndexCastOp>(
+                      tl, t.getIndexType(), t.create<arith::FPToSIOp>(tl, t.getI64Type(), rowBase));
+                  Value idx = t.create<arith::AddIOp>(tl, base, column);
+                  Value v = t.create<tensor::ExtractOp>(tl, input, ValueRange{idx});
+                  t.create<scf::YieldOp>(tl, convert(t, v));
+                },
+                [&](OpBuilder &e, Location el) {
+                  OpBuilder::InsertionGuard guard(b);
+                  b.setInsertionPoint(e.getInsertionBlock(), e.getInsertionPoint());
+                  e.create<scf::YieldOp>(el, generalNearest(b));
+                });
+            b.create<linalg::YieldOp>(l, ifOp.getResult(0));
             return;
-          } else {
+          }
+          {
             SmallVector<Value> lo(n), w1(n), w0(n), between(n);
             for (int64_t d = 0; d < n; ++d) {
               lo[d] = b.create<math::FloorOp>(l, p[d]);

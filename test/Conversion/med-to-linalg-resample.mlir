@@ -23,14 +23,21 @@ func.func @bilinear_3d(%x: tensor<?xf32>, %off: index, %rows: index, %a: f64) ->
 // -----
 
 // CHECK-LABEL: func @nearest_2d_copies
-// Nearest reads one voxel and keeps its type: no conversion to float for an integer image.
+// Nearest reads one voxel and keeps its type: no conversion to float for an integer image. A row
+// that is a contiguous run inside the input reads at row start + column (a loop-invariant
+// branch LLVM unswitches into a copy loop); other rows round, bound-check and select.
 // CHECK:         linalg.generic
-// CHECK:           math.roundeven
-// CHECK:           math.roundeven
-// CHECK-COUNT-1:   tensor.extract
-// CHECK-NOT:       tensor.extract
-// CHECK-NOT:       arith.sitofp
-// CHECK:           arith.select %{{.*}}, %{{.*}}, %{{.*}} : i16
+// CHECK:           scf.if %{{.*}} -> (i16) {
+// CHECK:             %[[I:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// CHECK:             %[[V:.*]] = tensor.extract %{{.*}}[%[[I]]] : tensor<?xi16>
+// CHECK:             scf.yield %[[V]] : i16
+// CHECK:           } else {
+// CHECK:             math.roundeven
+// CHECK:             math.roundeven
+// CHECK-COUNT-1:     tensor.extract
+// CHECK-NOT:         tensor.extract
+// CHECK-NOT:         arith.sitofp
+// CHECK:             arith.select %{{.*}}, %{{.*}}, %{{.*}} : i16
 func.func @nearest_2d_copies(%x: tensor<?xi16>, %off: index, %rows: index, %a: f64) -> tensor<?x?xi16> {
   %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "nearest", padding_mode = "zeros"} : tensor<?xi16> -> tensor<?x?xi16>
   return %0 : tensor<?x?xi16>

@@ -31,11 +31,17 @@ func.func @prologue_per_sample(%x: tensor<?xi16>, %off: index, %rows: index, %a:
 // -----
 
 // CHECK-LABEL: func @prologue_index_follows_the_read
-// A prologue that depends on the voxel index (noise) uses the index of the sample it reads.
+// A prologue that depends on the voxel index (noise) uses the index of the sample it reads, on
+// the contiguous-row path (row start + column) and on the general one.
 // CHECK:         linalg.generic
-// CHECK:           %[[IDX:.*]] = arith.index_cast %{{.*}} : i64 to index
-// CHECK:           tensor.extract %{{.*}}[%[[IDX]]]
-// CHECK:           arith.addi %[[IDX]], %{{.*}} : index
+// CHECK:           scf.if
+// CHECK:             %[[IDX:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// CHECK:             tensor.extract %{{.*}}[%[[IDX]]]
+// CHECK:             arith.addi %[[IDX]], %{{.*}} : index
+// CHECK:           } else {
+// CHECK:             %[[IDX2:.*]] = arith.index_cast %{{.*}} : i64 to index
+// CHECK:             tensor.extract %{{.*}}[%[[IDX2]]]
+// CHECK:             arith.addi %[[IDX2]], %{{.*}} : index
 func.func @prologue_index_follows_the_read(%x: tensor<?xf32>, %off: index, %rows: index, %a: f64, %z: index) -> tensor<?x?xf32> {
   %0 = med.gaussian_noise %x, %a, %a, %a, %a, %a, %z : tensor<?xf32> -> tensor<?xf32>
   %1 = med.resample %0 [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "nearest", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>

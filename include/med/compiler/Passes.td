@@ -15,7 +15,8 @@ def ConvertMedToLinalg : Pass<"convert-med-to-linalg", "mlir::func::FuncOp"> {
   }];
   let constructor = "mlir::med::createConvertMedToLinalgPass()";
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::arith::ArithDialect",
-                           "mlir::tensor::TensorDialect", "mlir::math::MathDialect"];
+                           "mlir::tensor::TensorDialect", "mlir::math::MathDialect",
+                           "mlir::scf::SCFDialect"];
 }
 
 def MedFusePointwise : Pass<"med-fuse-pointwise", "mlir::func::FuncOp"> {
