@@ -216,6 +216,31 @@ int main(int argc, char **argv) {
     }
   }
 
+  // The chain's spatial ops alone on 1x128^3: the compiled resample against grid sampling.
+  std::vector<std::pair<std::string, T::Compose>> spatial = {
+      {"rand_affine", T::Compose({T::RandAffine(T::RandAffineOptions()
+                                                    .prob(1.0)
+                                                    .rotate_range({0.26, 0.26, 0.26})
+                                                    .scale_range({0.1, 0.1, 0.1})
+                                                    .mode("bilinear")
+                                                    .padding_mode("zeros"))})},
+      {"rand_flip", T::Compose({T::RandFlip(T::RandFlipOptions(0).prob(1.0))})}};
+  std::vector<int64_t> spatialShape = {1, 128, 128, 128};
+  med::MetaTensor spatialImg(at::randn(spatialShape) * 500);
+  for (auto &[name, chain] : spatial) {
+    if (!wanted(name))
+      continue;
+    for (int threads : {1, 2}) {
+      at::set_num_threads(threads);
+      auto fused = chain.compile(T::Schedule::cpu().threads(threads));
+      report.add({name, "fused", spatialShape, threads,
+                  med::bench::medianMs([&] { fused(spatialImg); }, reps)});
+      report.add({name, "eager", spatialShape, threads,
+                  med::bench::medianMs([&] { chain.eager(spatialImg); }, reps)});
+      report.printRatio(name, threads, "eager", "fused");
+    }
+  }
+
   fmt::print("\nratios (time / time; eager/fused is the speed-up, fused/floor the distance to "
              "memory bandwidth):\n");
   for (auto &[name, chain] : cases)
