@@ -154,6 +154,8 @@ const Registry &Registry::global() {
     registerLossRunners(*reg);
     registerMetricRunners(*reg);
     registerNetworkRunners(*reg);
+    registerVitNetworkRunners(*reg);
+    registerCnnNetworkRunners(*reg);
     return reg;
   }();
   return *r;

@@ -133,5 +133,9 @@ void registerLossRunners(Registry &r);
 void registerMetricRunners(Registry &r);
 /// Registers the network architectures (runners_networks.cpp).
 void registerNetworkRunners(Registry &r);
+/// Registers ViT, UNETR, SwinUNETR and EfficientNetBN (runners_networks_vit.cpp).
+void registerVitNetworkRunners(Registry &r);
+/// Registers DynUNet, ResNet, DenseNet, SENet, VNet and HighResNet (runners_networks_cnn.cpp).
+void registerCnnNetworkRunners(Registry &r);
 
 } // namespace med::conformance
