@@ -10,6 +10,8 @@ packages=(
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   # library: LibTorch (CPU), fast BLAS for it, ITK
   libtorch-dev libopenblas0-pthread libinsighttoolkit5-dev
+  # distributed: Gloo headers that torch's ProcessGroupGloo.hpp includes
+  libgloo-dev
   # tests, benchmarks, CLI, JSON, formatting
   libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   # real images used by tests and the demo

@@ -84,6 +84,10 @@ at::Tensor CumulativeIterationMetric::append(std::vector<at::Tensor> parts) {
 
 void CumulativeIterationMetric::reset() { buffers_.clear(); }
 
+void CumulativeIterationMetric::set_buffers(std::vector<std::vector<at::Tensor>> buffers) {
+  buffers_ = std::move(buffers);
+}
+
 std::vector<at::Tensor> CumulativeIterationMetric::get_buffers() const {
   if (buffers_.empty() || buffers_.front().empty())
     throw Error(name_ + ".aggregate", "nothing accumulated yet: call the metric on a batch first");

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <vector>
 
 #include "med/compiler/JitSession.h"
@@ -18,6 +19,9 @@
 #include "med/transforms/intensity.h"
 
 namespace T = med::transforms;
+
+// `med run` (tools/med/run_cmd.cpp): the returned function runs it after parsing.
+std::function<int()> add_run_command(CLI::App &app);
 
 namespace {
 
@@ -124,7 +128,10 @@ int main(int argc, char **argv) {
   demoCmd->add_option("--output", output, "where to write the result")->required();
   demoCmd->add_option("--threads", threads, "threads for the kernel launcher")
       ->check(CLI::Range(1, 256));
+  auto runMain = add_run_command(app);
   CLI11_PARSE(app, argc, argv);
+  if (app.got_subcommand("run"))
+    return runMain();
   try {
     return demo(input, output, threads);
   } catch (const med::Error &e) {

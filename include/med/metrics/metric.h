@@ -48,6 +48,9 @@ public:
   std::vector<at::Tensor> get_buffers() const;
   /// The MONAI class name, used in error messages.
   const std::string &name() const { return name_; }
+  /// Replaces the buffers (one list of tensors per buffer, concatenated along dim 0 on read), e.g.
+  /// with every rank's results so aggregate() covers all data (med::distributed::all_gather_metric).
+  void set_buffers(std::vector<std::vector<at::Tensor>> buffers);
 
 protected:
   explicit CumulativeIterationMetric(std::string name) : name_(std::move(name)) {}
