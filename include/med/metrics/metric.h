@@ -49,7 +49,8 @@ public:
   /// The MONAI class name, used in error messages.
   const std::string &name() const { return name_; }
   /// Replaces the buffers (one list of tensors per buffer, concatenated along dim 0 on read), e.g.
-  /// with every rank's results so aggregate() covers all data (med::distributed::all_gather_metric).
+  /// with every rank's results so aggregate() covers all data
+  /// (med::distributed::all_gather_metric).
   void set_buffers(std::vector<std::vector<at::Tensor>> buffers);
 
 protected:

@@ -79,40 +79,38 @@ bool changesShape(const UnetBlockOptions &o) {
 }
 } // namespace
 
-UnetBasicBlockImpl::UnetBasicBlockImpl(UnetBlockOptions o) : options(std::move(o)) {
-  const int64_t d = options.spatial_dims();
-  conv1_ = register_module("conv1",
-                           dynunetConv(d, options.in_channels(), options.out_channels(),
-                                       options.kernel_size(), options.stride(), options.dropout()));
-  conv2_ = register_module("conv2", dynunetConv(d, options.out_channels(), options.out_channels(),
-                                                options.kernel_size(), {1}, options.dropout()));
-  lrelu_ = L::get_act_layer(options.act_name());
-  register_module("lrelu", lrelu_.ptr());
-  norm1_ = L::get_norm_layer(options.norm_name(), d, options.out_channels());
-  register_module("norm1", norm1_.ptr());
-  norm2_ = L::get_norm_layer(options.norm_name(), d, options.out_channels());
-  register_module("norm2", norm2_.ptr());
+namespace detail {
+UnetConvLayers::UnetConvLayers(torch::nn::Module &owner, const UnetBlockOptions &o) {
+  const int64_t d = o.spatial_dims();
+  conv1 = owner.register_module("conv1", dynunetConv(d, o.in_channels(), o.out_channels(),
+                                                     o.kernel_size(), o.stride(), o.dropout()));
+  conv2 = owner.register_module("conv2", dynunetConv(d, o.out_channels(), o.out_channels(),
+                                                     o.kernel_size(), {1}, o.dropout()));
+  lrelu = L::get_act_layer(o.act_name());
+  owner.register_module("lrelu", lrelu.ptr());
+  norm1 = L::get_norm_layer(o.norm_name(), d, o.out_channels());
+  owner.register_module("norm1", norm1.ptr());
+  norm2 = L::get_norm_layer(o.norm_name(), d, o.out_channels());
+  owner.register_module("norm2", norm2.ptr());
 }
+
+at::Tensor UnetConvLayers::beforeLastAct(const at::Tensor &x) {
+  at::Tensor y = lrelu.forward(norm1.forward(conv1->forward(x)));
+  return norm2.forward(conv2->forward(y));
+}
+} // namespace detail
+
+UnetBasicBlockImpl::UnetBasicBlockImpl(UnetBlockOptions o)
+    : options(std::move(o)), layers_(*this, options) {}
 
 at::Tensor UnetBasicBlockImpl::forward(const at::Tensor &x) {
-  at::Tensor y = lrelu_.forward(norm1_.forward(conv1_->forward(x)));
-  return lrelu_.forward(norm2_.forward(conv2_->forward(y)));
+  return layers_.lrelu.forward(layers_.beforeLastAct(x));
 }
 
-UnetResBlockImpl::UnetResBlockImpl(UnetBlockOptions o) : options(std::move(o)) {
-  const int64_t d = options.spatial_dims();
-  conv1_ = register_module("conv1",
-                           dynunetConv(d, options.in_channels(), options.out_channels(),
-                                       options.kernel_size(), options.stride(), options.dropout()));
-  conv2_ = register_module("conv2", dynunetConv(d, options.out_channels(), options.out_channels(),
-                                                options.kernel_size(), {1}, options.dropout()));
-  lrelu_ = L::get_act_layer(options.act_name());
-  register_module("lrelu", lrelu_.ptr());
-  norm1_ = L::get_norm_layer(options.norm_name(), d, options.out_channels());
-  register_module("norm1", norm1_.ptr());
-  norm2_ = L::get_norm_layer(options.norm_name(), d, options.out_channels());
-  register_module("norm2", norm2_.ptr());
+UnetResBlockImpl::UnetResBlockImpl(UnetBlockOptions o)
+    : options(std::move(o)), layers_(*this, options) {
   if (changesShape(options)) {
+    const int64_t d = options.spatial_dims();
     conv3_ = register_module("conv3", dynunetConv(d, options.in_channels(), options.out_channels(),
                                                   {1}, options.stride(), options.dropout()));
     norm3_ = L::get_norm_layer(options.norm_name(), d, options.out_channels());
@@ -121,10 +119,9 @@ UnetResBlockImpl::UnetResBlockImpl(UnetBlockOptions o) : options(std::move(o)) {
 }
 
 at::Tensor UnetResBlockImpl::forward(const at::Tensor &x) {
-  at::Tensor y = lrelu_.forward(norm1_.forward(conv1_->forward(x)));
-  y = norm2_.forward(conv2_->forward(y));
+  at::Tensor y = layers_.beforeLastAct(x);
   at::Tensor res = conv3_ ? norm3_.forward(conv3_->forward(x)) : x;
-  return lrelu_.forward(y + res);
+  return layers_.lrelu.forward(y + res);
 }
 
 UnetUpBlockImpl::UnetUpBlockImpl(UnetUpBlockOptions o) : options(std::move(o)) {

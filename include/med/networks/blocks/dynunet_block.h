@@ -65,6 +65,18 @@ struct UnetBlockOptions {
   TORCH_ARG(std::optional<LayerSpec>, dropout) = std::nullopt;
 };
 
+namespace detail {
+/// The layers UnetBasicBlock and UnetResBlock share, registered on `owner` in MONAI's order
+/// (conv1 with the block's stride, conv2, lrelu, norm1, norm2).
+struct UnetConvLayers {
+  UnetConvLayers(torch::nn::Module &owner, const UnetBlockOptions &o);
+  /// act(norm1(conv1(x))) then norm2(conv2(.)): the block before its last activation.
+  at::Tensor beforeLastAct(const at::Tensor &x);
+  Convolution conv1{nullptr}, conv2{nullptr};
+  torch::nn::AnyModule lrelu, norm1, norm2;
+};
+} // namespace detail
+
 /// conv1 (stride) -> norm1 -> act -> conv2 -> norm2 -> act: one nnU-Net encoder/decoder stage.
 class UnetBasicBlockImpl : public torch::nn::Module {
 public:
@@ -73,8 +85,7 @@ public:
   UnetBlockOptions options;
 
 private:
-  Convolution conv1_{nullptr}, conv2_{nullptr};
-  torch::nn::AnyModule lrelu_, norm1_, norm2_;
+  detail::UnetConvLayers layers_;
 };
 TORCH_MODULE(UnetBasicBlock);
 
@@ -87,8 +98,9 @@ public:
   UnetBlockOptions options;
 
 private:
-  Convolution conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
-  torch::nn::AnyModule lrelu_, norm1_, norm2_, norm3_;
+  detail::UnetConvLayers layers_;
+  Convolution conv3_{nullptr};
+  torch::nn::AnyModule norm3_;
 };
 TORCH_MODULE(UnetResBlock);
 
