@@ -66,17 +66,19 @@ TEST(PersistentDataset, ReusesTheCacheAndRebuildsCorruptFiles) {
   auto ref = reference(5);
   prefixCalls() = 0;
   {
-    PersistentDataset first(memoryItems(5), pipeline(), PersistentDatasetOptions(dir.str()));
+    PersistentDataset first(memoryItems(5), pipeline(),
+                            PersistentDatasetOptions(dir.path().string()));
     for (int64_t i = 0; i < 5; ++i)
       expectSameData(first.get(i, keyOf(i, 0)), ref[0][i]);
   }
   EXPECT_EQ(prefixCalls(), 5);
   size_t files = 0;
-  for (const auto &e : fs::directory_iterator(dir.str()))
+  for (const auto &e : fs::directory_iterator(dir.path().string()))
     files += e.path().extension() == ".medpds";
   EXPECT_EQ(files, 5u);
 
-  PersistentDataset second(memoryItems(5), pipeline(), PersistentDatasetOptions(dir.str()));
+  PersistentDataset second(memoryItems(5), pipeline(),
+                           PersistentDatasetOptions(dir.path().string()));
   prefixCalls() = 0;
   for (uint64_t e : {1, 2})
     for (int64_t i = 0; i < 5; ++i)
@@ -100,16 +102,17 @@ TEST(PersistentDataset, ReusesTheCacheAndRebuildsCorruptFiles) {
     second.get(i, keyOf(i, 0));
   EXPECT_EQ(prefixCalls(), 2); // the rewritten files are good again
   // No temporary file is left behind.
-  for (const auto &e : fs::directory_iterator(dir.str()))
+  for (const auto &e : fs::directory_iterator(dir.path().string()))
     EXPECT_EQ(e.path().extension(), ".medpds") << e.path();
 }
 
 TEST(PersistentDataset, KeyFollowsPrefixParametersFilesAndSalt) {
   ScratchDir dir("persistent-key");
-  PersistentDatasetOptions o(dir.str());
+  PersistentDatasetOptions o(dir.path().string());
   PersistentDataset a(memoryItems(2), pipeline(0.0), o), b(memoryItems(2), pipeline(0.25), o);
-  PersistentDataset salted(memoryItems(2), pipeline(0.0),
-                           PersistentDatasetOptions(dir.str()).hash_transform("loader v2"));
+  PersistentDataset salted(
+      memoryItems(2), pipeline(0.0),
+      PersistentDatasetOptions(dir.path().string()).hash_transform("loader v2"));
   EXPECT_NE(a.cachePath(0), b.cachePath(0));
   EXPECT_NE(a.cachePath(0), salted.cachePath(0));
   EXPECT_NE(a.cachePath(0), a.cachePath(1));

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "../io/io_test_util.h"
 #include "med/core/error.h"
 #include "med/data/data.h"
 #include "med/transforms/intensity.h"
@@ -20,26 +21,8 @@ namespace med::data::test {
 
 namespace T = med::transforms;
 
-/// A fresh folder /tmp/medulla-data-test-<pid>/<name>, removed at scope exit.
-class ScratchDir {
-public:
-  explicit ScratchDir(const std::string &name)
-      : path_(std::filesystem::path("/tmp") / ("medulla-data-test-" + std::to_string(::getpid())) /
-              name) {
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-    std::filesystem::remove(path_.parent_path(), ec);
-  }
-  std::string operator/(const std::string &file) const { return (path_ / file).string(); }
-  std::string str() const { return path_.string(); }
-
-private:
-  std::filesystem::path path_;
-};
+/// Temporary folders: the I/O tests' ScratchDir.
+using med::io::test::ScratchDir;
 
 /// Item i: "image" (1, 4, 5) float ramp offset by i, "label" 0-d int64 = i % 3.
 inline Item memoryItem(int64_t i) {

@@ -84,20 +84,20 @@ TEST(DecathlonDataset, SplitsAndLoadsAFakeTask) {
   writeText(task + "/dataset.json", list.dump());
 
   // numpy.random.RandomState(0).permutation(10) = [2 8 4 9 1 6 7 3 0 5]; val_frac 0.2 takes 2.
-  DecathlonDataset val(dir.str(), "Task09_Spleen", "validation");
+  DecathlonDataset val(dir.path().string(), "Task09_Spleen", "validation");
   ASSERT_EQ(val.size(), 2);
   EXPECT_EQ(val.get(0).at("image").data.max().item<float>(), 2.f);
   EXPECT_EQ(val.get(1).at("image").data.max().item<float>(), 8.f);
   EXPECT_EQ(val.get(1).at("image").data.sizes(), (std::vector<int64_t>{3, 4, 2}));
   EXPECT_EQ(val.get(0).at("image").meta.filename_or_obj, task + "/imagesTr/spleen_2.nii.gz");
   DecathlonDataset train(
-      dir.str(), "Task09_Spleen", "training",
+      dir.path().string(), "Task09_Spleen", "training",
       T::Compose({T::ScaleIntensityd({"image"},
                                      T::ScaleIntensityOptions().minv({}).maxv({}).factor(1.0))}));
   ASSERT_EQ(train.size(), 8);
   EXPECT_EQ(train.cache_num(), 8);
   EXPECT_EQ(train.get(0).at("image").data.max().item<float>(), 8.f); // item 4, scaled by 2
-  DecathlonDataset test(dir.str(), "Task09_Spleen", "test");
+  DecathlonDataset test(dir.path().string(), "Task09_Spleen", "test");
   ASSERT_EQ(test.size(), 1);
   EXPECT_FALSE(test.get(0).count("label"));
   EXPECT_NE(test.properties().find("Spleen"), std::string::npos);
@@ -106,8 +106,8 @@ TEST(DecathlonDataset, SplitsAndLoadsAFakeTask) {
       messageOf([&] { DecathlonDataset(dir / "nowhere", "Task09_Spleen", "test"); });
   EXPECT_NE(missing.find(dir / "nowhere/Task09_Spleen/dataset.json"), std::string::npos) << missing;
   EXPECT_NE(missing.find("Task09_Spleen.tar"), std::string::npos) << missing;
-  EXPECT_THROW(DecathlonDataset(dir.str(), "Task09_Spleen", "train"), med::Error);
-  EXPECT_THROW(DecathlonDataset(dir.str(), "Task11_Nothing", "test"), med::Error);
+  EXPECT_THROW(DecathlonDataset(dir.path().string(), "Task09_Spleen", "train"), med::Error);
+  EXPECT_THROW(DecathlonDataset(dir.path().string(), "Task11_Nothing", "test"), med::Error);
 }
 
 TEST(MedNISTDataset, ReadsClassFolders) {
@@ -123,8 +123,8 @@ TEST(MedNISTDataset, ReadsClassFolders) {
           .save(MetaTensor(at::full({4, 3}, 10 * c + j, at::kByte)), path);
     }
   // permutation(10) = [2 8 4 9 1 6 7 3 0 5]: test = item 2, validation = item 8, rest training.
-  MedNISTDataset test(dir.str(), "test"), val(dir.str(), "validation"),
-      train(dir.str(), "training");
+  MedNISTDataset test(dir.path().string(), "test"), val(dir.path().string(), "validation"),
+      train(dir.path().string(), "training");
   EXPECT_EQ(test.class_names(), (std::vector<std::string>{"CXR", "Hand"}));
   ASSERT_EQ(test.size(), 1);
   ASSERT_EQ(val.size(), 1);

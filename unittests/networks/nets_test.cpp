@@ -10,17 +10,13 @@
 #include "med/networks/nets/autoencoder.h"
 #include "med/networks/nets/generator.h"
 #include "med/networks/nets/regressor.h"
+#include "net_test_util.h"
 
 namespace N = med::networks::nets;
 
-namespace {
+using med::networks::testing::countParams;
 
-int64_t countParams(torch::nn::Module &m) {
-  int64_t n = 0;
-  for (const auto &p : m.parameters())
-    n += p.numel();
-  return n;
-}
+namespace {
 
 int64_t countModules(torch::nn::Module &m, const std::string &suffix) {
   int64_t n = 0;

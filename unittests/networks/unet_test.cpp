@@ -14,17 +14,13 @@
 #include "med/core/error.h"
 #include "med/networks/nets/basic_unet.h"
 #include "med/networks/nets/unet.h"
+#include "net_test_util.h"
 
 namespace N = med::networks::nets;
 
-namespace {
+using med::networks::testing::countParams;
 
-int64_t countParams(torch::nn::Module &m) {
-  int64_t n = 0;
-  for (const auto &p : m.parameters())
-    n += p.numel();
-  return n;
-}
+namespace {
 
 std::vector<std::string> paramNames(torch::nn::Module &m) {
   std::vector<std::string> out;
