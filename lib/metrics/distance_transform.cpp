@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "med/core/error.h"
+#include "surface_internal.h"
 
 namespace med::metrics {
 
@@ -64,10 +65,32 @@ void envelope1d(const double *f, double *out, int64_t n, double w, int64_t *v, d
   }
 }
 
-/// Applies `lineFn(in, out, n)` to every line along `axis` of the contiguous float64 buffer
-/// `data` (in place, through a per-line copy), lines in parallel.
+/// One line of the first pass, where f is 0 (feature) or inf: the squared distance to the
+/// nearest zero along the line, by a forward and a backward scan (no parabolas needed).
+void binary1d(const double *f, double *out, int64_t n, double w) {
+  int64_t last = -1;
+  for (int64_t q = 0; q < n; ++q) {
+    if (f[q] == 0)
+      last = q;
+    out[q] = last < 0 ? kInf : double(q - last);
+  }
+  last = -1;
+  for (int64_t q = n - 1; q >= 0; --q) {
+    if (f[q] == 0)
+      last = q;
+    if (last >= 0)
+      out[q] = std::min(out[q], double(last - q));
+    double d = w * out[q];
+    out[q] = out[q] == kInf ? kInf : d * d;
+  }
+}
+
+/// Applies `lineFn(in, out, n, v, z)` to every line along `axis` of the contiguous float64
+/// buffer `data`, in place. Lines are taken kBlock neighbours at a time, so a strided axis is
+/// read and written in runs of kBlock contiguous values rather than one value per cache line.
 template <typename F>
 void forEachLine(double *data, const std::vector<int64_t> &shape, int64_t axis, F lineFn) {
+  constexpr int64_t kBlock = 16;
   int64_t n = shape[axis];
   int64_t stride = 1;
   for (size_t d = axis + 1; d < shape.size(); ++d)
@@ -75,22 +98,27 @@ void forEachLine(double *data, const std::vector<int64_t> &shape, int64_t axis, 
   int64_t outer = 1;
   for (int64_t d = 0; d < axis; ++d)
     outer *= shape[d];
-  int64_t lines = outer * stride;
-  if (n == 0 || lines == 0)
+  if (n == 0 || outer * stride == 0)
     return;
-  at::parallel_for(0, lines, std::max<int64_t>(1, 4096 / std::max<int64_t>(n, 1)),
-                   [&](int64_t begin, int64_t end) {
-                     std::vector<double> in(n), out(n), z(n + 1);
-                     std::vector<int64_t> v(n);
-                     for (int64_t l = begin; l < end; ++l) {
-                       double *base = data + (l / stride) * n * stride + (l % stride);
-                       for (int64_t i = 0; i < n; ++i)
-                         in[i] = base[i * stride];
-                       lineFn(in.data(), out.data(), n, v.data(), z.data());
-                       for (int64_t i = 0; i < n; ++i)
-                         base[i * stride] = out[i];
-                     }
-                   });
+  const int64_t blocks = (stride + kBlock - 1) / kBlock, tasks = outer * blocks;
+  at::parallel_for(0, tasks, std::max<int64_t>(1, 4096 / (n * kBlock)), [&](int64_t b, int64_t e) {
+    std::vector<double> in(n * kBlock), out(n), z(n + 1);
+    std::vector<int64_t> v(n);
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t i0 = (t % blocks) * kBlock, k = std::min(kBlock, stride - i0);
+      double *base = data + (t / blocks) * n * stride + i0;
+      for (int64_t q = 0; q < n; ++q)
+        for (int64_t j = 0; j < k; ++j)
+          in[j * n + q] = base[q * stride + j];
+      for (int64_t j = 0; j < k; ++j) {
+        lineFn(&in[j * n], out.data(), n, v.data(), z.data());
+        std::copy(out.begin(), out.end(), in.begin() + j * n);
+      }
+      for (int64_t q = 0; q < n; ++q)
+        for (int64_t j = 0; j < k; ++j)
+          base[q * stride + j] = in[j * n + q];
+    }
+  });
 }
 
 std::vector<double> fullSpacing(std::vector<double> spacing, int64_t dims, const char *owner) {
@@ -123,15 +151,25 @@ at::Tensor distance_transform_edt(const at::Tensor &mask, std::vector<double> sp
   at::Tensor d =
       at::where(fg, at::full({}, kInf, at::kDouble), at::zeros({}, at::kDouble)).contiguous();
   std::vector<int64_t> shape(mask.sizes().begin(), mask.sizes().end());
-  double *data = d.data_ptr<double>();
-  for (int64_t axis = 0; axis < mask.dim(); ++axis) {
-    double w = spacing[axis];
-    forEachLine(data, shape, axis,
-                [w](const double *f, double *out, int64_t n, int64_t *v, double *z) {
-                  envelope1d(f, out, n, w, v, z);
-                });
-  }
+  detail::squared_edt(d.data_ptr<double>(), shape, spacing);
   return d.sqrt_();
+}
+
+void detail::squared_edt(double *data, const std::vector<int64_t> &shape,
+                         const std::vector<double> &spacing) {
+  for (size_t axis = 0; axis < shape.size(); ++axis) {
+    double w = spacing[axis];
+    if (axis == 0)
+      forEachLine(data, shape, 0,
+                  [w](const double *f, double *out, int64_t n, int64_t *, double *) {
+                    binary1d(f, out, n, w);
+                  });
+    else
+      forEachLine(data, shape, int64_t(axis),
+                  [w](const double *f, double *out, int64_t n, int64_t *v, double *z) {
+                    envelope1d(f, out, n, w, v, z);
+                  });
+  }
 }
 
 at::Tensor distance_transform_cdt(const at::Tensor &mask, const std::string &metric) {

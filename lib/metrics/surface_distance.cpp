@@ -48,10 +48,12 @@ std::string checkDistanceMetric(const std::string &m, const std::string &owner) 
 double percentileOf(std::vector<double> v, double q) {
   if (v.empty())
     return kNan;
-  std::sort(v.begin(), v.end());
   double rank = q / 100.0 * double(v.size() - 1);
   size_t lo = size_t(std::floor(rank)), hi = size_t(std::ceil(rank));
-  double w = rank - double(lo), a = v[lo], b = v[hi];
+  std::nth_element(v.begin(), v.begin() + lo, v.end());
+  double a = v[lo];
+  double b = hi == lo ? a : *std::min_element(v.begin() + lo + 1, v.end());
+  double w = rank - double(lo);
   return w < 0.5 ? a + w * (b - a) : b - (b - a) * (1.0 - w);
 }
 
@@ -122,13 +124,20 @@ struct PairDistances {
 
 PairDistances pairDistances(const at::Tensor &pred, const at::Tensor &gt, const std::string &metric,
                             const std::vector<double> &spacing, bool both) {
-  auto [ep, eg] = get_mask_edges(pred, gt, 1, true);
   PairDistances d;
-  bool anyP = ep.any().item<bool>(), anyG = eg.any().item<bool>();
-  d.oneEmpty = anyP != anyG;
-  d.predToGt = toVector(get_surface_distance(ep, eg, metric, spacing));
+  if (pred.dim() > 3) { // the general path: tensors of any rank
+    auto [ep, eg] = get_mask_edges(pred, gt, 1, true);
+    d.oneEmpty = ep.any().item<bool>() != eg.any().item<bool>();
+    d.predToGt = toVector(get_surface_distance(ep, eg, metric, spacing));
+    if (both)
+      d.gtToPred = toVector(get_surface_distance(eg, ep, metric, spacing));
+    return d;
+  }
+  detail::CroppedEdges e = detail::cropped_edges(pred, gt);
+  d.oneEmpty = (e.predCount > 0) != (e.gtCount > 0);
+  d.predToGt = detail::edge_distances(e, true, metric, spacing);
   if (both)
-    d.gtToPred = toVector(get_surface_distance(eg, ep, metric, spacing));
+    d.gtToPred = detail::edge_distances(e, false, metric, spacing);
   return d;
 }
 
@@ -151,6 +160,13 @@ get_mask_edges(const at::Tensor &seg_pred, const at::Tensor &seg_gt, double labe
   at::Tensor p =
       seg_pred.scalar_type() == at::kBool ? seg_pred.cpu() : (seg_pred.cpu() == label_idx);
   at::Tensor g = seg_gt.scalar_type() == at::kBool ? seg_gt.cpu() : (seg_gt.cpu() == label_idx);
+  if (crop && p.dim() <= 3) {
+    detail::CroppedEdges e = detail::cropped_edges(p, g);
+    auto flags = [&](std::vector<uint8_t> &v) {
+      return at::from_blob(v.data(), e.shape, at::kByte).to(at::kBool);
+    };
+    return {flags(e.pred), flags(e.gt)};
+  }
   if (crop) {
     at::Tensor any = p.logical_or(g);
     if (!any.any().item<bool>())

@@ -2,9 +2,38 @@
 // compute_* functions pass their own name, the metric classes pass the MONAI class name.
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "med/metrics/surface_distance.h"
 
 namespace med::metrics::detail {
+
+/// In place: `data` (contiguous, `shape`) holds 0 at feature voxels and +inf elsewhere; on return
+/// each voxel holds its squared Euclidean distance (axis steps scaled by `spacing`) to the
+/// nearest feature voxel, inf when there is none. The exact separable transform behind
+/// distance_transform_edt; callers that need few distances take square roots themselves.
+void squared_edt(double *data, const std::vector<int64_t> &shape,
+                 const std::vector<double> &spacing);
+
+/// The surface voxels (mask XOR cross erosion) of one prediction/ground-truth pair inside
+/// MONAI's crop box: the bounding box of pred | gt grown by one voxel, zero outside the image.
+/// When both masks are empty the box is the whole image and both flag arrays are all zero.
+struct CroppedEdges {
+  std::vector<int64_t> shape;    ///< the box's shape (the masks' rank)
+  std::vector<uint8_t> pred, gt; ///< surface flags in raster order over the box
+  int64_t predCount = 0, gtCount = 0;
+};
+
+/// CroppedEdges of two bool masks of rank 1 to 3 and equal shape, in one pass over each mask
+/// plus one over the box (no intermediate tensors).
+CroppedEdges cropped_edges(const at::Tensor &pred, const at::Tensor &gt);
+
+/// Distances from each surface voxel of pred (`fromPred`) or gt to the nearest surface voxel of
+/// the other, in raster order, with get_surface_distance's rules for empty sides.
+std::vector<double> edge_distances(const CroppedEdges &e, bool fromPred, const std::string &metric,
+                                   const std::vector<double> &spacing);
 
 at::Tensor hausdorff(const at::Tensor &y_pred, const at::Tensor &y, bool include_background,
                      const std::string &distance_metric, std::optional<double> percentile,
