@@ -1,6 +1,8 @@
 // The fused DiceLoss(softmax, to_onehot_y) forward + backward against the module's autograd.
 #include <ATen/Parallel.h>
 
+#include <cmath>
+
 #include "med/core/error.h"
 #include "med/losses/dice.h"
 #include "med/losses/dice_fused.h"
@@ -34,6 +36,8 @@ TEST(DiceSoftmaxFused, MatchesAutogradFloat64) {
 TEST(DiceSoftmaxFused, MatchesAutogradFloat32) {
   compareWithAutograd({2, 3, 40, 30, 20}, at::kFloat, true, 1e-5);
   compareWithAutograd({2, 2, 12, 11}, at::kFloat, false, 1e-5);
+  // More classes than the eight-voxel vector path takes (16): the scalar path throughout.
+  compareWithAutograd({1, 17, 6, 5}, at::kFloat, true, 1e-5);
 }
 
 TEST(DiceSoftmaxFused, IndependentOfThreadCount) {
@@ -63,6 +67,15 @@ TEST(DiceSoftmaxFused, BadInput) {
   EXPECT_THROW(dice_softmax_fused(x, at::full({2, 1, 4, 4}, 3.0, at::kDouble)), med::Error);
   EXPECT_THROW(dice_softmax_fused(x, at::zeros({2, 3, 4, 4}, at::kDouble)), med::Error);
   EXPECT_THROW(dice_softmax_fused(logits({2, 1, 4, 4}, 65), at::zeros({2, 1, 4, 4})), med::Error);
+  // A NaN or negative label among float labels, in the vector part and in the scalar tail.
+  for (int64_t at_voxel : {3, 17}) {
+    at::Tensor xf = logits({1, 3, 3, 6}, 68).to(at::kFloat);
+    for (float bad : {std::nanf(""), -1.0f}) {
+      at::Tensor lab = at::zeros({1, 1, 3, 6}, at::kFloat);
+      lab.view(-1)[at_voxel] = bad;
+      EXPECT_THROW(dice_softmax_fused(xf, lab), med::Error);
+    }
+  }
 }
 
 } // namespace

@@ -15,11 +15,13 @@ struct FusedDiceResult {
 
 /// DiceLoss(softmax=true, to_onehot_y=true, reduction="mean", batch=false, no weights) on logits
 /// (B, C, *spatial) and a label map (B, 1, *spatial), float32 or float64. Pass 1 computes the
-/// softmax per voxel and accumulates per-(sample, class) sums of p*t, p and t (in double, per
-/// fixed chunk, so the result does not depend on the thread count); pass 2 recomputes the softmax
-/// and writes the gradient. Parallel over voxel chunks with at::parallel_for. Equals
-/// DiceLoss's value and autograd gradient up to rounding; throws med::Error for C < 2, label
-/// shape mismatch or labels outside [0, C).
+/// softmax per voxel into the gradient buffer and accumulates per-(sample, class) sums of p*t, p
+/// and t (in double, per fixed chunk, so the result does not depend on the thread count); pass
+/// 2 turns the stored softmax into the gradient in place. float32 runs eight voxels per
+/// instruction (AVX2 when the CPU has it) with a polynomial exp within 2 ulp of expf. Parallel
+/// over voxel chunks with at::parallel_for. Equals DiceLoss's value and autograd gradient up to
+/// rounding; throws med::Error for C < 2, label shape mismatch or labels outside [0, C) (NaN
+/// included).
 ///
 ///   auto r = med::losses::dice_softmax_fused(logits, labels);
 ///   logits.mutable_grad() = r.grad; // or feed r.grad to an optimizer step
