@@ -1,6 +1,7 @@
 // What the network runners share (networks_common.h).
 #include "networks_common.h"
 
+#include <set>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -75,12 +76,21 @@ namespace {
 void record(torch::nn::Module &m, Outputs &out) {
   json sd = json::array();
   int64_t nParams = 0, nTrainable = 0, nBufferElems = 0;
+  // A tensor registered under several names (a shared layer) is listed under each name but
+  // counted once, as PyTorch's parameters() and buffers() each do. (The two are deduplicated
+  // separately: DynUNet's mirrored skip-layer buffers alias parameters and count as buffers.)
+  std::set<const void *> seenParams, seenBuffers;
+  auto first = [](std::set<const void *> &seen, const at::Tensor &t) {
+    return seen.insert(t.unsafeGetTensorImpl()).second;
+  };
   for (const auto &item : m.named_modules("", /*include_self=*/true)) {
     std::string prefix = item.key().empty() ? "" : item.key() + ".";
     for (const auto &p : item.value()->named_parameters(/*recurse=*/false)) {
       if (!p.value().defined())
         continue;
       sd.push_back({prefix + p.key(), shapeJson(p.value().sizes()), "param"});
+      if (!first(seenParams, p.value()))
+        continue;
       nParams += p.value().numel();
       if (p.value().requires_grad())
         nTrainable += p.value().numel();
@@ -89,7 +99,8 @@ void record(torch::nn::Module &m, Outputs &out) {
       if (!b.value().defined())
         continue;
       sd.push_back({prefix + b.key(), shapeJson(b.value().sizes()), "buffer"});
-      nBufferElems += b.value().numel();
+      if (first(seenBuffers, b.value()))
+        nBufferElems += b.value().numel();
     }
   }
   // Leaf modules by class name ("torch::nn::Conv3dImpl" -> "Conv3d"), as MONAI's tally of

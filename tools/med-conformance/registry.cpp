@@ -156,6 +156,9 @@ const Registry &Registry::global() {
     registerNetworkRunners(*reg);
     registerVitNetworkRunners(*reg);
     registerCnnNetworkRunners(*reg);
+    registerMoreNetworkRunners(*reg);
+    registerRegNetworkRunners(*reg);
+    registerVaeNetworkRunners(*reg);
     return reg;
   }();
   return *r;

@@ -137,5 +137,12 @@ void registerNetworkRunners(Registry &r);
 void registerVitNetworkRunners(Registry &r);
 /// Registers DynUNet, ResNet, DenseNet, SENet, VNet and HighResNet (runners_networks_cnn.cpp).
 void registerCnnNetworkRunners(Registry &r);
+/// Registers AHNet (runners_networks_more.cpp).
+void registerMoreNetworkRunners(Registry &r);
+/// Registers RegUNet, LocalNet, GlobalNet, Critic, FullyConnectedNet and VarFullyConnectedNet
+/// (runners_networks_reg.cpp).
+void registerRegNetworkRunners(Registry &r);
+/// Registers SegResNetVAE and ViTAutoEnc (runners_networks_vae.cpp).
+void registerVaeNetworkRunners(Registry &r);
 
 } // namespace med::conformance

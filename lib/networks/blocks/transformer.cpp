@@ -178,4 +178,15 @@ at::Tensor TransformerBlockImpl::forward(const at::Tensor &x,
   return y + mlp_->forward(norm2_->forward(y));
 }
 
+std::vector<TransformerBlock> appendTransformerBlocks(torch::nn::ModuleList &list,
+                                                      const TransformerBlockOptions &options,
+                                                      int64_t num_layers) {
+  std::vector<TransformerBlock> out;
+  for (int64_t i = 0; i < num_layers; ++i) {
+    out.push_back(TransformerBlock(options));
+    list->push_back(out.back());
+  }
+  return out;
+}
+
 } // namespace med::networks::blocks

@@ -170,9 +170,10 @@ at::Tensor VarAutoEncoderImpl::decode_forward(const at::Tensor &z, bool use_sigm
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor>
 VarAutoEncoderImpl::forward(const at::Tensor &x) {
   auto [mu, logvar] = encode_forward(x);
-  at::Tensor z = mu;
-  if (is_training())
-    z = at::randn_like(mu) * at::exp(0.5 * logvar) + mu;
+  // MONAI's reparameterize: only the noise depends on the mode; eval mode still adds the
+  // standard deviation (z = mu + std), it does not return mu.
+  at::Tensor std = at::exp(0.5 * logvar);
+  at::Tensor z = (is_training() ? at::randn_like(std) * std : std) + mu;
   return {decode_forward(z, vae_options.use_sigmoid()), mu, logvar, z};
 }
 

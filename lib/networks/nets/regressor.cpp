@@ -35,7 +35,9 @@ ClassifierOptions fromDiscriminator(const DiscriminatorOptions &o) {
 }
 } // namespace
 
-RegressorImpl::RegressorImpl(RegressorOptions o) : options(std::move(o)) {
+RegressorImpl::RegressorImpl(RegressorOptions o) : RegressorImpl(std::move(o), true) {}
+
+RegressorImpl::RegressorImpl(RegressorOptions o, bool linear_head) : options(std::move(o)) {
   const auto &in = options.in_shape();
   if (in.size() < 2 || in.size() > 4)
     throw Error("Regressor.in_shape",
@@ -93,8 +95,10 @@ RegressorImpl::RegressorImpl(RegressorOptions o) : options(std::move(o)) {
     outN *= s;
   final_ = B::TensorSequential();
   final_->push_back(nn::Flatten());
-  final_->push_back(nn::Linear(flat, outN));
-  final_->push_back(B::Reshape(options.out_shape()));
+  if (linear_head) {
+    final_->push_back(nn::Linear(flat, outN));
+    final_->push_back(B::Reshape(options.out_shape()));
+  }
   register_module("final", final_);
 }
 

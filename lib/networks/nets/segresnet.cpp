@@ -145,6 +145,18 @@ SegResNetImpl::SegResNetImpl(SegResNetOptions o) : options(std::move(o)) {
   }
 }
 
+std::pair<at::Tensor, std::vector<at::Tensor>> SegResNetImpl::runEncoder(const at::Tensor &x) {
+  at::Tensor h = convInit_->forward(x);
+  if (!dropout_.is_empty())
+    h = dropout_.forward(h);
+  std::vector<at::Tensor> levels;
+  for (auto &level : down_) {
+    h = level->forward(h);
+    levels.push_back(h);
+  }
+  return {h, levels};
+}
+
 at::Tensor SegResNetImpl::forward(const at::Tensor &x) {
   const int64_t d = options.spatial_dims();
   if (x.dim() != d + 2 || x.size(1) != options.in_channels())
@@ -157,14 +169,7 @@ at::Tensor SegResNetImpl::forward(const at::Tensor &x) {
       throw Error("SegResNet.input", "spatial size " + std::to_string(x.size(i)) + " (axis " +
                                          std::to_string(i - 2) + ") must be divisible by " +
                                          std::to_string(m) + " (2^(len(blocks_down) - 1))");
-  at::Tensor h = convInit_->forward(x);
-  if (!dropout_.is_empty())
-    h = dropout_.forward(h);
-  std::vector<at::Tensor> skips;
-  for (auto &level : down_) {
-    h = level->forward(h);
-    skips.push_back(h);
-  }
+  auto [h, skips] = runEncoder(x);
   std::reverse(skips.begin(), skips.end());
   for (size_t i = 0; i < up_samples_.size(); ++i)
     h = up_layers_[i]->forward(up_samples_[i]->forward(h) + skips[i + 1]);

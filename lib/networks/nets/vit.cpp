@@ -32,15 +32,13 @@ ViTImpl::ViTImpl(ViTOptions o) : options(std::move(o)) {
                                                     .dropout_rate(options.dropout_rate())
                                                     .spatial_dims(options.spatial_dims())));
   blocks_list_ = register_module("blocks", nn::ModuleList());
-  for (int64_t i = 0; i < options.num_layers(); ++i) {
-    auto blk =
-        B::TransformerBlock(B::TransformerBlockOptions(h, options.mlp_dim(), options.num_heads())
-                                .dropout_rate(options.dropout_rate())
-                                .qkv_bias(options.qkv_bias())
-                                .save_attn(options.save_attn()));
-    blocks_list_->push_back(blk);
-    blocks.push_back(blk);
-  }
+  blocks = B::appendTransformerBlocks(
+      blocks_list_,
+      B::TransformerBlockOptions(h, options.mlp_dim(), options.num_heads())
+          .dropout_rate(options.dropout_rate())
+          .qkv_bias(options.qkv_bias())
+          .save_attn(options.save_attn()),
+      options.num_layers());
   norm_ = register_module("norm", nn::LayerNorm(nn::LayerNormOptions({h})));
   if (options.classification()) {
     if (options.num_classes() < 1)

@@ -10,11 +10,13 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <ATen/core/Tensor.h>
 #include <torch/arg.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/any.h>
+#include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
@@ -151,6 +153,13 @@ private:
   CrossAttentionBlock cross_attn_{nullptr};
 };
 TORCH_MODULE(TransformerBlock);
+
+/// The `blocks` stack of ViT-style networks: registers `num_layers` TransformerBlocks of
+/// `options` in `list` (MONAI's nn.ModuleList, so keys read blocks.0..., blocks.1...) and
+/// returns them for a typed forward.
+std::vector<TransformerBlock> appendTransformerBlocks(torch::nn::ModuleList &list,
+                                                      const TransformerBlockOptions &options,
+                                                      int64_t num_layers);
 
 namespace detail {
 /// MONAI's trunc_normal_: normal(mean, std) values redrawn until they lie in [a, b].

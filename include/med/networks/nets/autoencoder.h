@@ -95,8 +95,8 @@ struct VarAutoEncoderOptions {
   TORCH_ARG(bool, use_sigmoid) = true;
 };
 
-/// forward(x) -> (reconstruction, mu, logvar, z); z = mu in eval mode, mu + eps * exp(logvar/2)
-/// in train mode.
+/// forward(x) -> (reconstruction, mu, logvar, z); z = mu + exp(logvar/2) in eval mode (MONAI
+/// skips only the noise), mu + eps * exp(logvar/2) in train mode.
 class VarAutoEncoderImpl : public AutoEncoderImpl {
 public:
   explicit VarAutoEncoderImpl(VarAutoEncoderOptions options);

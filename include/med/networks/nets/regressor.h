@@ -48,6 +48,8 @@ public:
   RegressorOptions options;
 
 protected:
+  /// `linear_head` false makes `final` a bare Flatten (MONAI's Critic._get_final_layer).
+  RegressorImpl(RegressorOptions options, bool linear_head);
   blocks::TensorSequential net_{nullptr}, final_{nullptr};
 };
 TORCH_MODULE(Regressor);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/arg.h>
@@ -51,7 +52,11 @@ public:
   at::Tensor forward(const at::Tensor &x);
   SegResNetOptions options;
 
-private:
+protected:
+  // Protected so that SegResNetVAE (segresnet_vae.h) can run the encoder and reuse the decoder.
+  /// MONAI's encode without the input checks: the deepest features and every level's output,
+  /// shallow to deep.
+  std::pair<at::Tensor, std::vector<at::Tensor>> runEncoder(const at::Tensor &x);
   blocks::Convolution convInit_{nullptr};
   std::vector<blocks::TensorSequential> down_, up_layers_, up_samples_;
   blocks::TensorSequential conv_final_{nullptr};
