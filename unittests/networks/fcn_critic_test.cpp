@@ -20,21 +20,10 @@ namespace B = med::networks::blocks;
 namespace N = med::networks::nets;
 
 using med::networks::testing::countParams;
+using med::networks::testing::errorWhere;
+using med::networks::testing::stateDictKeys;
 
 namespace {
-
-/// State-dict keys in PyTorch's order: modules in pre-order, each one's parameters then buffers.
-std::vector<std::string> stateDictKeys(torch::nn::Module &m) {
-  std::vector<std::string> keys;
-  for (const auto &item : m.named_modules("", /*include_self=*/true)) {
-    std::string prefix = item.key().empty() ? "" : item.key() + ".";
-    for (const auto &p : item.value()->named_parameters(false))
-      keys.push_back(prefix + p.key());
-    for (const auto &b : item.value()->named_buffers(false))
-      keys.push_back(prefix + b.key());
-  }
-  return keys;
-}
 
 /// Values in distinct parameter tensors (PyTorch's parameters() skips shared ones).
 int64_t countUniqueParams(torch::nn::Module &m) {
@@ -44,15 +33,6 @@ int64_t countUniqueParams(torch::nn::Module &m) {
     if (seen.insert(p.unsafeGetTensorImpl()).second)
       n += p.numel();
   return n;
-}
-
-template <typename F> std::string errorWhere(F &&f) {
-  try {
-    f();
-  } catch (const med::Error &e) {
-    return e.where();
-  }
-  return "";
 }
 
 } // namespace

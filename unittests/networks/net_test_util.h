@@ -2,8 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include <torch/nn/module.h>
+
+#include "med/core/error.h"
 
 namespace med::networks::testing {
 
@@ -13,6 +17,31 @@ inline int64_t countParams(torch::nn::Module &m) {
   for (const auto &p : m.parameters())
     n += p.numel();
   return n;
+}
+
+/// State-dict keys in PyTorch's order: modules in pre-order, each one's parameters then buffers
+/// (LibTorch's named_parameters() lists every parameter before any buffer).
+inline std::vector<std::string> stateDictKeys(torch::nn::Module &m) {
+  std::vector<std::string> keys;
+  for (const auto &item : m.named_modules("", /*include_self=*/true)) {
+    std::string prefix = item.key().empty() ? "" : item.key() + ".";
+    for (const auto &p : item.value()->named_parameters(false))
+      keys.push_back(prefix + p.key());
+    for (const auto &b : item.value()->named_buffers(false))
+      keys.push_back(prefix + b.key());
+  }
+  return keys;
+}
+
+/// The `where` of the med::Error that `f` throws ("" when it throws nothing), to check which
+/// parameter an error names.
+template <typename F> std::string errorWhere(F &&f) {
+  try {
+    f();
+  } catch (const med::Error &e) {
+    return e.where();
+  }
+  return "";
 }
 
 } // namespace med::networks::testing

@@ -15,6 +15,8 @@
 
 namespace N = med::networks::nets;
 using med::networks::testing::countParams;
+using med::networks::testing::errorWhere;
+using med::networks::testing::stateDictKeys;
 
 namespace {
 
@@ -28,16 +30,6 @@ N::SegResNetVAEOptions tinyOptions() {
       .out_channels(2)
       .blocks_down({1, 1})
       .blocks_up({1});
-}
-
-/// The `where` of the med::Error that `f` throws ("" when it throws nothing).
-template <typename F> std::string errorWhere(F &&f) {
-  try {
-    f();
-  } catch (const med::Error &e) {
-    return e.where();
-  }
-  return "";
 }
 
 /// Segmentation and VAE loss of the tiny network, written with plain ATen ops from the

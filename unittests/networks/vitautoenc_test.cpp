@@ -15,6 +15,8 @@
 
 namespace N = med::networks::nets;
 using med::networks::testing::countParams;
+using med::networks::testing::errorWhere;
+using med::networks::testing::stateDictKeys;
 
 namespace {
 
@@ -28,15 +30,6 @@ N::ViTAutoEncOptions tinyOptions() {
       .num_layers(1)
       .num_heads(2)
       .spatial_dims(2);
-}
-
-template <typename F> std::string errorWhere(F &&f) {
-  try {
-    f();
-  } catch (const med::Error &e) {
-    return e.where();
-  }
-  return "";
 }
 
 } // namespace
