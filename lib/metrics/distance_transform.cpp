@@ -18,9 +18,15 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 /// One line of the squared-distance transform: out[p] = min_q f[q] + (w (p - q))^2, where f may
-/// hold inf. v/z are scratch of size n / n + 1.
-void envelope1d(const double *f, double *out, int64_t n, double w, int64_t *v, double *z) {
+/// hold inf. v/z are scratch of size n / n + 1; inv[k] = 1 / (2 w^2 k) for 0 < k < n, so that
+/// the parabola intersections multiply instead of divide (a tie broken differently picks a
+/// parabola of the same value).
+void envelope1d(const double *f, double *out, int64_t n, double w, const double *inv, int64_t *v,
+                double *z) {
   const double w2 = w * w;
+  double *g = out; // g[q] = f[q] + w^2 q^2, in the output until the final sweep overwrites it
+  for (int64_t q = 0; q < n; ++q)
+    g[q] = f[q] + w2 * double(q) * double(q);
   int64_t k = -1;
   for (int64_t q = 0; q < n; ++q) {
     if (f[q] == kInf)
@@ -36,7 +42,7 @@ void envelope1d(const double *f, double *out, int64_t n, double w, int64_t *v, d
     while (true) {
       int64_t p = v[k];
       // Intersection of the parabolas rooted at p and q (in index units).
-      s = ((f[q] + w2 * double(q) * q) - (f[p] + w2 * double(p) * p)) / (2.0 * w2 * double(q - p));
+      s = (g[q] - g[p]) * inv[q - p];
       if (s <= z[k] && k > 0) {
         --k;
         continue;
@@ -65,24 +71,29 @@ void envelope1d(const double *f, double *out, int64_t n, double w, int64_t *v, d
   }
 }
 
-/// One line of the first pass, where f is 0 (feature) or inf: the squared distance to the
-/// nearest zero along the line, by a forward and a backward scan (no parabolas needed).
-void binary1d(const double *f, double *out, int64_t n, double w) {
-  int64_t last = -1;
-  for (int64_t q = 0; q < n; ++q) {
-    if (f[q] == 0)
-      last = q;
-    out[q] = last < 0 ? kInf : double(q - last);
-  }
-  last = -1;
-  for (int64_t q = n - 1; q >= 0; --q) {
-    if (f[q] == 0)
-      last = q;
-    if (last >= 0)
-      out[q] = std::min(out[q], double(last - q));
-    double d = w * out[q];
-    out[q] = out[q] == kInf ? kInf : d * d;
-  }
+/// The first pass, along axis 0, where data is 0 (feature) or inf: the squared distance to the
+/// nearest zero along axis 0, by a forward and a backward sweep over whole planes (contiguous,
+/// so the loops stream and vectorise instead of gathering one strided value per line).
+void binaryAxis0(double *data, int64_t n, int64_t plane, double w) {
+  at::parallel_for(0, plane, 4096, [&](int64_t b, int64_t e) {
+    for (int64_t i = 1; i < n; ++i) {
+      double *row = data + i * plane, *prev = row - plane;
+      for (int64_t p = b; p < e; ++p)
+        row[p] = row[p] == 0.0 ? 0.0 : prev[p] + 1.0; // steps since the last zero (inf: none)
+    }
+    for (int64_t i = n - 2; i >= 0; --i) {
+      double *row = data + i * plane, *next = row + plane;
+      for (int64_t p = b; p < e; ++p)
+        row[p] = std::min(row[p], next[p] + 1.0);
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      double *row = data + i * plane;
+      for (int64_t p = b; p < e; ++p) {
+        double d = w * row[p];
+        row[p] = d * d; // inf stays inf
+      }
+    }
+  });
 }
 
 /// Applies `lineFn(in, out, n, v, z)` to every line along `axis` of the contiguous float64
@@ -159,16 +170,20 @@ void detail::squared_edt(double *data, const std::vector<int64_t> &shape,
                          const std::vector<double> &spacing) {
   for (size_t axis = 0; axis < shape.size(); ++axis) {
     double w = spacing[axis];
-    if (axis == 0)
-      forEachLine(data, shape, 0,
-                  [w](const double *f, double *out, int64_t n, int64_t *, double *) {
-                    binary1d(f, out, n, w);
-                  });
-    else
+    if (axis == 0) {
+      int64_t plane = 1;
+      for (size_t d = 1; d < shape.size(); ++d)
+        plane *= shape[d];
+      binaryAxis0(data, shape[0], plane, w);
+    } else {
+      std::vector<double> inv(size_t(std::max<int64_t>(shape[axis], 1)));
+      for (size_t k = 1; k < inv.size(); ++k)
+        inv[k] = 1.0 / (2.0 * w * w * double(k));
       forEachLine(data, shape, int64_t(axis),
-                  [w](const double *f, double *out, int64_t n, int64_t *v, double *z) {
-                    envelope1d(f, out, n, w, v, z);
+                  [w, &inv](const double *f, double *out, int64_t n, int64_t *v, double *z) {
+                    envelope1d(f, out, n, w, inv.data(), v, z);
                   });
+    }
   }
 }
 
