@@ -5,6 +5,7 @@
 #include <ATen/Functions.h>
 
 #include "med/core/error.h"
+#include "med/distributed/process_group.h"
 #include "med/visualize/img2tensorboard.h"
 
 namespace med::visualize {
@@ -32,10 +33,29 @@ TensorBoardStatsHandler::TensorBoardStatsHandler(Options options) : o_(std::move
     if (a != "epoch" && a != "iteration" && a != "best_metric" && a != "best_metric_epoch")
       throw Error("TensorBoardStatsHandler.state_attributes",
                   "expected epoch, iteration, best_metric or best_metric_epoch, got '" + a + "'");
-  writer_ = writerFor(o_.summary_writer(), o_.log_dir());
+  if (distributed::is_main_process()) // other ranks write nothing, not even an empty file
+    if (distributed::is_main_process())
+      writer_ = writerFor(o_.summary_writer(), o_.log_dir());
+}
+
+/// The writer, or a med::Error on ranks other than 0, which have none.
+static SummaryWriter &checkedWriter(const std::shared_ptr<SummaryWriter> &w, const char *owner) {
+  if (!w)
+    throw Error(std::string(owner) + ".writer",
+                "only rank 0 of a distributed run writes TensorBoard events");
+  return *w;
+}
+
+SummaryWriter &TensorBoardStatsHandler::writer() {
+  return checkedWriter(writer_, "TensorBoardStatsHandler");
+}
+SummaryWriter &TensorBoardImageHandler::writer() {
+  return checkedWriter(writer_, "TensorBoardImageHandler");
 }
 
 void TensorBoardStatsHandler::attach(Engine &engine) {
+  if (!distributed::is_main_process())
+    return;
   if (o_.iteration_log())
     engine.add_event_handler(Events::ITERATION_COMPLETED.every(o_.iteration_interval()),
                              [this](Engine &e) { iteration_completed(e); });
@@ -78,10 +98,13 @@ TensorBoardImageHandler::TensorBoardImageHandler(Options options) : o_(std::move
   checkInterval(o_.interval(), "TensorBoardImageHandler.interval");
   if (o_.index() < 0)
     throw Error("TensorBoardImageHandler.index", "expected >= 0");
-  writer_ = writerFor(o_.summary_writer(), o_.log_dir());
+  if (distributed::is_main_process())
+    writer_ = writerFor(o_.summary_writer(), o_.log_dir());
 }
 
 void TensorBoardImageHandler::attach(Engine &engine) {
+  if (!distributed::is_main_process())
+    return;
   const auto ev = o_.epoch_level() ? Events::EPOCH_COMPLETED : Events::ITERATION_COMPLETED;
   engine.add_event_handler(ev.every(o_.interval()), [this](Engine &e) { write(e); });
 }

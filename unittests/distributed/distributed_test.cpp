@@ -200,6 +200,16 @@ TEST(DistributedDataParallel, TwoRanksWithGradientAccumulation) {
   expectMatchesSingleProcess("train_accumulate");
 }
 
+// CheckpointSaver, MetricsSaver and StatsHandler attached on both ranks: rank 0 writes, rank 1
+// writes nothing (the worker checks the details on each rank).
+TEST(DistributedHandlers, OnlyRankZeroWrites) {
+  auto dir = outDir("handlers");
+  ASSERT_EQ(runWorkers("handlers", dir), 0);
+  EXPECT_TRUE(fs::exists(dir / "rank0" / "ckpt"));
+  EXPECT_FALSE(fs::exists(dir / "rank1"));
+  fs::remove_all(dir);
+}
+
 // DiceMetric over all five batches in one process.
 std::vector<at::Tensor> singleProcessDice() {
   med::metrics::DiceMetric dice(med::metrics::DiceMetricOptions().reduction("mean_batch"));

@@ -3,7 +3,9 @@
 // Exit status 0 when the rank's own checks pass; results for the parent go to OUTDIR.
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "common.h"
@@ -13,6 +15,10 @@
 #include "med/distributed/ddp.h"
 #include "med/distributed/gather.h"
 #include "med/distributed/process_group.h"
+#include "med/engines/trainer.h"
+#include "med/handlers/checkpoint.h"
+#include "med/handlers/metrics_saver.h"
+#include "med/handlers/stats.h"
 #include "med/metrics/meandice.h"
 
 namespace dist = med::distributed;
@@ -97,6 +103,46 @@ void gatherScenario() {
   check(threw, "mismatched trailing dimensions throw med::Error");
 }
 
+// The writing handlers on every rank of a 2-process run: only rank 0 writes checkpoints, metric
+// files and log lines; rank 1 trains the same way and leaves its folders empty.
+void handlersScenario(const std::string &out) {
+  namespace fs = std::filesystem;
+  namespace E = med::engines;
+  const int rank = dist::get_rank();
+  medtest::Net net = medtest::make_net(5);
+  auto opt = std::make_shared<torch::optim::SGD>(net->parameters(), torch::optim::SGDOptions(0.1));
+  std::vector<med::Data> batches;
+  for (int s = 0; s < 2; ++s) {
+    auto [x, y] = medtest::global_batch(s);
+    batches.push_back({{"image", med::MetaTensor(x)}, {"label", med::MetaTensor(y)}});
+  }
+  E::SupervisedTrainer trainer(E::SupervisedTrainerOptions(
+      2, batches, net, opt,
+      [](const at::Tensor &p, const at::Tensor &t) { return at::mse_loss(p, t); }));
+  const fs::path mine = fs::path(out) / ("rank" + std::to_string(rank));
+  std::ostringstream log;
+  trainer.attach(std::make_shared<med::handlers::CheckpointSaver>(
+      med::handlers::CheckpointSaverOptions((mine / "ckpt").string(), {{"net", net}})
+          .save_final(true)));
+  trainer.attach(std::make_shared<med::handlers::MetricsSaver>(
+      med::handlers::MetricsSaverOptions((mine / "metrics").string())));
+  trainer.attach(std::make_shared<med::handlers::StatsHandler>(
+      med::handlers::StatsHandlerOptions().stream(&log)));
+  trainer.run();
+  check(trainer.state.iteration == 4, "every rank trains 4 iterations");
+  auto files = [](const fs::path &d) {
+    return fs::exists(d) ? std::distance(fs::directory_iterator(d), fs::directory_iterator()) : 0;
+  };
+  if (rank == 0) {
+    check(files(mine / "ckpt") == 1, "rank 0 writes the final checkpoint");
+    check(files(mine / "metrics") == 1, "rank 0 writes metrics.csv");
+    check(!log.str().empty(), "rank 0 logs");
+  } else {
+    check(!fs::exists(mine), "rank 1 creates no folder");
+    check(log.str().empty(), "rank 1 logs nothing");
+  }
+}
+
 void apiScenario() {
   const int rank = std::atoi(std::getenv("RANK"));
   check(dist::is_initialized(), "is_initialized after init");
@@ -132,6 +178,8 @@ int main(int argc, char **argv) {
     dist::init_process_group(dist::InitProcessGroupOptions().timeout(std::chrono::seconds(60)));
     if (scenario == "train")
       trainScenario(out, 1);
+    else if (scenario == "handlers")
+      handlersScenario(out);
     else if (scenario == "train_accumulate")
       trainScenario(out, 2);
     else if (scenario == "metric")

@@ -49,7 +49,8 @@ public:
   using Options = TensorBoardStatsHandlerOptions;
   explicit TensorBoardStatsHandler(Options options = {});
   void attach(engines::Engine &engine) override;
-  SummaryWriter &writer() { return *writer_; }
+  /// The event-file writer; only rank 0 of a distributed run has one (other ranks write nothing).
+  SummaryWriter &writer();
 
 private:
   void iteration_completed(engines::Engine &e);
@@ -88,7 +89,8 @@ public:
   using Options = TensorBoardImageHandlerOptions;
   explicit TensorBoardImageHandler(Options options = {});
   void attach(engines::Engine &engine) override;
-  SummaryWriter &writer() { return *writer_; }
+  /// The event-file writer; only rank 0 of a distributed run has one (other ranks write nothing).
+  SummaryWriter &writer();
 
 private:
   void write(engines::Engine &e);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "med/core/error.h"
+#include "med/distributed/process_group.h"
 
 namespace med::handlers {
 
@@ -169,6 +170,8 @@ std::string CheckpointSaver::file(const std::string &stem) const {
 }
 
 void CheckpointSaver::attach(Engine &engine) {
+  if (!distributed::is_main_process()) // only rank 0 writes checkpoints
+    return;
   fs::create_directories(o_.save_dir());
   if (o_.save_final()) {
     engine.add_event_handler(engines::Events::COMPLETED, [this](Engine &e) { save_final(e); });

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "med/core/error.h"
+#include "med/distributed/process_group.h"
 
 namespace med::handlers {
 
@@ -49,6 +50,8 @@ MetricsSaver::MetricsSaver(Options options) : o_(std::move(options)) {
 }
 
 void MetricsSaver::attach(Engine &engine) {
+  if (!distributed::is_main_process()) // only rank 0 writes
+    return;
   fs::create_directories(o_.save_dir());
   engine.add_event_handler(engines::Events::EPOCH_COMPLETED,
                            [this](Engine &e) { on_epoch_completed(e); });

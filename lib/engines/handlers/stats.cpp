@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "med/core/error.h"
+#include "med/distributed/process_group.h"
 
 namespace med::handlers {
 
@@ -60,6 +61,8 @@ StatsHandler::StatsHandler(Options options) : o_(std::move(options)) {
 std::string StatsHandler::prefix() const { return o_.name().empty() ? "" : o_.name() + " "; }
 
 void StatsHandler::attach(Engine &engine) {
+  if (!distributed::is_main_process()) // only rank 0 logs
+    return;
   engine.add_event_handler(Events::EPOCH_STARTED, [this](Engine &e) { on_epoch_started(e); });
   if (o_.iteration_log())
     engine.add_event_handler(Events::ITERATION_COMPLETED, [this](Engine &e) { on_iteration(e); });
