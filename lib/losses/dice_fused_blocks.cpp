@@ -12,6 +12,18 @@ namespace {
 
 constexpr int64_t kLanes = 8; // independent partial sums, so that block sums vectorise
 
+/// Cephes' degree-6 minimax polynomial for exp(r), |r| <= ln2 / 2, on a float or on a GCC
+/// vector of floats (V{} + c broadcasts for both).
+template <typename V> [[gnu::always_inline]] inline V expPoly(V r) {
+  V p = V{} + 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  return p * (r * r) + r + 1.0f;
+}
+
 /// exp(x) for float without calls or branches, so that the voxel loops vectorise: x = n ln2 + r
 /// with |r| <= ln2 / 2, Cephes' degree-6 minimax polynomial for exp(r) (within 2 ulp of expf)
 /// and 2^n built in the exponent bits. Clamped to [-87, 88]: exp(-87) ~ 1.6e-38 stands for
@@ -22,13 +34,7 @@ constexpr int64_t kLanes = 8; // independent partial sums, so that block sums ve
   float t = x * 1.44269504088896341f; // n = t rounded to nearest, by conversions (floorf is a call)
   float n = float(int32_t(t + (t < 0.0f ? -0.5f : 0.5f)));
   float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
+  float p = expPoly(r);
   int32_t bits = (int32_t(n) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
@@ -129,13 +135,7 @@ using v8i = int32_t __attribute__((vector_size(32)));
   v8i ni = __builtin_convertvector(t + (t < 0.0f ? splat(-0.5f) : splat(0.5f)), v8i);
   v8f n = __builtin_convertvector(ni, v8f);
   v8f r = x - n * 0.693359375f + n * 2.12194440e-4f;
-  v8f p = splat(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
+  v8f p = expPoly(r);
   v8i bits = (ni + 127) << 23;
   return p * reinterpret_cast<v8f &>(bits);
 }
