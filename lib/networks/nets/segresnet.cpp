@@ -19,15 +19,7 @@ namespace nn = torch::nn;
 
 namespace {
 
-/// MONAI's segresnet get_conv_layer: a bias-free conv with "same" padding, no ADN.
-B::Convolution convLayer(int64_t d, int64_t in, int64_t out, int64_t k = 3, int64_t stride = 1,
-                         bool bias = false) {
-  return B::Convolution(B::ConvolutionOptions(d, in, out)
-                            .kernel_size({k})
-                            .strides({stride})
-                            .bias(bias)
-                            .conv_only(true));
-}
+using detail::segresnetConv;
 
 /// norm1 -> act -> conv1 -> norm2 -> act -> conv2, plus the input.
 class ResBlockImpl : public nn::Module {
@@ -39,8 +31,8 @@ public:
     register_module("norm1", norm1_.ptr());
     register_module("norm2", norm2_.ptr());
     register_module("act", act_.ptr());
-    conv1_ = register_module("conv1", convLayer(d, ch, ch));
-    conv2_ = register_module("conv2", convLayer(d, ch, ch));
+    conv1_ = register_module("conv1", segresnetConv(d, ch, ch));
+    conv2_ = register_module("conv2", segresnetConv(d, ch, ch));
   }
   at::Tensor forward(const at::Tensor &x) {
     at::Tensor h = conv1_->forward(act_.forward(norm1_.forward(x)));
@@ -53,24 +45,6 @@ private:
   B::Convolution conv1_{nullptr}, conv2_{nullptr};
 };
 TORCH_MODULE(ResBlock);
-
-/// MONAI's get_upsample_layer: x2, channels kept.
-nn::AnyModule upsampleLayer(int64_t d, int64_t ch, const std::string &mode) {
-  if (mode == "deconv")
-    return L::conv({"CONVTRANS",
-                    {{"in_channels", ch}, {"out_channels", ch}, {"kernel_size", 2}, {"stride", 2}}},
-                   d);
-  if (mode != "nontrainable")
-    throw Error("SegResNet.upsample_mode",
-                "expected \"nontrainable\" or \"deconv\", got \"" + mode + "\"");
-  nn::UpsampleOptions o;
-  o.scale_factor(std::vector<double>(d, 2.0)).align_corners(false);
-  if (d == 2)
-    o.mode(torch::kBilinear);
-  else
-    o.mode(torch::kTrilinear);
-  return nn::AnyModule(nn::Upsample(o));
-}
 
 } // namespace
 
@@ -95,14 +69,14 @@ SegResNetImpl::SegResNetImpl(SegResNetOptions o) : options(std::move(o)) {
     norm = LayerSpec("group", {{"num_groups", options.num_groups()}});
   }
   const int64_t f = options.init_filters();
-  convInit_ = register_module("convInit", convLayer(d, options.in_channels(), f));
+  convInit_ = register_module("convInit", segresnetConv(d, options.in_channels(), f));
 
   auto downList = nn::ModuleList();
   for (size_t i = 0; i < options.blocks_down().size(); ++i) {
     const int64_t ch = f << i;
     B::TensorSequential level;
     if (i > 0)
-      level->push_back(convLayer(d, ch / 2, ch, 3, 2));
+      level->push_back(segresnetConv(d, ch / 2, ch, 3, 2));
     else
       level->push_back(nn::Identity());
     for (int64_t b = 0; b < options.blocks_down()[i]; ++b)
@@ -119,13 +93,8 @@ SegResNetImpl::SegResNetImpl(SegResNetOptions o) : options(std::move(o)) {
     B::TensorSequential level, sample;
     for (int64_t b = 0; b < options.blocks_up()[i]; ++b)
       level->push_back(ResBlock(d, ch / 2, norm, options.act()));
-    sample->push_back(convLayer(d, ch, ch / 2, 1));
-    B::TensorSequential up;
-    if (options.upsample_mode() == "deconv")
-      up->push_back("deconv", upsampleLayer(d, ch / 2, "deconv"));
-    else
-      up->push_back("upsample_non_trainable", upsampleLayer(d, ch / 2, options.upsample_mode()));
-    sample->push_back(up);
+    sample->push_back(segresnetConv(d, ch, ch / 2, 1));
+    sample->push_back(detail::segresnetUpsample(d, ch / 2, options.upsample_mode(), "SegResNet"));
     upList->push_back(level);
     sampleList->push_back(sample);
     up_layers_.push_back(level);
@@ -137,7 +106,7 @@ SegResNetImpl::SegResNetImpl(SegResNetOptions o) : options(std::move(o)) {
   conv_final_ = B::TensorSequential();
   conv_final_->push_back(L::get_norm_layer(norm, d, f));
   conv_final_->push_back(L::get_act_layer(options.act()));
-  conv_final_->push_back(convLayer(d, f, options.out_channels(), 1, 1, true));
+  conv_final_->push_back(segresnetConv(d, f, options.out_channels(), 1, 1, true));
   register_module("conv_final", conv_final_);
   if (options.dropout_prob()) {
     dropout_ = L::dropout({"DROPOUT", {{"p", *options.dropout_prob()}}}, d);
@@ -174,6 +143,39 @@ at::Tensor SegResNetImpl::forward(const at::Tensor &x) {
   for (size_t i = 0; i < up_samples_.size(); ++i)
     h = up_layers_[i]->forward(up_samples_[i]->forward(h) + skips[i + 1]);
   return options.use_conv_final() ? conv_final_->forward(h) : h;
+}
+
+B::Convolution detail::segresnetConv(int64_t d, int64_t in, int64_t out, int64_t k, int64_t stride,
+                                     bool bias) {
+  return B::Convolution(B::ConvolutionOptions(d, in, out)
+                            .kernel_size({k})
+                            .strides({stride})
+                            .bias(bias)
+                            .conv_only(true));
+}
+
+B::TensorSequential detail::segresnetUpsample(int64_t d, int64_t ch, const std::string &mode,
+                                              const std::string &owner) {
+  B::TensorSequential up;
+  if (mode == "deconv") {
+    up->push_back(
+        "deconv",
+        L::conv({"CONVTRANS",
+                 {{"in_channels", ch}, {"out_channels", ch}, {"kernel_size", 2}, {"stride", 2}}},
+                d));
+    return up;
+  }
+  if (mode != "nontrainable")
+    throw Error(owner + ".upsample_mode",
+                "expected \"nontrainable\" or \"deconv\", got \"" + mode + "\"");
+  nn::UpsampleOptions o;
+  o.scale_factor(std::vector<double>(d, 2.0)).align_corners(false);
+  if (d == 2)
+    o.mode(torch::kBilinear);
+  else
+    o.mode(torch::kTrilinear);
+  up->push_back("upsample_non_trainable", nn::Upsample(o));
+  return up;
 }
 
 } // namespace med::networks::nets

@@ -19,37 +19,6 @@ namespace {
 /// The VAE's bottleneck width (MONAI's smallest_filters).
 constexpr int64_t kSmallestFilters = 16;
 
-/// A bias-free (unless asked) conv with "same" padding, as SegResNet's get_conv_layer.
-B::Convolution convLayer(int64_t d, int64_t in, int64_t out, int64_t k, int64_t stride, bool bias) {
-  return B::Convolution(B::ConvolutionOptions(d, in, out)
-                            .kernel_size({k})
-                            .strides({stride})
-                            .bias(bias)
-                            .conv_only(true));
-}
-
-/// MONAI's get_upsample_layer (x2, channels kept): an UpSample wrapper whose child is named
-/// "deconv" or "upsample_non_trainable", as in SegResNet's up_samples.
-B::TensorSequential upsampleLayer(int64_t d, int64_t ch, const std::string &mode) {
-  B::TensorSequential up;
-  if (mode == "deconv") {
-    up->push_back(
-        "deconv",
-        L::conv({"CONVTRANS",
-                 {{"in_channels", ch}, {"out_channels", ch}, {"kernel_size", 2}, {"stride", 2}}},
-                d));
-    return up;
-  }
-  nn::UpsampleOptions o;
-  o.scale_factor(std::vector<double>(d, 2.0)).align_corners(false);
-  if (d == 2)
-    o.mode(torch::kBilinear);
-  else
-    o.mode(torch::kTrilinear);
-  up->push_back("upsample_non_trainable", nn::Upsample(o));
-  return up;
-}
-
 /// Checks what only the VAE needs, then the SegResNet options it is built on.
 SegResNetOptions baseOptions(const SegResNetVAEOptions &o) {
   const int64_t d = o.spatial_dims();
@@ -108,7 +77,7 @@ SegResNetVAEImpl::SegResNetVAEImpl(SegResNetVAEOptions o)
   vae_down_ = B::TensorSequential();
   vae_down_->push_back(L::get_norm_layer(norm, d, v));
   vae_down_->push_back(L::get_act_layer(options.act()));
-  vae_down_->push_back(convLayer(d, v, kSmallestFilters, 3, 2, true));
+  vae_down_->push_back(detail::segresnetConv(d, v, kSmallestFilters, 3, 2, true));
   vae_down_->push_back(L::get_norm_layer(norm, d, kSmallestFilters));
   vae_down_->push_back(L::get_act_layer(options.act()));
   register_module("vae_down", vae_down_);
@@ -117,8 +86,9 @@ SegResNetVAEImpl::SegResNetVAEImpl(SegResNetVAEOptions o)
   vae_fc3_ = register_module("vae_fc3", nn::Linear(options.vae_nz(), total_elements_));
 
   vae_fc_up_sample_ = B::TensorSequential();
-  vae_fc_up_sample_->push_back(convLayer(d, kSmallestFilters, v, 1, 1, false));
-  vae_fc_up_sample_->push_back(upsampleLayer(d, v, options.upsample_mode()));
+  vae_fc_up_sample_->push_back(detail::segresnetConv(d, kSmallestFilters, v, 1, 1, false));
+  vae_fc_up_sample_->push_back(
+      detail::segresnetUpsample(d, v, options.upsample_mode(), "SegResNetVAE"));
   vae_fc_up_sample_->push_back(L::get_norm_layer(norm, d, v));
   vae_fc_up_sample_->push_back(L::get_act_layer(options.act()));
   register_module("vae_fc_up_sample", vae_fc_up_sample_);
@@ -128,7 +98,7 @@ SegResNetVAEImpl::SegResNetVAEImpl(SegResNetVAEOptions o)
   vae_conv_final_->push_back(L::get_norm_layer(norm, d, options.init_filters()));
   vae_conv_final_->push_back(L::get_act_layer(options.act()));
   vae_conv_final_->push_back(
-      convLayer(d, options.init_filters(), options.in_channels(), 1, 1, true));
+      detail::segresnetConv(d, options.init_filters(), options.in_channels(), 1, 1, true));
   register_module("vae_conv_final", vae_conv_final_);
   act_ = L::get_act_layer(options.act());
 }

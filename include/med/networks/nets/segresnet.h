@@ -64,4 +64,15 @@ protected:
 };
 TORCH_MODULE(SegResNet);
 
+namespace detail {
+/// MONAI's segresnet get_conv_layer: a conv with "same" padding, no ADN, bias-free by default.
+blocks::Convolution segresnetConv(int64_t d, int64_t in, int64_t out, int64_t k = 3,
+                                  int64_t stride = 1, bool bias = false);
+/// MONAI's get_upsample_layer (x2, channels kept) as SegResNet registers it: a wrapper whose one
+/// child is "deconv" or "upsample_non_trainable". Throws med::Error(`owner` + ".upsample_mode")
+/// for another mode.
+blocks::TensorSequential segresnetUpsample(int64_t d, int64_t ch, const std::string &mode,
+                                           const std::string &owner);
+} // namespace detail
+
 } // namespace med::networks::nets
