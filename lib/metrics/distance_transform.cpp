@@ -79,7 +79,7 @@ void binaryAxis0(double *data, int64_t n, int64_t plane, double w) {
     for (int64_t i = 1; i < n; ++i) {
       double *row = data + i * plane, *prev = row - plane;
       for (int64_t p = b; p < e; ++p)
-        row[p] = row[p] == 0.0 ? 0.0 : prev[p] + 1.0; // steps since the last zero (inf: none)
+        row[p] = std::min(row[p], prev[p] + 1.0); // 0 stays 0; inf becomes steps since a zero
     }
     for (int64_t i = n - 2; i >= 0; --i) {
       double *row = data + i * plane, *next = row + plane;
