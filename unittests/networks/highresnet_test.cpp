@@ -35,9 +35,7 @@ TEST(HighResNet, TinyCountAndForwardMatchesPlainATen) {
   EXPECT_EQ(countParams(*net), 44 + 152 + 560 + 40 + 14);
 
   at::manual_seed(13);
-  for (auto &b : net->named_buffers())
-    if (b.key().find("running_mean") != std::string::npos)
-      b.value().uniform_(-0.3, 0.3);
+  med::networks::testing::randomizeRunningMeans(*net);
   net->eval();
   auto P = net->named_parameters();
   auto Bf = net->named_buffers();

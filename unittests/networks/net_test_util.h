@@ -19,6 +19,15 @@ inline int64_t countParams(torch::nn::Module &m) {
   return n;
 }
 
+/// Fills every batch norm's running_mean with U(-0.3, 0.3) from LibTorch's global generator, so
+/// that an eval-mode comparison with plain ATen exercises the running statistics (fresh ones
+/// make batch norm the identity).
+inline void randomizeRunningMeans(torch::nn::Module &m) {
+  for (auto &b : m.named_buffers())
+    if (b.key().find("running_mean") != std::string::npos)
+      b.value().uniform_(-0.3, 0.3);
+}
+
 /// State-dict keys in PyTorch's order: modules in pre-order, each one's parameters then buffers
 /// (LibTorch's named_parameters() lists every parameter before any buffer).
 inline std::vector<std::string> stateDictKeys(torch::nn::Module &m) {

@@ -94,9 +94,7 @@ TEST(RegUNet, StateDictKeysAsMonai) {
 TEST(RegUNet, EvalForwardMatchesPlainATen) {
   at::manual_seed(5);
   auto net = N::RegUNet(N::RegUNetOptions(2, 1, 2, 1).extract_levels({0, 1}));
-  for (auto &b : net->named_buffers())
-    if (b.key().find("running_mean") != std::string::npos)
-      b.value().uniform_(-0.3, 0.3);
+  med::networks::testing::randomizeRunningMeans(*net);
   net->eval();
   auto P = net->named_parameters();
   auto Bf = net->named_buffers();

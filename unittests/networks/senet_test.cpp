@@ -23,9 +23,7 @@ TEST(SENet, ResidualBlockCountAndForwardMatchesPlainATen) {
   // se: Linear(16, 4) 68 + Linear(4, 16) 80; project 1x1 8->16 with bias 144.
   EXPECT_EQ(countParams(*blk), 40 + 152 + 96 + 148 + 144);
 
-  for (auto &b : blk->named_buffers())
-    if (b.key().find("running_mean") != std::string::npos)
-      b.value().uniform_(-0.3, 0.3);
+  med::networks::testing::randomizeRunningMeans(*blk);
   blk->eval();
   auto P = blk->named_parameters();
   auto Bf = blk->named_buffers();
