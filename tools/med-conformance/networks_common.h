@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include <ATen/core/Tensor.h>
@@ -31,6 +32,17 @@ struct Built {
 template <typename Holder> Built built(Holder net) {
   return {net.ptr(), [net](const at::Tensor &x) mutable {
             return std::make_pair(shapeJson(net->forward(x).sizes()), std::string("Tensor"));
+          }};
+}
+
+/// Built for a module holder whose forward returns a std::tuple of tensors (MONAI's tuple
+/// outputs, e.g. the variational auto-encoders' (recon, mu, logvar, z)): their shapes in order.
+template <typename Holder> Built builtTuple(Holder net) {
+  return {net.ptr(), [net](const at::Tensor &x) mutable {
+            nlohmann::json shapes = nlohmann::json::array();
+            std::apply([&](const auto &...t) { (shapes.push_back(shapeJson(t.sizes())), ...); },
+                       net->forward(x));
+            return std::make_pair(shapes, std::string("tuple"));
           }};
 }
 

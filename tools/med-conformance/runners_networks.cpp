@@ -129,13 +129,7 @@ Built makeVarAutoEncoder(Kwargs &kw, const json &kwargs) {
   autoEncoderKwargs(kw, kwargs, o);
   o.use_sigmoid(kw.boolean("use_sigmoid", true));
   kw.finish();
-  N::VarAutoEncoder net(o);
-  return {net.ptr(), [net](const at::Tensor &x) mutable {
-            auto [rec, mu, logvar, z] = net->forward(x);
-            json shapes = json::array({shapeJson(rec.sizes()), shapeJson(mu.sizes()),
-                                       shapeJson(logvar.sizes()), shapeJson(z.sizes())});
-            return std::make_pair(shapes, std::string("tuple"));
-          }};
+  return builtTuple(N::VarAutoEncoder(o));
 }
 
 Built makeAttentionUnet(Kwargs &kw, const json &) {

@@ -114,13 +114,7 @@ Built makeVarFullyConnectedNet(Kwargs &kw, const json &kwargs) {
                                    kw.ints("decode_channels"));
   mlpKwargs(kw, kwargs, o);
   kw.finish();
-  N::VarFullyConnectedNet net(o);
-  return {net.ptr(), [net](const at::Tensor &x) mutable {
-            auto [rec, mu, logvar, z] = net->forward(x);
-            json shapes = json::array({shapeJson(rec.sizes()), shapeJson(mu.sizes()),
-                                       shapeJson(logvar.sizes()), shapeJson(z.sizes())});
-            return std::make_pair(shapes, std::string("tuple"));
-          }};
+  return builtTuple(N::VarFullyConnectedNet(o));
 }
 
 } // namespace
