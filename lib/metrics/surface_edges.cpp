@@ -26,7 +26,7 @@ std::array<int64_t, 3> asThree(at::IntArrayRef s) {
 
 } // namespace
 
-CroppedEdges cropped_edges(const at::Tensor &pred, const at::Tensor &gt) {
+CroppedMasks cropped_masks(const at::Tensor &pred, const at::Tensor &gt) {
   at::Tensor p = pred.to(at::kBool).contiguous(), g = gt.to(at::kBool).contiguous();
   const int64_t rank = p.dim(), fake = 3 - rank;
   const auto S = asThree(p.sizes());
@@ -49,24 +49,26 @@ CroppedEdges cropped_edges(const at::Tensor &pred, const at::Tensor &gt) {
       lo = {std::min(lo[0], i), std::min(lo[1], j), std::min(lo[2], first)};
       hi = {std::max(hi[0], i), std::max(hi[1], j), std::max(hi[2], last)};
     }
-  CroppedEdges e;
-  if (hi[0] < 0) { // both empty: full-size all-false surfaces
-    e.shape.assign(p.sizes().begin(), p.sizes().end());
-    e.pred.assign(p.numel(), 0);
-    e.gt.assign(p.numel(), 0);
-    return e;
+  CroppedMasks m;
+  m.fake = fake;
+  if (hi[0] < 0) { // both empty
+    m.empty = true;
+    m.shape.assign(p.sizes().begin(), p.sizes().end());
+    return m;
   }
   // The box [lo - 1, hi + 1] on the real axes; the leading fake axes keep their single index.
-  std::array<int64_t, 3> start{}, B{};
+  std::array<int64_t, 3> start{};
+  auto &B = m.box;
   for (int64_t a = 0; a < 3; ++a) {
     bool real = a >= fake;
     start[a] = real ? lo[a] - 1 : 0;
     B[a] = real ? hi[a] - lo[a] + 3 : 1;
   }
   for (int64_t a = fake; a < 3; ++a)
-    e.shape.push_back(B[a]);
+    m.shape.push_back(B[a]);
   const int64_t n = B[0] * B[1] * B[2];
-  std::vector<uint8_t> mp(n, 0), mg(n, 0);
+  m.pred.assign(n, 0);
+  m.gt.assign(n, 0);
   // Box rows from image rows; the parts outside the image stay zero.
   const int64_t k0 = std::max<int64_t>(start[2], 0), k1 = std::min(start[2] + B[2], S[2]);
   for (int64_t i = 0; i < B[0]; ++i)
@@ -76,10 +78,27 @@ CroppedEdges cropped_edges(const at::Tensor &pred, const at::Tensor &gt) {
         continue;
       int64_t src = (x * S[1] + y) * S[2], dst = (i * B[1] + j) * B[2] - start[2];
       for (int64_t z = k0; z < k1; ++z) {
-        mp[dst + z] = pp[src + z];
-        mg[dst + z] = gp[src + z];
+        m.pred[dst + z] = pp[src + z];
+        m.gt[dst + z] = gp[src + z];
       }
     }
+  return m;
+}
+
+CroppedEdges cropped_edges(const at::Tensor &pred, const at::Tensor &gt) {
+  CroppedMasks m = cropped_masks(pred, gt);
+  CroppedEdges e;
+  e.shape = m.shape;
+  if (m.empty) { // full-size all-false surfaces
+    int64_t n = 1;
+    for (int64_t s : m.shape)
+      n *= s;
+    e.pred.assign(n, 0);
+    e.gt.assign(n, 0);
+    return e;
+  }
+  const auto &B = m.box;
+  const int64_t n = B[0] * B[1] * B[2], fake = m.fake;
   // Face-neighbour offsets on the real axes. Set voxels are at least one voxel inside the box
   // on those axes, so every neighbour index is inside.
   std::vector<int64_t> offsets;
@@ -101,8 +120,8 @@ CroppedEdges cropped_edges(const at::Tensor &pred, const at::Tensor &gt) {
       count += !inner;
     }
   };
-  edges(mp, e.pred, e.predCount);
-  edges(mg, e.gt, e.gtCount);
+  edges(m.pred, e.pred, e.predCount);
+  edges(m.gt, e.gt, e.gtCount);
   return e;
 }
 

@@ -2,6 +2,7 @@
 // compute_* functions pass their own name, the metric classes pass the MONAI class name.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,6 +17,21 @@ namespace med::metrics::detail {
 /// distance_transform_edt; callers that need few distances take square roots themselves.
 void squared_edt(double *data, const std::vector<int64_t> &shape,
                  const std::vector<double> &spacing);
+
+/// Two masks cut to MONAI's crop box: the bounding box of pred | gt grown by one voxel on each
+/// side, zero where it leaves the image. Buffers are raster order over `box` (the shape as three
+/// extents with `fake` leading ones); `shape` is the box in the masks' rank. When both masks are
+/// empty, `empty` is set, `shape` is the masks' shape and the buffers are left empty.
+struct CroppedMasks {
+  std::vector<int64_t> shape;
+  std::array<int64_t, 3> box{1, 1, 1};
+  int64_t fake = 0;
+  bool empty = false;
+  std::vector<uint8_t> pred, gt;
+};
+
+/// CroppedMasks of two masks of rank 1 to 3 and equal shape (one pass over each).
+CroppedMasks cropped_masks(const at::Tensor &pred, const at::Tensor &gt);
 
 /// The surface voxels (mask XOR cross erosion) of one prediction/ground-truth pair inside
 /// MONAI's crop box: the bounding box of pred | gt grown by one voxel, zero outside the image.
@@ -32,6 +48,23 @@ CroppedEdges cropped_edges(const at::Tensor &pred, const at::Tensor &gt);
 
 /// Distances from each surface voxel of pred (`fromPred`) or gt to the nearest surface voxel of
 /// the other, in raster order, with get_surface_distance's rules for empty sides.
+/// MONAI's sub-voxel surfaces (use_subvoxels): each 2x2(x2) cell of the crop box, coded by
+/// which of its corners are inside, is a surface cell when it is neither all in nor all out.
+/// `edges` holds those cells (the box less one per axis); `predAreas` / `gtAreas` the surface
+/// area (3D) or contour length (2D) of each flagged cell in raster order, for voxel `spacing`.
+struct SubvoxelEdges {
+  CroppedEdges edges;
+  std::vector<double> predAreas, gtAreas;
+};
+
+/// SubvoxelEdges of two bool masks of rank 2 or 3 (`owner` names the caller in errors).
+SubvoxelEdges subvoxel_edges(const at::Tensor &pred, const at::Tensor &gt,
+                             const std::vector<double> &spacing, const std::string &owner);
+
+/// Surface area (3D, 256 entries) or contour length (2D, 16 entries) per neighbourhood code for
+/// `spacing`; code bit 2^(n-1-i) is corner i of the cell in raster order.
+std::vector<double> subvoxel_measure_table(const std::vector<double> &spacing);
+
 std::vector<double> edge_distances(const CroppedEdges &e, bool fromPred, const std::string &metric,
                                    const std::vector<double> &spacing);
 

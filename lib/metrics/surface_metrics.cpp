@@ -74,9 +74,6 @@ at::Tensor SurfaceDistanceMetric::compute_spaced(const at::Tensor &y_pred, const
 SurfaceDiceMetric::SurfaceDiceMetric(SurfaceDiceMetricOptions options_)
     : SurfaceMetricBase("SurfaceDiceMetric", options_.reduction()), options(std::move(options_)) {
   checkMetric(options.distance_metric(), name_);
-  if (options.use_subvoxels())
-    throw Error(name_ + ".use_subvoxels",
-                "sub-voxel surface areas are not implemented in Medulla yet; use false");
   if (options.class_thresholds().empty())
     throw Error(name_ + ".class_thresholds", "expected one tolerance per class, got none");
 }

@@ -165,8 +165,8 @@ Outputs surfaceDice(const Case &c) {
   M::SurfaceDiceMetricOptions opt(kw.numbers("class_thresholds"));
   opt.include_background(kw.boolean("include_background", false))
       .distance_metric(kw.string("distance_metric", "euclidean"))
-      .reduction(kw.string("reduction", "mean"));
-  kw.only("use_subvoxels", {false}, "sub-voxel surface areas are not implemented yet");
+      .reduction(kw.string("reduction", "mean"))
+      .use_subvoxels(kw.boolean("use_subvoxels", false));
   notNansUnsupported(kw);
   M::SpacingPerItem spacing = callSpacing(kw);
   kw.finish();

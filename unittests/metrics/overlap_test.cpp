@@ -6,11 +6,13 @@
 
 #include <cmath>
 
+#include "error_where.h"
 #include "med/core/error.h"
 #include "med/metrics/confusion_matrix.h"
 #include "med/metrics/meandice.h"
 
 namespace M = med::metrics;
+using med::testing::errorWhere;
 
 namespace {
 
@@ -170,29 +172,21 @@ TEST(Overlap, FBetaAndGeneralizedDice) {
 
 TEST(Overlap, BadInputThrowsNamingMetricAndParameter) {
   at::Tensor a = at::zeros({1, 2, 4, 4}), b = at::zeros({1, 2, 4, 5});
-  auto where = [](auto fn) {
-    try {
-      fn();
-    } catch (const med::Error &e) {
-      return e.where();
-    }
-    return std::string("no error");
-  };
   M::DiceMetric dice;
-  EXPECT_EQ(where([&] { dice(a, b); }), "DiceMetric.y");
-  EXPECT_EQ(where([&] { dice(a + 0.5, a); }), "DiceMetric.y_pred");
-  EXPECT_EQ(where([&] { dice(a.to(at::kBool), a + 0.5); }), "DiceMetric.y"); // mixed dtypes
-  EXPECT_EQ(where([&] { dice(at::zeros({4, 4}), at::zeros({4, 4})); }), "DiceMetric.y_pred");
+  EXPECT_EQ(errorWhere([&] { dice(a, b); }), "DiceMetric.y");
+  EXPECT_EQ(errorWhere([&] { dice(a + 0.5, a); }), "DiceMetric.y_pred");
+  EXPECT_EQ(errorWhere([&] { dice(a.to(at::kBool), a + 0.5); }), "DiceMetric.y"); // mixed dtypes
+  EXPECT_EQ(errorWhere([&] { dice(at::zeros({4, 4}), at::zeros({4, 4})); }), "DiceMetric.y_pred");
   at::Tensor n = a.clone();
   n[0][0][0][0] = NAN;
-  EXPECT_EQ(where([&] { dice(a, n); }), "DiceMetric.y");
-  EXPECT_EQ(where([] { M::DiceMetric(M::DiceMetricOptions().reduction("avg")); }),
+  EXPECT_EQ(errorWhere([&] { dice(a, n); }), "DiceMetric.y");
+  EXPECT_EQ(errorWhere([] { M::DiceMetric(M::DiceMetricOptions().reduction("avg")); }),
             "DiceMetric.reduction");
   M::MeanIoU iou;
-  EXPECT_EQ(where([&] { iou(a, b); }), "MeanIoU.y");
+  EXPECT_EQ(errorWhere([&] { iou(a, b); }), "MeanIoU.y");
   M::ConfusionMatrixMetric cm;
-  EXPECT_EQ(where([&] { cm(a, a * 2 + 2); }), "ConfusionMatrixMetric.y");
-  EXPECT_EQ(where([] {
+  EXPECT_EQ(errorWhere([&] { cm(a, a * 2 + 2); }), "ConfusionMatrixMetric.y");
+  EXPECT_EQ(errorWhere([] {
               M::ConfusionMatrixMetric(M::ConfusionMatrixMetricOptions().metric_name({"auc"}));
             }),
             "ConfusionMatrixMetric.metric_name");

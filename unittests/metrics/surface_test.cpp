@@ -8,10 +8,12 @@
 #include <cmath>
 #include <limits>
 
+#include "error_where.h"
 #include "med/core/error.h"
 #include "med/metrics/surface_distance.h"
 
 namespace M = med::metrics;
+using med::testing::errorWhere;
 
 namespace {
 
@@ -201,34 +203,23 @@ TEST(SurfaceMetrics, GetMaskEdgesAndSurfaceDistance) {
 TEST(SurfaceMetrics, BadInputThrowsNamingMetricAndParameter) {
   at::Tensor a = at::zeros({1, 2, 4, 4, 4}), b = at::zeros({1, 2, 4, 4, 5});
   M::HausdorffDistanceMetric hd;
-  auto where = [](auto fn) {
-    try {
-      fn();
-    } catch (const med::Error &e) {
-      return e.where();
-    }
-    return std::string("no error");
-  };
-  EXPECT_EQ(where([&] { hd(a, b); }), "HausdorffDistanceMetric.y");
-  EXPECT_EQ(where([&] { hd(a * 0.5 + 0.25, a); }), "HausdorffDistanceMetric.y_pred");
+  EXPECT_EQ(errorWhere([&] { hd(a, b); }), "HausdorffDistanceMetric.y");
+  EXPECT_EQ(errorWhere([&] { hd(a * 0.5 + 0.25, a); }), "HausdorffDistanceMetric.y_pred");
   at::Tensor n = a.clone();
   n[0][0][0][0][0] = std::nan("");
-  EXPECT_EQ(where([&] { hd(n, a); }), "HausdorffDistanceMetric.y_pred");
-  EXPECT_EQ(where([&] {
+  EXPECT_EQ(errorWhere([&] { hd(n, a); }), "HausdorffDistanceMetric.y_pred");
+  EXPECT_EQ(errorWhere([&] {
               hd(a, a, std::vector<double>{1.0, 2.0});
             }),
             "HausdorffDistanceMetric.spacing");
-  EXPECT_EQ(where([] {
+  EXPECT_EQ(errorWhere([] {
               M::HausdorffDistanceMetric(M::HausdorffDistanceMetricOptions().percentile(120));
             }),
             "HausdorffDistanceMetric.percentile");
-  EXPECT_EQ(where([] {
+  EXPECT_EQ(errorWhere([] {
               M::HausdorffDistanceMetric(M::HausdorffDistanceMetricOptions().distance_metric("l2"));
             }),
             "HausdorffDistanceMetric.distance_metric");
-  EXPECT_EQ(
-      where([] { M::SurfaceDiceMetric(M::SurfaceDiceMetricOptions({1.0}).use_subvoxels(true)); }),
-      "SurfaceDiceMetric.use_subvoxels");
   M::SurfaceDiceMetric nsd(M::SurfaceDiceMetricOptions({1.0, 2.0}));
-  EXPECT_EQ(where([&] { nsd(a, a); }), "SurfaceDiceMetric.class_thresholds");
+  EXPECT_EQ(errorWhere([&] { nsd(a, a); }), "SurfaceDiceMetric.class_thresholds");
 }

@@ -7,6 +7,7 @@
 
 #include <torch/nn/module.h>
 
+#include "error_where.h"
 #include "med/core/error.h"
 
 namespace med::networks::testing {
@@ -42,15 +43,6 @@ inline std::vector<std::string> stateDictKeys(torch::nn::Module &m) {
   return keys;
 }
 
-/// The `where` of the med::Error that `f` throws ("" when it throws nothing), to check which
-/// parameter an error names.
-template <typename F> std::string errorWhere(F &&f) {
-  try {
-    f();
-  } catch (const med::Error &e) {
-    return e.where();
-  }
-  return "";
-}
+using med::testing::errorWhere;
 
 } // namespace med::networks::testing

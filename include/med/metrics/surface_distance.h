@@ -36,6 +36,13 @@ at::Tensor get_surface_distance(const at::Tensor &seg_pred, const at::Tensor &se
                                 const std::string &distance_metric = "euclidean",
                                 std::vector<double> spacing = {});
 
+/// The surface area (3 spacing values: 256 entries) or contour length (2 values: 16 entries),
+/// float64, of the marching-cubes (marching-squares) piece in one 2x2x2 (2x2) cell, per
+/// neighbourhood code: bit 2^(n-1-i) is set when corner i of the cell (raster order) is inside.
+/// MONAI's get_code_to_measure_table without the encoding kernel; the areas behind
+/// `use_subvoxels`. Example: get_code_to_measure_table({1, 1, 1})[1] is sqrt(3) / 8.
+at::Tensor get_code_to_measure_table(const std::vector<double> &spacing);
+
 /// How a (b, c) entry is filled when exactly one of prediction and ground truth is empty
 /// (a structure missed or hallucinated). "monai" (default): MONAI 1.4's result (inf, or nan for
 /// a percentile Hausdorff), which makes a mean aggregate inf. "diagonal": the largest distance
@@ -64,7 +71,8 @@ at::Tensor compute_average_surface_distance(const at::Tensor &y_pred, const at::
                                             const EmptyPolicy &empty = {});
 
 /// (B, C) float32 normalized surface Dice: the fraction of both surfaces within
-/// class_thresholds[c] of the other surface (one threshold per kept class).
+/// class_thresholds[c] of the other surface (one threshold per kept class). With
+/// `use_subvoxels` the fraction is of surface area (see SurfaceDiceMetricOptions).
 at::Tensor compute_surface_dice(const at::Tensor &y_pred, const at::Tensor &y,
                                 const std::vector<double> &class_thresholds,
                                 bool include_background = false,
@@ -150,7 +158,9 @@ struct SurfaceDiceMetricOptions {
   TORCH_ARG(std::string, distance_metric) = "euclidean";
   TORCH_ARG(std::string, reduction) = "mean";
   TORCH_ARG(bool, get_not_nans) = false;
-  /// Sub-voxel surface areas (marching-cubes elements). Not implemented yet: true throws.
+  /// Weigh each surface element by its area instead of counting surface voxels: the surface
+  /// becomes the marching-cubes surface through the 2x2x2 cells of the crop box (contour
+  /// pieces of 2x2 cells in 2D), with MONAI's area per cell pattern; 2D and 3D only.
   TORCH_ARG(bool, use_subvoxels) = false;
 };
 
