@@ -17,6 +17,7 @@
 #include "med/core/dtype.h"
 #include "med/core/error.h"
 #include "med/runtime/launcher.h"
+#include "scratch.h"
 
 namespace med::transforms {
 
@@ -193,15 +194,17 @@ struct Stage {
 };
 using Program = std::vector<Stage>;
 
-// The tensor a stage writes for input `in`.
-at::Tensor stageOutput(const Stage &stage, const at::Tensor &in, const CallPlan &call) {
-  auto options = in.options().dtype(toScalarType(stage.output));
-  if (!stage.gathers)
-    return at::empty(in.sizes(), options);
-  std::vector<int64_t> size{in.size(0)};
-  const auto &sp = call.shapes.at(stage.shapeIndex);
-  size.insert(size.end(), sp.begin(), sp.end());
-  return at::empty(size, options);
+// The tensor a stage writes for input `in`: the caller's result for the last stage, a pooled
+// scratch buffer for the others (only the next stage reads them).
+at::Tensor stageOutput(const Stage &stage, const at::Tensor &in, const CallPlan &call, bool last) {
+  std::vector<int64_t> size = in.sizes().vec();
+  if (stage.gathers) {
+    size.resize(1);
+    const auto &sp = call.shapes.at(stage.shapeIndex);
+    size.insert(size.end(), sp.begin(), sp.end());
+  }
+  at::ScalarType type = toScalarType(stage.output);
+  return last ? at::empty(size, in.options().dtype(type)) : detail::scratch_tensor(size, type);
 }
 
 // A gathering stage writes whole rows of its output's innermost axis.
@@ -213,8 +216,9 @@ int64_t rowLength(const Stage &stage, const at::Tensor &out) {
 // parameters are passed whole to every stage that reads them.
 at::Tensor runStages(const Program &prog, at::Tensor cur, int threads, CallPlan &call) {
   std::vector<double> &params = call.params;
-  for (const Stage &stage : prog) {
-    at::Tensor out = stageOutput(stage, cur, call);
+  for (size_t i = 0; i < prog.size(); ++i) {
+    const Stage &stage = prog[i];
+    at::Tensor out = stageOutput(stage, cur, call, i + 1 == prog.size());
     rt::BufferRef buffers[3] = {
         {cur.data_ptr(), cur.numel(), static_cast<int>(cur.element_size()), !stage.gathers},
         {out.data_ptr(), out.numel(), static_cast<int>(out.element_size()), true,
@@ -359,11 +363,13 @@ struct CompiledPipeline::State {
         data[b] = cur[b].data.contiguous();
         calls[b] = planCall(segs[i], keys[b], data[b], 0, cur[b].meta);
       }
-      for (const Stage &stage : *prog) {
+      detail::scratch_keep(2 * n);
+      for (size_t s = 0; s < prog->size(); ++s) {
+        const Stage &stage = (*prog)[s];
         std::vector<at::Tensor> out(n);
         std::vector<rt::BufferRef> buffers;
         for (size_t b = 0; b < n; ++b) {
-          out[b] = stageOutput(stage, data[b], calls[b]);
+          out[b] = stageOutput(stage, data[b], calls[b], s + 1 == prog->size());
           buffers.push_back({data[b].data_ptr(), data[b].numel(),
                              static_cast<int>(data[b].element_size()), !stage.gathers});
           buffers.push_back({out[b].data_ptr(), out[b].numel(),

@@ -99,6 +99,27 @@ TEST(CompiledChain, FusedChainIsOneKernelAndUnfusedOnePerOp) {
   EXPECT_EQ(c.chain.compile(T::Schedule::cpu().fuse(false)).ir(at::kFloat).size(), 4u);
 }
 
+TEST(CompiledChain, ResultsSurviveLaterCalls) {
+  // Unfused, the chain's intermediates live in reused per-thread buffers: a result handed out
+  // must never be one of them, nor be overwritten by the next call.
+  Case c = chains()[1];
+  auto run = c.chain.compile(T::Schedule::cpu().fuse(false));
+  med::MetaTensor a(randomImage(at::kFloat, {1, 9, 8, 7}, 21));
+  med::MetaTensor b(randomImage(at::kFloat, {1, 9, 8, 7}, 22));
+  at::Tensor first = run(a).data, kept = first.clone();
+  at::Tensor second = run(b).data;
+  EXPECT_NE(first.data_ptr(), second.data_ptr());
+  EXPECT_TRUE(at::equal(first, kept));
+  expectSame(second, c.chain.eager(b).data, "second call");
+  std::vector<med::MetaTensor> batch{a, b, a};
+  std::vector<med::rt::RandomKey> keys(3, med::rt::RandomKey{0, 0, 0, 0});
+  auto outs = run.runBatch(batch, keys);
+  expectSame(outs[0].data, kept, "batch item 0");
+  expectSame(outs[1].data, second, "batch item 1");
+  expectSame(outs[2].data, kept, "batch item 2");
+  EXPECT_TRUE(at::equal(first, kept));
+}
+
 TEST(CompiledChain, TraceIsCachedPerInputSignature) {
   auto run = chains()[0].chain.compile();
   med::MetaTensor a(randomImage(at::kFloat, {1, 8, 8, 8}, 7));

@@ -1,0 +1,20 @@
+// Buffers for the intermediate results of a compiled chain (internal to lib/transforms).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+namespace med::transforms::detail {
+
+/// An uninitialised contiguous tensor of `sizes` and `type` for a result that lives only inside
+/// one call (the output of a stage that the next stage reads). Its memory comes from a small
+/// per-thread pool and returns there when the last reference is dropped: a fresh large block
+/// would be handed back to the system on free and cost a page fault per 4 KiB on the next call,
+/// more than a cheap kernel's own work. Never return such a tensor to a caller: the pool reuses
+/// its memory as soon as nothing else refers to it.
+at::Tensor scratch_tensor(at::IntArrayRef sizes, at::ScalarType type);
+
+/// Lets this thread's pool keep `count` buffers (it never shrinks): a batch of n samples has 2n
+/// intermediates alive at once, and buffers the pool cannot keep are fresh memory every call.
+void scratch_keep(size_t count);
+
+} // namespace med::transforms::detail
