@@ -148,11 +148,21 @@ LogicalResult ResampleOp::verify() {
   return success();
 }
 
+LogicalResult ExtremaOp::verify() {
+  if (cast<RankedTensorType>(getInput().getType()).getRank() != 1)
+    return emitOpError("reads a flat (rank-1) image, got ") << getInput().getType();
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (out.getRank() != 1 || out.getDimSize(0) != 2)
+    return emitOpError("result must be tensor<2xf64> (min, max), got ") << out;
+  return success();
+}
+
 bool mlir::med::isElementwise(Operation *op) {
   return llvm::TypeSwitch<Operation *, bool>(op)
       .Case<ScaleIntensityRangeOp, ShiftIntensityOp, ScaleIntensityOp, ThresholdIntensityOp, ClipOp,
             ShiftByOp, ScaleByOp, AdjustContrastOp, GaussianNoiseOp, NormalizeOp, ScaleRangeByOp,
             ClipByOp>([](auto o) { return o.isElementwise(); })
+      .Case<ExtremaOp>([](ExtremaOp) { return false; })
       .Default([](Operation *) { return true; });
 }
 

@@ -202,6 +202,27 @@ def Med_ClipByOp : Med_DynamicOp<"clip_by", (ins F64:$min, F64:$max),
   }];
 }
 
+def Med_ExtremaOp : Med_Op<"extrema", [Pure]> {
+  let summary = "The minimum and maximum of an image: the result of a reduction kernel";
+  let description = [{
+    `result = [min, max]` over every element of `input`, compared in the compute type (float32
+    for integer images, as the reference's float conversion; f64 for f64 images) and widened to
+    f64. NaN propagates as in `torch.min` / `torch.max`; an empty input gives [+inf, -inf].
+    Statistics of a transform split at a reduction (RandAdjustContrast's extrema) come from this
+    kernel: the pipeline launches it over fixed blocks of the materialised input in parallel and
+    combines the blocks' pairs on the host, then passes min and max to the next kernel as
+    operands.
+
+    ```mlir
+    %s = med.extrema %x : tensor<?xi16> -> tensor<2xf64>
+    ```
+  }];
+  let arguments = (ins Med_ImageTensor:$input);
+  let results = (outs TensorOf<[F64]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 //===------------------------------------------------------------------------------------------===//
 // Spatial operations. A kernel computes one window of its output, a run of whole rows (a row is
 // the innermost spatial axis), so the launcher can split the output between threads while every

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "extrema.h"
 #include "med/compiler/JitSession.h"
 #include "med/core/dtype.h"
 #include "med/core/error.h"
@@ -111,7 +112,7 @@ struct CallPlan {
 
 // `input` is the segment's materialised input, or channel `channel` of it.
 CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor &input,
-                  int64_t channel, const Meta &meta) {
+                  int64_t channel, const Meta &meta, int threads) {
   CallPlan call{{}, {}, meta};
   std::vector<int64_t> shape(input.sizes().begin() + (input.dim() > 0 ? 1 : 0),
                              input.sizes().end());
@@ -121,8 +122,14 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
     if (random) {
       rt::Rng rng(rt::RandomKey{key.seed, key.epoch, key.sample, p.index});
       random->sample(rng, call.params);
-      if (random->needsInputStats())
+      if (random->needsInputStats() && random->inputStatsAreExtrema()) {
+        // A generated reduction kernel, in parallel; the eager path keeps inputStats().
+        auto [lo, hi] = detail::compiled_extrema(input, threads, random->name());
+        call.params.push_back(lo);
+        call.params.push_back(hi);
+      } else if (random->needsInputStats()) {
         random->inputStats(input, call.params);
+      }
     } else if (auto *stats = dynamic_cast<const StatsTransform *>(p.transform)) {
       stats->stats(input, channel, call.params);
     }
@@ -310,12 +317,12 @@ struct CompiledPipeline::State {
     if (seg.perChannel) { // intensity only: no resample, metadata unchanged
       std::vector<at::Tensor> channels;
       for (int64_t c = 0; c < data.size(0); ++c) {
-        CallPlan call = planCall(seg, rk, data[c], c, cur.meta);
+        CallPlan call = planCall(seg, rk, data[c], c, cur.meta, schedule.threads());
         channels.push_back(runStages(*prog, data[c], schedule.threads(), call));
       }
       return cur.withData(at::stack(channels));
     }
-    CallPlan call = planCall(seg, rk, data, 0, cur.meta);
+    CallPlan call = planCall(seg, rk, data, 0, cur.meta, schedule.threads());
     at::Tensor out = runStages(*prog, data, schedule.threads(), call);
     return MetaTensor(out, std::move(call.meta));
   }
@@ -361,7 +368,7 @@ struct CompiledPipeline::State {
       std::vector<CallPlan> calls(n);
       for (size_t b = 0; b < n; ++b) {
         data[b] = cur[b].data.contiguous();
-        calls[b] = planCall(segs[i], keys[b], data[b], 0, cur[b].meta);
+        calls[b] = planCall(segs[i], keys[b], data[b], 0, cur[b].meta, schedule.threads());
       }
       detail::scratch_keep(2 * n);
       for (size_t s = 0; s < prog->size(); ++s) {

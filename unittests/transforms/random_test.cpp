@@ -182,3 +182,37 @@ TEST(RandomTransforms, BatchedLaunchEqualsOneSampleAtATime) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(RandomTransforms, ContrastExtremaComeFromTheReductionKernel) {
+  // The compiled path takes RandAdjustContrast's min/max from a med.extrema kernel run over
+  // 65536-element blocks; the eager path from ATen. An image of 84000 voxels has two blocks:
+  // put the minimum in the first and the maximum in the second, then a NaN in the second.
+  T::Compose chain(
+      {T::RandAdjustContrast(T::RandAdjustContrastOptions().gamma({0.7, 1.5}).prob(1.0))});
+  for (at::ScalarType dtype : {at::kShort, at::kFloat, at::kDouble}) {
+    at::Tensor x = image(dtype, {1, 70, 40, 30}, 9);
+    x.view(-1)[100] = -5000;
+    x.view(-1)[80000] = 7000;
+    for (int threads : {1, 2, 3}) {
+      auto run = chain.compile(T::Schedule::cpu().threads(threads));
+      med::rt::RandomKey key{5, 0, 1, 0};
+      med::MetaTensor img(x);
+      at::Tensor got = run.run(img, key).data, want = chain.eager(img, key).data;
+      expectClose(got, want,
+                  std::string(c10::toString(dtype)) + " threads " + std::to_string(threads));
+      // The extreme voxels map onto themselves: (x - min) / range is 0 and 1 there.
+      EXPECT_NEAR(got.view(-1)[100].item<double>(), -5000, 1e-3);
+      EXPECT_NEAR(got.view(-1)[80000].item<double>(), 7000, 7000 * 1e-5);
+    }
+  }
+  at::Tensor withNan = image(at::kFloat, {1, 70, 40, 30}, 10);
+  withNan.view(-1)[70000] = NAN;
+  at::Tensor out = chain.compile(T::Schedule::cpu().threads(2))
+                       .run(med::MetaTensor(withNan), med::rt::RandomKey{5, 0, 1, 0})
+                       .data;
+  EXPECT_TRUE(out.isnan().all().item<bool>()) << "torch.min/max propagate NaN to every voxel";
+}
+
+} // namespace

@@ -90,6 +90,7 @@ public:
   /// The image's min and max: the kernel gets them as operands, so it stays elementwise.
   bool needsInputStats() const override { return true; }
   void inputStats(const at::Tensor &input, std::vector<double> &params) const override;
+  bool inputStatsAreExtrema() const override { return true; }
   using RandomTransform::eager;
   MetaTensor eager(const MetaTensor &img, const double *params) const override;
   void trace(frontend::ChainSpec &chain) const override;

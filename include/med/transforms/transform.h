@@ -61,6 +61,11 @@ public:
   /// inputStats() of the materialised input after sample()'s draws.
   virtual bool needsInputStats() const { return false; }
   virtual void inputStats(const at::Tensor &input, std::vector<double> &params) const {}
+  /// True when inputStats() appends exactly the input's (min, max) in its compute type: a
+  /// compiled pipeline then gets them from a generated reduction kernel (med.extrema, run in
+  /// parallel) instead; the eager reference keeps calling inputStats(), so the two are checked
+  /// against each other.
+  virtual bool inputStatsAreExtrema() const { return false; }
   /// The reference with given parameters (what sample() drew, then inputStats()).
   virtual MetaTensor eager(const MetaTensor &img, const double *params) const = 0;
   /// Standalone use: draws from (seed, epoch 0, sample = calls so far, transform 0).

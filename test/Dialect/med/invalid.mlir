@@ -206,3 +206,27 @@ func.func @resample_bilinear_int(%x: tensor<?xi16>, %i: index, %a: f64) -> tenso
   %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bilinear", padding_mode = "zeros"} : tensor<?xi16> -> tensor<?x?xi16>
   return %0 : tensor<?x?xi16>
 }
+
+// -----
+
+func.func @extrema_shape(%x: tensor<?xf32>) -> tensor<3xf64> {
+  // expected-error @+1 {{result must be tensor<2xf64> (min, max), got 'tensor<3xf64>'}}
+  %0 = med.extrema %x : tensor<?xf32> -> tensor<3xf64>
+  return %0 : tensor<3xf64>
+}
+
+// -----
+
+func.func @extrema_f32_result(%x: tensor<?xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{must be tensor of 64-bit float values}}
+  %0 = med.extrema %x : tensor<?xf32> -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @extrema_rank(%x: tensor<4x4xf32>) -> tensor<2xf64> {
+  // expected-error @+1 {{reads a flat (rank-1) image, got 'tensor<4x4xf32>'}}
+  %0 = med.extrema %x : tensor<4x4xf32> -> tensor<2xf64>
+  return %0 : tensor<2xf64>
+}
