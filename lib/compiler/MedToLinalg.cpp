@@ -140,6 +140,8 @@ struct ClipLowering : OpRewritePattern<ClipOp> {
 // as rows of kLanes elements folded into kLanes accumulators of each kind, an elementwise inner
 // loop that LLVM vectorises (a scalar min reduction, NaN-propagating as buildMinMax's, stays
 // scalar in LLVM 19); the last n % kLanes elements and then the lanes are folded in after.
+// buildMinMax keeps the scalar form: its input is often a fused producer, which folds into a
+// plain reduction but would be materialised before the slice and reshape this form needs.
 struct ExtremaLowering : OpRewritePattern<ExtremaOp> {
   using OpRewritePattern::OpRewritePattern;
   static constexpr int64_t kLanes = 16;
