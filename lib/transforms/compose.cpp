@@ -337,11 +337,39 @@ struct CompiledPipeline::State {
   }
 
   // A batch advances segment by segment; each compiled stage is one launch for all samples.
-  // Host steps, per-channel segments and batches of mixed dtypes run sample by sample.
+  // Samples go through the whole chain in groups of about kGroupBytes of input, one launch per
+  // stage and group: a group's intermediates (and the input of a statistics split) are still in
+  // cache when the next stage reads them, while small images still share launches across the
+  // threads. On one thread there is nothing to share, so each sample is its own group. (A batch
+  // as one group, eight 128^3 images, measured 1.1-1.2x slower per sample than one sample at a
+  // time; grouped, 0.95-1.0x.)
+  static constexpr int64_t kGroupBytes = int64_t(4) << 20;
+
   std::vector<MetaTensor> runBatch(const std::vector<MetaTensor> &imgs,
                                    const std::vector<rt::RandomKey> &keys) {
     for (const MetaTensor &m : imgs)
       checkImage(m.data, "Compose");
+    std::vector<MetaTensor> out;
+    out.reserve(imgs.size());
+    for (size_t g0 = 0; g0 < imgs.size();) {
+      size_t g1 = g0 + 1;
+      int64_t bytes = imgs[g0].data.nbytes();
+      const int64_t budget = schedule.threads() > 1 ? kGroupBytes : 0;
+      while (g1 < imgs.size() && bytes + int64_t(imgs[g1].data.nbytes()) <= budget)
+        bytes += imgs[g1++].data.nbytes();
+      std::vector<MetaTensor> group(imgs.begin() + g0, imgs.begin() + g1);
+      std::vector<rt::RandomKey> groupKeys(keys.begin() + g0, keys.begin() + g1);
+      for (MetaTensor &m : runGroup(group, groupKeys))
+        out.push_back(std::move(m));
+      g0 = g1;
+    }
+    return out;
+  }
+
+  // One group of runBatch. Host steps, per-channel segments and groups of mixed dtypes run
+  // sample by sample.
+  std::vector<MetaTensor> runGroup(const std::vector<MetaTensor> &imgs,
+                                   const std::vector<rt::RandomKey> &keys) {
     std::vector<Segment> segs = segmentsFor("");
     std::vector<MetaTensor> cur = imgs;
     const size_t n = cur.size();

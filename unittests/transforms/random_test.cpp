@@ -161,6 +161,17 @@ TEST(RandomTransforms, FusedScheduleStartsANewKernelAtAReduction) {
 
 namespace {
 
+/// runBatch gives, sample for sample, exactly what run() gives alone.
+void expectBatchEqualsOneAtATime(const T::Compose &chain, const std::vector<med::MetaTensor> &imgs,
+                                 const std::vector<med::rt::RandomKey> &keys, int threads) {
+  auto run = chain.compile(T::Schedule::cpu().threads(threads));
+  std::vector<med::MetaTensor> batch = run.runBatch(imgs, keys);
+  ASSERT_EQ(batch.size(), imgs.size());
+  for (size_t b = 0; b < imgs.size(); ++b)
+    EXPECT_TRUE(at::equal(batch[b].data, run.run(imgs[b], keys[b]).data))
+        << "sample " << b << " threads " << threads;
+}
+
 TEST(RandomTransforms, BatchedLaunchEqualsOneSampleAtATime) {
   T::Compose chain = augChain(0.7);
   std::vector<med::MetaTensor> imgs;
@@ -170,15 +181,25 @@ TEST(RandomTransforms, BatchedLaunchEqualsOneSampleAtATime) {
     imgs.emplace_back(image(at::kFloat, {1, 9 + static_cast<int64_t>(s), 7, 5}, 40 + s));
     keys.push_back({3, 1, s, 0});
   }
-  for (int threads : {1, 2, 3}) {
-    auto run = chain.compile(T::Schedule::cpu().threads(threads));
-    std::vector<med::MetaTensor> batch = run.runBatch(imgs, keys);
-    ASSERT_EQ(batch.size(), imgs.size());
-    for (size_t b = 0; b < imgs.size(); ++b)
-      EXPECT_TRUE(at::equal(batch[b].data, run.run(imgs[b], keys[b]).data))
-          << "sample " << b << " threads " << threads;
-  }
+  for (int threads : {1, 2, 3})
+    expectBatchEqualsOneAtATime(chain, imgs, keys, threads);
   EXPECT_THROW(chain.compile().runBatch(imgs, {}), med::Error);
+}
+
+TEST(RandomTransforms, BatchesSplitIntoCacheSizedGroupsGiveTheSameResults) {
+  // Images of about 2 MiB: on two threads a batch runs in groups of two (4 MiB of input),
+  // the small last one joining the third image's group; on one thread, one image per group.
+  T::Compose chain = augChain(1.0);
+  std::vector<med::MetaTensor> imgs;
+  std::vector<med::rt::RandomKey> keys;
+  for (uint64_t s = 0; s < 4; ++s) {
+    imgs.emplace_back(image(at::kFloat, {1, 80, 80, 80}, 60 + s));
+    keys.push_back({9, 0, s, 0});
+  }
+  imgs.emplace_back(image(at::kFloat, {1, 6, 5, 4}, 70));
+  keys.push_back({9, 0, 4, 0});
+  for (int threads : {1, 2})
+    expectBatchEqualsOneAtATime(chain, imgs, keys, threads);
 }
 
 } // namespace
