@@ -122,6 +122,14 @@ LogicalResult ScaleRangeByOp::verify() {
 }
 bool ScaleRangeByOp::isElementwise() { return true; }
 
+LogicalResult RescaleByOp::verify() {
+  if (failed(verifySameShape(*this)) || failed(verifyFinite(*this, "minv", getMinvAttr())) ||
+      failed(verifyFinite(*this, "maxv", getMaxvAttr())))
+    return failure();
+  return success();
+}
+bool RescaleByOp::isElementwise() { return true; }
+
 LogicalResult ClipByOp::verify() { return verifySameShape(*this); }
 bool ClipByOp::isElementwise() { return true; }
 
@@ -161,7 +169,7 @@ bool mlir::med::isElementwise(Operation *op) {
   return llvm::TypeSwitch<Operation *, bool>(op)
       .Case<ScaleIntensityRangeOp, ShiftIntensityOp, ScaleIntensityOp, ThresholdIntensityOp, ClipOp,
             ShiftByOp, ScaleByOp, AdjustContrastOp, GaussianNoiseOp, NormalizeOp, ScaleRangeByOp,
-            ClipByOp>([](auto o) { return o.isElementwise(); })
+            RescaleByOp, ClipByOp>([](auto o) { return o.isElementwise(); })
       .Case<ExtremaOp>([](ExtremaOp) { return false; })
       .Default([](Operation *) { return true; });
 }

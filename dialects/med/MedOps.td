@@ -194,6 +194,22 @@ def Med_ScaleRangeByOp : Med_DynamicOp<"scale_range_by",
   }];
 }
 
+def Med_RescaleByOp : Med_DynamicOp<"rescale_by",
+    (ins F64:$min, F64:$max, F64Attr:$minv, F64Attr:$maxv),
+    "$input `,` $min `,` $max attr-dict `:` type($input) `->` type($result)"> {
+  let summary = "MONAI ScaleIntensity's rescale with runtime extrema (split at the reduction)";
+  let description = [{
+    `min`/`max` are the image's extrema (from a `med.extrema` kernel), rounded to the compute
+    type: `out = (x - min) / (max - min) * (maxv - minv) + minv`, or `x * minv` when
+    `min == max` (MONAI's rescale_array). Elementwise, unlike `med.scale_intensity` with
+    `minv`/`maxv`, which reduces inside its own kernel.
+
+    ```mlir
+    %1 = med.rescale_by %0, %min, %max {minv = 0.0, maxv = 1.0} : tensor<?xi16> -> tensor<?xf32>
+    ```
+  }];
+}
+
 def Med_ClipByOp : Med_DynamicOp<"clip_by", (ins F64:$min, F64:$max),
     "$input `,` $min `,` $max attr-dict `:` type($input) `->` type($result)"> {
   let summary = "Clamp to runtime bounds (ClipIntensityPercentiles); -inf / +inf for none";

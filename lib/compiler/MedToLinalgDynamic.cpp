@@ -178,6 +178,29 @@ struct NormalizeLowering : OpRewritePattern<NormalizeOp> {
   }
 };
 
+// rescale_array with the extrema as operands: the map half of ScaleIntensityLowering.
+struct RescaleByLowering : OpRewritePattern<RescaleByOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RescaleByOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FloatType ct = computeType(op);
+    Value lo = scalarIn(rw, loc, op.getMin(), ct), hi = scalarIn(rw, loc, op.getMax(), ct);
+    Value range = rw.create<arith::SubFOp>(loc, hi, lo);
+    Value isFlat = rw.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, lo, hi);
+    double minv = value(op.getMinvAttr()), maxv = value(op.getMaxvAttr());
+    Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
+      Value norm = b.create<arith::DivFOp>(l, b.create<arith::SubFOp>(l, x, lo), range);
+      Value scaled = b.create<arith::AddFOp>(
+          l, b.create<arith::MulFOp>(l, norm, constant(b, l, ct, maxv - minv)),
+          constant(b, l, ct, minv));
+      Value flat = b.create<arith::MulFOp>(l, x, constant(b, l, ct, minv));
+      return b.create<arith::SelectOp>(l, isFlat, flat, scaled).getResult();
+    });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
 struct ScaleRangeByLowering : OpRewritePattern<ScaleRangeByOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ScaleRangeByOp op, PatternRewriter &rw) const override {
@@ -230,5 +253,6 @@ struct ClipByLowering : OpRewritePattern<ClipByOp> {
 
 void mlir::med::lowering::populateDynamicLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<ShiftByLowering, ScaleByLowering, AdjustContrastLowering, GaussianNoiseLowering,
-               NormalizeLowering, ScaleRangeByLowering, ClipByLowering>(patterns.getContext());
+               NormalizeLowering, ScaleRangeByLowering, RescaleByLowering, ClipByLowering>(
+      patterns.getContext());
 }

@@ -78,6 +78,8 @@ std::vector<Segment> segmentsOf(const std::vector<Placed> &ts) {
       continue;
     }
     auto *stats = dynamic_cast<const StatsTransform *>(p.transform);
+    if (stats && !stats->needsStats())
+      stats = nullptr; // a plain map under its options
     auto *random = dynamic_cast<const RandomTransform *>(p.transform);
     bool reduces = stats || (random && random->needsInputStats());
     if (out.empty() || out.back().host || out.back().perChannel || reduces)
@@ -130,8 +132,15 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
       } else if (random->needsInputStats()) {
         random->inputStats(input, call.params);
       }
-    } else if (auto *stats = dynamic_cast<const StatsTransform *>(p.transform)) {
-      stats->stats(input, channel, call.params);
+    } else if (auto *stats = dynamic_cast<const StatsTransform *>(p.transform);
+               stats && stats->needsStats()) {
+      if (stats->statsAreExtrema() && !stats->channelWise()) {
+        auto [lo, hi] = detail::compiled_extrema(input, threads, stats->name());
+        call.params.push_back(lo);
+        call.params.push_back(hi);
+      } else {
+        stats->stats(input, channel, call.params);
+      }
     }
     if (auto *spatial = dynamic_cast<const Resampling *>(p.transform)) {
       ResamplePlan plan =

@@ -124,18 +124,38 @@ void ShiftIntensity::trace(frontend::ChainSpec &chain) const {
 ScaleIntensity::ScaleIntensity(Options o) : o_(o) { validateByTrace(*this); }
 
 MetaTensor ScaleIntensity::eager(const MetaTensor &img) const {
-  at::Tensor x = asFloat(img.data);
-  if (!o_.minv() && !o_.maxv() && o_.factor())
-    return img.withData((x * (1.0 + *o_.factor())).to(at::kFloat));
-  // MONAI's rescale_array.
-  at::Tensor mina = x.min(), maxa = x.max();
-  if (at::equal(mina, maxa))
-    return img.withData((x * *o_.minv()).to(at::kFloat));
+  if (!rescales())
+    return img.withData(apply(img.data, nullptr));
+  return StatsTransform::eager(img);
+}
+
+void ScaleIntensity::stats(const at::Tensor &input, int64_t, std::vector<double> &params) const {
+  at::Tensor x = asFloat(input);
+  params.push_back(x.min().item<double>());
+  params.push_back(x.max().item<double>());
+}
+
+at::Tensor ScaleIntensity::apply(const at::Tensor &input, const double *params) const {
+  at::Tensor x = asFloat(input);
+  if (!rescales())
+    return (x * (1.0 + o_.factor().value_or(0.0))).to(at::kFloat);
+  // MONAI's rescale_array, with the extrema as tensors of the image's float type.
+  at::Tensor mina = at::scalar_tensor(params[0], x.options());
+  at::Tensor maxa = at::scalar_tensor(params[1], x.options());
+  if (params[0] == params[1])
+    return (x * *o_.minv()).to(at::kFloat);
   at::Tensor norm = (x - mina) / (maxa - mina);
-  return img.withData((norm * (*o_.maxv() - *o_.minv()) + *o_.minv()).to(at::kFloat));
+  return (norm * (*o_.maxv() - *o_.minv()) + *o_.minv()).to(at::kFloat);
 }
 
 void ScaleIntensity::trace(frontend::ChainSpec &chain) const {
+  if (rescales()) { // split at the reduction: the extrema arrive as call parameters
+    frontend::OpSpec s = opWithParams(*this, chain, "rescale_by", rt::DType::Float32, 2);
+    s.attrs.push_back({"minv", *o_.minv()});
+    s.attrs.push_back({"maxv", *o_.maxv()});
+    chain.ops.push_back(s);
+    return;
+  }
   frontend::OpSpec s = spec(*this, "scale_intensity", rt::DType::Float32);
   if (o_.minv())
     s.attrs.push_back({"minv", *o_.minv()});

@@ -59,3 +59,22 @@ func.func @clip_by(%x: tensor<?xui8>, %lo: f64, %hi: f64) -> tensor<?xui8> {
   %0 = med.clip_by %x, %lo, %hi : tensor<?xui8> -> tensor<?xui8>
   return %0 : tensor<?xui8>
 }
+
+// -----
+
+// CHECK-LABEL: func @rescale_by
+// MONAI's rescale_array with runtime extrema: the range and the flat test are formed once; a
+// flat image becomes x * minv.
+// CHECK:         %[[LO:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK:         %[[HI:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK:         %[[R:.*]] = arith.subf %[[HI]], %[[LO]] : f32
+// CHECK:         %[[FLAT:.*]] = arith.cmpf oeq, %[[LO]], %[[HI]] : f32
+// CHECK:         linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel"]
+// CHECK:           arith.sitofp %{{.*}} : i16 to f32
+// CHECK:           arith.divf %{{.*}}, %[[R]] : f32
+// CHECK:           arith.select %[[FLAT]]
+func.func @rescale_by(%x: tensor<?xi16>, %lo: f64, %hi: f64) -> tensor<?xf32> {
+  %0 = med.rescale_by %x, %lo, %hi {minv = 0.0, maxv = 1.0} : tensor<?xi16> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}

@@ -99,6 +99,24 @@ TEST(CompiledChain, FusedChainIsOneKernelAndUnfusedOnePerOp) {
   EXPECT_EQ(c.chain.compile(T::Schedule::cpu().fuse(false)).ir(at::kFloat).size(), 4u);
 }
 
+TEST(CompiledChain, ScaleIntensitySplitsAtItsExtrema) {
+  // ScaleIntensity(minv, maxv) ends the first kernel: its extrema come from a reduction kernel,
+  // then med.rescale_by is an elementwise map that fuses with the op after it.
+  Case c = chains()[3]; // Shift -> ScaleIntensity -> Shift
+  ASSERT_EQ(c.name, "scale_minmax_then_shift");
+  std::vector<std::string> ir = c.chain.compile().ir(at::kShort);
+  ASSERT_EQ(ir.size(), 2u);
+  EXPECT_NE(ir[1].find("med.rescale_by"), std::string::npos) << ir[1];
+  EXPECT_NE(ir[1].find("med.shift_intensity"), std::string::npos) << ir[1];
+  EXPECT_EQ(ir[1].find("med.scale_intensity "), std::string::npos) << ir[1];
+  // A flat image: rescale_array gives x * minv, from either path.
+  med::MetaTensor flat(at::full({1, 300, 300}, 7.0f));
+  T::Compose scale({T::ScaleIntensity(T::ScaleIntensityOptions().minv(2.0).maxv(5.0))});
+  expectSame(scale.compile(T::Schedule::cpu().threads(2))(flat).data, scale.eager(flat).data,
+             "flat image");
+  EXPECT_EQ(scale.compile()(flat).data[0][0][0].item<float>(), 14.0f);
+}
+
 TEST(CompiledChain, ResultsSurviveLaterCalls) {
   // Unfused, the chain's intermediates live in reused per-thread buffers: a result handed out
   // must never be one of them, nor be overwritten by the next call.

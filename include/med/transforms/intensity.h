@@ -68,19 +68,29 @@ struct ScaleIntensityOptions {
   TORCH_ARG(std::optional<double>, factor);
 };
 
-/// MONAI ScaleIntensity (channel_wise=false).
+/// MONAI ScaleIntensity (channel_wise=false). With `minv` and `maxv` (the default) it rescales
+/// by the image's extrema: compiled, a generated reduction kernel (med.extrema) takes them in
+/// parallel and the map that follows stays elementwise and fuses with the next ops.
 ///
 ///   ScaleIntensity()                                                      // to [0, 1]
 ///   ScaleIntensity(ScaleIntensityOptions().minv({}).maxv({}).factor(0.1)) // x * 1.1
-class ScaleIntensity : public Transform {
+class ScaleIntensity : public StatsTransform {
 public:
   using Options = ScaleIntensityOptions;
   explicit ScaleIntensity(Options o = {});
   std::string name() const override { return "ScaleIntensity"; }
   MetaTensor eager(const MetaTensor &img) const override;
   void trace(frontend::ChainSpec &chain) const override;
+  int numParams() const override { return rescales() ? 2 : 0; }
+  bool needsStats() const override { return rescales(); }
+  bool statsAreExtrema() const override { return true; }
+  /// The extrema of the image in its float type (float32 for integer images).
+  void stats(const at::Tensor &input, int64_t channel, std::vector<double> &params) const override;
+  /// MONAI's rescale_array with the given extrema, or `x * (1 + factor)`; float32 result.
+  at::Tensor apply(const at::Tensor &input, const double *params) const override;
 
 private:
+  bool rescales() const { return o_.minv() && o_.maxv(); }
   Options o_;
 };
 

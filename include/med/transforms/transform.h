@@ -97,6 +97,13 @@ public:
                      std::vector<double> &params) const = 0;
   /// The ATen reference with given parameters (what stats() computed).
   virtual at::Tensor apply(const at::Tensor &input, const double *params) const = 0;
+  /// False when this instance's options make it a plain map (ScaleIntensity with `factor`):
+  /// Compose then neither splits the chain here nor calls stats().
+  virtual bool needsStats() const { return true; }
+  /// True when stats() appends exactly the input's (min, max) in its compute type: a compiled
+  /// pipeline then takes them from a generated reduction kernel (med.extrema, in parallel); the
+  /// eager reference keeps stats(), so the two check each other. Not with channelWise().
+  virtual bool statsAreExtrema() const { return false; }
   /// stats() then apply(), per channel when channelWise().
   MetaTensor eager(const MetaTensor &img) const override;
 };

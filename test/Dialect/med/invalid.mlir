@@ -230,3 +230,11 @@ func.func @extrema_rank(%x: tensor<4x4xf32>) -> tensor<2xf64> {
   %0 = med.extrema %x : tensor<4x4xf32> -> tensor<2xf64>
   return %0 : tensor<2xf64>
 }
+
+// -----
+
+func.func @rescale_by_finite(%x: tensor<?xf32>, %a: f64) -> tensor<?xf32> {
+  // expected-error @+1 {{attribute 'maxv' must be finite}}
+  %0 = med.rescale_by %x, %a, %a {minv = 0.0, maxv = 0x7FF0000000000000 : f64} : tensor<?xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}

@@ -91,5 +91,9 @@ func.func @stats_ops(%x: tensor<?xi16>, %a: f64, %b: f64) -> tensor<?xf32> {
   %1 = med.scale_range_by %0, %a, %b {b_min = 0.0, b_max = 1.0, clip} : tensor<?xf32> -> tensor<?xf32>
   // CHECK: med.clip_by %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32> -> tensor<?xf32>
   %2 = med.clip_by %1, %a, %b : tensor<?xf32> -> tensor<?xf32>
-  return %2 : tensor<?xf32>
+  // CHECK: med.rescale_by %{{.*}}, %{{.*}}, %{{.*}} {maxv = 1.000000e+00 : f64, minv = 0.000000e+00 : f64} : tensor<?xf32> -> tensor<?xf32>
+  %3 = med.rescale_by %2, %a, %b {minv = 0.0, maxv = 1.0} : tensor<?xf32> -> tensor<?xf32>
+  // CHECK: med.extrema %{{.*}} : tensor<?xf32> -> tensor<2xf64>
+  %4 = med.extrema %3 : tensor<?xf32> -> tensor<2xf64>
+  return %3 : tensor<?xf32>
 }
