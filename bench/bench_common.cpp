@@ -11,6 +11,32 @@
 
 namespace med::bench {
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+namespace {
+double timedMs(const std::function<void()> &f) {
+  auto start = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+} // namespace
+
+std::pair<double, double> alternatingMedianMs(const std::function<void()> &a,
+                                              const std::function<void()> &b, int reps) {
+  a();
+  b();
+  std::vector<double> ta, tb;
+  for (int i = 0; i < reps; ++i) {
+    ta.push_back(timedMs(a));
+    tb.push_back(timedMs(b));
+  }
+  return {median(ta), median(tb)};
+}
+
 double medianMs(const std::function<void()> &f, int reps, int warmup) {
   for (int i = 0; i < warmup; ++i)
     f();

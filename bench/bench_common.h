@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace med::bench {
@@ -20,6 +21,14 @@ struct Row {
 
 /// Median wall time of `reps` calls of f after `warmup` untimed calls.
 double medianMs(const std::function<void()> &f, int reps, int warmup = 1);
+
+/// Median of `v` (the upper middle for an even count).
+double median(std::vector<double> v);
+
+/// Median wall times of two workloads timed in alternation (a, b, a, b, ... after one untimed
+/// call of each), so a shared machine's drift hits both alike: {median of a, median of b}.
+std::pair<double, double> alternatingMedianMs(const std::function<void()> &a,
+                                              const std::function<void()> &b, int reps);
 
 /// Collects rows, prints them, and writes the JSON file when a path was given.
 class Report {

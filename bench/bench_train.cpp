@@ -38,10 +38,7 @@ namespace T = med::transforms;
 
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using med::bench::median;
 
 template <typename F> double per_iteration_ms(F &&f, int iters) {
   auto start = std::chrono::steady_clock::now();

@@ -93,10 +93,7 @@ void compileCost(med::bench::Report &report, const std::string &self) {
     disk.push_back(d);
     std::filesystem::remove_all(dir);
   }
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
+  using med::bench::median;
   std::vector<int64_t> shape = {1, 8, 8, 8};
   report.add({"compile_cost", "cold", shape, 1, median(cold)});
   report.add({"compile_cost", "memory_hit", shape, 1, median(memory)});
@@ -208,17 +205,16 @@ int main(int argc, char **argv) {
         keys.push_back({0, 0, s, 0});
       // batched8: one runBatch of 8 samples; sequential8: the same 8 keys one run at a time (the
       // fair reference: the random rotations change the gather's cost from sample to sample).
-      // Per sample, three timed rounds after a warm-up.
-      report.add({"aug_chain", "batched8", augShape, threads,
-                  med::bench::medianMs([&] { fused.runBatch(batch, keys); }, 3) / 8});
-      report.add({"aug_chain", "sequential8", augShape, threads,
-                  med::bench::medianMs(
-                      [&] {
-                        for (const auto &k : keys)
-                          fused.run(augImg, k);
-                      },
-                      3) /
-                      8});
+      // Per sample; five rounds of each, alternating, after a warm-up of each.
+      auto [batched, sequential] =
+          med::bench::alternatingMedianMs([&] { fused.runBatch(batch, keys); },
+                                          [&] {
+                                            for (const auto &k : keys)
+                                              fused.run(augImg, k);
+                                          },
+                                          5);
+      report.add({"aug_chain", "batched8", augShape, threads, batched / 8});
+      report.add({"aug_chain", "sequential8", augShape, threads, sequential / 8});
     }
     for (int threads : {1, 2}) {
       report.printRatio("aug_chain", threads, "eager", "fused", augShape);
