@@ -165,12 +165,26 @@ LogicalResult ExtremaOp::verify() {
   return success();
 }
 
+LogicalResult OverlapCountsOp::verify() {
+  auto pred = cast<RankedTensorType>(getPred().getType());
+  if (pred.getRank() != 1)
+    return emitOpError("reads flat (rank-1) masks, got ") << pred;
+  if (getTarget().getType() != pred)
+    return emitOpError("pred and target must have the same type, got ")
+           << pred << " and " << getTarget().getType();
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (out.getRank() != 1 || out.getDimSize(0) != 4)
+    return emitOpError("result must be tensor<4xf64> (overlap, |pred|, |target|, bad), got ")
+           << out;
+  return success();
+}
+
 bool mlir::med::isElementwise(Operation *op) {
   return llvm::TypeSwitch<Operation *, bool>(op)
       .Case<ScaleIntensityRangeOp, ShiftIntensityOp, ScaleIntensityOp, ThresholdIntensityOp, ClipOp,
             ShiftByOp, ScaleByOp, AdjustContrastOp, GaussianNoiseOp, NormalizeOp, ScaleRangeByOp,
             RescaleByOp, ClipByOp>([](auto o) { return o.isElementwise(); })
-      .Case<ExtremaOp>([](ExtremaOp) { return false; })
+      .Case<ExtremaOp, OverlapCountsOp>([](Operation *) { return false; })
       .Default([](Operation *) { return true; });
 }
 

@@ -239,6 +239,29 @@ def Med_ExtremaOp : Med_Op<"extrema", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Med_OverlapCountsOp : Med_Op<"overlap_counts", [Pure]> {
+  let summary = "Set sizes of two masks and of their overlap: a metric's counting kernel";
+  let description = [{
+    `result = [|P and Y|, |P|, |Y|, bad]` over the elements of the flat, same-typed `pred` (P)
+    and `target` (Y), where an element belongs to its set when it is nonzero (NaN is nonzero, as
+    in a C++ or torch comparison). `bad` is 1 when an element of either input is NaN, or, with
+    `binary`, is anything but 0 or 1; else 0. The counts are per-lane 32-bit sums widened to f64,
+    exact for inputs shorter than 2^31 elements; the launcher passes 65536-element blocks and
+    adds the blocks' counts. DiceMetric, MeanIoU, ConfusionMatrixMetric and FBetaScore take their
+    per-(item, class) counts from this kernel; the confusion matrix follows from them
+    (tp = |P and Y|, fp = |P| - tp, fn = |Y| - tp, tn = n - tp - fp - fn).
+
+    ```mlir
+    %c = med.overlap_counts %p, %y {binary} : tensor<?xf32>, tensor<?xf32> -> tensor<4xf64>
+    ```
+  }];
+  let arguments = (ins Med_ImageTensor:$pred, Med_ImageTensor:$target, UnitAttr:$binary);
+  let results = (outs TensorOf<[F64]>:$result);
+  let assemblyFormat =
+      "$pred `,` $target attr-dict `:` type($pred) `,` type($target) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 //===------------------------------------------------------------------------------------------===//
 // Spatial operations. A kernel computes one window of its output, a run of whole rows (a row is
 // the innermost spatial axis), so the launcher can split the output between threads while every

@@ -32,5 +32,8 @@ Value applied(OpBuilder &b, Location loc, Value apply);
 void populateDynamicLoweringPatterns(RewritePatternSet &patterns);
 /// The pattern for med.resample: a gather over the output window (MedToLinalgResample.cpp).
 void populateResampleLoweringPatterns(RewritePatternSet &patterns);
+/// The patterns for the reduction kernels, med.extrema and med.overlap_counts
+/// (MedToLinalgReduce.cpp).
+void populateReductionLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::med::lowering

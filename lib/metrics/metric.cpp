@@ -6,10 +6,10 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <atomic>
 #include <type_traits>
 
 #include "med/core/error.h"
+#include "med/kernels/reductions.h"
 
 namespace med::metrics {
 
@@ -167,11 +167,40 @@ void check_same_shape(const at::Tensor &y_pred, const at::Tensor &y, const std::
 
 namespace {
 template <typename T> bool isNan(T v) {
-  if constexpr (std::is_floating_point_v<T>)
+  if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, at::Half>)
     return v != v;
   return false;
 }
 template <typename T> bool notBinary(T v) { return !(v == T(0) || v == T(1)); }
+} // namespace
+
+namespace {
+/// The problem of the first offending element of a slab: 1 nan in y_pred, 2 non-binary y_pred,
+/// 3 nan in y, 4 non-binary y, 0 none.
+int firstProblem(const at::Tensor &yp, const at::Tensor &y, int64_t slab, bool binary) {
+  int code = 0;
+  AT_DISPATCH_ALL_TYPES_AND2(at::kBool, at::kHalf, yp.scalar_type(), "overlap_counts", [&] {
+    const int64_t len = yp.numel() / (yp.size(0) * yp.size(1));
+    const scalar_t *a = yp.data_ptr<scalar_t>() + slab * len,
+                   *b = y.data_ptr<scalar_t>() + slab * len;
+    for (int64_t i = 0; i < len && !code; ++i)
+      code = isNan(a[i])                   ? 1
+             : (binary && notBinary(a[i])) ? 2
+             : isNan(b[i])                 ? 3
+             : (binary && notBinary(b[i])) ? 4
+                                           : 0;
+  });
+  return code;
+}
+
+/// The tensor the counting kernel reads: bool as its bytes (0 or 1), half-precision as float32.
+at::Tensor kernelView(const at::Tensor &t) {
+  if (t.scalar_type() == at::kBool)
+    return t.view(at::kByte);
+  if (t.scalar_type() == at::kHalf || t.scalar_type() == at::kBFloat16)
+    return t.to(at::kFloat);
+  return t;
+}
 } // namespace
 
 at::Tensor overlap_counts(const at::Tensor &y_pred_in, const at::Tensor &y_in,
@@ -186,58 +215,30 @@ at::Tensor overlap_counts(const at::Tensor &y_pred_in, const at::Tensor &y_in,
     yp = yp.to(common);
     y = y.to(common);
   }
-  const int64_t slabs = yp.size(0) * yp.size(1), len = slabs ? yp.numel() / slabs : 0;
-  at::Tensor out = at::zeros({yp.size(0), yp.size(1), 3}, at::kDouble);
-  double *o = out.data_ptr<double>();
-  // 0 = fine, 1 = nan in y_pred, 2 = non-binary y_pred, 3 = nan in y, 4 = non-binary y.
-  std::atomic<int> problem{0};
-  AT_DISPATCH_ALL_TYPES_AND2(at::kBool, at::kHalf, yp.scalar_type(), "overlap_counts", [&] {
-    const scalar_t *pp = yp.data_ptr<scalar_t>(), *py = y.data_ptr<scalar_t>();
-    at::parallel_for(0, slabs, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t s = begin; s < end; ++s) {
-        const scalar_t *a = pp + s * len, *b = py + s * len;
-        int64_t inter = 0, np = 0, ny = 0;
-        bool bad = false;
-        for (int64_t i = 0; i < len; ++i) {
-          scalar_t va = a[i], vb = b[i];
-          // notBinary is also true for nan, so one test covers both in binary mode.
-          bad |= binary ? (notBinary(va) | notBinary(vb)) : (isNan(va) | isNan(vb));
-          bool sa = va != scalar_t(0), sb = vb != scalar_t(0);
-          inter += sa & sb;
-          np += sa;
-          ny += sb;
-        }
-        if (bad) {
-          for (int64_t i = 0; i < len; ++i) {
-            int code = isNan(a[i])                   ? 1
-                       : (binary && notBinary(a[i])) ? 2
-                       : isNan(b[i])                 ? 3
-                       : (binary && notBinary(b[i])) ? 4
-                                                     : 0;
-            if (code) {
-              int expected = 0;
-              problem.compare_exchange_strong(expected, code);
-              break;
-            }
-          }
-        }
-        o[3 * s] = double(inter), o[3 * s + 1] = double(np), o[3 * s + 2] = double(ny);
-      }
-    });
-  });
-  switch (problem.load()) {
-  case 1:
-    throw Error(owner + ".y_pred", "contains nan; expected finite values");
-  case 3:
-    throw Error(owner + ".y", "contains nan; expected finite values");
-  case 2:
-  case 4:
-    throw Error(owner + (problem.load() == 2 ? ".y_pred" : ".y"),
-                "expected a binarized tensor (values 0 or 1, e.g. one-hot after argmax or "
-                "threshold), got other values");
-  default:
-    return out;
+  const int64_t slabs = yp.size(0) * yp.size(1);
+  // One generated med.overlap_counts kernel over fixed blocks of each (item, class) slab.
+  at::Tensor k = kernels::overlap_counts(kernelView(yp), kernelView(y), slabs, binary,
+                                         at::get_num_threads(), owner);
+  const double *flags = k.data_ptr<double>();
+  for (int64_t s = 0; s < slabs; ++s) {
+    if (flags[4 * s + 3] == 0.0)
+      continue;
+    const int code = firstProblem(yp, y, s, binary);
+    switch (code) {
+    case 1:
+      throw Error(owner + ".y_pred", "contains nan; expected finite values");
+    case 3:
+      throw Error(owner + ".y", "contains nan; expected finite values");
+    case 2:
+    case 4:
+      throw Error(owner + (code == 2 ? ".y_pred" : ".y"),
+                  "expected a binarized tensor (values 0 or 1, e.g. one-hot after argmax or "
+                  "threshold), got other values");
+    default:
+      break;
+    }
   }
+  return k.narrow(1, 0, 3).reshape({yp.size(0), yp.size(1), 3});
 }
 
 at::Tensor drop_background(const at::Tensor &t, bool include_background) {

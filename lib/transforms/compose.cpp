@@ -13,10 +13,10 @@
 #include <sstream>
 #include <tuple>
 
-#include "extrema.h"
 #include "med/compiler/JitSession.h"
 #include "med/core/dtype.h"
 #include "med/core/error.h"
+#include "med/kernels/reductions.h"
 #include "med/runtime/launcher.h"
 #include "scratch.h"
 
@@ -126,7 +126,7 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
       random->sample(rng, call.params);
       if (random->needsInputStats() && random->inputStatsAreExtrema()) {
         // A generated reduction kernel, in parallel; the eager path keeps inputStats().
-        auto [lo, hi] = detail::compiled_extrema(input, threads, random->name());
+        auto [lo, hi] = kernels::extrema(input, threads, random->name());
         call.params.push_back(lo);
         call.params.push_back(hi);
       } else if (random->needsInputStats()) {
@@ -135,7 +135,7 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
     } else if (auto *stats = dynamic_cast<const StatsTransform *>(p.transform);
                stats && stats->needsStats()) {
       if (stats->statsAreExtrema() && !stats->channelWise()) {
-        auto [lo, hi] = detail::compiled_extrema(input, threads, stats->name());
+        auto [lo, hi] = kernels::extrema(input, threads, stats->name());
         call.params.push_back(lo);
         call.params.push_back(hi);
       } else {

@@ -92,7 +92,8 @@ void check_same_shape(const at::Tensor &y_pred, const at::Tensor &y, const std::
                       int64_t min_dims);
 /// One pass over same-shaped (B, C, *spatial) y_pred and y: (B, C, 3) float64 counts
 /// [|P and Y|, |P|, |Y|] (nonzero = set), throwing med::Error (owner.y_pred / owner.y) for nan or,
-/// when `binary`, values other than 0 and 1. Parallel over (item, class) slabs.
+/// when `binary`, values other than 0 and 1. Counted by the generated med.overlap_counts kernel
+/// (med/kernels/reductions.h) on at::get_num_threads() threads.
 at::Tensor overlap_counts(const at::Tensor &y_pred, const at::Tensor &y, const std::string &owner,
                           bool binary);
 /// Drops channel 0 (MONAI's ignore_background) when `include_background` is false and there is

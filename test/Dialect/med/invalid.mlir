@@ -238,3 +238,27 @@ func.func @rescale_by_finite(%x: tensor<?xf32>, %a: f64) -> tensor<?xf32> {
   %0 = med.rescale_by %x, %a, %a {minv = 0.0, maxv = 0x7FF0000000000000 : f64} : tensor<?xf32> -> tensor<?xf32>
   return %0 : tensor<?xf32>
 }
+
+// -----
+
+func.func @overlap_counts_rank(%x: tensor<4x4xf32>) -> tensor<4xf64> {
+  // expected-error @+1 {{reads flat (rank-1) masks, got 'tensor<4x4xf32>'}}
+  %0 = med.overlap_counts %x, %x : tensor<4x4xf32>, tensor<4x4xf32> -> tensor<4xf64>
+  return %0 : tensor<4xf64>
+}
+
+// -----
+
+func.func @overlap_counts_types(%p: tensor<?xf32>, %y: tensor<?xui8>) -> tensor<4xf64> {
+  // expected-error @+1 {{pred and target must have the same type, got 'tensor<?xf32>' and 'tensor<?xui8>'}}
+  %0 = med.overlap_counts %p, %y : tensor<?xf32>, tensor<?xui8> -> tensor<4xf64>
+  return %0 : tensor<4xf64>
+}
+
+// -----
+
+func.func @overlap_counts_shape(%p: tensor<?xf32>) -> tensor<3xf64> {
+  // expected-error @+1 {{result must be tensor<4xf64> (overlap, |pred|, |target|, bad), got 'tensor<3xf64>'}}
+  %0 = med.overlap_counts %p, %p : tensor<?xf32>, tensor<?xf32> -> tensor<3xf64>
+  return %0 : tensor<3xf64>
+}

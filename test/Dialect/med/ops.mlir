@@ -97,3 +97,12 @@ func.func @stats_ops(%x: tensor<?xi16>, %a: f64, %b: f64) -> tensor<?xf32> {
   %4 = med.extrema %3 : tensor<?xf32> -> tensor<2xf64>
   return %3 : tensor<?xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @overlap_counts
+func.func @overlap_counts(%p: tensor<?xui8>, %y: tensor<?xui8>) -> tensor<4xf64> {
+  // CHECK: med.overlap_counts %{{.*}}, %{{.*}} {binary} : tensor<?xui8>, tensor<?xui8> -> tensor<4xf64>
+  %0 = med.overlap_counts %p, %y {binary} : tensor<?xui8>, tensor<?xui8> -> tensor<4xf64>
+  return %0 : tensor<4xf64>
+}

@@ -1,0 +1,33 @@
+// Generated reduction kernels: whole-image statistics computed by `med` ops (med.extrema,
+// med.overlap_counts) compiled through the JIT and its disk cache, launched over fixed blocks
+// of the input on up to `threads` threads. The blocks' partial results are combined on the host
+// in block order, so a result never depends on the thread count. Transforms split at a
+// reduction and metrics' counting passes call these.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <utility>
+
+namespace med::kernels {
+
+/// (min, max) of every element of `input` (contiguous, CPU, any image dtype), compared in the
+/// compute type (float32 for integer and float32 images, float64 for float64), NaN propagating,
+/// (+inf, -inf) when empty. Throws med::Error naming `owner` when the kernel cannot be compiled.
+///
+///   auto [lo, hi] = med::kernels::extrema(image, 2, "RandAdjustContrast");
+std::pair<double, double> extrema(const at::Tensor &input, int threads, const std::string &owner);
+
+/// Set counts of two masks cut into `slabs` equal consecutive slabs (a (B, C, *spatial) pair
+/// has B * C): a (slabs, 4) float64 tensor of [|P and Y|, |P|, |Y|, bad] per slab, where an
+/// element is in its set when nonzero (NaN included) and `bad` is 1 when the slab holds a NaN
+/// or, with `binary`, a value other than 0 and 1. `pred` and `target` are contiguous CPU tensors
+/// of one image dtype and the same number of elements, a multiple of `slabs`. Throws med::Error
+/// naming `owner` when the kernel cannot be compiled.
+///
+///   at::Tensor k = med::kernels::overlap_counts(y_pred, y, B * C, true, 1, "DiceMetric");
+at::Tensor overlap_counts(const at::Tensor &pred, const at::Tensor &target, int64_t slabs,
+                          bool binary, int threads, const std::string &owner);
+
+} // namespace med::kernels
