@@ -1,7 +1,9 @@
 // med-bench-losses: DiceLoss(softmax, to_onehot_y) forward + backward on 2x3x128^3 float32, at 1
-// and 2 threads: our module (autograd), an eager plain-ATen formulation as MONAI runs it, and the
-// hand-fused two-pass kernel (raw, and wrapped as an autograd Function). Prints medians and ratios;
-// --json FILE writes the rows.
+// and 2 threads: our module (ATen softmax, then the generated Dice kernels), an eager plain-ATen
+// formulation as MONAI runs it, and the hand-fused two-pass kernel (raw, and wrapped as an
+// autograd Function). Case dice_sigmoid_fwd_bwd: DiceLoss(sigmoid) on a multi-label target, the
+// module (sigmoid inside the generated kernels) against the eager formulation. Prints medians and
+// ratios; --json FILE writes the rows.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
@@ -32,6 +34,15 @@ at::Tensor eagerDice(const at::Tensor &x, const at::Tensor &labels) {
   return at::mean(f);
 }
 
+/// MONAI's DiceLoss(sigmoid=True) forward, one tensor operation at a time.
+at::Tensor eagerDiceSigmoid(const at::Tensor &x, const at::Tensor &t) {
+  at::Tensor p = at::sigmoid(x);
+  std::vector<int64_t> axes = {2, 3, 4};
+  at::Tensor inter = at::sum(t * p, axes);
+  at::Tensor denom = at::sum(t, axes) + at::sum(p, axes);
+  return at::mean(1.0 - (2.0 * inter + 1e-5) / (denom + 1e-5));
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -48,6 +59,8 @@ int main(int argc, char **argv) {
   at::Tensor x = at::randn(shape);
   at::Tensor labels = at::randint(0, 3, {2, 1, size, size, size}).to(at::kFloat);
   L::DiceLoss module(L::DiceLossOptions().softmax(true).to_onehot_y(true));
+  at::Tensor multi = (at::rand(shape) > 0.7).to(at::kFloat); // three overlapping label maps
+  L::DiceLoss sigmoidModule(L::DiceLossOptions().sigmoid(true));
   med::bench::Report report("med-bench-losses");
   fmt::print("med-bench-losses: DiceLoss(softmax, to_onehot_y) fwd+bwd, 2x3x{0}^3 float32, "
              "median of {1}\n",
@@ -74,6 +87,13 @@ int main(int argc, char **argv) {
                                        return L::dice_softmax_fused_loss(v, labels);
                                      }),
                                      reps)});
+    report.add({"dice_sigmoid_fwd_bwd", "module", shape, threads,
+                med::bench::medianMs(
+                    fwdBwd([&](const at::Tensor &v) { return sigmoidModule(v, multi); }), reps)});
+    report.add(
+        {"dice_sigmoid_fwd_bwd", "eager", shape, threads,
+         med::bench::medianMs(
+             fwdBwd([&](const at::Tensor &v) { return eagerDiceSigmoid(v, multi); }), reps)});
   }
   fmt::print("\nratios (time / time):\n");
   for (int threads : {1, 2}) {
@@ -81,6 +101,7 @@ int main(int argc, char **argv) {
     report.printRatio("dice_loss_fwd_bwd", threads, "module", "fused");
     report.printRatio("dice_loss_fwd_bwd", threads, "eager", "fused");
     report.printRatio("dice_loss_fwd_bwd", threads, "module", "fused_autograd");
+    report.printRatio("dice_sigmoid_fwd_bwd", threads, "eager", "module");
   }
   report.writeJson(json);
   return 0;

@@ -179,12 +179,42 @@ LogicalResult OverlapCountsOp::verify() {
   return success();
 }
 
+/// Checks a loss kernel's flat input and target of one type.
+static LogicalResult verifyLossOperands(Operation *op, Value input, Value target) {
+  auto in = cast<RankedTensorType>(input.getType());
+  if (in.getRank() != 1)
+    return op->emitOpError("reads a flat (rank-1) input, got ") << in;
+  if (target.getType() != in)
+    return op->emitOpError("input and target must have the same type, got ")
+           << in << " and " << target.getType();
+  return success();
+}
+
+LogicalResult DiceSumsOp::verify() {
+  if (failed(verifyLossOperands(*this, getInput(), getTarget())))
+    return failure();
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (out.getRank() != 1 || out.getDimSize(0) != 3)
+    return emitOpError("result must be tensor<3xf64> (intersection, prediction, ground), got ")
+           << out;
+  return success();
+}
+
+LogicalResult DiceGradOp::verify() {
+  if (failed(verifyLossOperands(*this, getInput(), getTarget())))
+    return failure();
+  if (getResult().getType() != getInput().getType())
+    return emitOpError("result must have the input's type ")
+           << getInput().getType() << ", got " << getResult().getType();
+  return success();
+}
+
 bool mlir::med::isElementwise(Operation *op) {
   return llvm::TypeSwitch<Operation *, bool>(op)
       .Case<ScaleIntensityRangeOp, ShiftIntensityOp, ScaleIntensityOp, ThresholdIntensityOp, ClipOp,
             ShiftByOp, ScaleByOp, AdjustContrastOp, GaussianNoiseOp, NormalizeOp, ScaleRangeByOp,
             RescaleByOp, ClipByOp>([](auto o) { return o.isElementwise(); })
-      .Case<ExtremaOp, OverlapCountsOp>([](Operation *) { return false; })
+      .Case<ExtremaOp, OverlapCountsOp, DiceSumsOp>([](Operation *) { return false; })
       .Default([](Operation *) { return true; });
 }
 

@@ -263,6 +263,54 @@ def Med_OverlapCountsOp : Med_Op<"overlap_counts", [Pure]> {
 }
 
 //===------------------------------------------------------------------------------------------===//
+// Loss kernels. A loss splits into a reduction kernel (the voxel sums of one (item, class)), a
+// small formula over the sums evaluated on the host, and an elementwise gradient kernel whose
+// per-(item, class) coefficients are the formula's derivatives with respect to the sums.
+//===------------------------------------------------------------------------------------------===//
+
+def Med_DiceSumsOp : Med_Op<"dice_sums", [Pure]> {
+  let summary = "The voxel sums of a Dice loss over one (item, class): its forward kernel";
+  let description = [{
+    With `p = sigmoid ? 1 / (1 + exp(-x)) : x` for each element `x` of the flat `input` and `t`
+    the element of `target` at the same place, `result = [sum p * t, sum p, sum t]`, or
+    `[sum p * t, sum p * p, sum t * t]` with `squared` (MONAI's squared_pred). Products are
+    formed in the input type, as the reference forms them, and summed in f64. DiceLoss's
+    intersection, prediction and ground-truth volumes come from this kernel; the loss formula
+    (jaccard, smoothing, weights, reduction) runs on the host over the sums.
+
+    ```mlir
+    %s = med.dice_sums %x, %t {sigmoid} : tensor<?xf32>, tensor<?xf32> -> tensor<3xf64>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32, F64]>:$input, RankedTensorOf<[F32, F64]>:$target,
+                   UnitAttr:$sigmoid, UnitAttr:$squared);
+  let results = (outs TensorOf<[F64]>:$result);
+  let assemblyFormat =
+      "$input `,` $target attr-dict `:` type($input) `,` type($target) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Med_DiceGradOp : Med_Op<"dice_grad", [Pure]> {
+  let summary = "The gradient of a Dice loss with respect to its input: its backward kernel";
+  let description = [{
+    `g = (d_inter * t + d_pred * (squared ? 2 p : 1)) * (sigmoid ? p (1 - p) : 1)` per element,
+    with `p` as in `med.dice_sums` and `d_inter`, `d_pred` the derivatives of the loss with
+    respect to that (item, class)'s sums `sum p * t` and `sum p` (or `sum p * p`), rounded to
+    the input type; the arithmetic is in the input type.
+
+    ```mlir
+    %g = med.dice_grad %x, %t, %di, %dp {sigmoid} : tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32, F64]>:$input, RankedTensorOf<[F32, F64]>:$target,
+                   F64:$d_inter, F64:$d_pred, UnitAttr:$sigmoid, UnitAttr:$squared);
+  let results = (outs RankedTensorOf<[F32, F64]>:$result);
+  let assemblyFormat = "$input `,` $target `,` $d_inter `,` $d_pred attr-dict `:` type($input) "
+                       "`,` type($target) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===------------------------------------------------------------------------------------------===//
 // Spatial operations. A kernel computes one window of its output, a run of whole rows (a row is
 // the innermost spatial axis), so the launcher can split the output between threads while every
 // thread reads the whole input, and each row is a simple loop.

@@ -139,4 +139,72 @@ Value applied(OpBuilder &b, Location loc, Value apply) {
   return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE, apply, zero);
 }
 
+// The bulk as rows x lanes and the rest.
+std::pair<Value, Value> splitIntoLanes(OpBuilder &b, Location loc, Value flat, int64_t lanes) {
+  auto type = cast<RankedTensorType>(flat.getType());
+  Value n = b.create<tensor::DimOp>(loc, flat, 0);
+  Value width = b.create<arith::ConstantIndexOp>(loc, lanes);
+  Value rows = b.create<arith::DivUIOp>(loc, n, width);
+  Value bulk = b.create<arith::MulIOp>(loc, rows, width);
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  Value head =
+      b.create<tensor::ExtractSliceOp>(loc, flat, ArrayRef<OpFoldResult>{zero},
+                                       ArrayRef<OpFoldResult>{bulk}, ArrayRef<OpFoldResult>{one});
+  auto rowsType = RankedTensorType::get({ShapedType::kDynamic, lanes}, type.getElementType());
+  Value grid =
+      b.create<tensor::ExpandShapeOp>(loc, rowsType, head, ArrayRef<ReassociationIndices>{{0, 1}},
+                                      ArrayRef<OpFoldResult>{rows, b.getIndexAttr(lanes)});
+  Value rest = b.create<arith::SubIOp>(loc, n, bulk);
+  Value tail =
+      b.create<tensor::ExtractSliceOp>(loc, flat, ArrayRef<OpFoldResult>{bulk},
+                                       ArrayRef<OpFoldResult>{rest}, ArrayRef<OpFoldResult>{one});
+  return {grid, tail};
+}
+
+SmallVector<Value> reducePairs(OpBuilder &b, Location loc, Value first, Value second, int64_t lanes,
+                               ArrayRef<Type> laneTypes, ArrayRef<Type> totalTypes, PairStepFn step,
+                               LaneMergeFn merge) {
+  MLIRContext *ctx = b.getContext();
+  auto red = utils::IteratorType::reduction, par = utils::IteratorType::parallel;
+  const size_t kinds = laneTypes.size();
+  auto zeros = [&](ArrayRef<int64_t> shape, ArrayRef<Type> types) {
+    SmallVector<Value> acc;
+    for (Type t : types) {
+      Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(t));
+      Value empty = b.create<tensor::EmptyOp>(loc, shape, t);
+      acc.push_back(b.create<linalg::FillOp>(loc, zero, empty).getResult(0));
+    }
+    return acc;
+  };
+  auto fold = [&](Value x, Value y, ValueRange acc, ArrayRef<AffineMap> maps,
+                  ArrayRef<utils::IteratorType> iterators) {
+    auto g = b.create<linalg::GenericOp>(
+        loc, acc.getTypes(), ValueRange{x, y}, acc, maps, iterators,
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          nb.create<linalg::YieldOp>(l, step(nb, l, args[0], args[1], args.drop_front(2)));
+        });
+    return SmallVector<Value>(g.getResults());
+  };
+  auto [xGrid, xTail] = splitIntoLanes(b, loc, first, lanes);
+  auto [yGrid, yTail] = splitIntoLanes(b, loc, second, lanes);
+  AffineMap grid = b.getMultiDimIdentityMap(2), id = b.getMultiDimIdentityMap(1);
+  AffineMap lane = AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx);
+  AffineMap scalar = AffineMap::get(1, 0, {}, ctx);
+  SmallVector<AffineMap> gridMaps{grid, grid}, tailMaps{id, id}, laneMaps(kinds, id);
+  gridMaps.append(kinds, lane);
+  tailMaps.append(kinds, scalar);
+  laneMaps.append(kinds, scalar);
+  SmallVector<Value> perLane = fold(xGrid, yGrid, zeros({lanes}, laneTypes), gridMaps, {red, par});
+  SmallVector<Value> total = fold(xTail, yTail, zeros({}, totalTypes), tailMaps, {red});
+  auto merged = b.create<linalg::GenericOp>(
+      loc, ValueRange(total).getTypes(), perLane, total, laneMaps, ArrayRef{red},
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        nb.create<linalg::YieldOp>(l, merge(nb, l, args.take_front(kinds), args.drop_front(kinds)));
+      });
+  SmallVector<Value> values;
+  for (Value t : merged.getResults())
+    values.push_back(b.create<tensor::ExtractOp>(loc, t, ValueRange{}));
+  return values;
+}
+
 } // namespace mlir::med::lowering

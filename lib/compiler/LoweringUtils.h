@@ -28,6 +28,23 @@ Value scalarIn(OpBuilder &b, Location loc, Value v, FloatType ct);
 /// i1 "the transform fired": apply != 0.
 Value applied(OpBuilder &b, Location loc, Value apply);
 
+/// (rows x lanes view of the first floor(n / lanes) * lanes elements, the other n % lanes) of
+/// a flat tensor: reductions fold the rows into `lanes` accumulators, which LLVM vectorises.
+std::pair<Value, Value> splitIntoLanes(OpBuilder &b, Location loc, Value flat, int64_t lanes);
+
+/// Folds the element pairs of two flat tensors of one length into accumulators of `laneTypes`,
+/// all starting at zero: `step(b, l, first, second, acc)` gives the next accumulator values.
+/// The bulk is folded as rows into `lanes` accumulators of each kind (a loop LLVM vectorises),
+/// the rest into 0-d accumulators of `totalTypes`, and then each kind's lanes into those by
+/// `merge(b, l, laneValues, totals)`. Returns the totals' values.
+using PairStepFn = function_ref<SmallVector<Value>(OpBuilder &, Location, Value first, Value second,
+                                                   ValueRange acc)>;
+using LaneMergeFn =
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange lane, ValueRange total)>;
+SmallVector<Value> reducePairs(OpBuilder &b, Location loc, Value first, Value second, int64_t lanes,
+                               ArrayRef<Type> laneTypes, ArrayRef<Type> totalTypes, PairStepFn step,
+                               LaneMergeFn merge);
+
 /// Patterns for the ops with runtime operands (random parameters, statistics).
 void populateDynamicLoweringPatterns(RewritePatternSet &patterns);
 /// The pattern for med.resample: a gather over the output window (MedToLinalgResample.cpp).
@@ -35,5 +52,7 @@ void populateResampleLoweringPatterns(RewritePatternSet &patterns);
 /// The patterns for the reduction kernels, med.extrema and med.overlap_counts
 /// (MedToLinalgReduce.cpp).
 void populateReductionLoweringPatterns(RewritePatternSet &patterns);
+/// The patterns for the loss kernels, med.dice_sums and med.dice_grad (MedToLinalgLoss.cpp).
+void populateLossLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::med::lowering

@@ -138,6 +138,7 @@ struct ConvertMedToLinalgPass : mlir::med::impl::ConvertMedToLinalgBase<ConvertM
     populateDynamicLoweringPatterns(patterns);
     populateResampleLoweringPatterns(patterns);
     populateReductionLoweringPatterns(patterns);
+    populateLossLoweringPatterns(patterns);
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))

@@ -20,29 +20,6 @@ using namespace mlir::med::lowering;
 
 namespace {
 
-/// (rows x lanes view of the first floor(n / lanes) * lanes elements, the other n % lanes) of a
-/// flat tensor.
-std::pair<Value, Value> splitIntoLanes(OpBuilder &b, Location loc, Value flat, int64_t lanes) {
-  auto type = cast<RankedTensorType>(flat.getType());
-  Value n = b.create<tensor::DimOp>(loc, flat, 0);
-  Value width = b.create<arith::ConstantIndexOp>(loc, lanes);
-  Value rows = b.create<arith::DivUIOp>(loc, n, width);
-  Value bulk = b.create<arith::MulIOp>(loc, rows, width);
-  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  Value head =
-      b.create<tensor::ExtractSliceOp>(loc, flat, ArrayRef<OpFoldResult>{zero},
-                                       ArrayRef<OpFoldResult>{bulk}, ArrayRef<OpFoldResult>{one});
-  auto rowsType = RankedTensorType::get({ShapedType::kDynamic, lanes}, type.getElementType());
-  Value grid =
-      b.create<tensor::ExpandShapeOp>(loc, rowsType, head, ArrayRef<ReassociationIndices>{{0, 1}},
-                                      ArrayRef<OpFoldResult>{rows, b.getIndexAttr(lanes)});
-  Value rest = b.create<arith::SubIOp>(loc, n, bulk);
-  Value tail =
-      b.create<tensor::ExtractSliceOp>(loc, flat, ArrayRef<OpFoldResult>{bulk},
-                                       ArrayRef<OpFoldResult>{rest}, ArrayRef<OpFoldResult>{one});
-  return {grid, tail};
-}
-
 // [min, max] as a tensor<2xf64>, compared in the input's compute type; NaN propagates (as
 // torch.min / torch.max). Three accumulators run together: minnum and maxnum (which skip NaN)
 // and a NaN flag (1 once a NaN was seen, in the compute type so it shares the loop's vector
@@ -138,69 +115,39 @@ struct OverlapCountsLowering : OpRewritePattern<OverlapCountsOp> {
 
   LogicalResult matchAndRewrite(OverlapCountsOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    auto inType = cast<RankedTensorType>(op.getPred().getType());
-    if (inType.getRank() != 1)
+    if (cast<RankedTensorType>(op.getPred().getType()).getRank() != 1)
       return rw.notifyMatchFailure(op, "expects flat masks");
-    MLIRContext *ctx = rw.getContext();
     const bool binary = op.getBinary();
-    auto red = utils::IteratorType::reduction, par = utils::IteratorType::parallel;
     Type i32 = rw.getI32Type(), i64 = rw.getI64Type();
-    auto zeros = [&](ArrayRef<int64_t> shape, Type t) {
-      Value zero = rw.create<arith::ConstantOp>(loc, rw.getIntegerAttr(t, 0));
-      SmallVector<Value> acc;
-      for (int k = 0; k < 4; ++k) {
-        Value empty = rw.create<tensor::EmptyOp>(loc, shape, t);
-        acc.push_back(rw.create<linalg::FillOp>(loc, zero, empty).getResult(0));
-      }
-      return acc;
+    auto count = [&](OpBuilder &b, Location l, Value pred, Value target, ValueRange acc) {
+      Value p = signless(b, l, pred), y = signless(b, l, target);
+      Value np = nonzero(b, l, p), ny = nonzero(b, l, y);
+      Value bad = binary ? b.create<arith::OrIOp>(l, notBinary(b, l, p), notBinary(b, l, y))
+                         : b.create<arith::OrIOp>(l, isNan(b, l, p), isNan(b, l, y));
+      Type at = acc[0].getType();
+      auto bit = [&](Value i1) { return b.create<arith::ExtUIOp>(l, at, i1).getResult(); };
+      Value both = b.create<arith::AndIOp>(l, np, ny);
+      return SmallVector<Value>{b.create<arith::AddIOp>(l, acc[0], bit(both)),
+                                b.create<arith::AddIOp>(l, acc[1], bit(np)),
+                                b.create<arith::AddIOp>(l, acc[2], bit(ny)),
+                                b.create<arith::OrIOp>(l, acc[3], bit(bad))};
     };
-    // Folds the elements of (pred, target) into the accumulators `acc` through `maps`.
-    auto count = [&](Value pred, Value target, ArrayRef<Value> acc, ArrayRef<AffineMap> maps,
-                     ArrayRef<utils::IteratorType> iterators) {
-      auto g = rw.create<linalg::GenericOp>(
-          loc, ValueRange(acc).getTypes(), ValueRange{pred, target}, acc, maps, iterators,
-          [&](OpBuilder &b, Location l, ValueRange args) {
-            Value p = signless(b, l, args[0]), y = signless(b, l, args[1]);
-            Value np = nonzero(b, l, p), ny = nonzero(b, l, y);
-            Value bad = binary ? b.create<arith::OrIOp>(l, notBinary(b, l, p), notBinary(b, l, y))
-                               : b.create<arith::OrIOp>(l, isNan(b, l, p), isNan(b, l, y));
-            Type at = args[2].getType();
-            auto bit = [&](Value i1) { return b.create<arith::ExtUIOp>(l, at, i1).getResult(); };
-            Value both = b.create<arith::AndIOp>(l, np, ny);
-            b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::AddIOp>(l, args[2], bit(both)),
-                                                    b.create<arith::AddIOp>(l, args[3], bit(np)),
-                                                    b.create<arith::AddIOp>(l, args[4], bit(ny)),
-                                                    b.create<arith::OrIOp>(l, args[5], bit(bad))});
-          });
-      return SmallVector<Value>(g.getResults());
-    };
-    auto [predGrid, predTail] = splitIntoLanes(rw, loc, op.getPred(), kLanes);
-    auto [targetGrid, targetTail] = splitIntoLanes(rw, loc, op.getTarget(), kLanes);
-    AffineMap lane = AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx);
-    AffineMap grid = rw.getMultiDimIdentityMap(2);
-    SmallVector<Value> perLane = count(predGrid, targetGrid, zeros({kLanes}, i32),
-                                       {grid, grid, lane, lane, lane, lane}, {red, par});
-    AffineMap scalar = AffineMap::get(1, 0, {}, ctx), id = rw.getMultiDimIdentityMap(1);
-    SmallVector<Value> total = count(predTail, targetTail, zeros({}, i64),
-                                     {id, id, scalar, scalar, scalar, scalar}, {red});
     // The lanes: counts add, flags or.
-    SmallVector<AffineMap> laneMaps(4, id);
-    laneMaps.append(4, scalar);
-    auto merged = rw.create<linalg::GenericOp>(
-        loc, ValueRange(total).getTypes(), perLane, total, laneMaps, ArrayRef{red},
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          SmallVector<Value> next;
-          for (int k = 0; k < 4; ++k) {
-            Value wide = b.create<arith::ExtUIOp>(l, i64, args[k]);
-            next.push_back(k < 3 ? b.create<arith::AddIOp>(l, args[4 + k], wide).getResult()
-                                 : b.create<arith::OrIOp>(l, args[4 + k], wide).getResult());
-          }
-          b.create<linalg::YieldOp>(l, next);
-        });
+    auto merge = [&](OpBuilder &b, Location l, ValueRange lane, ValueRange total) {
+      SmallVector<Value> next;
+      for (int k = 0; k < 4; ++k) {
+        Value wide = b.create<arith::ExtUIOp>(l, i64, lane[k]);
+        next.push_back(k < 3 ? b.create<arith::AddIOp>(l, total[k], wide).getResult()
+                             : b.create<arith::OrIOp>(l, total[k], wide).getResult());
+      }
+      return next;
+    };
+    SmallVector<Value> totals =
+        reducePairs(rw, loc, op.getPred(), op.getTarget(), kLanes, {i32, i32, i32, i32},
+                    {i64, i64, i64, i64}, count, merge);
     SmallVector<Value> values;
-    for (Value t : merged.getResults())
-      values.push_back(rw.create<arith::UIToFPOp>(
-          loc, rw.getF64Type(), rw.create<tensor::ExtractOp>(loc, t, ValueRange{})));
+    for (Value t : totals)
+      values.push_back(rw.create<arith::UIToFPOp>(loc, rw.getF64Type(), t));
     rw.replaceOp(op, rw.create<tensor::FromElementsOp>(loc, op.getResult().getType(), values));
     return success();
   }

@@ -3,6 +3,7 @@
 
 #include <ATen/ATen.h>
 
+#include "dice_generated.h"
 #include "med/core/error.h"
 
 namespace med::losses {
@@ -44,15 +45,26 @@ DiceLossImpl::DiceLossImpl(DiceLossOptions o) : options(std::move(o)) {
       throw Error(owner_ + ".weight", "class weights must be >= 0");
 }
 
-at::Tensor DiceLossImpl::dice_terms(const at::Tensor &x, const at::Tensor &y) const {
-  std::vector<int64_t> axes = reduceAxes(x.dim(), options.batch());
-  at::Tensor inter = (y * x).sum(axes);
-  at::Tensor ground = options.squared_pred() ? (y * y).sum(axes) : y.sum(axes);
-  at::Tensor pred = options.squared_pred() ? (x * x).sum(axes) : x.sum(axes);
+at::Tensor DiceLossImpl::terms_from_sums(const at::Tensor &inter, const at::Tensor &ground,
+                                         const at::Tensor &pred) const {
   at::Tensor denom = ground + pred;
   if (options.jaccard())
     denom = 2.0 * (denom - inter);
   return 1.0 - (2.0 * inter + options.smooth_nr()) / (denom + options.smooth_dr());
+}
+
+at::Tensor DiceLossImpl::dice_terms(const at::Tensor &x, const at::Tensor &y) const {
+  if (detail::generated_dice_applies(x, y))
+    return detail::generated_dice_terms(*this, x, y, false);
+  return dice_terms_eager(x, y);
+}
+
+at::Tensor DiceLossImpl::dice_terms_eager(const at::Tensor &x, const at::Tensor &y) const {
+  std::vector<int64_t> axes = reduceAxes(x.dim(), options.batch());
+  at::Tensor inter = (y * x).sum(axes);
+  at::Tensor ground = options.squared_pred() ? (y * y).sum(axes) : y.sum(axes);
+  at::Tensor pred = options.squared_pred() ? (x * x).sum(axes) : x.sum(axes);
+  return terms_from_sums(inter, ground, pred);
 }
 
 at::Tensor DiceLossImpl::finish(at::Tensor f, int64_t spatial_dims) const {
@@ -73,10 +85,17 @@ at::Tensor DiceLossImpl::finish(at::Tensor f, int64_t spatial_dims) const {
 }
 
 at::Tensor DiceLossImpl::forward(const at::Tensor &input, const at::Tensor &target) {
+  // A sigmoid commutes with one-hot encoding and dropping the background, so the generated
+  // kernels apply it themselves instead of reading a sigmoid image ATen wrote.
   SegInputs p = prepare_seg(owner_,
-                            {options.include_background(), options.to_onehot_y(), options.sigmoid(),
+                            {options.include_background(), options.to_onehot_y(), false,
                              options.softmax(), options.other_act()},
                             input, target);
+  if (options.sigmoid()) {
+    if (detail::generated_dice_applies(p.input, p.target))
+      return finish(detail::generated_dice_terms(*this, p.input, p.target, true), input.dim() - 2);
+    p.input = at::sigmoid(p.input);
+  }
   return finish(dice_terms(p.input, p.target), input.dim() - 2);
 }
 

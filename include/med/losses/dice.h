@@ -1,5 +1,6 @@
 // Overlap losses on soft segmentations: DiceLoss, MaskedDiceLoss and GeneralizedDiceLoss, with
-// MONAI 1.4.0's names, defaults and reductions. Forward is plain ATen; autograd gives backward.
+// MONAI 1.4.0's names, defaults and reductions. DiceLoss's voxel sums and gradient run on
+// generated kernels; the rest is ATen with autograd.
 #pragma once
 
 #include <string>
@@ -43,8 +44,15 @@ public:
   explicit DiceLossImpl(DiceLossOptions options = {});
   at::Tensor forward(const at::Tensor &input, const at::Tensor &target);
   /// The per-(sample, class) loss before class weights and reduction, from prepared inputs
-  /// (MaskedDiceLoss and the combined losses reuse it).
+  /// (MaskedDiceLoss and the combined losses reuse it). CPU float inputs run on the generated
+  /// kernels med.dice_sums / med.dice_grad (docs/architecture.md); others on dice_terms_eager.
   at::Tensor dice_terms(const at::Tensor &input, const at::Tensor &target) const;
+  /// dice_terms in plain ATen (sums by tensor reductions, backward by autograd): the reference
+  /// the generated kernels are tested against.
+  at::Tensor dice_terms_eager(const at::Tensor &input, const at::Tensor &target) const;
+  /// The loss formula over the reduced sums |X.Y|, |Y| (or |Y^2|) and |X| (or |X^2|).
+  at::Tensor terms_from_sums(const at::Tensor &inter, const at::Tensor &ground,
+                             const at::Tensor &pred) const;
   /// Applies the class weights and the reduction to dice_terms' result.
   at::Tensor finish(at::Tensor f, int64_t spatial_dims) const;
   DiceLossOptions options;

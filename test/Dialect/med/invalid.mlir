@@ -262,3 +262,43 @@ func.func @overlap_counts_shape(%p: tensor<?xf32>) -> tensor<3xf64> {
   %0 = med.overlap_counts %p, %p : tensor<?xf32>, tensor<?xf32> -> tensor<3xf64>
   return %0 : tensor<3xf64>
 }
+
+// -----
+
+func.func @dice_sums_types(%x: tensor<?xf32>, %t: tensor<?xf64>) -> tensor<3xf64> {
+  // expected-error @+1 {{input and target must have the same type, got 'tensor<?xf32>' and 'tensor<?xf64>'}}
+  %0 = med.dice_sums %x, %t : tensor<?xf32>, tensor<?xf64> -> tensor<3xf64>
+  return %0 : tensor<3xf64>
+}
+
+// -----
+
+func.func @dice_sums_rank(%x: tensor<2x4xf32>) -> tensor<3xf64> {
+  // expected-error @+1 {{reads a flat (rank-1) input, got 'tensor<2x4xf32>'}}
+  %0 = med.dice_sums %x, %x : tensor<2x4xf32>, tensor<2x4xf32> -> tensor<3xf64>
+  return %0 : tensor<3xf64>
+}
+
+// -----
+
+func.func @dice_sums_shape(%x: tensor<?xf32>) -> tensor<2xf64> {
+  // expected-error @+1 {{result must be tensor<3xf64> (intersection, prediction, ground), got 'tensor<2xf64>'}}
+  %0 = med.dice_sums %x, %x : tensor<?xf32>, tensor<?xf32> -> tensor<2xf64>
+  return %0 : tensor<2xf64>
+}
+
+// -----
+
+func.func @dice_sums_integer(%x: tensor<?xi16>) -> tensor<3xf64> {
+  // expected-error @+1 {{must be ranked tensor of 32-bit float or 64-bit float values}}
+  %0 = med.dice_sums %x, %x : tensor<?xi16>, tensor<?xi16> -> tensor<3xf64>
+  return %0 : tensor<3xf64>
+}
+
+// -----
+
+func.func @dice_grad_result(%x: tensor<?xf32>, %a: f64) -> tensor<?xf64> {
+  // expected-error @+1 {{result must have the input's type 'tensor<?xf32>', got 'tensor<?xf64>'}}
+  %0 = med.dice_grad %x, %x, %a, %a : tensor<?xf32>, tensor<?xf32> -> tensor<?xf64>
+  return %0 : tensor<?xf64>
+}

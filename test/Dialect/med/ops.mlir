@@ -106,3 +106,14 @@ func.func @overlap_counts(%p: tensor<?xui8>, %y: tensor<?xui8>) -> tensor<4xf64>
   %0 = med.overlap_counts %p, %y {binary} : tensor<?xui8>, tensor<?xui8> -> tensor<4xf64>
   return %0 : tensor<4xf64>
 }
+
+// -----
+
+// CHECK-LABEL: func @loss_ops
+func.func @loss_ops(%x: tensor<?xf32>, %t: tensor<?xf32>, %a: f64) -> tensor<?xf32> {
+  // CHECK: med.dice_sums %{{.*}}, %{{.*}} {sigmoid, squared} : tensor<?xf32>, tensor<?xf32> -> tensor<3xf64>
+  %0 = med.dice_sums %x, %t {sigmoid, squared} : tensor<?xf32>, tensor<?xf32> -> tensor<3xf64>
+  // CHECK: med.dice_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {sigmoid} : tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+  %1 = med.dice_grad %x, %t, %a, %a {sigmoid} : tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+  return %1 : tensor<?xf32>
+}

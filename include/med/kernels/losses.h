@@ -1,0 +1,32 @@
+// Generated loss kernels: the voxel work of a loss as `med` ops (med.dice_sums forward,
+// med.dice_grad backward) compiled through the JIT and its disk cache and launched over fixed
+// blocks of each (item, class) slab. The formula over the sums, and its derivatives, stay on the
+// host (lib/losses); see docs/architecture.md.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <string>
+
+namespace med::kernels {
+
+/// Dice sums of `input` against `target` cut into `slabs` equal consecutive slabs (B * C for a
+/// (B, C, *spatial) pair): a (slabs, 3) float64 tensor [sum p t, sum p, sum t] per slab, or
+/// [sum p t, sum p p, sum t t] with `squared`, where p = sigmoid(x) with `sigmoid`, else x.
+/// Products are formed in the input dtype, sums in float64 folded in block order (the same for
+/// any thread count). Both tensors: contiguous CPU float32 or float64 of one dtype and size.
+///
+///   at::Tensor s = med::kernels::dice_sums(logits, onehot, B * C, true, false, 1, "DiceLoss");
+at::Tensor dice_sums(const at::Tensor &input, const at::Tensor &target, int64_t slabs, bool sigmoid,
+                     bool squared, int threads, const std::string &owner);
+
+/// The gradient of a Dice-type loss with respect to `input`, given per slab the loss's
+/// derivatives with respect to that slab's sums: `coefficients` is (slabs, 2) float64
+/// [d loss / d sum p t, d loss / d sum p (or sum p p)]. Same layout rules as dice_sums; the
+/// result is a new contiguous tensor shaped like `input`.
+at::Tensor dice_grad(const at::Tensor &input, const at::Tensor &target,
+                     const at::Tensor &coefficients, bool sigmoid, bool squared, int threads,
+                     const std::string &owner);
+
+} // namespace med::kernels

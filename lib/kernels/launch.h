@@ -1,0 +1,49 @@
+// The pieces every generated-kernel launcher of lib/kernels shares: element type names for the
+// kernels' IR text, compilation through the JIT session, and the fixed-block walk over
+// (item, class) slabs (internal to lib/kernels).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "med/compiler/JitSession.h"
+#include "med/runtime/dtype.h"
+#include "med/runtime/launcher.h"
+
+namespace med::kernels::detail {
+
+/// Elements per block: large enough that a call costs nothing next to its loop, small enough
+/// that two threads share an image evenly. Fixed, so the blocks, and any sums folded in block
+/// order, do not depend on the thread count.
+constexpr int64_t kBlock = int64_t(1) << 16;
+
+/// The MLIR element type of a runtime dtype ("ui8", "f32", ...).
+const char *mlirElement(rt::DType t);
+
+/// The kernel compiled from `ir` (memory cache, disk cache, then the JIT); throws med::Error
+/// naming `owner` and `what` kernel when it does not compile.
+std::shared_ptr<const compiler::Kernel> compiled(const std::string &ir, const char *what,
+                                                 const std::string &owner);
+
+/// The IR of a reduction kernel: `@med_kernel(%in0, ..., %out)` over `inputs` flat memrefs of
+/// element type `t`, whose body `op` (an op name and its attributes, e.g. "med.overlap_counts
+/// {binary}") reads them as tensors and gives a tensor<`results`xf64> written to %out.
+std::string reductionIR(const std::string &op, int inputs, rt::DType t, int results);
+
+/// Blocks of one slab of `len` elements (at least one when len > 0).
+inline int64_t blocksPerSlab(int64_t len) { return (len + kBlock - 1) / kBlock; }
+
+/// Calls fn(block, start, count) for every block of `slabs` consecutive slabs of `len` elements,
+/// on up to `threads` threads. Blocks never straddle slabs; block b is the (b % blocksPerSlab)-th
+/// of slab b / blocksPerSlab, and starts at element `start` of the whole buffer.
+void forEachBlock(int64_t slabs, int64_t len, int threads,
+                  const std::function<void(int64_t block, int64_t start, int64_t count)> &fn);
+
+/// The launcher's view of elements [start, start + count) of a contiguous CPU tensor.
+rt::BufferRef bufferOf(const at::Tensor &t, int64_t start, int64_t count);
+
+} // namespace med::kernels::detail

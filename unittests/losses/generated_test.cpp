@@ -1,0 +1,173 @@
+// DiceLoss on the generated kernels (med.dice_sums forward, med.dice_grad backward) against its
+// plain ATen formulation (dice_terms_eager: tensor sums, autograd backward), and the kernels
+// themselves against ATen sums and hand-derived gradients.
+#include <ATen/Parallel.h>
+
+#include <vector>
+
+#include "med/core/error.h"
+#include "med/kernels/losses.h"
+#include "med/losses/combined.h"
+#include "med/losses/dice.h"
+#include "reference.h"
+
+namespace med::losses::test {
+namespace {
+
+namespace K = med::kernels;
+
+/// (slabs, 3) sums by ATen in float64.
+at::Tensor sumsRef(const at::Tensor &x, const at::Tensor &t, int64_t slabs, bool sigmoid,
+                   bool squared) {
+  at::Tensor p = (sigmoid ? at::sigmoid(x) : x).to(at::kDouble).reshape({slabs, -1});
+  at::Tensor y = t.to(at::kDouble).reshape({slabs, -1});
+  return at::stack(
+      {(p * y).sum(1), squared ? (p * p).sum(1) : p.sum(1), squared ? (y * y).sum(1) : y.sum(1)},
+      1);
+}
+
+TEST(DiceKernels, SumsMatchATenAcrossLengthsBlocksAndThreads) {
+  // Slab lengths around the 16 lanes and the 65536-element blocks.
+  for (int64_t len : {1, 15, 17, 65536 + 3, 2 * 65536 + 40})
+    for (at::ScalarType dt : {at::kFloat, at::kDouble})
+      for (bool sigmoid : {false, true})
+        for (bool squared : {false, true}) {
+          at::Tensor x = logits({3, len}, 70 + len).to(dt);
+          at::Tensor t = (at::rand({3, len}, at::kDouble) > 0.5).to(dt);
+          at::Tensor ref = sumsRef(x, t, 3, sigmoid, squared);
+          at::Tensor one = K::dice_sums(x, t, 3, sigmoid, squared, 1, "Test");
+          // Products in float32 summed in float64: within float32 rounding of each term.
+          double tol = dt == at::kFloat ? 1e-6 * double(len) : 1e-9;
+          expectClose(one, ref, tol);
+          // Blocks are folded in order, so the thread count cannot change a bit.
+          EXPECT_TRUE(at::equal(one, K::dice_sums(x, t, 3, sigmoid, squared, 2, "Test")));
+        }
+}
+
+TEST(DiceKernels, GradientIsTheChainRuleOfTheSums) {
+  at::Tensor x = logits({2, 70001}, 80),
+             t = (at::rand({2, 70001}, at::kDouble) > 0.3).to(at::kDouble);
+  at::Tensor coeff = at::tensor({0.25, -1.5, -0.75, 2.0}, at::kDouble).view({2, 2});
+  for (bool sigmoid : {false, true})
+    for (bool squared : {false, true}) {
+      at::Tensor p = sigmoid ? at::sigmoid(x) : x;
+      at::Tensor a = coeff.select(1, 0).view({2, 1}), b = coeff.select(1, 1).view({2, 1});
+      at::Tensor want = a * t + b * (squared ? 2 * p : at::ones_like(p));
+      if (sigmoid)
+        want = want * p * (1 - p);
+      for (int threads : {1, 2})
+        expectClose(K::dice_grad(x, t, coeff, sigmoid, squared, threads, "Test"), want, 1e-12);
+    }
+}
+
+TEST(DiceKernels, RefuseWhatTheyCannotRead) {
+  at::Tensor x = at::zeros({2, 8}), t = at::zeros({2, 8});
+  EXPECT_THROW(K::dice_sums(x, t.to(at::kDouble), 2, false, false, 1, "Test"), med::Error);
+  EXPECT_THROW(K::dice_sums(x.to(at::kInt), t.to(at::kInt), 2, false, false, 1, "Test"),
+               med::Error);
+  EXPECT_THROW(K::dice_sums(x, t, 3, false, false, 1, "Test"), med::Error);
+  EXPECT_THROW(K::dice_sums(x.t(), t, 2, false, false, 1, "Test"), med::Error);
+  EXPECT_THROW(K::dice_grad(x, t, at::zeros({2, 3}, at::kDouble), false, false, 1, "Test"),
+               med::Error);
+}
+
+/// Loss value and input gradient of `f` at x.
+std::pair<at::Tensor, at::Tensor>
+valueAndGrad(const std::function<at::Tensor(const at::Tensor &)> &f, const at::Tensor &x) {
+  at::Tensor xg = x.detach().clone().set_requires_grad(true);
+  at::Tensor v = f(xg);
+  at::Tensor g = torch::autograd::grad({v.sum()}, {xg})[0];
+  return {v.detach(), g};
+}
+
+/// DiceLoss(o) through the module (generated kernels) against the same options evaluated with
+/// dice_terms_eager, value and gradient.
+void compareWithEager(const DiceLossOptions &o, const at::Tensor &x, const at::Tensor &target,
+                      double tol) {
+  DiceLoss module(o);
+  auto eager = [&](const at::Tensor &v) {
+    SegInputs p = prepare_seg(
+        "DiceLoss",
+        {o.include_background(), o.to_onehot_y(), o.sigmoid(), o.softmax(), o.other_act()}, v,
+        target);
+    return module->finish(module->dice_terms_eager(p.input, p.target), v.dim() - 2);
+  };
+  auto [value, grad] = valueAndGrad([&](const at::Tensor &v) { return module(v, target); }, x);
+  auto [valueRef, gradRef] = valueAndGrad(eager, x);
+  EXPECT_EQ(value.scalar_type(), valueRef.scalar_type());
+  expectClose(value, valueRef, tol);
+  expectClose(grad, gradRef, tol * std::max(1.0, gradRef.abs().max().item<double>()));
+}
+
+TEST(DiceLossGenerated, MatchesEagerForEveryOption) {
+  for (std::vector<int64_t> sp : {std::vector<int64_t>{9, 7}, std::vector<int64_t>{6, 5, 4}})
+    for (at::ScalarType dt : {at::kDouble, at::kFloat}) {
+      std::vector<int64_t> xs = {2, 3}, ls = {2, 1};
+      xs.insert(xs.end(), sp.begin(), sp.end());
+      ls.insert(ls.end(), sp.begin(), sp.end());
+      at::Tensor x = logits(xs, 90).to(dt), lab = labels(ls, 3, 91).to(dt);
+      const double tol = dt == at::kDouble ? 1e-12 : 2e-6;
+      for (int act = 0; act < 3; ++act) // none, sigmoid, softmax
+        for (bool bg : {true, false})
+          for (bool sq : {false, true})
+            for (bool jac : {false, true})
+              for (bool batch : {false, true})
+                for (const char *red : {"mean", "sum", "none"}) {
+                  DiceLossOptions o = DiceLossOptions()
+                                          .sigmoid(act == 1)
+                                          .softmax(act == 2)
+                                          .to_onehot_y(true)
+                                          .include_background(bg)
+                                          .squared_pred(sq)
+                                          .jaccard(jac)
+                                          .batch(batch)
+                                          .reduction(red)
+                                          .weight(bg ? std::vector<double>{0.5, 1.5, 2.0}
+                                                     : std::vector<double>{1.5, 0.5});
+                  SCOPED_TRACE(testing::Message()
+                               << "act " << act << " bg " << bg << " sq " << sq << " jac " << jac
+                               << " batch " << batch << " " << red);
+                  // Without an activation the input holds probabilities, as it would in use.
+                  compareWithEager(o, act == 0 ? at::sigmoid(x) : x, lab, tol);
+                }
+    }
+}
+
+TEST(DiceLossGenerated, CombinedLossesAndFallbacks) {
+  at::Tensor x = logits({2, 3, 8, 7}, 92), lab = labels({2, 1, 8, 7}, 3, 93);
+  // DiceCELoss reuses dice_terms: its gradient still matches central differences.
+  DiceCELoss dce(DiceCELossOptions().sigmoid(true).to_onehot_y(true));
+  checkGrad([&](const at::Tensor &v) { return dce(v, lab); }, x);
+  DiceLoss dice(DiceLossOptions().sigmoid(true).to_onehot_y(true).squared_pred(true));
+  checkGrad([&](const at::Tensor &v) { return dice(v, lab); }, x);
+  // A target that needs a gradient takes the ATen path and gets one.
+  at::Tensor t = at::rand({2, 3, 8, 7}, at::kDouble).set_requires_grad(true);
+  DiceLoss plain{DiceLossOptions()};
+  at::Tensor gt = torch::autograd::grad({plain(at::sigmoid(x), t)}, {t})[0];
+  EXPECT_GT(gt.abs().sum().item<double>(), 0.0);
+  // float32 logits against a float64 target: the reference computes in float64, so does the
+  // loss (the ATen path), as MONAI's type promotion gives.
+  EXPECT_EQ(DiceLoss(DiceLossOptions().sigmoid(true))(x.to(at::kFloat), t.detach()).scalar_type(),
+            at::kDouble);
+}
+
+TEST(DiceLossGenerated, BackwardTwiceAndThreadCounts) {
+  at::Tensor x = logits({2, 2, 30, 40, 60}, 94).to(at::kFloat);
+  at::Tensor lab = labels({2, 1, 30, 40, 60}, 2, 95).to(at::kFloat);
+  DiceLoss loss(DiceLossOptions().softmax(true).to_onehot_y(true));
+  at::Tensor xg = x.clone().set_requires_grad(true);
+  at::Tensor v = loss(xg, lab);
+  at::Tensor g1 = torch::autograd::grad({v}, {xg}, {}, /*retain_graph=*/true)[0];
+  at::Tensor g2 = torch::autograd::grad({v}, {xg})[0];
+  EXPECT_TRUE(at::equal(g1, g2));
+  const int saved = at::get_num_threads();
+  at::set_num_threads(1);
+  at::Tensor v1 = loss(x, lab);
+  at::set_num_threads(2);
+  at::Tensor v2 = loss(x, lab);
+  at::set_num_threads(saved);
+  EXPECT_TRUE(at::equal(v1, v2));
+}
+
+} // namespace
+} // namespace med::losses::test
