@@ -8,6 +8,7 @@
 #include "launch.h"
 #include "med/core/dtype.h"
 #include "med/core/error.h"
+#include "med/runtime/memory.h"
 
 namespace med::kernels {
 
@@ -84,6 +85,7 @@ at::Tensor dice_grad(const at::Tensor &input, const at::Tensor &target,
   auto kernel = compiled(gradIR(type, sigmoid, squared), "Dice gradient", owner);
   at::Tensor coeff = coefficients.contiguous().cpu();
   at::Tensor grad = at::empty_like(input, at::MemoryFormat::Contiguous);
+  rt::preferHugePages(grad.data_ptr(), grad.nbytes());
   const int64_t len = slabs ? input.numel() / slabs : 0, per = blocksPerSlab(len);
   double *c = coeff.data_ptr<double>();
   forEachBlock(slabs, len, threads, [&](int64_t b, int64_t start, int64_t count) {

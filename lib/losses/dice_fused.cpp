@@ -12,6 +12,7 @@
 
 #include "dice_fused_blocks.h"
 #include "med/core/error.h"
+#include "med/runtime/memory.h"
 
 namespace med::losses {
 
@@ -32,6 +33,7 @@ void run(const at::Tensor &x, const at::Tensor &lab, bool bg, double nr, double 
   // Pass 1 writes the softmax into `grad` (turned into the gradient in place by pass 2) and
   // accumulates partial[(b * chunks + k) * 3C + {0: p*t, 1: p, 2: t} * C + c].
   grad = at::empty_like(x);
+  rt::preferHugePages(grad.data_ptr(), grad.nbytes());
   T *gp = grad.data_ptr<T>();
   std::vector<double> partial(size_t(B * chunks * 3 * C), 0.0);
   std::atomic<int64_t> badLabels{0};

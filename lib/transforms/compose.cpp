@@ -18,6 +18,7 @@
 #include "med/core/error.h"
 #include "med/kernels/reductions.h"
 #include "med/runtime/launcher.h"
+#include "med/runtime/memory.h"
 #include "scratch.h"
 
 namespace med::transforms {
@@ -220,7 +221,12 @@ at::Tensor stageOutput(const Stage &stage, const at::Tensor &in, const CallPlan 
     size.insert(size.end(), sp.begin(), sp.end());
   }
   at::ScalarType type = toScalarType(stage.output);
-  return last ? at::empty(size, in.options().dtype(type)) : detail::scratch_tensor(size, type);
+  if (!last)
+    return detail::scratch_tensor(size, type);
+  // Fresh memory the caller will own: huge pages make its first touch cheap.
+  at::Tensor out = at::empty(size, in.options().dtype(type));
+  rt::preferHugePages(out.data_ptr(), out.nbytes());
+  return out;
 }
 
 // A gathering stage writes whole rows of its output's innermost axis.

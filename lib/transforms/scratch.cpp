@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "med/runtime/memory.h"
+
 namespace med::transforms::detail {
 
 namespace {
@@ -47,6 +49,7 @@ at::Tensor scratch_tensor(at::IntArrayRef sizes, at::ScalarType type) {
           break;
         }
     chosen = at::empty({bytes}, at::kByte);
+    rt::preferHugePages(chosen.data_ptr(), chosen.nbytes());
     if (pool.buffers.size() < pool.keep)
       pool.buffers.push_back(chosen);
   }
