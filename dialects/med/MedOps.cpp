@@ -179,14 +179,23 @@ LogicalResult OverlapCountsOp::verify() {
   return success();
 }
 
-/// Checks a loss kernel's flat input and target of one type.
+/// Checks a loss or metric kernel's flat input and target of one type.
 static LogicalResult verifyLossOperands(Operation *op, Value input, Value target) {
   auto in = cast<RankedTensorType>(input.getType());
   if (in.getRank() != 1)
     return op->emitOpError("reads a flat (rank-1) input, got ") << in;
   if (target.getType() != in)
-    return op->emitOpError("input and target must have the same type, got ")
+    return op->emitOpError("operands must have the same type, got ")
            << in << " and " << target.getType();
+  return success();
+}
+
+LogicalResult ErrorSumsOp::verify() {
+  if (failed(verifyLossOperands(*this, getPred(), getTarget())))
+    return failure();
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (out.getRank() != 1 || out.getDimSize(0) != 2)
+    return emitOpError("result must be tensor<2xf64> (squared, absolute), got ") << out;
   return success();
 }
 
@@ -214,7 +223,7 @@ bool mlir::med::isElementwise(Operation *op) {
       .Case<ScaleIntensityRangeOp, ShiftIntensityOp, ScaleIntensityOp, ThresholdIntensityOp, ClipOp,
             ShiftByOp, ScaleByOp, AdjustContrastOp, GaussianNoiseOp, NormalizeOp, ScaleRangeByOp,
             RescaleByOp, ClipByOp>([](auto o) { return o.isElementwise(); })
-      .Case<ExtremaOp, OverlapCountsOp, DiceSumsOp>([](Operation *) { return false; })
+      .Case<ExtremaOp, OverlapCountsOp, DiceSumsOp, ErrorSumsOp>([](Operation *) { return false; })
       .Default([](Operation *) { return true; });
 }
 

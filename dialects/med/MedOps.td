@@ -262,6 +262,25 @@ def Med_OverlapCountsOp : Med_Op<"overlap_counts", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Med_ErrorSumsOp : Med_Op<"error_sums", [Pure]> {
+  let summary = "Sums of squared and absolute differences: a regression metric's kernel";
+  let description = [{
+    With `d = target - pred` per element (in the input type, as the reference subtracts),
+    `result = [sum d * d, sum |d|]`, the squares formed in the input type and both sums in
+    f64. MSEMetric, MAEMetric, RMSEMetric and PSNRMetric divide these per-item sums by the item's
+    size. NaN propagates into both sums.
+
+    ```mlir
+    %s = med.error_sums %p, %y : tensor<?xf32>, tensor<?xf32> -> tensor<2xf64>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32, F64]>:$pred, RankedTensorOf<[F32, F64]>:$target);
+  let results = (outs TensorOf<[F64]>:$result);
+  let assemblyFormat =
+      "$pred `,` $target attr-dict `:` type($pred) `,` type($target) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 //===------------------------------------------------------------------------------------------===//
 // Loss kernels. A loss splits into a reduction kernel (the voxel sums of one (item, class)), a
 // small formula over the sums evaluated on the host, and an elementwise gradient kernel whose

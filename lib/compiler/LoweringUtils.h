@@ -49,7 +49,7 @@ SmallVector<Value> reducePairs(OpBuilder &b, Location loc, Value first, Value se
 void populateDynamicLoweringPatterns(RewritePatternSet &patterns);
 /// The pattern for med.resample: a gather over the output window (MedToLinalgResample.cpp).
 void populateResampleLoweringPatterns(RewritePatternSet &patterns);
-/// The patterns for the reduction kernels, med.extrema and med.overlap_counts
+/// The patterns for the reduction kernels, med.extrema, med.overlap_counts and med.error_sums
 /// (MedToLinalgReduce.cpp).
 void populateReductionLoweringPatterns(RewritePatternSet &patterns);
 /// The patterns for the loss kernels, med.dice_sums and med.dice_grad (MedToLinalgLoss.cpp).

@@ -1,13 +1,15 @@
-// convert-med-to-linalg, the reduction kernels: ops whose result is a handful of f64 statistics
-// of whole (flat) inputs. The launcher runs such a kernel over fixed blocks and combines the
-// blocks' results on the host. Each lowering views the bulk of its inputs as rows of kLanes
-// elements folded into kLanes accumulators of each kind, an elementwise inner loop that LLVM
-// vectorises, then folds in the last n % kLanes elements and the lanes.
+// convert-med-to-linalg, the reduction kernels (med.extrema, med.overlap_counts, med.error_sums):
+// ops whose result is a handful of f64 statistics of whole (flat) inputs. The launcher runs such
+// a kernel over fixed blocks and combines the blocks' results on the host. Each lowering views the
+// bulk of its inputs as rows of kLanes elements folded into kLanes accumulators of each kind, an
+// elementwise inner loop that LLVM vectorises, then folds in the last n % kLanes elements and the
+// lanes.
 #include "LoweringUtils.h"
 #include "med/MedOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -181,8 +183,35 @@ private:
   }
 };
 
+// [sum d d, sum |d|] with d = target - pred, as a tensor<2xf64>: the square in the input type,
+// both sums in f64 lanes.
+struct ErrorSumsLowering : OpRewritePattern<ErrorSumsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  static constexpr int64_t kLanes = 16;
+
+  LogicalResult matchAndRewrite(ErrorSumsOp op, PatternRewriter &rw) const override {
+    FloatType f64 = rw.getF64Type();
+    auto sum = [&](OpBuilder &b, Location l, Value p, Value y, ValueRange acc) {
+      Value d = b.create<arith::SubFOp>(l, y, p);
+      Value sq = toCompute(b, l, b.create<arith::MulFOp>(l, d, d), f64);
+      Value ab = toCompute(b, l, b.create<math::AbsFOp>(l, d), f64);
+      return SmallVector<Value>{b.create<arith::AddFOp>(l, acc[0], sq),
+                                b.create<arith::AddFOp>(l, acc[1], ab)};
+    };
+    auto merge = [&](OpBuilder &b, Location l, ValueRange lane, ValueRange total) {
+      return SmallVector<Value>{b.create<arith::AddFOp>(l, total[0], lane[0]),
+                                b.create<arith::AddFOp>(l, total[1], lane[1])};
+    };
+    SmallVector<Value> values = reducePairs(rw, op.getLoc(), op.getPred(), op.getTarget(), kLanes,
+                                            {f64, f64}, {f64, f64}, sum, merge);
+    rw.replaceOp(op,
+                 rw.create<tensor::FromElementsOp>(op.getLoc(), op.getResult().getType(), values));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::med::lowering::populateReductionLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<ExtremaLowering, OverlapCountsLowering>(patterns.getContext());
+  patterns.add<ExtremaLowering, OverlapCountsLowering, ErrorSumsLowering>(patterns.getContext());
 }

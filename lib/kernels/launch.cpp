@@ -1,6 +1,9 @@
 #include "launch.h"
 
+#include <ATen/ATen.h>
+
 #include <algorithm>
+#include <vector>
 
 #include "med/core/error.h"
 
@@ -68,6 +71,35 @@ void forEachBlock(int64_t slabs, int64_t len, int threads,
       fn(b, (b / per) * len + offset, std::min(kBlock, len - offset));
     }
   });
+}
+
+void checkPair(const at::Tensor &a, const at::Tensor &b, int64_t slabs, bool floatOnly,
+               const std::string &owner) {
+  const bool floating = a.scalar_type() == at::kFloat || a.scalar_type() == at::kDouble;
+  if ((floatOnly && !floating) || b.scalar_type() != a.scalar_type() || b.numel() != a.numel() ||
+      !a.is_contiguous() || !b.is_contiguous() || !a.device().is_cpu() || !b.device().is_cpu() ||
+      slabs < 0 || (slabs == 0 ? a.numel() != 0 : a.numel() % slabs != 0))
+    throw Error(owner, std::string("the kernel needs two contiguous CPU ") +
+                           (floatOnly ? "float32/float64 " : "") +
+                           "tensors of one dtype and size, cut into equal slabs");
+}
+
+at::Tensor sumOverBlocks(const compiler::Kernel &kernel, const at::Tensor &a, const at::Tensor &b,
+                         int64_t slabs, int results, int threads) {
+  const int64_t len = slabs ? a.numel() / slabs : 0, per = blocksPerSlab(len);
+  std::vector<double> partial(size_t(results * slabs * per));
+  forEachBlock(slabs, len, threads, [&](int64_t block, int64_t start, int64_t count) {
+    rt::BufferRef buffers[3] = {bufferOf(a, start, count),
+                                bufferOf(b, start, count),
+                                {partial.data() + results * block, results, 8, /*split=*/false}};
+    rt::launchWhole(kernel.entry, buffers, 3);
+  });
+  at::Tensor out = at::zeros({slabs, results}, at::kDouble);
+  double *o = out.data_ptr<double>();
+  for (int64_t block = 0; block < slabs * per; ++block)
+    for (int k = 0; k < results; ++k)
+      o[results * (block / per) + k] += partial[results * block + k];
+  return out;
 }
 
 rt::BufferRef bufferOf(const at::Tensor &t, int64_t start, int64_t count) {

@@ -43,6 +43,17 @@ inline int64_t blocksPerSlab(int64_t len) { return (len + kBlock - 1) / kBlock; 
 void forEachBlock(int64_t slabs, int64_t len, int threads,
                   const std::function<void(int64_t block, int64_t start, int64_t count)> &fn);
 
+/// Throws med::Error naming `owner` unless `a` and `b` are contiguous CPU tensors of one dtype
+/// (float32/float64 when `floatOnly`) and size, cut into `slabs` equal slabs.
+void checkPair(const at::Tensor &a, const at::Tensor &b, int64_t slabs, bool floatOnly,
+               const std::string &owner);
+
+/// Runs a two-input reduction kernel with `results` float64 outputs over every block of the
+/// `slabs` slabs of (a, b) and adds the blocks' outputs per slab in block order (exact for
+/// counts, and the same for any thread count): a (slabs, results) float64 tensor.
+at::Tensor sumOverBlocks(const compiler::Kernel &kernel, const at::Tensor &a, const at::Tensor &b,
+                         int64_t slabs, int results, int threads);
+
 /// The launcher's view of elements [start, start + count) of a contiguous CPU tensor.
 rt::BufferRef bufferOf(const at::Tensor &t, int64_t start, int64_t count);
 

@@ -16,20 +16,6 @@ using namespace detail;
 
 namespace {
 
-/// Throws unless input and target are contiguous CPU tensors of one float dtype and size, cut
-/// into `slabs` equal slabs.
-rt::DType checkLossOperands(const at::Tensor &input, const at::Tensor &target, int64_t slabs,
-                            const std::string &owner) {
-  const bool floating = input.scalar_type() == at::kFloat || input.scalar_type() == at::kDouble;
-  if (!floating || target.scalar_type() != input.scalar_type() || target.numel() != input.numel() ||
-      !input.is_contiguous() || !target.is_contiguous() || !input.device().is_cpu() ||
-      !target.device().is_cpu() || slabs < 0 ||
-      (slabs == 0 ? input.numel() != 0 : input.numel() % slabs != 0))
-    throw Error(owner, "the loss kernels need contiguous CPU float32/float64 input and target of "
-                       "one dtype and size, cut into equal slabs");
-  return toDType(input.scalar_type(), owner);
-}
-
 std::string flags(bool sigmoid, bool squared) {
   if (sigmoid && squared)
     return " {sigmoid, squared}";
@@ -56,23 +42,11 @@ std::string gradIR(rt::DType t, bool sigmoid, bool squared) {
 
 at::Tensor dice_sums(const at::Tensor &input, const at::Tensor &target, int64_t slabs, bool sigmoid,
                      bool squared, int threads, const std::string &owner) {
-  const rt::DType type = checkLossOperands(input, target, slabs, owner);
+  checkPair(input, target, slabs, true, owner);
+  const rt::DType type = toDType(input.scalar_type(), owner);
   auto kernel = compiled(reductionIR("med.dice_sums" + flags(sigmoid, squared), 2, type, 3),
                          "Dice sums", owner);
-  const int64_t len = slabs ? input.numel() / slabs : 0, per = blocksPerSlab(len);
-  std::vector<double> partial(3 * slabs * per);
-  forEachBlock(slabs, len, threads, [&](int64_t b, int64_t start, int64_t count) {
-    rt::BufferRef buffers[3] = {bufferOf(input, start, count),
-                                bufferOf(target, start, count),
-                                {partial.data() + 3 * b, 3, 8, /*split=*/false}};
-    rt::launchWhole(kernel->entry, buffers, 3);
-  });
-  at::Tensor out = at::zeros({slabs, 3}, at::kDouble);
-  double *o = out.data_ptr<double>();
-  for (int64_t b = 0; b < slabs * per; ++b) // in block order, whatever ran where
-    for (int k = 0; k < 3; ++k)
-      o[3 * (b / per) + k] += partial[3 * b + k];
-  return out;
+  return sumOverBlocks(*kernel, input, target, slabs, 3, threads);
 }
 
 at::Tensor dice_grad(const at::Tensor &input, const at::Tensor &target,
@@ -81,7 +55,8 @@ at::Tensor dice_grad(const at::Tensor &input, const at::Tensor &target,
   const int64_t slabs = coefficients.dim() == 2 ? coefficients.size(0) : -1;
   if (slabs < 0 || coefficients.size(1) != 2 || coefficients.scalar_type() != at::kDouble)
     throw Error(owner, "the Dice gradient kernel needs (slabs, 2) float64 coefficients");
-  const rt::DType type = checkLossOperands(input, target, slabs, owner);
+  checkPair(input, target, slabs, true, owner);
+  const rt::DType type = toDType(input.scalar_type(), owner);
   auto kernel = compiled(gradIR(type, sigmoid, squared), "Dice gradient", owner);
   at::Tensor coeff = coefficients.contiguous().cpu();
   at::Tensor grad = at::empty_like(input, at::MemoryFormat::Contiguous);

@@ -43,31 +43,22 @@ std::pair<double, double> extrema(const at::Tensor &input, int threads, const st
 
 at::Tensor overlap_counts(const at::Tensor &pred, const at::Tensor &target, int64_t slabs,
                           bool binary, int threads, const std::string &owner) {
+  checkPair(pred, target, slabs, false, owner);
   const rt::DType type = toDType(pred.scalar_type(), owner);
-  if (target.scalar_type() != pred.scalar_type() || target.numel() != pred.numel() ||
-      !pred.is_contiguous() || !target.is_contiguous() || slabs < 0 ||
-      (slabs == 0 ? pred.numel() != 0 : pred.numel() % slabs != 0))
-    throw Error(owner, "overlap counts need contiguous pred and target of one dtype and size, "
-                       "cut into equal slabs");
   const std::string op = binary ? "med.overlap_counts {binary}" : "med.overlap_counts";
   auto kernel = compiled(reductionIR(op, 2, type, 4), "overlap counting", owner);
-  const int64_t len = slabs ? pred.numel() / slabs : 0, per = blocksPerSlab(len);
-  std::vector<double> partial(4 * slabs * per);
-  forEachBlock(slabs, len, threads, [&](int64_t b, int64_t start, int64_t count) {
-    rt::BufferRef buffers[3] = {bufferOf(pred, start, count),
-                                bufferOf(target, start, count),
-                                {partial.data() + 4 * b, 4, 8, /*split=*/false}};
-    rt::launchWhole(kernel->entry, buffers, 3);
-  });
-  // Whole counts below 2^53 add exactly in any order; the flags are 0 or 1.
-  at::Tensor out = at::zeros({slabs, 4}, at::kDouble);
-  double *o = out.data_ptr<double>();
-  for (int64_t b = 0; b < slabs * per; ++b)
-    for (int k = 0; k < 4; ++k) {
-      double &total = o[4 * (b / per) + k];
-      total = k < 3 ? total + partial[4 * b + k] : std::max(total, partial[4 * b + k]);
-    }
-  return out;
+  // The flags add up too: a slab's bad column counts its flagged blocks.
+  at::Tensor counts = sumOverBlocks(*kernel, pred, target, slabs, 4, threads);
+  counts.select(1, 3).clamp_max_(1.0);
+  return counts;
+}
+
+at::Tensor error_sums(const at::Tensor &pred, const at::Tensor &target, int64_t slabs, int threads,
+                      const std::string &owner) {
+  checkPair(pred, target, slabs, true, owner);
+  const rt::DType type = toDType(pred.scalar_type(), owner);
+  auto kernel = compiled(reductionIR("med.error_sums", 2, type, 2), "error sums", owner);
+  return sumOverBlocks(*kernel, pred, target, slabs, 2, threads);
 }
 
 } // namespace med::kernels

@@ -54,9 +54,22 @@ at::Tensor DiceLossImpl::terms_from_sums(const at::Tensor &inter, const at::Tens
 }
 
 at::Tensor DiceLossImpl::dice_terms(const at::Tensor &x, const at::Tensor &y) const {
-  if (detail::generated_dice_applies(x, y))
-    return detail::generated_dice_terms(*this, x, y, false);
+  if (detail::generated_overlap_applies(x, y))
+    return generated_terms(x, y, false);
   return dice_terms_eager(x, y);
+}
+
+at::Tensor DiceLossImpl::generated_terms(const at::Tensor &x, const at::Tensor &y,
+                                         bool sigmoid) const {
+  const bool batch = options.batch();
+  return detail::overlap_sums_loss(
+      x, y, sigmoid, options.squared_pred(),
+      [&](const at::Tensor &inter, const at::Tensor &pred, const at::Tensor &ground) {
+        if (batch)
+          return terms_from_sums(inter.sum(0), ground.sum(0), pred.sum(0));
+        return terms_from_sums(inter, ground, pred);
+      },
+      owner_);
 }
 
 at::Tensor DiceLossImpl::dice_terms_eager(const at::Tensor &x, const at::Tensor &y) const {
@@ -85,18 +98,13 @@ at::Tensor DiceLossImpl::finish(at::Tensor f, int64_t spatial_dims) const {
 }
 
 at::Tensor DiceLossImpl::forward(const at::Tensor &input, const at::Tensor &target) {
-  // A sigmoid commutes with one-hot encoding and dropping the background, so the generated
-  // kernels apply it themselves instead of reading a sigmoid image ATen wrote.
-  SegInputs p = prepare_seg(owner_,
-                            {options.include_background(), options.to_onehot_y(), false,
-                             options.softmax(), options.other_act()},
-                            input, target);
-  if (options.sigmoid()) {
-    if (detail::generated_dice_applies(p.input, p.target))
-      return finish(detail::generated_dice_terms(*this, p.input, p.target, true), input.dim() - 2);
-    p.input = at::sigmoid(p.input);
-  }
-  return finish(dice_terms(p.input, p.target), input.dim() - 2);
+  detail::OverlapInputs p =
+      detail::prepare_overlap(owner_,
+                              {options.include_background(), options.to_onehot_y(),
+                               options.sigmoid(), options.softmax(), options.other_act()},
+                              input, target);
+  at::Tensor f = p.generated ? generated_terms(p.x, p.y, p.sigmoid) : dice_terms_eager(p.x, p.y);
+  return finish(f, input.dim() - 2);
 }
 
 MaskedDiceLossImpl::MaskedDiceLossImpl(DiceLossOptions o) : DiceLossImpl(std::move(o)) {
@@ -137,35 +145,37 @@ GeneralizedDiceLossImpl::GeneralizedDiceLossImpl(GeneralizedDiceLossOptions o)
 }
 
 at::Tensor GeneralizedDiceLossImpl::forward(const at::Tensor &input, const at::Tensor &target) {
-  SegInputs p = prepare_seg("GeneralizedDiceLoss",
-                            {options.include_background(), options.to_onehot_y(), options.sigmoid(),
-                             options.softmax(), options.other_act()},
-                            input, target);
-  const at::Tensor &x = p.input, &y = p.target;
-  std::vector<int64_t> axes = reduceAxes(x.dim(), options.batch());
-  at::Tensor inter = (y * x).sum(axes);
-  at::Tensor ground = y.sum(axes);
-  at::Tensor denom = ground + x.sum(axes);
-  // Class weights from the ground-truth volumes, in float32 as MONAI computes them.
-  at::Tensor g = ground.detach().to(at::kFloat);
-  at::Tensor w;
-  if (options.w_type() == "simple")
-    w = at::reciprocal(g);
-  else if (options.w_type() == "square")
-    w = at::reciprocal(g * g);
-  else
-    w = at::ones_like(g);
-  at::Tensor infs = at::isinf(w);
-  w = w.masked_fill(infs, 0.0);
-  at::Tensor maxw = options.batch() ? w.max() : std::get<0>(w.max(1, true));
-  w = w + infs.to(w.scalar_type()) * maxw;
-  int64_t dim = options.batch() ? 0 : 1;
-  at::Tensor numer = 2.0 * (inter * w).sum(dim, true) + options.smooth_nr();
-  at::Tensor den = (denom * w).sum(dim, true) + options.smooth_dr();
-  at::Tensor f = 1.0 - numer / den;
-  if (options.reduction() == "none")
-    return broadcast_none(f, input.dim() - 2);
-  return reduce(f, options.reduction());
+  const std::string owner = "GeneralizedDiceLoss";
+  const bool batch = options.batch();
+  auto formula = [&](const at::Tensor &inter0, const at::Tensor &pred0, const at::Tensor &ground0) {
+    at::Tensor inter = batch ? inter0.sum(0) : inter0, pred = batch ? pred0.sum(0) : pred0;
+    at::Tensor ground = batch ? ground0.sum(0) : ground0;
+    at::Tensor denom = ground + pred;
+    // Class weights from the ground-truth volumes, in float32 as MONAI computes them.
+    at::Tensor g = ground.detach().to(at::kFloat);
+    at::Tensor w;
+    if (options.w_type() == "simple")
+      w = at::reciprocal(g);
+    else if (options.w_type() == "square")
+      w = at::reciprocal(g * g);
+    else
+      w = at::ones_like(g);
+    at::Tensor infs = at::isinf(w);
+    w = w.masked_fill(infs, 0.0);
+    at::Tensor maxw = batch ? w.max() : std::get<0>(w.max(1, true));
+    w = w + infs.to(w.scalar_type()) * maxw;
+    int64_t dim = batch ? 0 : 1;
+    at::Tensor numer = 2.0 * (inter * w).sum(dim, true) + options.smooth_nr();
+    at::Tensor den = (denom * w).sum(dim, true) + options.smooth_dr();
+    at::Tensor f = 1.0 - numer / den;
+    if (options.reduction() == "none")
+      return broadcast_none(f, input.dim() - 2);
+    return reduce(f, options.reduction());
+  };
+  return detail::overlap_loss(owner,
+                              {options.include_background(), options.to_onehot_y(),
+                               options.sigmoid(), options.softmax(), options.other_act()},
+                              input, target, false, formula);
 }
 
 } // namespace med::losses

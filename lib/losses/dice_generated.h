@@ -1,24 +1,56 @@
-// DiceLoss's per-(sample, class) terms on the generated loss kernels (internal to lib/losses).
+// Overlap losses (DiceLoss, GeneralizedDiceLoss, TverskyLoss) on the generated kernels
+// med.dice_sums / med.dice_grad (internal to lib/losses; docs/architecture.md).
 #pragma once
 
 #include <ATen/core/Tensor.h>
 
-namespace med::losses {
-class DiceLossImpl;
-}
+#include <functional>
+#include <string>
+
+#include "med/losses/reduction.h"
 
 namespace med::losses::detail {
 
-/// True when DiceLossImpl::dice_terms may run on the generated kernels: a CPU float32/float64
-/// input whose dtype the target's promotes to (so the reference's arithmetic stays in the input
-/// type), and a target without gradient (the kernels differentiate the input only).
-bool generated_dice_applies(const at::Tensor &x, const at::Tensor &y);
+/// A loss as a function of its per-(sample, class) sums, each (B, C): inter = sum p t, pred =
+/// sum p (or p p), ground = sum t (or t t). Written in ATen ops, so autograd can differentiate
+/// it with respect to inter and pred.
+using SumsFormula = std::function<at::Tensor(const at::Tensor &inter, const at::Tensor &pred,
+                                             const at::Tensor &ground)>;
 
-/// DiceLossImpl::dice_terms through med.dice_sums (forward) and med.dice_grad (backward) as one
-/// torch::autograd::Function: the kernels do the voxel work; the formula over the (B, C) sums,
-/// and its derivatives, are ATen on the host. With `sigmoid`, `x` holds logits and the kernels
-/// apply the sigmoid. Double backward is not supported through this path.
-at::Tensor generated_dice_terms(const DiceLossImpl &loss, const at::Tensor &x, const at::Tensor &y,
-                                bool sigmoid);
+/// True when a prepared pair may run on the generated kernels: a CPU float32/float64 input
+/// whose dtype the target's promotes to (so the reference's arithmetic stays in the input
+/// type), a target without gradient (the kernels differentiate the input only), same shapes.
+bool generated_overlap_applies(const at::Tensor &x, const at::Tensor &y);
+
+/// prepare_seg for an overlap loss. `generated` says whether the pair runs on the kernels; then
+/// a requested sigmoid is left to them (`sigmoid` true, `x` still holds logits: a sigmoid
+/// commutes with one-hot encoding and dropping the background). Otherwise `x` is activated.
+struct OverlapInputs {
+  at::Tensor x, y;
+  bool generated = false;
+  bool sigmoid = false;
+};
+OverlapInputs prepare_overlap(const std::string &owner, SegPrep prep, const at::Tensor &input,
+                              const at::Tensor &target);
+
+/// formula(sums of x and y) as one torch::autograd::Function: med.dice_sums gives the sums,
+/// which become leaves of the formula's small ATen graph; backward differentiates that graph
+/// with respect to the sums and hands each slab's two derivatives to med.dice_grad. `squared`
+/// sums p p and t t. Double backward is not supported through this path.
+at::Tensor overlap_sums_loss(const at::Tensor &x, const at::Tensor &y, bool sigmoid, bool squared,
+                             const SumsFormula &formula, const std::string &owner);
+
+/// A whole overlap loss: prepare_overlap, then `formula` over the sums from the kernels, or from
+/// ATen reductions where the kernels do not apply.
+///
+///   return detail::overlap_loss("TverskyLoss", prep, input, target, false, formula);
+at::Tensor overlap_loss(const std::string &owner, const SegPrep &prep, const at::Tensor &input,
+                        const at::Tensor &target, bool squared, const SumsFormula &formula);
+
+/// The same sums by ATen reductions over (B, C, *spatial) x and y, for the eager paths.
+struct OverlapSums {
+  at::Tensor inter, pred, ground;
+};
+OverlapSums overlap_sums_eager(const at::Tensor &x, const at::Tensor &y, bool squared);
 
 } // namespace med::losses::detail

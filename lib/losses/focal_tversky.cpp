@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 
+#include "dice_generated.h"
 #include "med/core/error.h"
 
 namespace med::losses {
@@ -74,21 +75,20 @@ TverskyLossImpl::TverskyLossImpl(TverskyLossOptions o) : options(std::move(o)) {
 }
 
 at::Tensor TverskyLossImpl::forward(const at::Tensor &input, const at::Tensor &target) {
-  SegInputs p = prepare_seg("TverskyLoss",
-                            {options.include_background(), options.to_onehot_y(), options.sigmoid(),
-                             options.softmax(), options.other_act()},
-                            input, target);
-  const at::Tensor &p0 = p.input, &g0 = p.target;
-  std::vector<int64_t> axes;
-  if (options.batch())
-    axes.push_back(0);
-  for (int64_t d = 2; d < p0.dim(); ++d)
-    axes.push_back(d);
-  at::Tensor tp = (p0 * g0).sum(axes);
-  at::Tensor fp = options.alpha() * (p0 * (1 - g0)).sum(axes);
-  at::Tensor fn = options.beta() * ((1 - p0) * g0).sum(axes);
-  at::Tensor score = 1.0 - (tp + options.smooth_nr()) / (tp + fp + fn + options.smooth_dr());
-  return reduce(score, options.reduction());
+  const std::string owner = "TverskyLoss";
+  const bool batch = options.batch();
+  // sum p (1 - g) = |P| - |P.G| and sum (1 - p) g = |G| - |P.G|, so the overlap sums suffice.
+  auto formula = [&](const at::Tensor &inter, const at::Tensor &pred, const at::Tensor &ground) {
+    at::Tensor tp = batch ? inter.sum(0) : inter;
+    at::Tensor fp = options.alpha() * ((batch ? pred.sum(0) : pred) - tp);
+    at::Tensor fn = options.beta() * ((batch ? ground.sum(0) : ground) - tp);
+    at::Tensor score = 1.0 - (tp + options.smooth_nr()) / (tp + fp + fn + options.smooth_dr());
+    return reduce(score, options.reduction());
+  };
+  return detail::overlap_loss(owner,
+                              {options.include_background(), options.to_onehot_y(),
+                               options.sigmoid(), options.softmax(), options.other_act()},
+                              input, target, false, formula);
 }
 
 } // namespace med::losses

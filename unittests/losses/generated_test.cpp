@@ -9,6 +9,7 @@
 #include "med/kernels/losses.h"
 #include "med/losses/combined.h"
 #include "med/losses/dice.h"
+#include "med/losses/tversky.h"
 #include "reference.h"
 
 namespace med::losses::test {
@@ -167,6 +168,46 @@ TEST(DiceLossGenerated, BackwardTwiceAndThreadCounts) {
   at::Tensor v2 = loss(x, lab);
   at::set_num_threads(saved);
   EXPECT_TRUE(at::equal(v1, v2));
+}
+
+TEST(OverlapLossesGenerated, GeneralizedDiceAndTverskyMatchTheirEagerPath) {
+  // A target that needs a gradient sends a loss down its ATen path: the same loss, same
+  // formula, sums by tensor reductions. Value and input gradient must agree.
+  for (at::ScalarType dt : {at::kDouble, at::kFloat}) {
+    at::Tensor x = logits({2, 3, 7, 6, 5}, 96).to(dt);
+    at::Tensor t = onehotRef(labels({2, 1, 7, 6, 5}, 3, 97, /*absent=*/1), 3).to(dt);
+    at::Tensor tg = t.clone().set_requires_grad(true);
+    const double tol = dt == at::kDouble ? 1e-12 : 2e-6;
+    for (bool softmax : {false, true})
+      for (bool batch : {false, true})
+        for (const char *red : {"mean", "sum"}) {
+          SCOPED_TRACE(testing::Message() << c10::toString(dt) << " softmax " << softmax
+                                          << " batch " << batch << " " << red);
+          for (const char *w : {"square", "simple", "uniform"}) {
+            GeneralizedDiceLoss gdl(GeneralizedDiceLossOptions()
+                                        .sigmoid(!softmax)
+                                        .softmax(softmax)
+                                        .w_type(w)
+                                        .batch(batch)
+                                        .reduction(red));
+            auto [v, g] = valueAndGrad([&](const at::Tensor &a) { return gdl(a, t); }, x);
+            auto [ve, ge] = valueAndGrad([&](const at::Tensor &a) { return gdl(a, tg); }, x);
+            expectClose(v, ve, tol * std::max(1.0, ve.abs().max().item<double>()));
+            expectClose(g, ge, tol * std::max(1.0, ge.abs().max().item<double>()));
+          }
+          TverskyLoss tv(TverskyLossOptions()
+                             .sigmoid(!softmax)
+                             .softmax(softmax)
+                             .alpha(0.3)
+                             .beta(0.7)
+                             .batch(batch)
+                             .reduction(red));
+          auto [v, g] = valueAndGrad([&](const at::Tensor &a) { return tv(a, t); }, x);
+          auto [ve, ge] = valueAndGrad([&](const at::Tensor &a) { return tv(a, tg); }, x);
+          expectClose(v, ve, tol * std::max(1.0, ve.abs().max().item<double>()));
+          expectClose(g, ge, tol * std::max(1.0, ge.abs().max().item<double>()));
+        }
+  }
 }
 
 } // namespace

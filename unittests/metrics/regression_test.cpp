@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <cmath>
 
@@ -38,6 +39,41 @@ TEST(Regression, MeanErrorsPerItem) {
               1e-7);
   EXPECT_THROW(mse(p, y.slice(0, 0, 2)), med::Error);
   EXPECT_THROW(M::PSNRMetric(M::PSNRMetricOptions(0.0)), med::Error);
+}
+
+// The error sums come from a generated kernel over 65536-element blocks: items spanning several
+// blocks, dtypes promoted as torch does, and the thread count, against ATen's own means.
+TEST(Regression, GeneratedErrorSumsAcrossBlocksDtypesAndThreads) {
+  at::manual_seed(3);
+  at::Tensor p = at::randn({3, 2, 70, 1001}, at::kDouble), y = at::randn({3, 2, 70, 1001});
+  auto ref = [](const at::Tensor &a, const at::Tensor &b, bool sq) {
+    at::Tensor d = (b.to(at::kDouble) - a.to(at::kDouble)).flatten(1);
+    return (sq ? d.square() : d.abs()).mean(1, true);
+  };
+  M::MSEMetric mse;
+  M::MAEMetric mae;
+  at::Tensor a = mse(p, y), b = mae(p, y);
+  EXPECT_EQ(a.scalar_type(), at::kDouble); // float64 pred, float32 target
+  EXPECT_TRUE(at::allclose(a, ref(p, y, true), 1e-12, 1e-12));
+  EXPECT_TRUE(at::allclose(b, ref(p, y, false), 1e-12, 1e-12));
+  at::Tensor pf = p.to(at::kFloat);
+  at::Tensor a32 = mse(pf, y);
+  EXPECT_EQ(a32.scalar_type(), at::kFloat);
+  EXPECT_TRUE(at::allclose(a32.to(at::kDouble), ref(pf, y, true), 1e-6, 1e-7));
+  at::Tensor half = mae(pf.to(at::kHalf), y.to(at::kHalf));
+  EXPECT_EQ(half.scalar_type(), at::kHalf);
+  EXPECT_TRUE(at::allclose(half.to(at::kDouble), ref(pf.to(at::kHalf), y.to(at::kHalf), false),
+                           2e-3, 1e-3));
+  const int saved = at::get_num_threads();
+  at::set_num_threads(1);
+  at::Tensor one = mse(pf, y);
+  at::set_num_threads(2);
+  at::Tensor two = mse(pf, y);
+  at::set_num_threads(saved);
+  EXPECT_TRUE(at::equal(one, two));
+  at::Tensor bad = pf.clone();
+  bad[2][1][69][1000] = NAN;
+  EXPECT_THROW(mse(bad, y), med::Error);
 }
 
 TEST(Regression, SsimUniformMatchesWindowLoops) {

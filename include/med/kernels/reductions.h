@@ -1,8 +1,8 @@
 // Generated reduction kernels: whole-image statistics computed by `med` ops (med.extrema,
-// med.overlap_counts) compiled through the JIT and its disk cache, launched over fixed blocks
-// of the input on up to `threads` threads. The blocks' partial results are combined on the host
-// in block order, so a result never depends on the thread count. Transforms split at a
-// reduction and metrics' counting passes call these.
+// med.overlap_counts, med.error_sums) compiled through the JIT and its disk cache, launched over
+// fixed blocks of the input on up to `threads` threads. The blocks' partial results are combined
+// on the host in block order, so a result never depends on the thread count. Transforms split
+// at a reduction and metrics' counting and error passes call these.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -29,5 +29,14 @@ std::pair<double, double> extrema(const at::Tensor &input, int threads, const st
 ///   at::Tensor k = med::kernels::overlap_counts(y_pred, y, B * C, true, 1, "DiceMetric");
 at::Tensor overlap_counts(const at::Tensor &pred, const at::Tensor &target, int64_t slabs,
                           bool binary, int threads, const std::string &owner);
+
+/// Per-slab error sums of `pred` against `target` cut into `slabs` equal consecutive slabs: a
+/// (slabs, 2) float64 tensor [sum d d, sum |d|] with d = target - pred formed in the input
+/// dtype, summed in float64 in block order. Contiguous CPU float32/float64 tensors of one dtype
+/// and size. NaN propagates into the sums.
+///
+///   at::Tensor s = med::kernels::error_sums(y_pred, y, B, 1, "MSEMetric");
+at::Tensor error_sums(const at::Tensor &pred, const at::Tensor &target, int64_t slabs, int threads,
+                      const std::string &owner);
 
 } // namespace med::kernels

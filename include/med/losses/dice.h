@@ -53,6 +53,8 @@ public:
   /// The loss formula over the reduced sums |X.Y|, |Y| (or |Y^2|) and |X| (or |X^2|).
   at::Tensor terms_from_sums(const at::Tensor &inter, const at::Tensor &ground,
                              const at::Tensor &pred) const;
+  /// dice_terms on the generated kernels; with `sigmoid` the input holds logits.
+  at::Tensor generated_terms(const at::Tensor &input, const at::Tensor &target, bool sigmoid) const;
   /// Applies the class weights and the reduction to dice_terms' result.
   at::Tensor finish(at::Tensor f, int64_t spatial_dims) const;
   DiceLossOptions options;

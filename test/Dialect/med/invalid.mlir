@@ -266,7 +266,7 @@ func.func @overlap_counts_shape(%p: tensor<?xf32>) -> tensor<3xf64> {
 // -----
 
 func.func @dice_sums_types(%x: tensor<?xf32>, %t: tensor<?xf64>) -> tensor<3xf64> {
-  // expected-error @+1 {{input and target must have the same type, got 'tensor<?xf32>' and 'tensor<?xf64>'}}
+  // expected-error @+1 {{operands must have the same type, got 'tensor<?xf32>' and 'tensor<?xf64>'}}
   %0 = med.dice_sums %x, %t : tensor<?xf32>, tensor<?xf64> -> tensor<3xf64>
   return %0 : tensor<3xf64>
 }
@@ -301,4 +301,12 @@ func.func @dice_grad_result(%x: tensor<?xf32>, %a: f64) -> tensor<?xf64> {
   // expected-error @+1 {{result must have the input's type 'tensor<?xf32>', got 'tensor<?xf64>'}}
   %0 = med.dice_grad %x, %x, %a, %a : tensor<?xf32>, tensor<?xf32> -> tensor<?xf64>
   return %0 : tensor<?xf64>
+}
+
+// -----
+
+func.func @error_sums_shape(%x: tensor<?xf64>) -> tensor<3xf64> {
+  // expected-error @+1 {{result must be tensor<2xf64> (squared, absolute), got 'tensor<3xf64>'}}
+  %0 = med.error_sums %x, %x : tensor<?xf64>, tensor<?xf64> -> tensor<3xf64>
+  return %0 : tensor<3xf64>
 }

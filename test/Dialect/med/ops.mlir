@@ -117,3 +117,12 @@ func.func @loss_ops(%x: tensor<?xf32>, %t: tensor<?xf32>, %a: f64) -> tensor<?xf
   %1 = med.dice_grad %x, %t, %a, %a {sigmoid} : tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
   return %1 : tensor<?xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @error_sums
+func.func @error_sums(%p: tensor<?xf64>, %y: tensor<?xf64>) -> tensor<2xf64> {
+  // CHECK: med.error_sums %{{.*}}, %{{.*}} : tensor<?xf64>, tensor<?xf64> -> tensor<2xf64>
+  %0 = med.error_sums %p, %y : tensor<?xf64>, tensor<?xf64> -> tensor<2xf64>
+  return %0 : tensor<2xf64>
+}

@@ -1,7 +1,7 @@
 // RUN: med-opt %s --split-input-file --convert-med-to-linalg | FileCheck %s
-// med.overlap_counts: both inputs viewed as rows of 16 lanes folded into four i32 accumulators
-// per lane (overlap, |pred|, |target| added; the bad flag or-ed), then the tail and the lanes
-// into i64 totals, widened to f64.
+// The metrics' reductions. med.overlap_counts: both inputs viewed as rows of 16 lanes folded into
+// four i32 accumulators per lane (overlap, |pred|, |target| added; the bad flag or-ed), then the
+// tail and the lanes into i64 totals, widened to f64.
 
 // CHECK-LABEL: func @counts_binary_f32
 // CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
@@ -58,4 +58,22 @@ func.func @counts_flag_nan_f64(%p: tensor<?xf64>, %y: tensor<?xf64>) -> tensor<4
 func.func @counts_ui8(%p: tensor<?xui8>, %y: tensor<?xui8>) -> tensor<4xf64> {
   %0 = med.overlap_counts %p, %y : tensor<?xui8>, tensor<?xui8> -> tensor<4xf64>
   return %0 : tensor<4xf64>
+}
+
+// -----
+
+// med.error_sums: d = target - pred, d * d and |d| in the input type, widened to f64 lanes.
+// CHECK-LABEL: func @error_sums_f32
+// CHECK:         ^bb0(%[[P:.*]]: f32, %[[Y:.*]]: f32, %[[SQ:.*]]: f64, %[[AB:.*]]: f64):
+// CHECK:           %[[D:.*]] = arith.subf %[[Y]], %[[P]] : f32
+// CHECK:           %[[D2:.*]] = arith.mulf %[[D]], %[[D]] : f32
+// CHECK:           %[[W:.*]] = arith.extf %[[D2]] : f32 to f64
+// CHECK:           %[[A:.*]] = math.absf %[[D]] : f32
+// CHECK:           %[[WA:.*]] = arith.extf %[[A]] : f32 to f64
+// CHECK:           arith.addf %[[SQ]], %[[W]] : f64
+// CHECK:           arith.addf %[[AB]], %[[WA]] : f64
+// CHECK:         tensor.from_elements %{{.*}}, %{{.*}} : tensor<2xf64>
+func.func @error_sums_f32(%p: tensor<?xf32>, %y: tensor<?xf32>) -> tensor<2xf64> {
+  %0 = med.error_sums %p, %y : tensor<?xf32>, tensor<?xf32> -> tensor<2xf64>
+  return %0 : tensor<2xf64>
 }
