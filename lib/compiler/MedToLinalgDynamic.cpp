@@ -73,28 +73,27 @@ struct AdjustContrastLowering : OpRewritePattern<AdjustContrastOp> {
   }
 };
 
-// Philox4x32-10 on i32 values (the same function as runtime/src/rng.cpp); returns words 0, 1.
+// Philox4x32-10 (the same function as runtime/src/rng.cpp) with every 32-bit word held in the
+// low half of an i64 whose high half is zero: the 32x32->64 products then need no extensions and
+// the words no truncations, so vectorised rounds stay in 64-bit lanes (a multiply of zero-extended
+// halves, shifts, ands, xors) instead of shuffling between 32- and 64-bit lanes. Returns words 0
+// and 1, still as i64.
 std::pair<Value, Value> philox(OpBuilder &b, Location l, std::array<Value, 4> c,
                                std::array<Value, 2> k) {
-  auto i32 = [&](uint32_t v) {
-    return b.create<arith::ConstantOp>(l, b.getI32IntegerAttr(static_cast<int32_t>(v))).getResult();
+  auto i64 = [&](uint64_t v) {
+    return b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(static_cast<int64_t>(v))).getResult();
   };
-  Type i64 = b.getI64Type(), i32t = b.getI32Type();
-  Value m0 = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(0xD2511F53ll));
-  Value m1 = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(0xCD9E8D57ll));
-  Value w0 = i32(0x9E3779B9u), w1 = i32(0xBB67AE85u);
-  Value shift = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(32));
+  Value m0 = i64(0xD2511F53u), m1 = i64(0xCD9E8D57u), mask = i64(0xFFFFFFFFu), shift = i64(32);
+  Value w0 = i64(0x9E3779B9u), w1 = i64(0xBB67AE85u);
   for (int round = 0; round < 10; ++round) {
-    if (round > 0) {
-      k[0] = b.create<arith::AddIOp>(l, k[0], w0);
-      k[1] = b.create<arith::AddIOp>(l, k[1], w1);
+    if (round > 0) { // loop-invariant: computed once per kernel call
+      k[0] = b.create<arith::AndIOp>(l, b.create<arith::AddIOp>(l, k[0], w0), mask);
+      k[1] = b.create<arith::AndIOp>(l, b.create<arith::AddIOp>(l, k[1], w1), mask);
     }
-    Value p0 = b.create<arith::MulIOp>(l, m0, b.create<arith::ExtUIOp>(l, i64, c[0]));
-    Value p1 = b.create<arith::MulIOp>(l, m1, b.create<arith::ExtUIOp>(l, i64, c[2]));
-    Value hi0 = b.create<arith::TruncIOp>(l, i32t, b.create<arith::ShRUIOp>(l, p0, shift));
-    Value lo0 = b.create<arith::TruncIOp>(l, i32t, p0);
-    Value hi1 = b.create<arith::TruncIOp>(l, i32t, b.create<arith::ShRUIOp>(l, p1, shift));
-    Value lo1 = b.create<arith::TruncIOp>(l, i32t, p1);
+    Value p0 = b.create<arith::MulIOp>(l, m0, c[0]);
+    Value p1 = b.create<arith::MulIOp>(l, m1, c[2]);
+    Value hi0 = b.create<arith::ShRUIOp>(l, p0, shift), lo0 = b.create<arith::AndIOp>(l, p0, mask);
+    Value hi1 = b.create<arith::ShRUIOp>(l, p1, shift), lo1 = b.create<arith::AndIOp>(l, p1, mask);
     c = {b.create<arith::XOrIOp>(l, b.create<arith::XOrIOp>(l, hi1, c[1]), k[0]), lo1,
          b.create<arith::XOrIOp>(l, b.create<arith::XOrIOp>(l, hi0, c[3]), k[1]), lo0};
   }
@@ -107,8 +106,10 @@ struct GaussianNoiseLowering : OpRewritePattern<GaussianNoiseOp> {
     Location loc = op.getLoc();
     FloatType ct = computeType(op);
     Value on = applied(rw, loc, op.getApply());
-    Value key0 = rw.create<arith::FPToUIOp>(loc, rw.getI32Type(), op.getKey0());
-    Value key1 = rw.create<arith::FPToUIOp>(loc, rw.getI32Type(), op.getKey1());
+    Value key0 = rw.create<arith::ExtUIOp>(
+        loc, rw.getI64Type(), rw.create<arith::FPToUIOp>(loc, rw.getI32Type(), op.getKey0()));
+    Value key1 = rw.create<arith::ExtUIOp>(
+        loc, rw.getI64Type(), rw.create<arith::FPToUIOp>(loc, rw.getI32Type(), op.getKey1()));
     Value mean = op.getMean(), std = op.getStd();
     Value base = op.getIndexBase();
     // A window of rows (rank 2): position = row * row length + column.
@@ -124,12 +125,13 @@ struct GaussianNoiseLowering : OpRewritePattern<GaussianNoiseOp> {
       Value pos = b.create<arith::AddIOp>(l, local, base);
       Value idx = b.create<arith::IndexCastUIOp>(l, i64, pos);
       Value c32 = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(32));
-      Value lo = b.create<arith::TruncIOp>(l, i32, idx);
-      Value hi = b.create<arith::TruncIOp>(l, i32, b.create<arith::ShRUIOp>(l, idx, c32));
-      Value zero = b.create<arith::ConstantOp>(l, b.getI32IntegerAttr(0));
+      Value low = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(0xFFFFFFFFll));
+      Value lo = b.create<arith::AndIOp>(l, idx, low);
+      Value hi = b.create<arith::ShRUIOp>(l, idx, c32);
+      Value zero = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(0));
       auto [w0, w1] = philox(b, l, {lo, hi, zero, zero}, {key0, key1});
       auto uniform = [&](Value w) {
-        Value u = b.create<arith::UIToFPOp>(l, f64, w);
+        Value u = b.create<arith::UIToFPOp>(l, f64, b.create<arith::TruncIOp>(l, i32, w));
         Value half = b.create<arith::ConstantOp>(l, b.getF64FloatAttr(0.5));
         Value scale = b.create<arith::ConstantOp>(l, b.getF64FloatAttr(0x1p-32));
         return b.create<arith::MulFOp>(l, b.create<arith::AddFOp>(l, u, half), scale).getResult();

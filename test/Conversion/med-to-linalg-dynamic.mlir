@@ -17,11 +17,14 @@ func.func @shift_by(%x: tensor<?xf32>, %a: f64, %v: f64) -> tensor<?xf32> {
 
 // CHECK-LABEL: func @gaussian_noise
 // The voxel's global index feeds ten Philox rounds (18 multiplies survive: the first round's
-// product with the zero counter word and the last round's unused half fold away), then
-// Box-Muller in f64.
+// product with the zero counter word and the last round's unused half fold away), the 32-bit
+// words held in i64 values (no truncation between rounds), then Box-Muller in f64.
 // CHECK:         linalg.generic
 // CHECK:           linalg.index 0
-// CHECK-COUNT-18:  arith.muli
+// CHECK-COUNT-18:  arith.muli %{{.*}} : i64
+// CHECK-NOT:       arith.trunci %{{.*}} : i64 to i32
+// CHECK:           arith.trunci %{{.*}} : i64 to i32
+// CHECK:           arith.uitofp %{{.*}} : i32 to f64
 // CHECK:           math.log
 // CHECK:           math.sqrt
 // CHECK:           math.cos
