@@ -165,6 +165,15 @@ LogicalResult ExtremaOp::verify() {
   return success();
 }
 
+LogicalResult MomentsOp::verify() {
+  if (cast<RankedTensorType>(getInput().getType()).getRank() != 1)
+    return emitOpError("reads a flat (rank-1) image, got ") << getInput().getType();
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (out.getRank() != 1 || out.getDimSize(0) != 3)
+    return emitOpError("result must be tensor<3xf64> (count, sum, sum of squares), got ") << out;
+  return success();
+}
+
 LogicalResult OverlapCountsOp::verify() {
   auto pred = cast<RankedTensorType>(getPred().getType());
   if (pred.getRank() != 1)
@@ -223,7 +232,8 @@ bool mlir::med::isElementwise(Operation *op) {
       .Case<ScaleIntensityRangeOp, ShiftIntensityOp, ScaleIntensityOp, ThresholdIntensityOp, ClipOp,
             ShiftByOp, ScaleByOp, AdjustContrastOp, GaussianNoiseOp, NormalizeOp, ScaleRangeByOp,
             RescaleByOp, ClipByOp>([](auto o) { return o.isElementwise(); })
-      .Case<ExtremaOp, OverlapCountsOp, DiceSumsOp, ErrorSumsOp>([](Operation *) { return false; })
+      .Case<ExtremaOp, MomentsOp, OverlapCountsOp, DiceSumsOp, ErrorSumsOp>(
+          [](Operation *) { return false; })
       .Default([](Operation *) { return true; });
 }
 

@@ -239,6 +239,25 @@ def Med_ExtremaOp : Med_Op<"extrema", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Med_MomentsOp : Med_Op<"moments", [Pure]> {
+  let summary = "Count, sum and sum of squares of an image's values: a statistics kernel";
+  let description = [{
+    With `v` each element of the flat `input` converted to f32 (as the reference converts the
+    image before its statistics), `result = [n, sum v, sum v * v]` over every element, or over
+    the elements with `v != 0` with `nonzero`; the square and both sums in f64. NormalizeIntensity
+    and StdShiftIntensity take their mean (sum / n) and population standard deviation from these
+    when a compiled pipeline splits at them. NaN propagates into the sums.
+
+    ```mlir
+    %m = med.moments %x {nonzero} : tensor<?xi16> -> tensor<3xf64>
+    ```
+  }];
+  let arguments = (ins Med_ImageTensor:$input, UnitAttr:$nonzero);
+  let results = (outs TensorOf<[F64]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def Med_OverlapCountsOp : Med_Op<"overlap_counts", [Pure]> {
   let summary = "Set sizes of two masks and of their overlap: a metric's counting kernel";
   let description = [{

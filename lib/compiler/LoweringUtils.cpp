@@ -161,12 +161,19 @@ std::pair<Value, Value> splitIntoLanes(OpBuilder &b, Location loc, Value flat, i
   return {grid, tail};
 }
 
-SmallVector<Value> reducePairs(OpBuilder &b, Location loc, Value first, Value second, int64_t lanes,
-                               ArrayRef<Type> laneTypes, ArrayRef<Type> totalTypes, PairStepFn step,
-                               LaneMergeFn merge) {
+SmallVector<Value> addLanes(OpBuilder &b, Location l, ValueRange lane, ValueRange total) {
+  SmallVector<Value> next;
+  for (size_t k = 0; k < lane.size(); ++k)
+    next.push_back(b.create<arith::AddFOp>(l, total[k], lane[k]));
+  return next;
+}
+
+SmallVector<Value> reduceThroughLanes(OpBuilder &b, Location loc, ValueRange inputs, int64_t lanes,
+                                      ArrayRef<Type> laneTypes, ArrayRef<Type> totalTypes,
+                                      LaneStepFn step, LaneMergeFn merge) {
   MLIRContext *ctx = b.getContext();
   auto red = utils::IteratorType::reduction, par = utils::IteratorType::parallel;
-  const size_t kinds = laneTypes.size();
+  const size_t kinds = laneTypes.size(), n = inputs.size();
   auto zeros = [&](ArrayRef<int64_t> shape, ArrayRef<Type> types) {
     SmallVector<Value> acc;
     for (Type t : types) {
@@ -176,26 +183,30 @@ SmallVector<Value> reducePairs(OpBuilder &b, Location loc, Value first, Value se
     }
     return acc;
   };
-  auto fold = [&](Value x, Value y, ValueRange acc, ArrayRef<AffineMap> maps,
+  auto fold = [&](ValueRange in, ValueRange acc, ArrayRef<AffineMap> maps,
                   ArrayRef<utils::IteratorType> iterators) {
     auto g = b.create<linalg::GenericOp>(
-        loc, acc.getTypes(), ValueRange{x, y}, acc, maps, iterators,
+        loc, acc.getTypes(), in, acc, maps, iterators,
         [&](OpBuilder &nb, Location l, ValueRange args) {
-          nb.create<linalg::YieldOp>(l, step(nb, l, args[0], args[1], args.drop_front(2)));
+          nb.create<linalg::YieldOp>(l, step(nb, l, args.take_front(n), args.drop_front(n)));
         });
     return SmallVector<Value>(g.getResults());
   };
-  auto [xGrid, xTail] = splitIntoLanes(b, loc, first, lanes);
-  auto [yGrid, yTail] = splitIntoLanes(b, loc, second, lanes);
+  SmallVector<Value> grids, tails;
+  for (Value in : inputs) {
+    auto [grid, tail] = splitIntoLanes(b, loc, in, lanes);
+    grids.push_back(grid);
+    tails.push_back(tail);
+  }
   AffineMap grid = b.getMultiDimIdentityMap(2), id = b.getMultiDimIdentityMap(1);
   AffineMap lane = AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx);
   AffineMap scalar = AffineMap::get(1, 0, {}, ctx);
-  SmallVector<AffineMap> gridMaps{grid, grid}, tailMaps{id, id}, laneMaps(kinds, id);
+  SmallVector<AffineMap> gridMaps(n, grid), tailMaps(n, id), laneMaps(kinds, id);
   gridMaps.append(kinds, lane);
   tailMaps.append(kinds, scalar);
   laneMaps.append(kinds, scalar);
-  SmallVector<Value> perLane = fold(xGrid, yGrid, zeros({lanes}, laneTypes), gridMaps, {red, par});
-  SmallVector<Value> total = fold(xTail, yTail, zeros({}, totalTypes), tailMaps, {red});
+  SmallVector<Value> perLane = fold(grids, zeros({lanes}, laneTypes), gridMaps, {red, par});
+  SmallVector<Value> total = fold(tails, zeros({}, totalTypes), tailMaps, {red});
   auto merged = b.create<linalg::GenericOp>(
       loc, ValueRange(total).getTypes(), perLane, total, laneMaps, ArrayRef{red},
       [&](OpBuilder &nb, Location l, ValueRange args) {

@@ -32,18 +32,21 @@ Value applied(OpBuilder &b, Location loc, Value apply);
 /// a flat tensor: reductions fold the rows into `lanes` accumulators, which LLVM vectorises.
 std::pair<Value, Value> splitIntoLanes(OpBuilder &b, Location loc, Value flat, int64_t lanes);
 
-/// Folds the element pairs of two flat tensors of one length into accumulators of `laneTypes`,
-/// all starting at zero: `step(b, l, first, second, acc)` gives the next accumulator values.
-/// The bulk is folded as rows into `lanes` accumulators of each kind (a loop LLVM vectorises),
-/// the rest into 0-d accumulators of `totalTypes`, and then each kind's lanes into those by
-/// `merge(b, l, laneValues, totals)`. Returns the totals' values.
-using PairStepFn = function_ref<SmallVector<Value>(OpBuilder &, Location, Value first, Value second,
-                                                   ValueRange acc)>;
+/// Folds the elements of flat tensors of one length (taken together, position by position)
+/// into accumulators of `laneTypes`, all starting at zero: `step(b, l, elements, acc)` gives the
+/// next accumulator values. The bulk is folded as rows into `lanes` accumulators of each kind (a
+/// loop LLVM vectorises), the rest into 0-d accumulators of `totalTypes`, and then each kind's
+/// lanes into those by `merge(b, l, laneValues, totals)`. Returns the totals' values.
+using LaneStepFn =
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange elements, ValueRange acc)>;
 using LaneMergeFn =
     function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange lane, ValueRange total)>;
-SmallVector<Value> reducePairs(OpBuilder &b, Location loc, Value first, Value second, int64_t lanes,
-                               ArrayRef<Type> laneTypes, ArrayRef<Type> totalTypes, PairStepFn step,
-                               LaneMergeFn merge);
+SmallVector<Value> reduceThroughLanes(OpBuilder &b, Location loc, ValueRange inputs, int64_t lanes,
+                                      ArrayRef<Type> laneTypes, ArrayRef<Type> totalTypes,
+                                      LaneStepFn step, LaneMergeFn merge);
+
+/// The usual LaneMergeFn for float sums: total + lane, kind by kind.
+SmallVector<Value> addLanes(OpBuilder &b, Location l, ValueRange lane, ValueRange total);
 
 /// Patterns for the ops with runtime operands (random parameters, statistics).
 void populateDynamicLoweringPatterns(RewritePatternSet &patterns);

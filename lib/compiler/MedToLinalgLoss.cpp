@@ -33,8 +33,8 @@ struct DiceSumsLowering : OpRewritePattern<DiceSumsOp> {
   LogicalResult matchAndRewrite(DiceSumsOp op, PatternRewriter &rw) const override {
     const bool useSigmoid = op.getSigmoid(), squared = op.getSquared();
     FloatType f64 = rw.getF64Type();
-    auto sum = [&](OpBuilder &b, Location l, Value x, Value y, ValueRange acc) {
-      Value p = useSigmoid ? sigmoid(b, l, x) : x;
+    auto sum = [&](OpBuilder &b, Location l, ValueRange in, ValueRange acc) {
+      Value p = useSigmoid ? sigmoid(b, l, in[0]) : in[0], y = in[1];
       Value terms[3] = {b.create<arith::MulFOp>(l, p, y),
                         squared ? b.create<arith::MulFOp>(l, p, p).getResult() : p,
                         squared ? b.create<arith::MulFOp>(l, y, y).getResult() : y};
@@ -43,14 +43,9 @@ struct DiceSumsLowering : OpRewritePattern<DiceSumsOp> {
         next.push_back(b.create<arith::AddFOp>(l, acc[k], toCompute(b, l, terms[k], f64)));
       return next;
     };
-    auto merge = [&](OpBuilder &b, Location l, ValueRange lane, ValueRange total) {
-      SmallVector<Value> next;
-      for (int k = 0; k < 3; ++k)
-        next.push_back(b.create<arith::AddFOp>(l, total[k], lane[k]));
-      return next;
-    };
-    SmallVector<Value> values = reducePairs(rw, op.getLoc(), op.getInput(), op.getTarget(), kLanes,
-                                            {f64, f64, f64}, {f64, f64, f64}, sum, merge);
+    SmallVector<Value> values =
+        reduceThroughLanes(rw, op.getLoc(), ValueRange{op.getInput(), op.getTarget()}, kLanes,
+                           {f64, f64, f64}, {f64, f64, f64}, sum, addLanes);
     rw.replaceOp(op,
                  rw.create<tensor::FromElementsOp>(op.getLoc(), op.getResult().getType(), values));
     return success();

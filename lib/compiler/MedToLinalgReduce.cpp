@@ -1,9 +1,9 @@
-// convert-med-to-linalg, the reduction kernels (med.extrema, med.overlap_counts, med.error_sums):
-// ops whose result is a handful of f64 statistics of whole (flat) inputs. The launcher runs such
-// a kernel over fixed blocks and combines the blocks' results on the host. Each lowering views the
-// bulk of its inputs as rows of kLanes elements folded into kLanes accumulators of each kind, an
-// elementwise inner loop that LLVM vectorises, then folds in the last n % kLanes elements and the
-// lanes.
+// convert-med-to-linalg, the reduction kernels (med.extrema, med.moments, med.overlap_counts,
+// med.error_sums): ops whose result is a handful of f64 statistics of whole (flat) inputs. The
+// launcher runs such a kernel over fixed blocks and combines the blocks' results on the host. Each
+// lowering views the bulk of its inputs as rows of kLanes elements folded into kLanes accumulators
+// of each kind, an elementwise inner loop that LLVM vectorises, then folds in the last n % kLanes
+// elements and the lanes.
 #include "LoweringUtils.h"
 #include "med/MedOps.h"
 
@@ -121,8 +121,8 @@ struct OverlapCountsLowering : OpRewritePattern<OverlapCountsOp> {
       return rw.notifyMatchFailure(op, "expects flat masks");
     const bool binary = op.getBinary();
     Type i32 = rw.getI32Type(), i64 = rw.getI64Type();
-    auto count = [&](OpBuilder &b, Location l, Value pred, Value target, ValueRange acc) {
-      Value p = signless(b, l, pred), y = signless(b, l, target);
+    auto count = [&](OpBuilder &b, Location l, ValueRange in, ValueRange acc) {
+      Value p = signless(b, l, in[0]), y = signless(b, l, in[1]);
       Value np = nonzero(b, l, p), ny = nonzero(b, l, y);
       Value bad = binary ? b.create<arith::OrIOp>(l, notBinary(b, l, p), notBinary(b, l, y))
                          : b.create<arith::OrIOp>(l, isNan(b, l, p), isNan(b, l, y));
@@ -145,8 +145,8 @@ struct OverlapCountsLowering : OpRewritePattern<OverlapCountsOp> {
       return next;
     };
     SmallVector<Value> totals =
-        reducePairs(rw, loc, op.getPred(), op.getTarget(), kLanes, {i32, i32, i32, i32},
-                    {i64, i64, i64, i64}, count, merge);
+        reduceThroughLanes(rw, loc, ValueRange{op.getPred(), op.getTarget()}, kLanes,
+                           {i32, i32, i32, i32}, {i64, i64, i64, i64}, count, merge);
     SmallVector<Value> values;
     for (Value t : totals)
       values.push_back(rw.create<arith::UIToFPOp>(loc, rw.getF64Type(), t));
@@ -191,19 +191,48 @@ struct ErrorSumsLowering : OpRewritePattern<ErrorSumsOp> {
 
   LogicalResult matchAndRewrite(ErrorSumsOp op, PatternRewriter &rw) const override {
     FloatType f64 = rw.getF64Type();
-    auto sum = [&](OpBuilder &b, Location l, Value p, Value y, ValueRange acc) {
-      Value d = b.create<arith::SubFOp>(l, y, p);
+    auto sum = [&](OpBuilder &b, Location l, ValueRange in, ValueRange acc) {
+      Value d = b.create<arith::SubFOp>(l, in[1], in[0]);
       Value sq = toCompute(b, l, b.create<arith::MulFOp>(l, d, d), f64);
       Value ab = toCompute(b, l, b.create<math::AbsFOp>(l, d), f64);
       return SmallVector<Value>{b.create<arith::AddFOp>(l, acc[0], sq),
                                 b.create<arith::AddFOp>(l, acc[1], ab)};
     };
-    auto merge = [&](OpBuilder &b, Location l, ValueRange lane, ValueRange total) {
-      return SmallVector<Value>{b.create<arith::AddFOp>(l, total[0], lane[0]),
-                                b.create<arith::AddFOp>(l, total[1], lane[1])};
+    SmallVector<Value> values =
+        reduceThroughLanes(rw, op.getLoc(), ValueRange{op.getPred(), op.getTarget()}, kLanes,
+                           {f64, f64}, {f64, f64}, sum, addLanes);
+    rw.replaceOp(op,
+                 rw.create<tensor::FromElementsOp>(op.getLoc(), op.getResult().getType(), values));
+    return success();
+  }
+};
+
+// [n, sum v, sum v v] of the input converted to f32 (only v != 0 with `nonzero`), as a
+// tensor<3xf64>: three f64 accumulators per lane.
+struct MomentsLowering : OpRewritePattern<MomentsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  static constexpr int64_t kLanes = 16;
+
+  LogicalResult matchAndRewrite(MomentsOp op, PatternRewriter &rw) const override {
+    FloatType f32 = rw.getF32Type(), f64 = rw.getF64Type();
+    const bool nonzero = op.getNonzero();
+    auto sum = [&](OpBuilder &b, Location l, ValueRange in, ValueRange acc) {
+      Value v = toCompute(b, l, toCompute(b, l, in[0], f32), f64);
+      Value one = constant(b, l, f64, 1.0);
+      SmallVector<Value> next{b.create<arith::AddFOp>(l, acc[0], one),
+                              b.create<arith::AddFOp>(l, acc[1], v),
+                              b.create<arith::AddFOp>(l, acc[2], b.create<arith::MulFOp>(l, v, v))};
+      if (nonzero) { // NaN is not zero: it counts, as v != 0 selects it in the reference
+        Value in0 =
+            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNE, v, constant(b, l, f64, 0));
+        for (int k = 0; k < 3; ++k)
+          next[k] = b.create<arith::SelectOp>(l, in0, next[k], acc[k]);
+      }
+      return next;
     };
-    SmallVector<Value> values = reducePairs(rw, op.getLoc(), op.getPred(), op.getTarget(), kLanes,
-                                            {f64, f64}, {f64, f64}, sum, merge);
+    SmallVector<Value> values =
+        reduceThroughLanes(rw, op.getLoc(), ValueRange{op.getInput()}, kLanes, {f64, f64, f64},
+                           {f64, f64, f64}, sum, addLanes);
     rw.replaceOp(op,
                  rw.create<tensor::FromElementsOp>(op.getLoc(), op.getResult().getType(), values));
     return success();
@@ -213,5 +242,6 @@ struct ErrorSumsLowering : OpRewritePattern<ErrorSumsOp> {
 } // namespace
 
 void mlir::med::lowering::populateReductionLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<ExtremaLowering, OverlapCountsLowering, ErrorSumsLowering>(patterns.getContext());
+  patterns.add<ExtremaLowering, MomentsLowering, OverlapCountsLowering, ErrorSumsLowering>(
+      patterns.getContext());
 }

@@ -84,15 +84,17 @@ void checkPair(const at::Tensor &a, const at::Tensor &b, int64_t slabs, bool flo
                            "tensors of one dtype and size, cut into equal slabs");
 }
 
-at::Tensor sumOverBlocks(const compiler::Kernel &kernel, const at::Tensor &a, const at::Tensor &b,
+at::Tensor sumOverBlocks(const compiler::Kernel &kernel, const std::vector<at::Tensor> &inputs,
                          int64_t slabs, int results, int threads) {
-  const int64_t len = slabs ? a.numel() / slabs : 0, per = blocksPerSlab(len);
+  const int64_t len = slabs ? inputs[0].numel() / slabs : 0, per = blocksPerSlab(len);
+  const int count = static_cast<int>(inputs.size()) + 1;
   std::vector<double> partial(size_t(results * slabs * per));
-  forEachBlock(slabs, len, threads, [&](int64_t block, int64_t start, int64_t count) {
-    rt::BufferRef buffers[3] = {bufferOf(a, start, count),
-                                bufferOf(b, start, count),
-                                {partial.data() + results * block, results, 8, /*split=*/false}};
-    rt::launchWhole(kernel.entry, buffers, 3);
+  forEachBlock(slabs, len, threads, [&](int64_t block, int64_t start, int64_t size) {
+    std::vector<rt::BufferRef> buffers;
+    for (const at::Tensor &t : inputs)
+      buffers.push_back(bufferOf(t, start, size));
+    buffers.push_back({partial.data() + results * block, results, 8, /*split=*/false});
+    rt::launchWhole(kernel.entry, buffers.data(), count);
   });
   at::Tensor out = at::zeros({slabs, results}, at::kDouble);
   double *o = out.data_ptr<double>();

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "med/compiler/JitSession.h"
 #include "med/runtime/dtype.h"
@@ -48,10 +49,11 @@ void forEachBlock(int64_t slabs, int64_t len, int threads,
 void checkPair(const at::Tensor &a, const at::Tensor &b, int64_t slabs, bool floatOnly,
                const std::string &owner);
 
-/// Runs a two-input reduction kernel with `results` float64 outputs over every block of the
-/// `slabs` slabs of (a, b) and adds the blocks' outputs per slab in block order (exact for
-/// counts, and the same for any thread count): a (slabs, results) float64 tensor.
-at::Tensor sumOverBlocks(const compiler::Kernel &kernel, const at::Tensor &a, const at::Tensor &b,
+/// Runs a reduction kernel with `results` float64 outputs over every block of the `slabs` slabs
+/// of its inputs (one or two tensors of one size, read at the same positions) and adds the
+/// blocks' outputs per slab in block order (exact for counts, and the same for any thread
+/// count): a (slabs, results) float64 tensor.
+at::Tensor sumOverBlocks(const compiler::Kernel &kernel, const std::vector<at::Tensor> &inputs,
                          int64_t slabs, int results, int threads);
 
 /// The launcher's view of elements [start, start + count) of a contiguous CPU tensor.

@@ -46,7 +46,7 @@ at::Tensor dice_sums(const at::Tensor &input, const at::Tensor &target, int64_t 
   const rt::DType type = toDType(input.scalar_type(), owner);
   auto kernel = compiled(reductionIR("med.dice_sums" + flags(sigmoid, squared), 2, type, 3),
                          "Dice sums", owner);
-  return sumOverBlocks(*kernel, input, target, slabs, 3, threads);
+  return sumOverBlocks(*kernel, {input, target}, slabs, 3, threads);
 }
 
 at::Tensor dice_grad(const at::Tensor &input, const at::Tensor &target,

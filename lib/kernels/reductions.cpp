@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -41,6 +42,18 @@ std::pair<double, double> extrema(const at::Tensor &input, int threads, const st
   return {lo, hi};
 }
 
+std::array<double, 3> moments(const at::Tensor &input, bool nonzero, int threads,
+                              const std::string &owner) {
+  if (!input.is_contiguous() || !input.device().is_cpu())
+    throw Error(owner, "the moments kernel needs a contiguous CPU tensor");
+  const rt::DType type = toDType(input.scalar_type(), owner);
+  auto kernel = compiled(reductionIR(nonzero ? "med.moments {nonzero}" : "med.moments", 1, type, 3),
+                         "moments", owner);
+  at::Tensor m = sumOverBlocks(*kernel, {input}, 1, 3, threads);
+  const double *v = m.data_ptr<double>();
+  return {v[0], v[1], v[2]};
+}
+
 at::Tensor overlap_counts(const at::Tensor &pred, const at::Tensor &target, int64_t slabs,
                           bool binary, int threads, const std::string &owner) {
   checkPair(pred, target, slabs, false, owner);
@@ -48,7 +61,7 @@ at::Tensor overlap_counts(const at::Tensor &pred, const at::Tensor &target, int6
   const std::string op = binary ? "med.overlap_counts {binary}" : "med.overlap_counts";
   auto kernel = compiled(reductionIR(op, 2, type, 4), "overlap counting", owner);
   // The flags add up too: a slab's bad column counts its flagged blocks.
-  at::Tensor counts = sumOverBlocks(*kernel, pred, target, slabs, 4, threads);
+  at::Tensor counts = sumOverBlocks(*kernel, {pred, target}, slabs, 4, threads);
   counts.select(1, 3).clamp_max_(1.0);
   return counts;
 }
@@ -58,7 +71,7 @@ at::Tensor error_sums(const at::Tensor &pred, const at::Tensor &target, int64_t 
   checkPair(pred, target, slabs, true, owner);
   const rt::DType type = toDType(pred.scalar_type(), owner);
   auto kernel = compiled(reductionIR("med.error_sums", 2, type, 2), "error sums", owner);
-  return sumOverBlocks(*kernel, pred, target, slabs, 2, threads);
+  return sumOverBlocks(*kernel, {pred, target}, slabs, 2, threads);
 }
 
 } // namespace med::kernels

@@ -135,10 +135,14 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
       }
     } else if (auto *stats = dynamic_cast<const StatsTransform *>(p.transform);
                stats && stats->needsStats()) {
+      bool nonzeroOnly = false;
       if (stats->statsAreExtrema() && !stats->channelWise()) {
         auto [lo, hi] = kernels::extrema(input, threads, stats->name());
         call.params.push_back(lo);
         call.params.push_back(hi);
+      } else if (stats->statsAreMoments(&nonzeroOnly)) {
+        stats->statsFromMoments(kernels::moments(input, nonzeroOnly, threads, stats->name()),
+                                channel, call.params);
       } else {
         stats->stats(input, channel, call.params);
       }

@@ -5,6 +5,7 @@
 #include <ATen/Functions.h>
 #include <ATen/TensorOperators.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -119,6 +120,29 @@ void NormalizeIntensity::stats(const at::Tensor &x, int64_t c, std::vector<doubl
   p.insert(p.end(), {sub, div == 0.0 ? 1.0 : div});
 }
 
+bool NormalizeIntensity::statsAreMoments(bool *nonzeroOnly) const {
+  *nonzeroOnly = o_.nonzero();
+  return o_.subtrahend().empty() || o_.divisor().empty();
+}
+
+void NormalizeIntensity::statsFromMoments(const std::array<double, 3> &m, int64_t c,
+                                          std::vector<double> &p) const {
+  const double n = m[0];
+  if (o_.nonzero() && n == 0) { // MONAI leaves an all-zero image unchanged
+    p.insert(p.end(), {0.0, 1.0});
+    return;
+  }
+  const double mean = m[1] / n;
+  // The population variance; rounding can take E[v^2] - mean^2 a hair below zero.
+  const double var = std::max(m[2] / n - mean * mean, 0.0);
+  double sub = o_.subtrahend().empty()
+                   ? mean
+                   : pick(o_.subtrahend(), c, o_.channel_wise(), name() + ".subtrahend");
+  double div = o_.divisor().empty() ? std::sqrt(var)
+                                    : pick(o_.divisor(), c, o_.channel_wise(), name() + ".divisor");
+  p.insert(p.end(), {sub, div == 0.0 ? 1.0 : div});
+}
+
 at::Tensor NormalizeIntensity::apply(const at::Tensor &x, const double *p) const {
   at::Tensor f = x.to(at::kFloat);
   at::Tensor y = (f - p[0]) / p[1];
@@ -229,6 +253,20 @@ void StdShiftIntensity::stats(const at::Tensor &x, int64_t, std::vector<double> 
   // offset = factor * std in float32, as MONAI; passed as (x - (-offset)) / 1 to med.normalize.
   double offset =
       v.numel() == 0 ? 0.0 : (at::std(v, /*unbiased=*/false) * o_.factor()).item<double>();
+  p.insert(p.end(), {-offset, 1.0});
+}
+
+bool StdShiftIntensity::statsAreMoments(bool *nonzeroOnly) const {
+  *nonzeroOnly = o_.nonzero();
+  return true;
+}
+
+void StdShiftIntensity::statsFromMoments(const std::array<double, 3> &m, int64_t,
+                                         std::vector<double> &p) const {
+  const double n = m[0];
+  const double mean = n == 0 ? 0.0 : m[1] / n;
+  const double var = n == 0 ? 0.0 : std::max(m[2] / n - mean * mean, 0.0);
+  const double offset = std::sqrt(var) * o_.factor();
   p.insert(p.end(), {-offset, 1.0});
 }
 

@@ -1,6 +1,7 @@
 // RUN: med-opt %s --split-input-file --convert-med-to-linalg | FileCheck %s
-// Ops split at a reduction: the host computes the statistics; the ops are plain maps reading
-// them as operands, converted once outside the loop.
+// Ops split at a reduction: the statistics come from the host or from a reduction kernel
+// (med.moments, at the end of this file); the ops are plain maps reading them as operands,
+// converted once outside the loop.
 
 // CHECK-LABEL: func @normalize_nonzero
 // The arithmetic is f32 even for an f64 image (MONAI converts to float32 first).
@@ -77,4 +78,38 @@ func.func @clip_by(%x: tensor<?xui8>, %lo: f64, %hi: f64) -> tensor<?xui8> {
 func.func @rescale_by(%x: tensor<?xi16>, %lo: f64, %hi: f64) -> tensor<?xf32> {
   %0 = med.rescale_by %x, %lo, %hi {minv = 0.0, maxv = 1.0} : tensor<?xi16> -> tensor<?xf32>
   return %0 : tensor<?xf32>
+}
+
+// -----
+
+// med.moments: the value as f32 (as the reference converts it), then f64; count, sum and sum of
+// squares in 16 lanes, kept only for nonzero values with {nonzero}.
+// CHECK-LABEL: func @moments_nonzero_i16
+// CHECK:         linalg.generic
+// CHECK-SAME:      iterator_types = ["reduction", "parallel"]
+// CHECK:         ^bb0(%[[X:.*]]: i16, %[[N:.*]]: f64, %[[S:.*]]: f64, %[[Q:.*]]: f64):
+// CHECK:           %[[F:.*]] = arith.sitofp %[[X]] : i16 to f32
+// CHECK:           %[[V:.*]] = arith.extf %[[F]] : f32 to f64
+// CHECK:           %[[N1:.*]] = arith.addf %[[N]], %{{.*}} : f64
+// CHECK:           %[[S1:.*]] = arith.addf %[[S]], %[[V]] : f64
+// CHECK:           %[[VV:.*]] = arith.mulf %[[V]], %[[V]] : f64
+// CHECK:           %[[Q1:.*]] = arith.addf %[[Q]], %[[VV]] : f64
+// CHECK:           %[[IN:.*]] = arith.cmpf une, %[[V]], %{{.*}} : f64
+// CHECK:           arith.select %[[IN]], %[[N1]], %[[N]] : f64
+// CHECK:         tensor.from_elements %{{.*}}, %{{.*}}, %{{.*}} : tensor<3xf64>
+func.func @moments_nonzero_i16(%x: tensor<?xi16>) -> tensor<3xf64> {
+  %0 = med.moments %x {nonzero} : tensor<?xi16> -> tensor<3xf64>
+  return %0 : tensor<3xf64>
+}
+
+// -----
+
+// f64 images are rounded to f32 first; without {nonzero} nothing is selected.
+// CHECK-LABEL: func @moments_f64
+// CHECK:           arith.truncf %{{.*}} : f64 to f32
+// CHECK-NOT:       arith.select
+// CHECK:         tensor.from_elements
+func.func @moments_f64(%x: tensor<?xf64>) -> tensor<3xf64> {
+  %0 = med.moments %x : tensor<?xf64> -> tensor<3xf64>
+  return %0 : tensor<3xf64>
 }

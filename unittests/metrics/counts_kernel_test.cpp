@@ -1,7 +1,8 @@
 // The generated counting kernel (med.overlap_counts through med::kernels::overlap_counts) against
 // ATen's own comparisons and sums: every image dtype, slabs whose lengths straddle the kernel's
 // 16 lanes and 65536-element blocks, NaN and non-binary values in the bulk, the tail and later
-// blocks, and thread counts.
+// blocks, and thread counts. Also the moments kernel (med.moments), which the statistics
+// transforms use, against ATen's float32 sums.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -96,6 +97,38 @@ TEST(CountsKernel, EmptyAndMismatchedInputs) {
   EXPECT_EQ(
       errorWhere([&] { K::overlap_counts(a.to(at::kBool), a.to(at::kBool), 1, true, 1, "Test"); }),
       "Test");
+}
+
+TEST(MomentsKernel, CountSumAndSquaresOfFloat32ValuesMatchATen) {
+  for (at::ScalarType t : {at::kByte, at::kShort, at::kInt, at::kFloat, at::kDouble})
+    for (int64_t n : {0, 1, 17, 65536 + 9, 3 * 65536 + 100})
+      for (bool nonzero : {false, true}) {
+        at::manual_seed(n + 5);
+        at::Tensor x = (at::randn({n}, at::kDouble) * 40).round().clamp(-100, 100);
+        x = x * (at::rand({n}) > 0.3).to(at::kDouble); // a third zeros
+        if (t == at::kByte)
+          x = x.abs();
+        x = x.to(t);
+        at::Tensor v = x.to(at::kFloat).to(at::kDouble);
+        if (nonzero)
+          v = v.masked_select(v != 0);
+        auto m = K::moments(x, nonzero, 2, "Test");
+        EXPECT_EQ(m[0], double(v.numel())) << c10::toString(t) << " " << n;
+        EXPECT_NEAR(m[1], v.sum().item<double>(), 1e-9 * (1 + v.abs().sum().item<double>()));
+        EXPECT_NEAR(m[2], (v * v).sum().item<double>(), 1e-9 * (1 + (v * v).sum().item<double>()));
+        auto one = K::moments(x, nonzero, 1, "Test");
+        EXPECT_EQ(one, m); // block order, whatever the threads
+      }
+  // float64 values are read as float32, as the reference's statistics read them.
+  at::Tensor d = at::full({3}, 0.1, at::kDouble);
+  EXPECT_EQ(K::moments(d, false, 1, "Test")[1], 3.0 * double(0.1f));
+  // NaN is nonzero: it counts, and it reaches the sums.
+  at::Tensor nanx = at::zeros({40});
+  nanx[33] = NAN;
+  auto m = K::moments(nanx, true, 1, "Test");
+  EXPECT_EQ(m[0], 1.0);
+  EXPECT_TRUE(std::isnan(m[1]));
+  EXPECT_EQ(errorWhere([&] { K::moments(at::zeros({4, 4}).t(), false, 1, "Test"); }), "Test");
 }
 
 // The metrics' entry: bool read as bytes, half widened, mixed dtypes promoted, (B, C, 3) out,

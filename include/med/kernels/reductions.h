@@ -1,12 +1,13 @@
 // Generated reduction kernels: whole-image statistics computed by `med` ops (med.extrema,
-// med.overlap_counts, med.error_sums) compiled through the JIT and its disk cache, launched over
-// fixed blocks of the input on up to `threads` threads. The blocks' partial results are combined
-// on the host in block order, so a result never depends on the thread count. Transforms split
-// at a reduction and metrics' counting and error passes call these.
+// med.moments, med.overlap_counts, med.error_sums) compiled through the JIT and its disk cache,
+// launched over fixed blocks of the input on up to `threads` threads. The blocks' partial results
+// are combined on the host in block order, so a result never depends on the thread count.
+// Transforms split at a reduction and metrics' counting and error passes call these.
 #pragma once
 
 #include <ATen/core/Tensor.h>
 
+#include <array>
 #include <string>
 #include <utility>
 
@@ -18,6 +19,15 @@ namespace med::kernels {
 ///
 ///   auto [lo, hi] = med::kernels::extrema(image, 2, "RandAdjustContrast");
 std::pair<double, double> extrema(const at::Tensor &input, int threads, const std::string &owner);
+
+/// [n, sum v, sum v^2] of the values v of `input` (contiguous, CPU, any image dtype) converted
+/// to float32, over every element or, with `nonzero`, over the elements whose float32 value is
+/// not 0 (NaN counts); the square and the sums in float64, blocks folded in order. The mean is
+/// sum / n and the population variance sum v^2 / n - mean^2.
+///
+///   auto [n, s, q] = med::kernels::moments(image, false, 2, "NormalizeIntensity");
+std::array<double, 3> moments(const at::Tensor &input, bool nonzero, int threads,
+                              const std::string &owner);
 
 /// Set counts of two masks cut into `slabs` equal consecutive slabs (a (B, C, *spatial) pair
 /// has B * C): a (slabs, 4) float64 tensor of [|P and Y|, |P|, |Y|, bad] per slab, where an

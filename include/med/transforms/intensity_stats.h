@@ -35,6 +35,10 @@ public:
   int numParams() const override { return 2; }
   bool channelWise() const override { return o_.channel_wise(); }
   void stats(const at::Tensor &input, int64_t channel, std::vector<double> &params) const override;
+  /// Mean and population std come from the moments unless subtrahend and divisor are both given.
+  bool statsAreMoments(bool *nonzeroOnly) const override;
+  void statsFromMoments(const std::array<double, 3> &moments, int64_t channel,
+                        std::vector<double> &params) const override;
   at::Tensor apply(const at::Tensor &input, const double *params) const override;
   void trace(frontend::ChainSpec &chain) const override;
 
@@ -126,6 +130,10 @@ public:
   int numParams() const override { return 2; }
   bool channelWise() const override { return o_.channel_wise(); }
   void stats(const at::Tensor &input, int64_t channel, std::vector<double> &params) const override;
+  /// The std comes from the moments.
+  bool statsAreMoments(bool *nonzeroOnly) const override;
+  void statsFromMoments(const std::array<double, 3> &moments, int64_t channel,
+                        std::vector<double> &params) const override;
   at::Tensor apply(const at::Tensor &input, const double *params) const override;
   void trace(frontend::ChainSpec &chain) const override;
 

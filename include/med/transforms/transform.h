@@ -2,6 +2,7 @@
 // of a med::Data), and the type-erased handle Compose stores.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -104,6 +105,19 @@ public:
   /// pipeline then takes them from a generated reduction kernel (med.extrema, in parallel); the
   /// eager reference keeps stats(), so the two check each other. Not with channelWise().
   virtual bool statsAreExtrema() const { return false; }
+  /// True when stats() needs only the count, sum and sum of squares of the input's values as
+  /// float32 (of the nonzero ones when `*nonzeroOnly` is set): a compiled pipeline then takes
+  /// them from a generated med.moments kernel (in parallel, per channel when channelWise()) and
+  /// calls statsFromMoments(); the eager reference keeps stats().
+  virtual bool statsAreMoments(bool *nonzeroOnly) const {
+    (void)nonzeroOnly;
+    return false;
+  }
+  /// What stats() appends, from `moments` = {n, sum v, sum v^2} of the (channel's) input.
+  virtual void statsFromMoments(const std::array<double, 3> &moments, int64_t channel,
+                                std::vector<double> &params) const {
+    (void)moments, (void)channel, (void)params;
+  }
   /// stats() then apply(), per channel when channelWise().
   MetaTensor eager(const MetaTensor &img) const override;
 };

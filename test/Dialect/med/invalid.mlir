@@ -310,3 +310,11 @@ func.func @error_sums_shape(%x: tensor<?xf64>) -> tensor<3xf64> {
   %0 = med.error_sums %x, %x : tensor<?xf64>, tensor<?xf64> -> tensor<3xf64>
   return %0 : tensor<3xf64>
 }
+
+// -----
+
+func.func @moments_shape(%x: tensor<?xf32>) -> tensor<2xf64> {
+  // expected-error @+1 {{result must be tensor<3xf64> (count, sum, sum of squares), got 'tensor<2xf64>'}}
+  %0 = med.moments %x : tensor<?xf32> -> tensor<2xf64>
+  return %0 : tensor<2xf64>
+}

@@ -95,6 +95,8 @@ func.func @stats_ops(%x: tensor<?xi16>, %a: f64, %b: f64) -> tensor<?xf32> {
   %3 = med.rescale_by %2, %a, %b {minv = 0.0, maxv = 1.0} : tensor<?xf32> -> tensor<?xf32>
   // CHECK: med.extrema %{{.*}} : tensor<?xf32> -> tensor<2xf64>
   %4 = med.extrema %3 : tensor<?xf32> -> tensor<2xf64>
+  // CHECK: med.moments %{{.*}} {nonzero} : tensor<?xi16> -> tensor<3xf64>
+  %5 = med.moments %x {nonzero} : tensor<?xi16> -> tensor<3xf64>
   return %3 : tensor<?xf32>
 }
 
