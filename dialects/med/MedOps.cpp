@@ -156,70 +156,52 @@ LogicalResult ResampleOp::verify() {
   return success();
 }
 
-LogicalResult ExtremaOp::verify() {
-  if (cast<RankedTensorType>(getInput().getType()).getRank() != 1)
-    return emitOpError("reads a flat (rank-1) image, got ") << getInput().getType();
-  auto out = cast<RankedTensorType>(getResult().getType());
-  if (out.getRank() != 1 || out.getDimSize(0) != 2)
-    return emitOpError("result must be tensor<2xf64> (min, max), got ") << out;
+/// Checks that `operands` are flat (`flat` names them in the message) and of one type.
+static LogicalResult verifyFlatOperands(Operation *op, StringRef flat, ValueRange operands) {
+  auto in = cast<RankedTensorType>(operands.front().getType());
+  if (in.getRank() != 1)
+    return op->emitOpError("reads ") << flat << ", got " << in;
+  for (Value other : operands.drop_front())
+    if (other.getType() != in)
+      return op->emitOpError("operands must have the same type, got ")
+             << in << " and " << other.getType();
   return success();
+}
+
+/// Checks a reduction kernel: flat operands of one type and a tensor<`n`xf64> result holding
+/// `entries`.
+static LogicalResult verifyReduction(Operation *op, StringRef flat, int64_t n, StringRef entries) {
+  if (failed(verifyFlatOperands(op, flat, op->getOperands())))
+    return failure();
+  auto out = cast<RankedTensorType>(op->getResult(0).getType());
+  if (out.getRank() != 1 || out.getDimSize(0) != n)
+    return op->emitOpError("result must be tensor<")
+           << n << "xf64> (" << entries << "), got " << out;
+  return success();
+}
+
+LogicalResult ExtremaOp::verify() {
+  return verifyReduction(*this, "a flat (rank-1) image", 2, "min, max");
 }
 
 LogicalResult MomentsOp::verify() {
-  if (cast<RankedTensorType>(getInput().getType()).getRank() != 1)
-    return emitOpError("reads a flat (rank-1) image, got ") << getInput().getType();
-  auto out = cast<RankedTensorType>(getResult().getType());
-  if (out.getRank() != 1 || out.getDimSize(0) != 3)
-    return emitOpError("result must be tensor<3xf64> (count, sum, sum of squares), got ") << out;
-  return success();
+  return verifyReduction(*this, "a flat (rank-1) image", 3, "count, sum, sum of squares");
 }
 
 LogicalResult OverlapCountsOp::verify() {
-  auto pred = cast<RankedTensorType>(getPred().getType());
-  if (pred.getRank() != 1)
-    return emitOpError("reads flat (rank-1) masks, got ") << pred;
-  if (getTarget().getType() != pred)
-    return emitOpError("pred and target must have the same type, got ")
-           << pred << " and " << getTarget().getType();
-  auto out = cast<RankedTensorType>(getResult().getType());
-  if (out.getRank() != 1 || out.getDimSize(0) != 4)
-    return emitOpError("result must be tensor<4xf64> (overlap, |pred|, |target|, bad), got ")
-           << out;
-  return success();
-}
-
-/// Checks a loss or metric kernel's flat input and target of one type.
-static LogicalResult verifyLossOperands(Operation *op, Value input, Value target) {
-  auto in = cast<RankedTensorType>(input.getType());
-  if (in.getRank() != 1)
-    return op->emitOpError("reads a flat (rank-1) input, got ") << in;
-  if (target.getType() != in)
-    return op->emitOpError("operands must have the same type, got ")
-           << in << " and " << target.getType();
-  return success();
+  return verifyReduction(*this, "flat (rank-1) masks", 4, "overlap, |pred|, |target|, bad");
 }
 
 LogicalResult ErrorSumsOp::verify() {
-  if (failed(verifyLossOperands(*this, getPred(), getTarget())))
-    return failure();
-  auto out = cast<RankedTensorType>(getResult().getType());
-  if (out.getRank() != 1 || out.getDimSize(0) != 2)
-    return emitOpError("result must be tensor<2xf64> (squared, absolute), got ") << out;
-  return success();
+  return verifyReduction(*this, "a flat (rank-1) input", 2, "squared, absolute");
 }
 
 LogicalResult DiceSumsOp::verify() {
-  if (failed(verifyLossOperands(*this, getInput(), getTarget())))
-    return failure();
-  auto out = cast<RankedTensorType>(getResult().getType());
-  if (out.getRank() != 1 || out.getDimSize(0) != 3)
-    return emitOpError("result must be tensor<3xf64> (intersection, prediction, ground), got ")
-           << out;
-  return success();
+  return verifyReduction(*this, "a flat (rank-1) input", 3, "intersection, prediction, ground");
 }
 
 LogicalResult DiceGradOp::verify() {
-  if (failed(verifyLossOperands(*this, getInput(), getTarget())))
+  if (failed(verifyFlatOperands(*this, "a flat (rank-1) input", {getInput(), getTarget()})))
     return failure();
   if (getResult().getType() != getInput().getType())
     return emitOpError("result must have the input's type ")

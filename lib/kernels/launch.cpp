@@ -1,3 +1,4 @@
+// Compiling and launching the generated kernels of lib/kernels (see launch.h).
 #include "launch.h"
 
 #include <ATen/ATen.h>

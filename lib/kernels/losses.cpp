@@ -1,3 +1,5 @@
+// Launchers of the generated loss kernels: med.dice_sums and med.dice_grad (see
+// med/kernels/losses.h).
 #include "med/kernels/losses.h"
 
 #include <ATen/ATen.h>

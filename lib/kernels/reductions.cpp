@@ -1,3 +1,5 @@
+// Launchers of the generated reduction kernels: med.extrema, med.moments, med.overlap_counts and
+// med.error_sums (see med/kernels/reductions.h).
 #include "med/kernels/reductions.h"
 
 #include <ATen/ATen.h>

@@ -250,7 +250,7 @@ func.func @overlap_counts_rank(%x: tensor<4x4xf32>) -> tensor<4xf64> {
 // -----
 
 func.func @overlap_counts_types(%p: tensor<?xf32>, %y: tensor<?xui8>) -> tensor<4xf64> {
-  // expected-error @+1 {{pred and target must have the same type, got 'tensor<?xf32>' and 'tensor<?xui8>'}}
+  // expected-error @+1 {{operands must have the same type, got 'tensor<?xf32>' and 'tensor<?xui8>'}}
   %0 = med.overlap_counts %p, %y : tensor<?xf32>, tensor<?xui8> -> tensor<4xf64>
   return %0 : tensor<4xf64>
 }
@@ -317,4 +317,12 @@ func.func @moments_shape(%x: tensor<?xf32>) -> tensor<2xf64> {
   // expected-error @+1 {{result must be tensor<3xf64> (count, sum, sum of squares), got 'tensor<2xf64>'}}
   %0 = med.moments %x : tensor<?xf32> -> tensor<2xf64>
   return %0 : tensor<2xf64>
+}
+
+// -----
+
+func.func @dice_grad_types(%x: tensor<?xf32>, %t: tensor<?xf64>, %a: f64) -> tensor<?xf32> {
+  // expected-error @+1 {{operands must have the same type, got 'tensor<?xf32>' and 'tensor<?xf64>'}}
+  %0 = med.dice_grad %x, %t, %a, %a : tensor<?xf32>, tensor<?xf64> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
 }
