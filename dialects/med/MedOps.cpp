@@ -209,13 +209,60 @@ LogicalResult DiceGradOp::verify() {
   return success();
 }
 
+/// Checks a softmax Dice kernel's logits and target; gives the channel count C, or failure.
+static FailureOr<int64_t> verifyChannels(Operation *op, Value input, Value target) {
+  auto in = cast<RankedTensorType>(input.getType());
+  if (in.getRank() != 2 || in.isDynamicDim(0) || in.getDimSize(0) < 2)
+    return op->emitOpError("reads (channels x voxels) logits with a static channel count >= 2, "
+                           "got ")
+           << in;
+  auto t = cast<RankedTensorType>(target.getType());
+  const bool labels = t.getRank() == 1 && t.getElementType() == in.getElementType();
+  if (!labels && t != in)
+    return op->emitOpError("target must be a flat label map of ")
+           << in.getElementType() << " or have the input's type " << in << ", got " << t;
+  if (labels && !t.isDynamicDim(0) && !in.isDynamicDim(1) && t.getDimSize(0) != in.getDimSize(1))
+    return op->emitOpError("label map and logits must have the same voxel count, got ")
+           << t << " and " << in;
+  return in.getDimSize(0);
+}
+
+/// Checks that `v` is a tensor<`n`xf64> holding `entries`.
+static LogicalResult verifyVector(Operation *op, Value v, StringRef what, int64_t n,
+                                  StringRef entries) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getRank() != 1 || type.getDimSize(0) != n)
+    return op->emitOpError(what) << " must be tensor<" << n << "xf64> (" << entries << "), got "
+                                 << type;
+  return success();
+}
+
+LogicalResult SoftmaxDiceSumsOp::verify() {
+  FailureOr<int64_t> c = verifyChannels(*this, getInput(), getTarget());
+  if (failed(c))
+    return failure();
+  return verifyVector(*this, getResult(), "result", 3 * *c,
+                      "intersection, prediction, ground per class");
+}
+
+LogicalResult SoftmaxDiceGradOp::verify() {
+  FailureOr<int64_t> c = verifyChannels(*this, getInput(), getTarget());
+  if (failed(c) || failed(verifyVector(*this, getCoefficients(), "coefficients", 2 * *c,
+                                       "d intersection, d prediction per class")))
+    return failure();
+  if (getResult().getType() != getInput().getType())
+    return emitOpError("result must have the input's type ")
+           << getInput().getType() << ", got " << getResult().getType();
+  return success();
+}
+
 bool mlir::med::isElementwise(Operation *op) {
   return llvm::TypeSwitch<Operation *, bool>(op)
       .Case<ScaleIntensityRangeOp, ShiftIntensityOp, ScaleIntensityOp, ThresholdIntensityOp, ClipOp,
             ShiftByOp, ScaleByOp, AdjustContrastOp, GaussianNoiseOp, NormalizeOp, ScaleRangeByOp,
             RescaleByOp, ClipByOp>([](auto o) { return o.isElementwise(); })
-      .Case<ExtremaOp, MomentsOp, OverlapCountsOp, DiceSumsOp, ErrorSumsOp>(
-          [](Operation *) { return false; })
+      .Case<ExtremaOp, MomentsOp, OverlapCountsOp, DiceSumsOp, ErrorSumsOp, SoftmaxDiceSumsOp,
+            SoftmaxDiceGradOp>([](Operation *) { return false; })
       .Default([](Operation *) { return true; });
 }
 

@@ -348,6 +348,52 @@ def Med_DiceGradOp : Med_Op<"dice_grad", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Med_SoftmaxDiceSumsOp : Med_Op<"softmax_dice_sums", [Pure]> {
+  let summary = "The voxel sums of a softmax Dice loss over one item's classes: its forward kernel";
+  let description = [{
+    `input` holds one item's logits, `C` channels (a static size) by voxels. Per voxel the
+    softmax over the channels is `p_c = exp(x_c - m) / sum_k exp(x_k - m)` with `m` the largest
+    logit. `target` is either per-class targets of the input's type, or a rank-1 label map whose
+    value `v` stands for the one-hot vector of class `trunc(v)` (MONAI's one_hot of a float label
+    map; a value outside (-1, C), or NaN, is no class and adds nothing). The result holds
+    `[sum p_c t_c for each c, sum p_c (or p_c p_c with squared) for each c, sum t_c (or t_c t_c)
+    for each c]`: 3 C values, products in the input type, sums in f64. With a label map the last
+    C values add up to the number of voxels exactly when every label names a class, which is how
+    the host checks labels without another pass.
+
+    ```mlir
+    %s = med.softmax_dice_sums %x, %labels : tensor<3x?xf32>, tensor<?xf32> -> tensor<9xf64>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32, F64]>:$input, RankedTensorOf<[F32, F64]>:$target,
+                   UnitAttr:$squared);
+  let results = (outs TensorOf<[F64]>:$result);
+  let assemblyFormat =
+      "$input `,` $target attr-dict `:` type($input) `,` type($target) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Med_SoftmaxDiceGradOp : Med_Op<"softmax_dice_grad", [Pure]> {
+  let summary = "The gradient of a softmax Dice loss with respect to its logits: its backward kernel";
+  let description = [{
+    With `p` and `t` as in `med.softmax_dice_sums` and `coefficients` = `[d_inter_c for each c,
+    d_pred_c for each c]` (the loss's derivatives with respect to the class sums, rounded to the
+    input type), `g_c = d_inter_c t_c + d_pred_c (squared ? 2 p_c : 1)` and the result is the
+    softmax's backward, `p_c (g_c - sum_k p_k g_k)`, per voxel and channel. The softmax is
+    computed again rather than stored, so the forward kernel writes nothing but its sums.
+
+    ```mlir
+    %g = med.softmax_dice_grad %x, %labels, %k : tensor<3x?xf32>, tensor<?xf32>, tensor<6xf64> -> tensor<3x?xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32, F64]>:$input, RankedTensorOf<[F32, F64]>:$target,
+                   TensorOf<[F64]>:$coefficients, UnitAttr:$squared);
+  let results = (outs RankedTensorOf<[F32, F64]>:$result);
+  let assemblyFormat = "$input `,` $target `,` $coefficients attr-dict `:` type($input) `,` "
+                       "type($target) `,` type($coefficients) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 //===------------------------------------------------------------------------------------------===//
 // Spatial operations. A kernel computes one window of its output, a run of whole rows (a row is
 // the innermost spatial axis), so the launcher can split the output between threads while every

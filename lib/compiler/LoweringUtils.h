@@ -55,7 +55,8 @@ void populateResampleLoweringPatterns(RewritePatternSet &patterns);
 /// The patterns for the reduction kernels, med.extrema, med.overlap_counts and med.error_sums
 /// (MedToLinalgReduce.cpp).
 void populateReductionLoweringPatterns(RewritePatternSet &patterns);
-/// The patterns for the loss kernels, med.dice_sums and med.dice_grad (MedToLinalgLoss.cpp).
+/// The patterns for the loss kernels, med.dice_sums, med.dice_grad and their softmax forms
+/// (MedToLinalgLoss.cpp).
 void populateLossLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::med::lowering

@@ -1,12 +1,14 @@
 // convert-med-to-linalg, the loss kernels: med.dice_sums (a reduction folded through 16 lanes of
 // f64 accumulators, as the other reductions) and med.dice_grad (an elementwise map over the
-// input and target).
+// input and target); med.softmax_dice_sums and med.softmax_dice_grad, the same over the rows of a
+// (channels x voxels) block, with the softmax across the rows formed per voxel.
 #include "LoweringUtils.h"
 #include "med/MedOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -89,8 +91,163 @@ struct DiceGradLowering : OpRewritePattern<DiceGradOp> {
   }
 };
 
+/// The C rows of a (C x n) tensor as flat tensors (views of it once bufferized).
+SmallVector<Value> rowsOf(OpBuilder &b, Location l, Value t) {
+  auto type = cast<RankedTensorType>(t.getType());
+  if (type.getRank() == 1)
+    return {t};
+  auto row = RankedTensorType::get({type.getDimSize(1)}, type.getElementType());
+  OpFoldResult one = b.getIndexAttr(1);
+  OpFoldResult n = type.isDynamicDim(1) ? OpFoldResult(b.create<tensor::DimOp>(l, t, 1).getResult())
+                                        : OpFoldResult(b.getIndexAttr(type.getDimSize(1)));
+  SmallVector<Value> rows;
+  for (int64_t c = 0; c < type.getDimSize(0); ++c)
+    rows.push_back(b.create<tensor::ExtractSliceOp>(
+        l, row, t, ArrayRef<OpFoldResult>{b.getIndexAttr(c), b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{one, n}, ArrayRef<OpFoldResult>{one, one}));
+  return rows;
+}
+
+/// One voxel's softmax over its C logits `x` and its C targets: the target values themselves,
+/// or from a label v the one-hot entries of class trunc(v), MONAI's one_hot of a float label:
+/// t_0 = (-1 < v < 1), t_c = (c <= v < c + 1) for c > 0 (NaN compares false: no class).
+struct VoxelSoftmax {
+  SmallVector<Value> p, t;
+};
+VoxelSoftmax softmaxAt(OpBuilder &b, Location l, ValueRange x, ValueRange target) {
+  auto ft = cast<FloatType>(x.front().getType());
+  Value m = x.front();
+  for (Value v : x.drop_front())
+    m = b.create<arith::MaximumFOp>(l, m, v); // NaN propagates, as in ATen's softmax
+  SmallVector<Value> e;
+  Value total;
+  for (Value v : x) {
+    e.push_back(b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, v, m)));
+    total = total ? b.create<arith::AddFOp>(l, total, e.back()).getResult() : e.back();
+  }
+  VoxelSoftmax s;
+  for (Value v : e)
+    s.p.push_back(b.create<arith::DivFOp>(l, v, total));
+  if (target.size() == x.size()) {
+    s.t.assign(target.begin(), target.end());
+    return s;
+  }
+  Value one = constant(b, l, ft, 1.0), zero = constant(b, l, ft, 0.0);
+  for (size_t c = 0; c < x.size(); ++c) {
+    Value above = c == 0 ? b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, target[0],
+                                                   constant(b, l, ft, -1.0))
+                         : b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, target[0],
+                                                   constant(b, l, ft, double(c)));
+    Value below = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, target[0],
+                                          constant(b, l, ft, double(c) + 1.0));
+    Value hit = b.create<arith::AndIOp>(l, above, below);
+    s.t.push_back(b.create<arith::SelectOp>(l, hit, one, zero));
+  }
+  return s;
+}
+
+// [sum p_c t_c..., sum p_c (p_c p_c)..., sum t_c (t_c t_c)...] through 16 lanes of 3 C f64
+// accumulators; the inputs are the logit rows followed by the target rows (or the label map).
+struct SoftmaxDiceSumsLowering : OpRewritePattern<SoftmaxDiceSumsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  static constexpr int64_t kLanes = 16;
+
+  LogicalResult matchAndRewrite(SoftmaxDiceSumsOp op, PatternRewriter &rw) const override {
+    const bool squared = op.getSquared();
+    const int64_t C = cast<RankedTensorType>(op.getInput().getType()).getDimSize(0);
+    FloatType f64 = rw.getF64Type();
+    SmallVector<Value> inputs = rowsOf(rw, op.getLoc(), op.getInput());
+    llvm::append_range(inputs, rowsOf(rw, op.getLoc(), op.getTarget()));
+    auto sum = [&](OpBuilder &b, Location l, ValueRange in, ValueRange acc) {
+      VoxelSoftmax s = softmaxAt(b, l, in.take_front(C), in.drop_front(C));
+      SmallVector<Value> next(acc.begin(), acc.end());
+      auto add = [&](int64_t k, Value term) {
+        next[k] = b.create<arith::AddFOp>(l, acc[k], toCompute(b, l, term, f64));
+      };
+      for (int64_t c = 0; c < C; ++c) {
+        Value p = s.p[c], t = s.t[c];
+        add(c, b.create<arith::MulFOp>(l, p, t));
+        add(C + c, squared ? b.create<arith::MulFOp>(l, p, p).getResult() : p);
+        add(2 * C + c, squared ? b.create<arith::MulFOp>(l, t, t).getResult() : t);
+      }
+      return next;
+    };
+    SmallVector<Type> types(3 * C, f64);
+    SmallVector<Value> values =
+        reduceThroughLanes(rw, op.getLoc(), inputs, kLanes, types, types, sum, addLanes);
+    rw.replaceOp(op,
+                 rw.create<tensor::FromElementsOp>(op.getLoc(), op.getResult().getType(), values));
+    return success();
+  }
+};
+
+// A loop over the voxels carrying the (C x n) result: each step reads the voxel's C logits and
+// its target and inserts its C gradients. (A linalg.generic with one output per row would make
+// the rows slices of one tensor, and bufferization copies all but one of them; the loop's
+// inserts bufferize in place, into the kernel's output once the empty tensor is eliminated.)
+struct SoftmaxDiceGradLowering : OpRewritePattern<SoftmaxDiceGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SoftmaxDiceGradOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getInput().getType());
+    auto ft = cast<FloatType>(type.getElementType());
+    const int64_t C = type.getDimSize(0);
+    const bool squared = op.getSquared(), labels = op.getTarget().getType().getRank() == 1;
+    SmallVector<Value> dInter, dPred, channel;
+    for (int64_t k = 0; k < 2 * C; ++k) {
+      Value i = rw.create<arith::ConstantIndexOp>(loc, k);
+      if (k < C)
+        channel.push_back(i);
+      Value v = scalarIn(rw, loc, rw.create<tensor::ExtractOp>(loc, op.getCoefficients(), i), ft);
+      (k < C ? dInter : dPred).push_back(v);
+    }
+    Value n = rw.create<tensor::DimOp>(loc, op.getInput(), 1);
+    SmallVector<Value> dims;
+    if (type.isDynamicDim(1))
+      dims.push_back(n);
+    Value init = rw.create<tensor::EmptyOp>(loc, type, dims);
+    Value zero = rw.create<arith::ConstantIndexOp>(loc, 0);
+    Value step = rw.create<arith::ConstantIndexOp>(loc, 1);
+    auto loop = rw.create<scf::ForOp>(
+        loc, zero, n, step, ValueRange{init},
+        [&](OpBuilder &b, Location l, Value v, ValueRange acc) {
+          SmallVector<Value> x, t;
+          for (int64_t c = 0; c < C; ++c) {
+            x.push_back(b.create<tensor::ExtractOp>(l, op.getInput(), ValueRange{channel[c], v}));
+            if (!labels)
+              t.push_back(
+                  b.create<tensor::ExtractOp>(l, op.getTarget(), ValueRange{channel[c], v}));
+          }
+          if (labels)
+            t.push_back(b.create<tensor::ExtractOp>(l, op.getTarget(), ValueRange{v}));
+          VoxelSoftmax s = softmaxAt(b, l, x, t);
+          SmallVector<Value> grad; // d loss / d p_c
+          Value dot;               // sum_k p_k grad_k
+          for (int64_t c = 0; c < C; ++c) {
+            Value dp = dPred[c];
+            if (squared) // d(p p)/dp = 2 p
+              dp = b.create<arith::MulFOp>(l, dp, b.create<arith::AddFOp>(l, s.p[c], s.p[c]));
+            grad.push_back(
+                b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, dInter[c], s.t[c]), dp));
+            Value pg = b.create<arith::MulFOp>(l, s.p[c], grad.back());
+            dot = dot ? b.create<arith::AddFOp>(l, dot, pg).getResult() : pg;
+          }
+          Value out = acc[0];
+          for (int64_t c = 0; c < C; ++c) {
+            Value g = b.create<arith::MulFOp>(l, s.p[c], b.create<arith::SubFOp>(l, grad[c], dot));
+            out = b.create<tensor::InsertOp>(l, g, out, ValueRange{channel[c], v});
+          }
+          b.create<scf::YieldOp>(l, out);
+        });
+    rw.replaceOp(op, loop.getResult(0));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::med::lowering::populateLossLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<DiceSumsLowering, DiceGradLowering>(patterns.getContext());
+  patterns
+      .add<DiceSumsLowering, DiceGradLowering, SoftmaxDiceSumsLowering, SoftmaxDiceGradLowering>(
+          patterns.getContext());
 }

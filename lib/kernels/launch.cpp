@@ -85,17 +85,38 @@ void checkPair(const at::Tensor &a, const at::Tensor &b, int64_t slabs, bool flo
                            "tensors of one dtype and size, cut into equal slabs");
 }
 
-at::Tensor sumOverBlocks(const compiler::Kernel &kernel, const std::vector<at::Tensor> &inputs,
-                         int64_t slabs, int results, int threads) {
-  const int64_t len = slabs ? inputs[0].numel() / slabs : 0, per = blocksPerSlab(len);
-  const int count = static_cast<int>(inputs.size()) + 1;
+void CallArgs::flat(void *data, int64_t size) {
+  if (count_ == kMax)
+    throw Error("CallArgs", "more than 8 kernel arguments");
+  flat_[count_] = med_memref1d{data, data, 0, size, 1};
+  descriptors_[count_] = &flat_[count_];
+  ++count_;
+}
+
+void CallArgs::rows(void *data, int64_t rows, int64_t count, int64_t stride) {
+  if (count_ == kMax)
+    throw Error("CallArgs", "more than 8 kernel arguments");
+  rows_[count_] = med_memref2d{data, data, 0, {rows, count}, {stride, 1}};
+  descriptors_[count_] = &rows_[count_];
+  ++count_;
+}
+
+void CallArgs::call(const compiler::Kernel &kernel) {
+  for (int i = 0; i < count_; ++i)
+    args_[i] = &descriptors_[i];
+  kernel.entry(args_);
+}
+
+at::Tensor sumOverBlocks(const compiler::Kernel &kernel, int64_t slabs, int64_t len, int results,
+                         int threads, const BindFn &bind) {
+  const int64_t per = blocksPerSlab(len);
   std::vector<double> partial(size_t(results * slabs * per));
   forEachBlock(slabs, len, threads, [&](int64_t block, int64_t start, int64_t size) {
-    std::vector<rt::BufferRef> buffers;
-    for (const at::Tensor &t : inputs)
-      buffers.push_back(bufferOf(t, start, size));
-    buffers.push_back({partial.data() + results * block, results, 8, /*split=*/false});
-    rt::launchWhole(kernel.entry, buffers.data(), count);
+    CallArgs args;
+    const int64_t slab = block / per;
+    bind(args, slab, start - slab * len, size);
+    args.flat(partial.data() + results * block, results);
+    args.call(kernel);
   });
   at::Tensor out = at::zeros({slabs, results}, at::kDouble);
   double *o = out.data_ptr<double>();
@@ -103,6 +124,18 @@ at::Tensor sumOverBlocks(const compiler::Kernel &kernel, const std::vector<at::T
     for (int k = 0; k < results; ++k)
       o[results * (block / per) + k] += partial[results * block + k];
   return out;
+}
+
+at::Tensor sumOverBlocks(const compiler::Kernel &kernel, const std::vector<at::Tensor> &inputs,
+                         int64_t slabs, int results, int threads) {
+  const int64_t len = slabs ? inputs[0].numel() / slabs : 0;
+  return sumOverBlocks(kernel, slabs, len, results, threads,
+                       [&](CallArgs &args, int64_t slab, int64_t offset, int64_t count) {
+                         for (const at::Tensor &t : inputs)
+                           args.flat(static_cast<char *>(t.data_ptr()) +
+                                         (slab * len + offset) * t.element_size(),
+                                     count);
+                       });
 }
 
 rt::BufferRef bufferOf(const at::Tensor &t, int64_t start, int64_t count) {

@@ -13,6 +13,7 @@
 
 #include "med/compiler/JitSession.h"
 #include "med/runtime/dtype.h"
+#include "med/runtime/kernel_abi.h"
 #include "med/runtime/launcher.h"
 
 namespace med::kernels::detail {
@@ -49,10 +50,39 @@ void forEachBlock(int64_t slabs, int64_t len, int threads,
 void checkPair(const at::Tensor &a, const at::Tensor &b, int64_t slabs, bool floatOnly,
                const std::string &owner);
 
-/// Runs a reduction kernel with `results` float64 outputs over every block of the `slabs` slabs
-/// of its inputs (one or two tensors of one size, read at the same positions) and adds the
-/// blocks' outputs per slab in block order (exact for counts, and the same for any thread
-/// count): a (slabs, results) float64 tensor.
+/// The arguments of one kernel call, built descriptor by descriptor: flat ranges, and blocks of
+/// rows that lie a stride apart (a softmax kernel reads one item's C channels over a run of
+/// voxels, each channel N elements after the previous one).
+class CallArgs {
+public:
+  /// A flat memref<?xT> over `size` elements at `data`.
+  void flat(void *data, int64_t size);
+  /// A memref<RxNxT, strided<[?, 1]>> of `rows` rows of `count` elements, `stride` apart.
+  void rows(void *data, int64_t rows, int64_t count, int64_t stride);
+  /// Calls the kernel with the arguments added so far, on the calling thread.
+  void call(const compiler::Kernel &kernel);
+
+private:
+  static constexpr int kMax = 8;
+  med_memref1d flat_[kMax];
+  med_memref2d rows_[kMax];
+  void *descriptors_[kMax];
+  void *args_[kMax];
+  int count_ = 0;
+};
+
+/// Binds one block's inputs: slab `slab`, elements [offset, offset + count) of that slab.
+using BindFn = std::function<void(CallArgs &args, int64_t slab, int64_t offset, int64_t count)>;
+
+/// Runs a reduction kernel with `results` float64 outputs over every block of `slabs` slabs of
+/// `len` elements, with the inputs `bind` gives each block and the block's results buffer after
+/// them, and adds the blocks' outputs per slab in block order (exact for counts, and the same
+/// for any thread count): a (slabs, results) float64 tensor.
+at::Tensor sumOverBlocks(const compiler::Kernel &kernel, int64_t slabs, int64_t len, int results,
+                         int threads, const BindFn &bind);
+
+/// sumOverBlocks over flat inputs (one or two tensors of one size, cut into `slabs` equal slabs
+/// and read at the same positions).
 at::Tensor sumOverBlocks(const compiler::Kernel &kernel, const std::vector<at::Tensor> &inputs,
                          int64_t slabs, int results, int threads);
 

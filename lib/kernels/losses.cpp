@@ -1,5 +1,5 @@
-// Launchers of the generated loss kernels: med.dice_sums and med.dice_grad (see
-// med/kernels/losses.h).
+// Launchers of the generated loss kernels: med.dice_sums, med.dice_grad and their softmax forms
+// (see med/kernels/losses.h).
 #include "med/kernels/losses.h"
 
 #include <ATen/ATen.h>
@@ -40,6 +40,80 @@ std::string gradIR(rt::DType t, bool sigmoid, bool squared) {
          ", " + m + ") -> ()\n  return\n}\n";
 }
 
+/// The softmax kernels' operand types: the logit block, the target (a flat label map or a block
+/// like the logits), as memref and tensor types.
+struct SoftmaxTypes {
+  std::string block, blockTensor, target, targetTensor;
+};
+SoftmaxTypes softmaxTypes(rt::DType t, int64_t C, bool labels) {
+  const std::string e = mlirElement(t), c = std::to_string(C);
+  SoftmaxTypes s{"memref<" + c + "x?x" + e + ", strided<[?, 1]>>", "tensor<" + c + "x?x" + e + ">",
+                 "", ""};
+  s.target = labels ? "memref<?x" + e + ">" : s.block;
+  s.targetTensor = labels ? "tensor<?x" + e + ">" : s.blockTensor;
+  return s;
+}
+
+/// The softmax sums kernel's IR: logit block, target, the 3 C sums.
+std::string softmaxSumsIR(rt::DType t, int64_t C, bool labels, bool squared) {
+  const SoftmaxTypes s = softmaxTypes(t, C, labels);
+  const std::string r = "tensor<" + std::to_string(3 * C) + "xf64>";
+  return "func.func @med_kernel(%in0: " + s.block + ", %in1: " + s.target +
+         ", %out: memref<?xf64>) attributes {llvm.emit_c_interface} {\n"
+         "  %x = bufferization.to_tensor %in0 restrict : " +
+         s.block + "\n  %t = bufferization.to_tensor %in1 restrict : " + s.target +
+         "\n  %r = med.softmax_dice_sums %x, %t" + flags(false, squared) + " : " + s.blockTensor +
+         ", " + s.targetTensor + " -> " + r + "\n  %c = tensor.cast %r : " + r +
+         " to tensor<?xf64>\n"
+         "  bufferization.materialize_in_destination %c in restrict writable %out : "
+         "(tensor<?xf64>, memref<?xf64>) -> ()\n  return\n}\n";
+}
+
+/// The softmax gradient kernel's IR: logit block, target, the item's 2 C coefficients, the
+/// gradient block (strided like the logits).
+std::string softmaxGradIR(rt::DType t, int64_t C, bool labels, bool squared) {
+  const SoftmaxTypes s = softmaxTypes(t, C, labels);
+  const std::string k = "tensor<" + std::to_string(2 * C) + "xf64>";
+  return "func.func @med_kernel(%in0: " + s.block + ", %in1: " + s.target +
+         ", %params: memref<?xf64>, %out: " + s.block +
+         ") attributes {llvm.emit_c_interface} {\n"
+         "  %x = bufferization.to_tensor %in0 restrict : " +
+         s.block + "\n  %t = bufferization.to_tensor %in1 restrict : " + s.target +
+         "\n  %p = bufferization.to_tensor %params restrict : memref<?xf64>\n  %k = tensor.cast "
+         "%p : tensor<?xf64> to " +
+         k + "\n  %g = med.softmax_dice_grad %x, %t, %k" + flags(false, squared) + " : " +
+         s.blockTensor + ", " + s.targetTensor + ", " + k + " -> " + s.blockTensor +
+         "\n  bufferization.materialize_in_destination %g in restrict writable %out : (" +
+         s.blockTensor + ", " + s.block + ") -> ()\n  return\n}\n";
+}
+
+/// (B, C, N) logits and their target, checked: whether the target is a label map.
+bool checkSoftmaxPair(const at::Tensor &x, const at::Tensor &t, const std::string &owner) {
+  const bool floating = x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble;
+  const bool shaped = x.dim() >= 2 && x.size(1) >= 2 && t.dim() == x.dim() &&
+                      t.size(0) == x.size(0) && t.sizes().slice(2).equals(x.sizes().slice(2));
+  const bool labels = shaped && t.size(1) == 1;
+  if (!floating || !shaped || (!labels && t.size(1) != x.size(1)) ||
+      t.scalar_type() != x.scalar_type() || !x.is_contiguous() || !t.is_contiguous() ||
+      !x.device().is_cpu() || !t.device().is_cpu())
+    throw Error(owner, "the softmax Dice kernels need contiguous CPU float32/float64 logits "
+                       "(B, C >= 2, *spatial) and a target of their dtype, (B, 1, *spatial) "
+                       "labels or (B, C, *spatial)");
+  return labels;
+}
+
+/// Binds item b's voxels [v0, v0 + count) of the logits and the target.
+void bindSoftmaxBlock(CallArgs &args, const at::Tensor &x, const at::Tensor &t, bool labels,
+                      int64_t b, int64_t v0, int64_t count) {
+  const int64_t C = x.size(1), N = x.numel() / (x.size(0) * C), size = x.element_size();
+  char *xp = static_cast<char *>(x.data_ptr()), *tp = static_cast<char *>(t.data_ptr());
+  args.rows(xp + (b * C * N + v0) * size, C, count, N);
+  if (labels)
+    args.flat(tp + (b * N + v0) * size, count);
+  else
+    args.rows(tp + (b * C * N + v0) * size, C, count, N);
+}
+
 } // namespace
 
 at::Tensor dice_sums(const at::Tensor &input, const at::Tensor &target, int64_t slabs, bool sigmoid,
@@ -71,6 +145,45 @@ at::Tensor dice_grad(const at::Tensor &input, const at::Tensor &target,
                                 {c + 2 * (b / per), 2, 8, /*split=*/false},
                                 bufferOf(grad, start, count)};
     rt::launchWhole(kernel->entry, buffers, 4);
+  });
+  return grad;
+}
+
+at::Tensor softmax_dice_sums(const at::Tensor &logits, const at::Tensor &target, bool squared,
+                             int threads, const std::string &owner) {
+  const bool labels = checkSoftmaxPair(logits, target, owner);
+  const int64_t B = logits.size(0), C = logits.size(1), N = B ? logits.numel() / (B * C) : 0;
+  auto kernel = compiled(softmaxSumsIR(toDType(logits.scalar_type(), owner), C, labels, squared),
+                         "softmax Dice sums", owner);
+  at::Tensor sums = sumOverBlocks(*kernel, B, N, int(3 * C), threads,
+                                  [&](CallArgs &args, int64_t b, int64_t v0, int64_t count) {
+                                    bindSoftmaxBlock(args, logits, target, labels, b, v0, count);
+                                  });
+  return sums.view({B, 3, C});
+}
+
+at::Tensor softmax_dice_grad(const at::Tensor &logits, const at::Tensor &target,
+                             const at::Tensor &coefficients, bool squared, int threads,
+                             const std::string &owner) {
+  const bool labels = checkSoftmaxPair(logits, target, owner);
+  const int64_t B = logits.size(0), C = logits.size(1), N = B ? logits.numel() / (B * C) : 0;
+  if (coefficients.dim() != 3 || coefficients.size(0) != B || coefficients.size(1) != 2 ||
+      coefficients.size(2) != C || coefficients.scalar_type() != at::kDouble)
+    throw Error(owner, "the softmax Dice gradient kernel needs (B, 2, C) float64 coefficients");
+  auto kernel = compiled(softmaxGradIR(toDType(logits.scalar_type(), owner), C, labels, squared),
+                         "softmax Dice gradient", owner);
+  at::Tensor coeff = coefficients.contiguous().cpu();
+  at::Tensor grad = at::empty_like(logits, at::MemoryFormat::Contiguous);
+  rt::preferHugePages(grad.data_ptr(), grad.nbytes());
+  const int64_t per = blocksPerSlab(N), size = logits.element_size();
+  double *k = coeff.data_ptr<double>();
+  forEachBlock(B, N, threads, [&](int64_t block, int64_t start, int64_t count) {
+    const int64_t b = block / per, v0 = start - b * N;
+    CallArgs args;
+    bindSoftmaxBlock(args, logits, target, labels, b, v0, count);
+    args.flat(k + 2 * C * b, 2 * C);
+    args.rows(static_cast<char *>(grad.data_ptr()) + (b * C * N + v0) * size, C, count, N);
+    args.call(*kernel);
   });
   return grad;
 }

@@ -55,15 +55,14 @@ at::Tensor DiceLossImpl::terms_from_sums(const at::Tensor &inter, const at::Tens
 
 at::Tensor DiceLossImpl::dice_terms(const at::Tensor &x, const at::Tensor &y) const {
   if (detail::generated_overlap_applies(x, y))
-    return generated_terms(x, y, false);
+    return generated_terms({x, y, true});
   return dice_terms_eager(x, y);
 }
 
-at::Tensor DiceLossImpl::generated_terms(const at::Tensor &x, const at::Tensor &y,
-                                         bool sigmoid) const {
+at::Tensor DiceLossImpl::generated_terms(const detail::OverlapInputs &in) const {
   const bool batch = options.batch();
   return detail::overlap_sums_loss(
-      x, y, sigmoid, options.squared_pred(),
+      in, options.squared_pred(),
       [&](const at::Tensor &inter, const at::Tensor &pred, const at::Tensor &ground) {
         if (batch)
           return terms_from_sums(inter.sum(0), ground.sum(0), pred.sum(0));
@@ -103,7 +102,7 @@ at::Tensor DiceLossImpl::forward(const at::Tensor &input, const at::Tensor &targ
                               {options.include_background(), options.to_onehot_y(),
                                options.sigmoid(), options.softmax(), options.other_act()},
                               input, target);
-  at::Tensor f = p.generated ? generated_terms(p.x, p.y, p.sigmoid) : dice_terms_eager(p.x, p.y);
+  at::Tensor f = p.generated ? generated_terms(p) : dice_terms_eager(p.x, p.y);
   return finish(f, input.dim() - 2);
 }
 

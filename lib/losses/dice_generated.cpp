@@ -7,7 +7,10 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <algorithm>
 #include <vector>
+
+#include "med/core/error.h"
 
 #include "med/kernels/losses.h"
 
@@ -18,15 +21,38 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
+/// Throws the one-hot encoder's error for labels that name no class: with a label map, an item's
+/// ground sums count the voxels whose label names a class, so they fall short of the item's
+/// voxel count exactly when some label is out of range, not a number, or the like.
+void checkLabels(const at::Tensor &sums, const at::Tensor &labels, const std::string &owner) {
+  const int64_t voxels = labels.numel() / std::max<int64_t>(labels.size(0), 1);
+  at::Tensor counted = sums.select(1, 2).sum(1);
+  if (at::equal(counted, at::full_like(counted, double(voxels))))
+    return;
+  one_hot(labels, sums.size(2), owner); // names the offending range
+  throw Error(owner + ".target",
+              "labels must lie in [0, " + std::to_string(sums.size(2)) + ") for one-hot encoding");
+}
+
 struct OverlapSumsFunction : public torch::autograd::Function<OverlapSumsFunction> {
   static at::Tensor forward(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &y,
-                            bool sigmoid, bool squared, const SumsFormula *formula,
-                            const std::string *owner) {
+                            int64_t activation, int64_t first, bool squared,
+                            const SumsFormula *formula, const std::string *owner) {
     at::Tensor xc = x.contiguous(), yc = y.to(x.scalar_type()).contiguous();
     const int64_t B = x.size(0), C = x.size(1);
-    at::Tensor sums =
-        kernels::dice_sums(xc, yc, B * C, sigmoid, squared, at::get_num_threads(), *owner);
-    at::Tensor s = sums.to(x.scalar_type()).view({B, C, 3});
+    const bool softmax = activation == int64_t(Activation::softmax);
+    const bool sigmoid = activation == int64_t(Activation::sigmoid);
+    at::Tensor s; // (B, kept classes, 3)
+    if (softmax) {
+      at::Tensor sums = kernels::softmax_dice_sums(xc, yc, squared, at::get_num_threads(), *owner);
+      if (yc.size(1) == 1)
+        checkLabels(sums, yc, *owner);
+      s = sums.slice(2, first).transpose(1, 2).to(x.scalar_type());
+    } else {
+      at::Tensor sums =
+          kernels::dice_sums(xc, yc, B * C, sigmoid, squared, at::get_num_threads(), *owner);
+      s = sums.to(x.scalar_type()).view({B, C, 3});
+    }
     at::AutoGradMode grad(true);
     at::Tensor inter = s.select(2, 0).clone().requires_grad_(true);
     at::Tensor pred = s.select(2, 1).clone().requires_grad_(true);
@@ -36,7 +62,8 @@ struct OverlapSumsFunction : public torch::autograd::Function<OverlapSumsFunctio
     ctx->saved_data["pred"] = pred;
     ctx->saved_data["x"] = xc;
     ctx->saved_data["y"] = yc;
-    ctx->saved_data["sigmoid"] = sigmoid;
+    ctx->saved_data["activation"] = activation;
+    ctx->saved_data["first"] = first;
     ctx->saved_data["squared"] = squared;
     ctx->saved_data["owner"] = *owner;
     return f.detach();
@@ -56,14 +83,39 @@ struct OverlapSumsFunction : public torch::autograd::Function<OverlapSumsFunctio
     for (int k = 0; k < 2; ++k) // a formula may ignore one of the sums
       if (!d[k].defined())
         d[k] = at::zeros_like(inter);
-    at::Tensor coeff = at::stack({d[0].flatten(), d[1].flatten()}, 1).to(at::kDouble);
-    at::Tensor g =
-        kernels::dice_grad(ctx->saved_data["x"].toTensor(), ctx->saved_data["y"].toTensor(), coeff,
-                           ctx->saved_data["sigmoid"].toBool(), ctx->saved_data["squared"].toBool(),
-                           at::get_num_threads(), ctx->saved_data["owner"].toStringRef());
-    return {g, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    at::Tensor x = ctx->saved_data["x"].toTensor(), y = ctx->saved_data["y"].toTensor();
+    const bool squared = ctx->saved_data["squared"].toBool();
+    const std::string &owner = ctx->saved_data["owner"].toStringRef();
+    const auto activation = Activation(ctx->saved_data["activation"].toInt());
+    at::Tensor g;
+    if (activation == Activation::softmax) {
+      // Dropped classes (the background) have no sums in the formula: zero coefficients.
+      at::Tensor coeff = at::zeros({x.size(0), 2, x.size(1)}, at::kDouble);
+      coeff.slice(2, ctx->saved_data["first"].toInt()).copy_(at::stack({d[0], d[1]}, 1));
+      g = kernels::softmax_dice_grad(x, y, coeff, squared, at::get_num_threads(), owner);
+    } else {
+      at::Tensor coeff = at::stack({d[0].flatten(), d[1].flatten()}, 1).to(at::kDouble);
+      g = kernels::dice_grad(x, y, coeff, activation == Activation::sigmoid, squared,
+                             at::get_num_threads(), owner);
+    }
+    return {g, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
+
+/// True when the softmax kernels can take (input, target) as they come: more than one channel
+/// of CPU float logits, and a target without gradient of the same batch and spatial shape, a
+/// (B, 1) label map with to_onehot_y, else (B, C) per-class targets, whose dtype the input's
+/// contains.
+bool softmaxApplies(const SegPrep &prep, const at::Tensor &x, const at::Tensor &y) {
+  if (!prep.softmax || prep.other_act || !x.defined() || !y.defined() || x.dim() < 3 ||
+      x.size(1) < 2 || y.dim() != x.dim())
+    return false;
+  const auto t = x.scalar_type();
+  return x.device().is_cpu() && y.device().is_cpu() && (t == at::kFloat || t == at::kDouble) &&
+         at::promote_types(t, y.scalar_type()) == t && !y.requires_grad() &&
+         y.size(0) == x.size(0) && y.size(1) == (prep.to_onehot_y ? 1 : x.size(1)) &&
+         y.sizes().slice(2).equals(x.sizes().slice(2));
+}
 
 } // namespace
 
@@ -76,20 +128,23 @@ bool generated_overlap_applies(const at::Tensor &x, const at::Tensor &y) {
 
 OverlapInputs prepare_overlap(const std::string &owner, SegPrep prep, const at::Tensor &input,
                               const at::Tensor &target) {
+  if (softmaxApplies(prep, input, target))
+    return {input, target, true, Activation::softmax, prep.include_background ? 0 : 1};
   const bool sigmoid = prep.sigmoid;
   prep.sigmoid = false;
   SegInputs p = prepare_seg(owner, prep, input, target);
-  OverlapInputs out{p.input, p.target, generated_overlap_applies(p.input, p.target), false};
+  OverlapInputs out{p.input, p.target, generated_overlap_applies(p.input, p.target)};
   if (sigmoid && out.generated)
-    out.sigmoid = true;
+    out.activation = Activation::sigmoid;
   else if (sigmoid)
     out.x = at::sigmoid(out.x);
   return out;
 }
 
-at::Tensor overlap_sums_loss(const at::Tensor &x, const at::Tensor &y, bool sigmoid, bool squared,
-                             const SumsFormula &formula, const std::string &owner) {
-  return OverlapSumsFunction::apply(x, y, sigmoid, squared, &formula, &owner);
+at::Tensor overlap_sums_loss(const OverlapInputs &in, bool squared, const SumsFormula &formula,
+                             const std::string &owner) {
+  return OverlapSumsFunction::apply(in.x, in.y, int64_t(in.activation), in.first, squared, &formula,
+                                    &owner);
 }
 
 OverlapSums overlap_sums_eager(const at::Tensor &x, const at::Tensor &y, bool squared) {
@@ -104,7 +159,7 @@ at::Tensor overlap_loss(const std::string &owner, const SegPrep &prep, const at:
                         const at::Tensor &target, bool squared, const SumsFormula &formula) {
   OverlapInputs p = prepare_overlap(owner, prep, input, target);
   if (p.generated)
-    return overlap_sums_loss(p.x, p.y, p.sigmoid, squared, formula, owner);
+    return overlap_sums_loss(p, squared, formula, owner);
   OverlapSums s = overlap_sums_eager(p.x, p.y, squared);
   return formula(s.inter, s.pred, s.ground);
 }

@@ -1,5 +1,6 @@
 // Overlap losses (DiceLoss, GeneralizedDiceLoss, TverskyLoss) on the generated kernels
-// med.dice_sums / med.dice_grad (internal to lib/losses; docs/architecture.md).
+// med.dice_sums / med.dice_grad and their softmax forms (internal to lib/losses;
+// docs/architecture.md).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -22,23 +23,31 @@ using SumsFormula = std::function<at::Tensor(const at::Tensor &inter, const at::
 /// type), a target without gradient (the kernels differentiate the input only), same shapes.
 bool generated_overlap_applies(const at::Tensor &x, const at::Tensor &y);
 
+/// How the prediction reaches the kernels: as it is, through a sigmoid, or through a softmax
+/// over the channels.
+enum class Activation { none, sigmoid, softmax };
+
 /// prepare_seg for an overlap loss. `generated` says whether the pair runs on the kernels; then
-/// a requested sigmoid is left to them (`sigmoid` true, `x` still holds logits: a sigmoid
-/// commutes with one-hot encoding and dropping the background). Otherwise `x` is activated.
+/// the kernels apply a requested sigmoid (`x` still holds logits: a sigmoid commutes with one-hot
+/// encoding and dropping the background) or softmax (`x` holds all C channels of logits, `y`
+/// the untouched target, a (B, 1, *spatial) label map with to_onehot_y, and the loss keeps
+/// classes `first`.. C - 1: 1 without the background). Otherwise `x` is activated.
 struct OverlapInputs {
   at::Tensor x, y;
   bool generated = false;
-  bool sigmoid = false;
+  Activation activation = Activation::none;
+  int64_t first = 0;
 };
 OverlapInputs prepare_overlap(const std::string &owner, SegPrep prep, const at::Tensor &input,
                               const at::Tensor &target);
 
-/// formula(sums of x and y) as one torch::autograd::Function: med.dice_sums gives the sums,
-/// which become leaves of the formula's small ATen graph; backward differentiates that graph
-/// with respect to the sums and hands each slab's two derivatives to med.dice_grad. `squared`
-/// sums p p and t t. Double backward is not supported through this path.
-at::Tensor overlap_sums_loss(const at::Tensor &x, const at::Tensor &y, bool sigmoid, bool squared,
-                             const SumsFormula &formula, const std::string &owner);
+/// formula(sums of x and y) as one torch::autograd::Function: med.dice_sums (or
+/// med.softmax_dice_sums) gives the sums, which become leaves of the formula's small ATen graph;
+/// backward differentiates that graph with respect to the sums and hands each (item, class)'s
+/// two derivatives to med.dice_grad (med.softmax_dice_grad). `squared` sums p p and t t. Double
+/// backward is not supported through this path.
+at::Tensor overlap_sums_loss(const OverlapInputs &in, bool squared, const SumsFormula &formula,
+                             const std::string &owner);
 
 /// A whole overlap loss: prepare_overlap, then `formula` over the sums from the kernels, or from
 /// ATen reductions where the kernels do not apply.

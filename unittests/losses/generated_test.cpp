@@ -1,8 +1,9 @@
-// DiceLoss on the generated kernels (med.dice_sums forward, med.dice_grad backward) against its
-// plain ATen formulation (dice_terms_eager: tensor sums, autograd backward), and the kernels
-// themselves against ATen sums and hand-derived gradients.
+// DiceLoss on the generated kernels (med.dice_sums forward, med.dice_grad backward, and their
+// softmax forms) against its plain ATen formulation (dice_terms_eager: tensor sums, autograd
+// backward), and the kernels themselves against ATen sums and hand-derived gradients.
 #include <ATen/Parallel.h>
 
+#include <cmath>
 #include <vector>
 
 #include "med/core/error.h"
@@ -69,6 +70,85 @@ TEST(DiceKernels, RefuseWhatTheyCannotRead) {
   EXPECT_THROW(K::dice_sums(x, t, 3, false, false, 1, "Test"), med::Error);
   EXPECT_THROW(K::dice_sums(x.t(), t, 2, false, false, 1, "Test"), med::Error);
   EXPECT_THROW(K::dice_grad(x, t, at::zeros({2, 3}, at::kDouble), false, false, 1, "Test"),
+               med::Error);
+}
+
+/// Softmax over channels and one-hot targets by ATen in float64: (p, t) for logits (B, C, N) and
+/// a label map (B, 1, N) read as MONAI's one_hot reads it (class trunc(v); none outside
+/// (-1, C) or for NaN), or per-class targets (B, C, N) taken as they are.
+std::pair<at::Tensor, at::Tensor> softmaxRef(const at::Tensor &x, const at::Tensor &target) {
+  at::Tensor p = at::softmax(x.to(at::kDouble), 1);
+  if (target.size(1) != 1)
+    return {p, target.to(at::kDouble)};
+  at::Tensor cls = at::trunc(target.to(at::kDouble));
+  std::vector<at::Tensor> ch;
+  for (int64_t c = 0; c < x.size(1); ++c)
+    ch.push_back((cls == double(c)).to(at::kDouble));
+  return {p, at::cat(ch, 1)};
+}
+
+TEST(SoftmaxDiceKernels, SumsMatchATenAcrossLengthsBlocksAndThreads) {
+  for (int64_t len : {1, 15, 17, 65536 + 3, 2 * 65536 + 40})
+    for (int64_t C : {2, 4})
+      for (at::ScalarType dt : {at::kFloat, at::kDouble})
+        for (bool onehot : {true, false})
+          for (bool squared : {false, true}) {
+            SCOPED_TRACE(testing::Message()
+                         << "len " << len << " C " << C << " " << c10::toString(dt) << " labels "
+                         << onehot << " squared " << squared);
+            at::Tensor x = logits({2, C, len}, 60 + len).to(dt);
+            at::Tensor t = onehot ? labels({2, 1, len}, C, 61).to(dt)
+                                  : at::rand({2, C, len}, at::kDouble).to(dt);
+            auto [p, y] = softmaxRef(x, t);
+            at::Tensor ref = at::stack({(p * y).sum(2), squared ? (p * p).sum(2) : p.sum(2),
+                                        squared ? (y * y).sum(2) : y.sum(2)},
+                                       1);
+            at::Tensor one = K::softmax_dice_sums(x, t, squared, 1, "Test");
+            expectClose(one, ref, dt == at::kFloat ? 1e-6 * double(len) : 1e-9);
+            EXPECT_TRUE(at::equal(one, K::softmax_dice_sums(x, t, squared, 2, "Test")));
+          }
+}
+
+TEST(SoftmaxDiceKernels, LabelsAreTruncatedAndStrayLabelsCountNowhere) {
+  // trunc: -0.5 and 0.9 are class 0, 2.99 class 2; 3 (with C = 3), -1, NaN and inf no class.
+  const double nan = std::nan("");
+  at::Tensor lab =
+      at::tensor({-0.5, 0.9, 2.99, 1.0, 3.0, -1.0, nan, INFINITY}, at::kFloat).view({1, 1, 8});
+  at::Tensor x = logits({1, 3, 8}, 62).to(at::kFloat);
+  at::Tensor s = K::softmax_dice_sums(x, lab, false, 1, "Test");
+  EXPECT_TRUE(at::equal(s.select(1, 2), at::tensor({2.0, 1.0, 1.0}, at::kDouble).view({1, 3})))
+      << s;
+  // NaN logits give NaN probabilities everywhere, as ATen's softmax does.
+  x[0][1][3] = nan;
+  EXPECT_TRUE(std::isnan(K::softmax_dice_sums(x, lab, false, 1, "Test")[0][1][0].item<double>()));
+}
+
+TEST(SoftmaxDiceKernels, GradientIsTheSoftmaxBackwardOfTheChainRule) {
+  const int64_t C = 3, len = 70001;
+  at::Tensor x = logits({2, C, len}, 63), lab = labels({2, 1, len}, C, 64);
+  at::Tensor coeff = at::randn({2, 2, C}, at::kDouble);
+  for (bool onehot : {true, false})
+    for (bool squared : {false, true}) {
+      at::Tensor t = onehot ? lab : at::rand({2, C, len}, at::kDouble);
+      auto [p, y] = softmaxRef(x, t);
+      at::Tensor a = coeff.select(1, 0).unsqueeze(2), b = coeff.select(1, 1).unsqueeze(2);
+      at::Tensor g = a * y + b * (squared ? 2 * p : at::ones_like(p)); // d loss / d p
+      at::Tensor want = p * (g - (p * g).sum(1, true));
+      for (int threads : {1, 2})
+        expectClose(K::softmax_dice_grad(x, t, coeff, squared, threads, "Test"), want, 1e-12);
+    }
+}
+
+TEST(SoftmaxDiceKernels, RefuseWhatTheyCannotRead) {
+  at::Tensor x = at::zeros({2, 3, 8}), lab = at::zeros({2, 1, 8});
+  EXPECT_THROW(K::softmax_dice_sums(x, lab.to(at::kDouble), false, 1, "Test"), med::Error);
+  EXPECT_THROW(K::softmax_dice_sums(at::zeros({2, 1, 8}), lab, false, 1, "Test"), med::Error);
+  EXPECT_THROW(K::softmax_dice_sums(x, at::zeros({2, 2, 8}), false, 1, "Test"), med::Error);
+  EXPECT_THROW(K::softmax_dice_sums(x, at::zeros({2, 1, 7}), false, 1, "Test"), med::Error);
+  EXPECT_THROW(
+      K::softmax_dice_sums(x.transpose(1, 2).contiguous().transpose(1, 2), lab, false, 1, "Test"),
+      med::Error);
+  EXPECT_THROW(K::softmax_dice_grad(x, lab, at::zeros({2, 2, 2}, at::kDouble), false, 1, "Test"),
                med::Error);
 }
 
@@ -168,6 +248,34 @@ TEST(DiceLossGenerated, BackwardTwiceAndThreadCounts) {
   at::Tensor v2 = loss(x, lab);
   at::set_num_threads(saved);
   EXPECT_TRUE(at::equal(v1, v2));
+}
+
+TEST(DiceLossGenerated, SoftmaxGradientsAndLabelErrors) {
+  at::Tensor x = logits({2, 3, 6, 5}, 98), lab = labels({2, 1, 6, 5}, 3, 99);
+  // Central differences through the softmax kernels, with and without the background, with
+  // labels and with per-class targets.
+  for (bool bg : {true, false}) {
+    DiceLoss onehot(DiceLossOptions().softmax(true).to_onehot_y(true).include_background(bg));
+    checkGrad([&](const at::Tensor &v) { return onehot(v, lab); }, x);
+    DiceLoss targets(DiceLossOptions().softmax(true).include_background(bg).squared_pred(true));
+    at::Tensor t = at::rand({2, 3, 6, 5}, at::kDouble);
+    checkGrad([&](const at::Tensor &v) { return targets(v, t); }, x);
+  }
+  // Labels that name no class fail as the one-hot encoder fails, naming the loss and the range.
+  DiceLoss loss(DiceLossOptions().softmax(true).to_onehot_y(true));
+  for (double bad : {3.0, -1.0, std::nan("")}) {
+    at::Tensor l = lab.clone();
+    l[1][0][2][3] = bad;
+    try {
+      loss(x, l);
+      ADD_FAILURE() << "label " << bad << " accepted";
+    } catch (const med::Error &e) {
+      EXPECT_NE(std::string(e.what()).find("DiceLoss.target"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("[0, 3)"), std::string::npos) << e.what();
+    }
+  }
+  // Integer label maps run on the kernels too (they promote to the logits' dtype).
+  expectClose(loss(x, lab.to(at::kLong)), loss(x, lab), 1e-15);
 }
 
 TEST(OverlapLossesGenerated, GeneralizedDiceAndTverskyMatchTheirEagerPath) {

@@ -1,7 +1,8 @@
 // Generated loss kernels: the voxel work of a loss as `med` ops (med.dice_sums forward,
-// med.dice_grad backward) compiled through the JIT and its disk cache and launched over fixed
-// blocks of each (item, class) slab. The formula over the sums, and its derivatives, stay on the
-// host (lib/losses); see docs/architecture.md.
+// med.dice_grad backward, and their softmax forms over an item's channels) compiled through the
+// JIT and its disk cache and launched over fixed blocks of each (item, class) slab, or of each
+// item for the softmax forms. The formula over the sums, and its derivatives, stay on the host
+// (lib/losses); see docs/architecture.md.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -28,5 +29,25 @@ at::Tensor dice_sums(const at::Tensor &input, const at::Tensor &target, int64_t 
 at::Tensor dice_grad(const at::Tensor &input, const at::Tensor &target,
                      const at::Tensor &coefficients, bool sigmoid, bool squared, int threads,
                      const std::string &owner);
+
+/// Softmax Dice sums of `logits` (B, C, *spatial), C >= 2, against `target`: a (B, 1, *spatial)
+/// label map (a value v stands for the one-hot vector of class trunc(v), as MONAI's one_hot; a
+/// value outside (-1, C) or NaN for no class) or (B, C, *spatial) per-class targets, of the
+/// logits' dtype. With p the softmax over the channels: a (B, 3, C) float64 tensor holding per
+/// item and class [sum p t, sum p (or p p), sum t (or t t)]. Sums fold in block order, so they
+/// do not depend on the thread count. With a label map, an item's ground sums add up to its
+/// voxel count exactly when every label names a class.
+///
+///   at::Tensor s = med::kernels::softmax_dice_sums(logits, labels, false, 1, "DiceLoss");
+at::Tensor softmax_dice_sums(const at::Tensor &logits, const at::Tensor &target, bool squared,
+                             int threads, const std::string &owner);
+
+/// The gradient of a softmax Dice-type loss with respect to the logits, given per item and class
+/// the loss's derivatives with respect to the sums: `coefficients` is (B, 2, C) float64
+/// [d loss / d sum p t, d loss / d sum p (or sum p p)]. Same operands as softmax_dice_sums; the
+/// result is a new contiguous tensor shaped like the logits.
+at::Tensor softmax_dice_grad(const at::Tensor &logits, const at::Tensor &target,
+                             const at::Tensor &coefficients, bool squared, int threads,
+                             const std::string &owner);
 
 } // namespace med::kernels

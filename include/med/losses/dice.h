@@ -15,6 +15,10 @@
 
 namespace med::losses {
 
+namespace detail {
+struct OverlapInputs;
+} // namespace detail
+
 /// DiceLoss's parameters (MONAI names and defaults). `weight` is MONAI's class weight: empty for
 /// None, one value for a scalar applied to every class, else one value per (kept) class.
 struct DiceLossOptions {
@@ -46,6 +50,7 @@ public:
   /// The per-(sample, class) loss before class weights and reduction, from prepared inputs
   /// (MaskedDiceLoss and the combined losses reuse it). CPU float inputs run on the generated
   /// kernels med.dice_sums / med.dice_grad (docs/architecture.md); others on dice_terms_eager.
+  /// forward() hands a softmax to the kernels too (med.softmax_dice_sums / _grad).
   at::Tensor dice_terms(const at::Tensor &input, const at::Tensor &target) const;
   /// dice_terms in plain ATen (sums by tensor reductions, backward by autograd): the reference
   /// the generated kernels are tested against.
@@ -53,13 +58,14 @@ public:
   /// The loss formula over the reduced sums |X.Y|, |Y| (or |Y^2|) and |X| (or |X^2|).
   at::Tensor terms_from_sums(const at::Tensor &inter, const at::Tensor &ground,
                              const at::Tensor &pred) const;
-  /// dice_terms on the generated kernels; with `sigmoid` the input holds logits.
-  at::Tensor generated_terms(const at::Tensor &input, const at::Tensor &target, bool sigmoid) const;
   /// Applies the class weights and the reduction to dice_terms' result.
   at::Tensor finish(at::Tensor f, int64_t spatial_dims) const;
   DiceLossOptions options;
 
 protected:
+  /// dice_terms on the generated kernels, from inputs prepared for them (logits when the
+  /// kernels apply the activation).
+  at::Tensor generated_terms(const detail::OverlapInputs &in) const;
   std::string owner_ = "DiceLoss";
 };
 TORCH_MODULE(DiceLoss);

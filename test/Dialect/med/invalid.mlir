@@ -326,3 +326,67 @@ func.func @dice_grad_types(%x: tensor<?xf32>, %t: tensor<?xf64>, %a: f64) -> ten
   %0 = med.dice_grad %x, %t, %a, %a : tensor<?xf32>, tensor<?xf64> -> tensor<?xf32>
   return %0 : tensor<?xf32>
 }
+
+// -----
+
+func.func @softmax_dice_sums_channels(%x: tensor<?x?xf32>, %t: tensor<?xf32>) -> tensor<9xf64> {
+  // expected-error @+1 {{reads (channels x voxels) logits with a static channel count >= 2, got 'tensor<?x?xf32>'}}
+  %0 = med.softmax_dice_sums %x, %t : tensor<?x?xf32>, tensor<?xf32> -> tensor<9xf64>
+  return %0 : tensor<9xf64>
+}
+
+// -----
+
+func.func @softmax_dice_sums_one_channel(%x: tensor<1x?xf32>, %t: tensor<?xf32>) -> tensor<3xf64> {
+  // expected-error @+1 {{reads (channels x voxels) logits with a static channel count >= 2, got 'tensor<1x?xf32>'}}
+  %0 = med.softmax_dice_sums %x, %t : tensor<1x?xf32>, tensor<?xf32> -> tensor<3xf64>
+  return %0 : tensor<3xf64>
+}
+
+// -----
+
+func.func @softmax_dice_sums_target(%x: tensor<3x?xf32>, %t: tensor<2x?xf32>) -> tensor<9xf64> {
+  // expected-error @+1 {{target must be a flat label map of 'f32' or have the input's type 'tensor<3x?xf32>', got 'tensor<2x?xf32>'}}
+  %0 = med.softmax_dice_sums %x, %t : tensor<3x?xf32>, tensor<2x?xf32> -> tensor<9xf64>
+  return %0 : tensor<9xf64>
+}
+
+// -----
+
+func.func @softmax_dice_sums_label_type(%x: tensor<3x?xf32>, %t: tensor<?xf64>) -> tensor<9xf64> {
+  // expected-error @+1 {{target must be a flat label map of 'f32' or have the input's type 'tensor<3x?xf32>', got 'tensor<?xf64>'}}
+  %0 = med.softmax_dice_sums %x, %t : tensor<3x?xf32>, tensor<?xf64> -> tensor<9xf64>
+  return %0 : tensor<9xf64>
+}
+
+// -----
+
+func.func @softmax_dice_sums_voxels(%x: tensor<3x8xf32>, %t: tensor<7xf32>) -> tensor<9xf64> {
+  // expected-error @+1 {{label map and logits must have the same voxel count, got 'tensor<7xf32>' and 'tensor<3x8xf32>'}}
+  %0 = med.softmax_dice_sums %x, %t : tensor<3x8xf32>, tensor<7xf32> -> tensor<9xf64>
+  return %0 : tensor<9xf64>
+}
+
+// -----
+
+func.func @softmax_dice_sums_result(%x: tensor<3x?xf32>, %t: tensor<?xf32>) -> tensor<3xf64> {
+  // expected-error @+1 {{result must be tensor<9xf64> (intersection, prediction, ground per class), got 'tensor<3xf64>'}}
+  %0 = med.softmax_dice_sums %x, %t : tensor<3x?xf32>, tensor<?xf32> -> tensor<3xf64>
+  return %0 : tensor<3xf64>
+}
+
+// -----
+
+func.func @softmax_dice_grad_coefficients(%x: tensor<3x?xf32>, %t: tensor<?xf32>, %k: tensor<3xf64>) -> tensor<3x?xf32> {
+  // expected-error @+1 {{coefficients must be tensor<6xf64> (d intersection, d prediction per class), got 'tensor<3xf64>'}}
+  %0 = med.softmax_dice_grad %x, %t, %k : tensor<3x?xf32>, tensor<?xf32>, tensor<3xf64> -> tensor<3x?xf32>
+  return %0 : tensor<3x?xf32>
+}
+
+// -----
+
+func.func @softmax_dice_grad_result(%x: tensor<3x?xf32>, %t: tensor<?xf32>, %k: tensor<6xf64>) -> tensor<3x?xf64> {
+  // expected-error @+1 {{result must have the input's type 'tensor<3x?xf32>', got 'tensor<3x?xf64>'}}
+  %0 = med.softmax_dice_grad %x, %t, %k : tensor<3x?xf32>, tensor<?xf32>, tensor<6xf64> -> tensor<3x?xf64>
+  return %0 : tensor<3x?xf64>
+}

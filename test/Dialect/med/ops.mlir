@@ -128,3 +128,16 @@ func.func @error_sums(%p: tensor<?xf64>, %y: tensor<?xf64>) -> tensor<2xf64> {
   %0 = med.error_sums %p, %y : tensor<?xf64>, tensor<?xf64> -> tensor<2xf64>
   return %0 : tensor<2xf64>
 }
+
+// -----
+
+// CHECK-LABEL: func @softmax_loss_ops
+func.func @softmax_loss_ops(%x: tensor<3x?xf32>, %l: tensor<?xf32>, %t: tensor<3x?xf32>, %k: tensor<6xf64>) -> tensor<3x?xf32> {
+  // CHECK: med.softmax_dice_sums %{{.*}}, %{{.*}} : tensor<3x?xf32>, tensor<?xf32> -> tensor<9xf64>
+  %0 = med.softmax_dice_sums %x, %l : tensor<3x?xf32>, tensor<?xf32> -> tensor<9xf64>
+  // CHECK: med.softmax_dice_sums %{{.*}}, %{{.*}} {squared} : tensor<3x?xf32>, tensor<3x?xf32> -> tensor<9xf64>
+  %1 = med.softmax_dice_sums %x, %t {squared} : tensor<3x?xf32>, tensor<3x?xf32> -> tensor<9xf64>
+  // CHECK: med.softmax_dice_grad %{{.*}}, %{{.*}}, %{{.*}} : tensor<3x?xf32>, tensor<?xf32>, tensor<6xf64> -> tensor<3x?xf32>
+  %2 = med.softmax_dice_grad %x, %l, %k : tensor<3x?xf32>, tensor<?xf32>, tensor<6xf64> -> tensor<3x?xf32>
+  return %2 : tensor<3x?xf32>
+}
