@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "med/core/error.h"
+#include "med/runtime/launcher.h"
 
 namespace med::kernels::detail {
 
@@ -132,15 +133,12 @@ at::Tensor sumOverBlocks(const compiler::Kernel &kernel, const std::vector<at::T
   return sumOverBlocks(kernel, slabs, len, results, threads,
                        [&](CallArgs &args, int64_t slab, int64_t offset, int64_t count) {
                          for (const at::Tensor &t : inputs)
-                           args.flat(static_cast<char *>(t.data_ptr()) +
-                                         (slab * len + offset) * t.element_size(),
-                                     count);
+                           args.flat(elementAt(t, slab * len + offset), count);
                        });
 }
 
-rt::BufferRef bufferOf(const at::Tensor &t, int64_t start, int64_t count) {
-  const int size = static_cast<int>(t.element_size());
-  return {static_cast<char *>(t.data_ptr()) + start * size, count, size, /*split=*/false};
+void *elementAt(const at::Tensor &t, int64_t index) {
+  return static_cast<char *>(t.data_ptr()) + index * t.element_size();
 }
 
 } // namespace med::kernels::detail

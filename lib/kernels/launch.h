@@ -1,6 +1,6 @@
 // The pieces every generated-kernel launcher of lib/kernels shares: element type names for the
-// kernels' IR text, compilation through the JIT session, and the fixed-block walk over
-// (item, class) slabs (internal to lib/kernels).
+// kernels' IR text, compilation through the JIT session, the fixed-block walk over
+// (item, class) slabs, and the descriptors of a direct kernel call (internal to lib/kernels).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -14,7 +14,6 @@
 #include "med/compiler/JitSession.h"
 #include "med/runtime/dtype.h"
 #include "med/runtime/kernel_abi.h"
-#include "med/runtime/launcher.h"
 
 namespace med::kernels::detail {
 
@@ -86,7 +85,7 @@ at::Tensor sumOverBlocks(const compiler::Kernel &kernel, int64_t slabs, int64_t 
 at::Tensor sumOverBlocks(const compiler::Kernel &kernel, const std::vector<at::Tensor> &inputs,
                          int64_t slabs, int results, int threads);
 
-/// The launcher's view of elements [start, start + count) of a contiguous CPU tensor.
-rt::BufferRef bufferOf(const at::Tensor &t, int64_t start, int64_t count);
+/// The address of element `index` of a contiguous CPU tensor (counting from its first).
+void *elementAt(const at::Tensor &t, int64_t index);
 
 } // namespace med::kernels::detail

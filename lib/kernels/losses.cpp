@@ -105,13 +105,12 @@ bool checkSoftmaxPair(const at::Tensor &x, const at::Tensor &t, const std::strin
 /// Binds item b's voxels [v0, v0 + count) of the logits and the target.
 void bindSoftmaxBlock(CallArgs &args, const at::Tensor &x, const at::Tensor &t, bool labels,
                       int64_t b, int64_t v0, int64_t count) {
-  const int64_t C = x.size(1), N = x.numel() / (x.size(0) * C), size = x.element_size();
-  char *xp = static_cast<char *>(x.data_ptr()), *tp = static_cast<char *>(t.data_ptr());
-  args.rows(xp + (b * C * N + v0) * size, C, count, N);
+  const int64_t C = x.size(1), N = x.numel() / (x.size(0) * C);
+  args.rows(elementAt(x, b * C * N + v0), C, count, N);
   if (labels)
-    args.flat(tp + (b * N + v0) * size, count);
+    args.flat(elementAt(t, b * N + v0), count);
   else
-    args.rows(tp + (b * C * N + v0) * size, C, count, N);
+    args.rows(elementAt(t, b * C * N + v0), C, count, N);
 }
 
 } // namespace
@@ -140,11 +139,12 @@ at::Tensor dice_grad(const at::Tensor &input, const at::Tensor &target,
   const int64_t len = slabs ? input.numel() / slabs : 0, per = blocksPerSlab(len);
   double *c = coeff.data_ptr<double>();
   forEachBlock(slabs, len, threads, [&](int64_t b, int64_t start, int64_t count) {
-    rt::BufferRef buffers[4] = {bufferOf(input, start, count),
-                                bufferOf(target, start, count),
-                                {c + 2 * (b / per), 2, 8, /*split=*/false},
-                                bufferOf(grad, start, count)};
-    rt::launchWhole(kernel->entry, buffers, 4);
+    CallArgs args;
+    args.flat(elementAt(input, start), count);
+    args.flat(elementAt(target, start), count);
+    args.flat(c + 2 * (b / per), 2);
+    args.flat(elementAt(grad, start), count);
+    args.call(*kernel);
   });
   return grad;
 }
@@ -175,14 +175,14 @@ at::Tensor softmax_dice_grad(const at::Tensor &logits, const at::Tensor &target,
   at::Tensor coeff = coefficients.contiguous().cpu();
   at::Tensor grad = at::empty_like(logits, at::MemoryFormat::Contiguous);
   rt::preferHugePages(grad.data_ptr(), grad.nbytes());
-  const int64_t per = blocksPerSlab(N), size = logits.element_size();
+  const int64_t per = blocksPerSlab(N);
   double *k = coeff.data_ptr<double>();
   forEachBlock(B, N, threads, [&](int64_t block, int64_t start, int64_t count) {
     const int64_t b = block / per, v0 = start - b * N;
     CallArgs args;
     bindSoftmaxBlock(args, logits, target, labels, b, v0, count);
     args.flat(k + 2 * C * b, 2 * C);
-    args.rows(static_cast<char *>(grad.data_ptr()) + (b * C * N + v0) * size, C, count, N);
+    args.rows(elementAt(grad, b * C * N + v0), C, count, N);
     args.call(*kernel);
   });
   return grad;

@@ -32,9 +32,10 @@ std::pair<double, double> extrema(const at::Tensor &input, int threads, const st
   const int64_t n = input.numel();
   std::vector<double> partial(2 * blocksPerSlab(n));
   forEachBlock(1, n, threads, [&](int64_t b, int64_t start, int64_t count) {
-    rt::BufferRef buffers[2] = {bufferOf(input, start, count),
-                                {partial.data() + 2 * b, 2, 8, /*split=*/false}};
-    rt::launchWhole(kernel->entry, buffers, 2);
+    CallArgs args;
+    args.flat(elementAt(input, start), count);
+    args.flat(partial.data() + 2 * b, 2);
+    args.call(*kernel);
   });
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (size_t b = 0; b < partial.size(); b += 2) {
