@@ -357,7 +357,9 @@ def Med_SoftmaxDiceSumsOp : Med_Op<"softmax_dice_sums", [Pure]> {
     value `v` stands for the one-hot vector of class `trunc(v)` (MONAI's one_hot of a float label
     map; a value outside (-1, C), or NaN, is no class and adds nothing). The result holds
     `[sum p_c t_c for each c, sum p_c (or p_c p_c with squared) for each c, sum t_c (or t_c t_c)
-    for each c]`: 3 C values, products in the input type, sums in f64. With a label map the last
+    for each c]`: 3 C values. Terms are formed in the input type and summed per lane over groups
+    of 64 x 16 consecutive voxels in the input type (a loop LLVM vectorises at full width), the
+    group partials in f64. With a label map the last
     C values add up to the number of voxels exactly when every label names a class, which is how
     the host checks labels without another pass.
 

@@ -72,22 +72,28 @@ func.func @dice_grad_sigmoid_squared(%x: tensor<?xf32>, %t: tensor<?xf32>, %di: 
 
 // -----
 
-// The softmax forms read a (channels x voxels) block as rows. Sums: the rows and the label map
-// are split into 16 lanes together; per voxel the softmax subtracts the largest logit, and a
-// label v is class trunc(v) (MONAI's one_hot): class 0 when -1 < v < 1, class c > 0 when
-// c <= v < c + 1.
+// The softmax forms read a (channels x voxels) block as rows. Sums: whole groups of 64 x 16
+// voxels of every row and of the label map are folded first, per group and lane, in the input
+// type (no f64 in that loop); per voxel the softmax subtracts the largest logit, and a label v
+// is class trunc(v) (MONAI's one_hot): class 0 when -1 < v < 1, class c > 0 when
+// c <= v < c + 1. The group partials and the voxels after the last group then go through
+// 16-lane f64 folds.
 // CHECK-LABEL: func @softmax_dice_sums_labels
 // CHECK-DAG:     %[[TWO:.*]] = arith.constant 2.000000e+00 : f32
 // CHECK-DAG:     %[[M1:.*]] = arith.constant -1.000000e+00 : f32
 // CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-DAG:     %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK-DAG:     %[[SPAN:.*]] = arith.constant 1024 : index
 // CHECK:         tensor.extract_slice %{{.*}}[0, 0] [1, %{{.*}}] [1, 1] : tensor<2x?xf32> to tensor<?xf32>
 // CHECK:         tensor.extract_slice %{{.*}}[1, 0] [1, %{{.*}}] [1, 1] : tensor<2x?xf32> to tensor<?xf32>
-// CHECK:         linalg.generic
-// CHECK-SAME:      iterator_types = ["reduction", "parallel"]
-// CHECK-SAME:      ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>)
-// CHECK-SAME:      outs({{.*}} : tensor<16xf64>, tensor<16xf64>, tensor<16xf64>, tensor<16xf64>, tensor<16xf64>, tensor<16xf64>)
-// CHECK:         ^bb0(%[[X0:.*]]: f32, %[[X1:.*]]: f32, %[[L:.*]]: f32, %[[I0:.*]]: f64, %{{.*}}: f64, %[[P0:.*]]: f64, %{{.*}}: f64, %[[G0:.*]]: f64, %{{.*}}: f64):
+// CHECK:         %[[GROUPS:.*]] = arith.divui %{{.*}}, %[[SPAN]] : index
+// CHECK:         tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2]] output_shape [%[[GROUPS]], 64, 16] : tensor<?xf32> into tensor<?x64x16xf32>
+// CHECK:         %[[PART:.*]]:6 = linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel", "reduction", "parallel"]
+// CHECK-SAME:      ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x64x16xf32>, tensor<?x64x16xf32>, tensor<?x64x16xf32>)
+// CHECK-SAME:      outs({{.*}} : tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>)
+// CHECK:         ^bb0(%[[X0:[a-z0-9_]+]]: f32, %[[X1:[a-z0-9_]+]]: f32, %[[L:[a-z0-9_]+]]: f32, %[[I0:[a-z0-9_]+]]: f32, %{{[a-z0-9_]+}}: f32, %[[P0:[a-z0-9_]+]]: f32, %{{[a-z0-9_]+}}: f32, %[[G0:[a-z0-9_]+]]: f32, %{{[a-z0-9_]+}}: f32):
+// CHECK-NOT:       f64
 // CHECK:           %[[M:.*]] = arith.maximumf %[[X0]], %[[X1]] : f32
 // CHECK:           %[[D0:.*]] = arith.subf %[[X0]], %[[M]] : f32
 // CHECK:           %[[E0:.*]] = math.exp %[[D0]] : f32
@@ -103,12 +109,15 @@ func.func @dice_grad_sigmoid_squared(%x: tensor<?xf32>, %t: tensor<?xf32>, %di: 
 // CHECK:           arith.cmpf oge, %[[L]], %[[ONE]] : f32
 // CHECK:           arith.cmpf olt, %[[L]], %[[TWO]] : f32
 // CHECK:           %[[PT:.*]] = arith.mulf %[[Q0]], %[[T0]] : f32
-// CHECK:           %[[PT64:.*]] = arith.extf %[[PT]] : f32 to f64
-// CHECK:           arith.addf %[[I0]], %[[PT64]] : f64
-// CHECK:           %[[Q064:.*]] = arith.extf %[[Q0]] : f32 to f64
-// CHECK:           arith.addf %[[P0]], %[[Q064]] : f64
-// CHECK:           %[[T064:.*]] = arith.extf %[[T0]] : f32 to f64
-// CHECK:           arith.addf %[[G0]], %[[T064]] : f64
+// CHECK-NOT:       f64
+// CHECK:           arith.addf %[[I0]], %[[PT]] : f32
+// CHECK:           arith.addf %[[P0]], %[[Q0]] : f32
+// CHECK:           arith.addf %[[G0]], %[[T0]] : f32
+// CHECK:         tensor.collapse_shape %[[PART]]#0 {{\[}}[0, 1]] : tensor<?x16xf32> into tensor<?xf32>
+// CHECK:         linalg.generic
+// CHECK-SAME:      iterator_types = ["reduction", "parallel"]
+// CHECK-SAME:      outs({{.*}} : tensor<16xf64>, tensor<16xf64>, tensor<16xf64>, tensor<16xf64>, tensor<16xf64>, tensor<16xf64>)
+// CHECK:           arith.extf %{{.*}} : f32 to f64
 // CHECK:         tensor.from_elements {{.*}} : tensor<6xf64>
 func.func @softmax_dice_sums_labels(%x: tensor<2x?xf32>, %t: tensor<?xf32>) -> tensor<6xf64> {
   %0 = med.softmax_dice_sums %x, %t : tensor<2x?xf32>, tensor<?xf32> -> tensor<6xf64>
@@ -120,7 +129,7 @@ func.func @softmax_dice_sums_labels(%x: tensor<2x?xf32>, %t: tensor<?xf32>) -> t
 // Per-class targets: the target rows join the logit rows; squared sums p p and t t.
 // CHECK-LABEL: func @softmax_dice_sums_targets_squared
 // CHECK:         linalg.generic
-// CHECK-SAME:      ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x16xf64>, tensor<?x16xf64>, tensor<?x16xf64>, tensor<?x16xf64>)
+// CHECK-SAME:      ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x64x16xf64>, tensor<?x64x16xf64>, tensor<?x64x16xf64>, tensor<?x64x16xf64>)
 // CHECK:         ^bb0(%{{[a-z0-9_]+}}: f64, %{{[a-z0-9_]+}}: f64, %[[T0:[a-z0-9_]+]]: f64, %{{[a-z0-9_]+}}: f64,
 // CHECK-NOT:       arith.cmpf
 // CHECK:           %[[Q0:.*]] = arith.divf
