@@ -100,6 +100,67 @@ MetaTensor apply(const MetaTensor &img, const std::string &name, const Widths *c
 
 } // namespace
 
+// --- CropPadTransform ----------------------------------------------------------------------------
+
+MetaTensor CropPadTransform::eager(const MetaTensor &img) const {
+  detail::spatialRank(img.data, name());
+  const CropPadBox b = box(spatialShape(img.data));
+  return apply(img, name(), b.crops ? &b.crop : nullptr, b.pads ? &b.pad : nullptr, padMode(),
+               padValue());
+}
+
+namespace {
+// The med.resample padding that reproduces a pad mode on an integer shift, or "" for none.
+std::string resamplePadding(const std::string &mode, double value, const std::string &where) {
+  const std::string numpy = detail::checkPadMode(mode, where);
+  if (numpy == "edge")
+    return "border"; // clamping a position into the image reads the nearest edge voxel
+  if ((numpy == "constant" && value == 0.0) || numpy == "empty")
+    return "zeros";
+  return "";
+}
+} // namespace
+
+bool CropPadTransform::traceable() const {
+  return !resamplePadding(padMode(), padValue(), name() + ".mode").empty();
+}
+
+void CropPadTransform::trace(frontend::ChainSpec &chain) const {
+  traceResample(*this, chain, "nearest", resamplePadding(padMode(), padValue(), name() + ".mode"),
+                chain.output());
+}
+
+ResamplePlan CropPadTransform::plan(const std::vector<int64_t> &shape, const Meta &meta,
+                                    const double *) const {
+  const CropPadBox b = box(shape);
+  const int64_t n = static_cast<int64_t>(shape.size());
+  const Widths none = zeros(shape.size()), &crop = b.crops ? b.crop : none,
+               &pad = b.pads ? b.pad : none;
+  ResamplePlan p;
+  p.shape.resize(n);
+  p.matrix.assign(n * (n + 1), 0.0);
+  for (int64_t d = 0; d < n; ++d) {
+    p.shape[d] = shape[d] - crop[d][0] - crop[d][1] + pad[d][0] + pad[d][1];
+    p.matrix[d * (n + 1) + d] = 1.0;
+    p.matrix[d * (n + 1) + n] = static_cast<double>(crop[d][0] - pad[d][0]);
+  }
+  // As cropThenPad: the crop's translate(start), then the pad's translate(-before).
+  Affine cropShift = rt::identityAffine(), padShift = rt::identityAffine();
+  for (int64_t d = 0; d < n; ++d) {
+    cropShift[d * 4 + 3] = static_cast<double>(crop[d][0]);
+    padShift[d * 4 + 3] = -static_cast<double>(pad[d][0]);
+  }
+  p.meta = meta;
+  p.meta.affine = rt::matmul(rt::matmul(meta.affine, cropShift), padShift);
+  rt::OpRecord rec{name(), {}, shape};
+  if (b.crops)
+    detail::putWidths(rec, "cropped", crop);
+  if (b.pads)
+    detail::putWidths(rec, "padded", pad);
+  p.meta.applied_operations.push_back(std::move(rec));
+  return p;
+}
+
 // --- SpatialCrop ---------------------------------------------------------------------------------
 
 SpatialCrop::SpatialCrop(Options o) : o_(std::move(o)) {
@@ -126,8 +187,7 @@ SpatialCrop::SpatialCrop(Options o) : o_(std::move(o)) {
         throw Error("SpatialCrop.roi_size", "expected sizes >= 0, got " + str(b));
 }
 
-MetaTensor SpatialCrop::eager(const MetaTensor &img) const {
-  detail::spatialRank(img.data, name());
+CropPadBox SpatialCrop::box(const std::vector<int64_t> &shape) const {
   const bool byCenter = !o_.roi_center().empty() && !o_.roi_size().empty();
   const auto &a = byCenter ? o_.roi_center() : o_.roi_start();
   const auto &b = byCenter ? o_.roi_size() : o_.roi_end();
@@ -145,8 +205,7 @@ MetaTensor SpatialCrop::eager(const MetaTensor &img) const {
       end[d] = vb;
     }
   }
-  Widths crop = boxWidths(start, end, spatialShape(img.data), "SpatialCrop");
-  return apply(img, name(), &crop, nullptr, "constant", 0.0);
+  return {boxWidths(start, end, shape, "SpatialCrop"), {}, true, false};
 }
 
 // --- CenterSpatialCrop ---------------------------------------------------------------------------
@@ -155,11 +214,8 @@ CenterSpatialCrop::CenterSpatialCrop(Options o) : o_(std::move(o)) {
   checkLength(o_.roi_size(), "CenterSpatialCrop.roi_size");
 }
 
-MetaTensor CenterSpatialCrop::eager(const MetaTensor &img) const {
-  detail::spatialRank(img.data, name());
-  Widths crop =
-      centerCropWidths(o_.roi_size(), spatialShape(img.data), "CenterSpatialCrop.roi_size");
-  return apply(img, name(), &crop, nullptr, "constant", 0.0);
+CropPadBox CenterSpatialCrop::box(const std::vector<int64_t> &shape) const {
+  return {centerCropWidths(o_.roi_size(), shape, "CenterSpatialCrop.roi_size"), {}, true, false};
 }
 
 // --- SpatialPad ----------------------------------------------------------------------------------
@@ -170,12 +226,10 @@ SpatialPad::SpatialPad(Options o) : o_(std::move(o)) {
   detail::checkPadMode(o_.mode(), "SpatialPad.mode");
 }
 
-MetaTensor SpatialPad::eager(const MetaTensor &img) const {
-  detail::spatialRank(img.data, name());
-  auto shape = spatialShape(img.data);
+CropPadBox SpatialPad::box(const std::vector<int64_t> &shape) const {
   Widths pad = padWidths(detail::fallBackTuple(o_.spatial_size(), shape, "SpatialPad.spatial_size"),
                          shape, o_.method());
-  return apply(img, name(), nullptr, &pad, o_.mode(), o_.value());
+  return {{}, pad, false, true};
 }
 
 // --- BorderPad -----------------------------------------------------------------------------------
@@ -188,8 +242,8 @@ BorderPad::BorderPad(Options o) : o_(std::move(o)) {
   detail::checkPadMode(o_.mode(), "BorderPad.mode");
 }
 
-MetaTensor BorderPad::eager(const MetaTensor &img) const {
-  const size_t nsp = detail::spatialRank(img.data, name());
+CropPadBox BorderPad::box(const std::vector<int64_t> &shape) const {
+  const size_t nsp = shape.size();
   std::vector<int64_t> b = o_.spatial_border();
   for (int64_t &v : b)
     v = std::max<int64_t>(v, 0); // MONAI counts negative borders as 0, silently
@@ -206,7 +260,7 @@ MetaTensor BorderPad::eager(const MetaTensor &img) const {
                     std::to_string(nsp) + " spatial axes expected 1, " + std::to_string(nsp) +
                     " or " + std::to_string(2 * nsp));
   }
-  return apply(img, name(), nullptr, &pad, o_.mode(), o_.value());
+  return {{}, pad, false, true};
 }
 
 // --- DivisiblePad --------------------------------------------------------------------------------
@@ -217,17 +271,14 @@ DivisiblePad::DivisiblePad(Options o) : o_(std::move(o)) {
   detail::checkPadMode(o_.mode(), "DivisiblePad.mode");
 }
 
-MetaTensor DivisiblePad::eager(const MetaTensor &img) const {
-  detail::spatialRank(img.data, name());
-  auto shape = spatialShape(img.data);
+CropPadBox DivisiblePad::box(const std::vector<int64_t> &shape) const {
   // compute_divisible_spatial_size: k <= 0 counts as 1 (MONAI's fall_back_tuple to 1).
   std::vector<int64_t> k =
       detail::fallBackTuple(o_.k(), std::vector<int64_t>(shape.size(), 1), "DivisiblePad.k");
   std::vector<int64_t> size(shape.size());
   for (size_t d = 0; d < shape.size(); ++d)
     size[d] = (shape[d] + k[d] - 1) / k[d] * k[d];
-  Widths pad = padWidths(size, shape, o_.method());
-  return apply(img, name(), nullptr, &pad, o_.mode(), o_.value());
+  return {{}, padWidths(size, shape, o_.method()), false, true};
 }
 
 // --- ResizeWithPadOrCrop -------------------------------------------------------------------------
@@ -238,17 +289,15 @@ ResizeWithPadOrCrop::ResizeWithPadOrCrop(Options o) : o_(std::move(o)) {
   detail::checkPadMode(o_.mode(), "ResizeWithPadOrCrop.mode");
 }
 
-MetaTensor ResizeWithPadOrCrop::eager(const MetaTensor &img) const {
-  detail::spatialRank(img.data, name());
+CropPadBox ResizeWithPadOrCrop::box(const std::vector<int64_t> &shape) const {
   const std::string where = "ResizeWithPadOrCrop.spatial_size";
-  auto shape = spatialShape(img.data);
   Widths crop = centerCropWidths(o_.spatial_size(), shape, where);
   std::vector<int64_t> cropped(shape.size());
   for (size_t d = 0; d < shape.size(); ++d)
     cropped[d] = shape[d] - crop[d][0] - crop[d][1];
   Widths pad =
       padWidths(detail::fallBackTuple(o_.spatial_size(), cropped, where), cropped, o_.method());
-  return apply(img, name(), &crop, &pad, o_.mode(), o_.value());
+  return {crop, pad, true, true};
 }
 
 // --- CropForeground ------------------------------------------------------------------------------

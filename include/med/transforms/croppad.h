@@ -2,7 +2,8 @@
 // SpatialPad, BorderPad, DivisiblePad, ResizeWithPadOrCrop and CropForeground. Each translates
 // meta.affine as MONAI does and appends an rt::OpRecord holding the widths cropped and padded
 // per side, which med::transforms::inverse() undoes (a crop's inverse pads with zeros, as MONAI).
-// Semantics and records: docs/transforms-spatial.md.
+// All but CropForeground (whose box depends on the voxels) compile to copies fused with their
+// neighbours. Semantics and records: docs/transforms-spatial.md.
 #pragma once
 
 #include <array>
@@ -17,6 +18,40 @@
 #include "med/transforms/transform.h"
 
 namespace med::transforms {
+
+namespace detail {
+/// (before, after) voxel counts per spatial axis.
+using Widths = std::vector<std::array<int64_t, 2>>;
+} // namespace detail
+
+/// One call's widths: voxels removed per side of each axis, then voxels added.
+struct CropPadBox {
+  detail::Widths crop, pad;
+  bool crops = false, pads = false;
+};
+
+/// Base of the crops and pads whose box follows from the image's shape alone. `eager` crops and
+/// pads with ATen; the compiled form is a copy, a nearest med.resample whose map is an integer
+/// shift (output voxel o reads input voxel o + cropped before - padded before), so it fuses with
+/// the intensity ops around it instead of ending the fused region. Padding compiles as "zeros"
+/// (mode constant with value 0, or empty) or "border" (mode edge = replicate); other modes and
+/// constants run `eager` as a host step. Like every resample, the compiled form needs 2 or 3
+/// spatial axes.
+class CropPadTransform : public Transform, public Resampling {
+public:
+  MetaTensor eager(const MetaTensor &img) const final;
+  bool traceable() const override;
+  void trace(frontend::ChainSpec &chain) const final;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const final;
+
+protected:
+  /// The widths for an image of spatial shape `shape`; throws med::Error naming the parameter.
+  virtual CropPadBox box(const std::vector<int64_t> &shape) const = 0;
+  /// The pad's mode as given (numpy or torch name) and its constant; crops never pad.
+  virtual std::string padMode() const { return "constant"; }
+  virtual double padValue() const { return 0.0; }
+};
 
 /// Options of SpatialCrop: either `roi_center` + `roi_size` or `roi_start` + `roi_end` (voxel
 /// indices, end exclusive; center/size win when both pairs are given, as MONAI). Fewer values
@@ -36,14 +71,14 @@ struct SpatialCropOptions {
 ///
 ///   SpatialCrop(SpatialCropOptions().roi_center({16, 14, 12}).roi_size({10, 12, 8}))
 ///   SpatialCrop(SpatialCropOptions().roi_start({2, 3, 4}).roi_end({20, 40, 18}))
-class SpatialCrop : public HostTransform {
+class SpatialCrop : public CropPadTransform {
 public:
   using Options = SpatialCropOptions;
   explicit SpatialCrop(Options o);
   std::string name() const override { return "SpatialCrop"; }
-  MetaTensor eager(const MetaTensor &img) const override;
 
 private:
+  CropPadBox box(const std::vector<int64_t> &shape) const override;
   Options o_;
 };
 
@@ -57,14 +92,14 @@ struct CenterSpatialCropOptions {
 /// MONAI CenterSpatialCrop: the box starts at size // 2 - roi // 2 (clipped at 0).
 ///
 ///   CenterSpatialCrop(CenterSpatialCropOptions({20, 15, -1}))
-class CenterSpatialCrop : public HostTransform {
+class CenterSpatialCrop : public CropPadTransform {
 public:
   using Options = CenterSpatialCropOptions;
   explicit CenterSpatialCrop(Options o);
   std::string name() const override { return "CenterSpatialCrop"; }
-  MetaTensor eager(const MetaTensor &img) const override;
 
 private:
+  CropPadBox box(const std::vector<int64_t> &shape) const override;
   Options o_;
 };
 
@@ -84,14 +119,16 @@ struct SpatialPadOptions {
 /// MONAI SpatialPad.
 ///
 ///   SpatialPad(SpatialPadOptions({40, 40, 30}).mode("reflect"))
-class SpatialPad : public HostTransform {
+class SpatialPad : public CropPadTransform {
 public:
   using Options = SpatialPadOptions;
   explicit SpatialPad(Options o);
   std::string name() const override { return "SpatialPad"; }
-  MetaTensor eager(const MetaTensor &img) const override;
 
 private:
+  CropPadBox box(const std::vector<int64_t> &shape) const override;
+  std::string padMode() const override { return o_.mode(); }
+  double padValue() const override { return o_.value(); }
   Options o_;
 };
 
@@ -110,14 +147,16 @@ struct BorderPadOptions {
 ///
 ///   BorderPad(BorderPadOptions({2}))                 // 2 voxels on every side
 ///   BorderPad(BorderPadOptions({1, 0, 2, 3, 0, 0}))  // x: 1 before; y: 2 before, 3 after
-class BorderPad : public HostTransform {
+class BorderPad : public CropPadTransform {
 public:
   using Options = BorderPadOptions;
   explicit BorderPad(Options o);
   std::string name() const override { return "BorderPad"; }
-  MetaTensor eager(const MetaTensor &img) const override;
 
 private:
+  CropPadBox box(const std::vector<int64_t> &shape) const override;
+  std::string padMode() const override { return o_.mode(); }
+  double padValue() const override { return o_.value(); }
   Options o_;
 };
 
@@ -135,14 +174,16 @@ struct DivisiblePadOptions {
 /// MONAI DivisiblePad.
 ///
 ///   DivisiblePad(DivisiblePadOptions({16}))
-class DivisiblePad : public HostTransform {
+class DivisiblePad : public CropPadTransform {
 public:
   using Options = DivisiblePadOptions;
   explicit DivisiblePad(Options o);
   std::string name() const override { return "DivisiblePad"; }
-  MetaTensor eager(const MetaTensor &img) const override;
 
 private:
+  CropPadBox box(const std::vector<int64_t> &shape) const override;
+  std::string padMode() const override { return o_.mode(); }
+  double padValue() const override { return o_.value(); }
   Options o_;
 };
 
@@ -161,14 +202,16 @@ struct ResizeWithPadOrCropOptions {
 /// MONAI ResizeWithPadOrCrop: crop first, then pad; one record with both widths.
 ///
 ///   ResizeWithPadOrCrop(ResizeWithPadOrCropOptions({96, 96, 64}))
-class ResizeWithPadOrCrop : public HostTransform {
+class ResizeWithPadOrCrop : public CropPadTransform {
 public:
   using Options = ResizeWithPadOrCropOptions;
   explicit ResizeWithPadOrCrop(Options o);
   std::string name() const override { return "ResizeWithPadOrCrop"; }
-  MetaTensor eager(const MetaTensor &img) const override;
 
 private:
+  CropPadBox box(const std::vector<int64_t> &shape) const override;
+  std::string padMode() const override { return o_.mode(); }
+  double padValue() const override { return o_.value(); }
   Options o_;
 };
 
@@ -225,9 +268,6 @@ namespace detail {
 /// `dflt`'s value (usually the image's size). Throws med::Error(where) for a wrong count.
 std::vector<int64_t> fallBackTuple(const std::vector<int64_t> &user,
                                    const std::vector<int64_t> &dflt, const std::string &where);
-
-/// (before, after) voxel counts per spatial axis.
-using Widths = std::vector<std::array<int64_t, 2>>;
 
 /// Checks a pad mode and returns its numpy name ("replicate" -> "edge", "circular" -> "wrap");
 /// throws med::Error(where, ...) listing the modes otherwise.
