@@ -170,9 +170,9 @@ void RandSpatialCrop::sample(rt::Rng &rng, std::vector<double> &params) const {
     params.push_back(rng.uniform());
 }
 
-MetaTensor RandSpatialCrop::eager(const MetaTensor &img, const double *params) const {
-  const int64_t nsp = detail::spatialRank(img.data, name());
-  std::vector<int64_t> shape(img.data.sizes().begin() + 1, img.data.sizes().end());
+std::unique_ptr<CropPadTransform> RandSpatialCrop::cropFor(const std::vector<int64_t> &shape,
+                                                           const double *params) const {
+  const int64_t nsp = static_cast<int64_t>(shape.size());
   std::vector<int64_t> size =
       detail::fallBackTuple(o_.roi_size(), shape, "RandSpatialCrop.roi_size");
   if (o_.random_size()) {
@@ -188,7 +188,7 @@ MetaTensor RandSpatialCrop::eager(const MetaTensor &img, const double *params) c
       size[d] = pick(params[1 + d], size[d], maxs[d]);
   }
   if (!o_.random_center())
-    return CenterSpatialCrop(CenterSpatialCropOptions(size)).eager(img);
+    return std::make_unique<CenterSpatialCrop>(CenterSpatialCropOptions(size));
   // MONAI's get_valid_patch_size + get_random_patch: start uniform in [0, shape - valid].
   std::vector<int64_t> start(nsp), end(nsp);
   for (int64_t d = 0; d < nsp; ++d) {
@@ -196,7 +196,23 @@ MetaTensor RandSpatialCrop::eager(const MetaTensor &img, const double *params) c
     start[d] = pick(params[4 + d], 0, shape[d] - valid);
     end[d] = start[d] + valid;
   }
-  return SpatialCrop(SpatialCropOptions().roi_start(start).roi_end(end)).eager(img);
+  return std::make_unique<SpatialCrop>(SpatialCropOptions().roi_start(start).roi_end(end));
+}
+
+MetaTensor RandSpatialCrop::eager(const MetaTensor &img, const double *params) const {
+  detail::spatialRank(img.data, name());
+  std::vector<int64_t> shape(img.data.sizes().begin() + 1, img.data.sizes().end());
+  return cropFor(shape, params)->eager(img);
+}
+
+void RandSpatialCrop::trace(frontend::ChainSpec &chain) const {
+  chain.numParams += numParams(); // the draws come first in the call's parameters
+  traceResample(*this, chain, "nearest", "zeros", chain.output());
+}
+
+ResamplePlan RandSpatialCrop::plan(const std::vector<int64_t> &shape, const Meta &meta,
+                                   const double *params) const {
+  return cropFor(shape, params)->plan(shape, meta, nullptr);
 }
 
 } // namespace med::transforms

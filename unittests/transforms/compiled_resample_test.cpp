@@ -307,4 +307,30 @@ TEST(CompiledCropPad, OtherPadModesRunEagerlyAndInversesRestoreTheImage) {
   expectCompiledEqualsEager(empty, img, {0, 0, 0, 0}, 0.0, "empty crop");
 }
 
+TEST(CompiledCropPad, RandSpatialCropIsACopyWhoseShapeFollowsTheDraw) {
+  med::MetaTensor img = volume({1, 12, 9, 7});
+  for (T::RandSpatialCropOptions o :
+       {T::RandSpatialCropOptions({5, 4, 3}),
+        T::RandSpatialCropOptions({4}).max_roi_size({10}).random_size(true),
+        T::RandSpatialCropOptions({6, -1, 20}).random_center(false)}) {
+    T::Compose chain({T::ShiftIntensity(T::ShiftIntensityOptions(1.0)), T::RandSpatialCrop(o),
+                      T::ScaleIntensity(T::ScaleIntensityOptions().minv({}).maxv({}).factor(0.5))});
+    EXPECT_EQ(chain.compile().ir(at::kFloat).size(), 1u);
+    std::vector<med::MetaTensor> imgs;
+    std::vector<med::rt::RandomKey> keys;
+    std::set<std::vector<int64_t>> shapes;
+    for (uint64_t s = 0; s < 6; ++s) {
+      expectCompiledEqualsEager(chain, img, {4, 0, s, 0}, 0.0, "sample " + std::to_string(s));
+      shapes.insert(chain.compile().run(img, {4, 0, s, 0}).data.sizes().vec());
+      imgs.push_back(img);
+      keys.push_back({4, 0, s, 0});
+    }
+    EXPECT_EQ(shapes.size() > 1, o.random_size());
+    std::vector<med::MetaTensor> batch =
+        chain.compile(T::Schedule::cpu().threads(2)).runBatch(imgs, keys);
+    for (uint64_t s = 0; s < 6; ++s)
+      EXPECT_TRUE(at::equal(chain.compile().run(img, keys[s]).data, batch[s].data)) << s;
+  }
+}
+
 } // namespace

@@ -1,13 +1,15 @@
 // Random spatial transforms that move voxels without interpolation: RandFlip, RandAxisFlip,
-// RandRotate90 and RandSpatialCrop (MONAI 1.4 names, parameters and defaults). They run on the
-// host inside compiled pipelines (fusion barriers) with parameters drawn in sample() from the
-// (seed, epoch, sample, transform) stream, so a key reproduces every result. Each applies the
+// RandRotate90 and RandSpatialCrop (MONAI 1.4 names, parameters and defaults). Inside compiled
+// pipelines they are copies (a nearest med.resample) fused with their neighbours, with
+// parameters drawn in sample() from the (seed, epoch, sample, transform) stream, so a key
+// reproduces every result. Each applies the
 // deterministic transform (Flip, Rotate90, SpatialCrop, CenterSpatialCrop) and records its
 // OpRecord, so inverse() undoes it; a call that does not fire records the identity (as MONAI
 // always pushes a record). Deviations from MONAI: docs/transforms-utility.md.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +20,8 @@
 #include "med/transforms/transform.h"
 
 namespace med::transforms {
+
+class CropPadTransform; // med/transforms/croppad.h
 
 /// Options of RandFlip: flip `spatial_axis` (unset = every spatial axis) with probability `prob`.
 struct RandFlipOptions {
@@ -125,7 +129,7 @@ struct RandSpatialCropOptions {
 ///
 ///   RandSpatialCrop(RandSpatialCropOptions({64, 64, 32}))
 ///   RandSpatialCrop(RandSpatialCropOptions({32}).max_roi_size({64}).random_size(true))
-class RandSpatialCrop : public RandomHostTransform {
+class RandSpatialCrop : public RandomTransform, public Resampling {
 public:
   using Options = RandSpatialCropOptions;
   explicit RandSpatialCrop(Options o);
@@ -133,10 +137,18 @@ public:
   /// (1, size draws x3, position draws x3): uniforms mapped to integers once the shape is known.
   int numParams() const override { return 7; }
   void sample(rt::Rng &rng, std::vector<double> &params) const override;
+  /// Compiled as a copy (nearest med.resample by an integer shift); the shape changes with the
+  /// drawn size.
+  void trace(frontend::ChainSpec &chain) const override;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
   using RandomTransform::eager;
   MetaTensor eager(const MetaTensor &img, const double *params) const override;
 
 private:
+  /// The crop this call makes on an image of spatial shape `shape`.
+  std::unique_ptr<CropPadTransform> cropFor(const std::vector<int64_t> &shape,
+                                            const double *params) const;
   Options o_;
 };
 
