@@ -117,9 +117,11 @@ Orientation::Orientation(Options o) : o_(std::move(o)) {
   }
 }
 
-MetaTensor Orientation::eager(const MetaTensor &img) const {
-  const int64_t nsp = detail::spatialRank(img.data, name());
-  std::vector<Ornt> src = ioOrientation(img.meta.affine, nsp, name());
+void Orientation::map(const std::vector<int64_t> &shape, const Affine &affine,
+                      std::vector<int64_t> &perm, std::vector<bool> &flip,
+                      rt::OpRecord &rec) const {
+  const int64_t nsp = static_cast<int64_t>(shape.size());
+  std::vector<Ornt> src = ioOrientation(affine, nsp, name());
   std::vector<Ornt> spatial; // input axis i -> output axis, flip
   if (o_.as_closest_canonical()) {
     spatial = src;
@@ -141,9 +143,9 @@ MetaTensor Orientation::eager(const MetaTensor &img) const {
       spatial[it - src.begin()] = Ornt{j, it->flip == dst.flip ? 1 : -1};
     }
   }
-  std::vector<int64_t> perm(nsp);
-  std::vector<bool> flip(nsp);
-  rt::OpRecord rec{"Orientation", {}, {img.data.sizes().begin() + 1, img.data.sizes().end()}};
+  perm.assign(nsp, 0);
+  flip.assign(nsp, false);
+  rec = rt::OpRecord{"Orientation", {}, shape};
   for (int64_t i = 0; i < nsp; ++i) {
     perm[spatial[i].axis] = i;
     flip[spatial[i].axis] = spatial[i].flip < 0;
@@ -152,9 +154,32 @@ MetaTensor Orientation::eager(const MetaTensor &img) const {
     rec.params.emplace_back("ornt" + std::to_string(i) + "_flip",
                             static_cast<double>(spatial[i].flip));
   }
+}
+
+MetaTensor Orientation::eager(const MetaTensor &img) const {
+  detail::spatialRank(img.data, name());
+  std::vector<int64_t> perm;
+  std::vector<bool> flip;
+  rt::OpRecord rec;
+  map({img.data.sizes().begin() + 1, img.data.sizes().end()}, img.meta.affine, perm, flip, rec);
   MetaTensor out = detail::permuteFlip(img, perm, flip);
   out.meta.applied_operations.push_back(std::move(rec));
   return out;
+}
+
+void Orientation::trace(frontend::ChainSpec &chain) const {
+  traceResample(*this, chain, "nearest", "zeros", chain.output());
+}
+
+ResamplePlan Orientation::plan(const std::vector<int64_t> &shape, const Meta &meta,
+                               const double *) const {
+  std::vector<int64_t> perm;
+  std::vector<bool> flip;
+  rt::OpRecord rec;
+  map(shape, meta.affine, perm, flip, rec);
+  ResamplePlan p = permutePlan(shape, meta, perm, flip);
+  p.meta.applied_operations.push_back(std::move(rec));
+  return p;
 }
 
 } // namespace med::transforms

@@ -333,4 +333,23 @@ TEST(CompiledCropPad, RandSpatialCropIsACopyWhoseShapeFollowsTheDraw) {
   }
 }
 
+TEST(CompiledCropPad, OrientationIsACopyReadOffTheAffine) {
+  for (auto shape : {std::vector<int64_t>{2, 7, 6, 5}, std::vector<int64_t>{1, 8, 6}})
+    for (T::OrientationOptions o :
+         {T::OrientationOptions("RAS"), T::OrientationOptions("LPI"), T::OrientationOptions("SPL"),
+          T::OrientationOptions().as_closest_canonical(true)}) {
+      if (shape.size() == 3 && o.axcodes() && *o.axcodes() == "SPL")
+        continue;                          // the 2-D image spans no superior-inferior axis
+      med::MetaTensor img = volume(shape); // an oblique affine
+      T::Compose chain({T::ShiftIntensity(T::ShiftIntensityOptions(2.0)), T::Orientation(o),
+                        T::ThresholdIntensity(T::ThresholdIntensityOptions(40.0))});
+      EXPECT_EQ(chain.compile().ir(at::kFloat).size(), 1u);
+      expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 0.0,
+                                o.axcodes().value_or("canonical") + " " +
+                                    std::to_string(shape.size() - 1) + "D");
+      med::MetaTensor back = T::inverseAll(chain.compile().run(img, {0, 0, 0, 0}));
+      EXPECT_LT(med::rt::maxAbsDiff(back.meta.affine, img.meta.affine), 1e-9);
+    }
+}
+
 } // namespace

@@ -188,7 +188,7 @@ TEST(Spatial, DictionaryFormsApplyPerKeyAndInvert) {
   EXPECT_LT(med::rt::maxAbsDiff(back["label"].meta.affine, img.meta.affine), 1e-9);
 }
 
-TEST(Spatial, HostTransformsRunInsideCompiledPipelines) {
+TEST(Spatial, CopiesFuseInsideCompiledPipelines) {
   med::MetaTensor img = volume({1, 6, 5, 4});
   T::Compose chain({T::ShiftIntensity(T::ShiftIntensityOptions(1.0)), T::Flip(T::FlipOptions(1)),
                     T::Orientation(T::OrientationOptions("PLI")),

@@ -98,14 +98,23 @@ struct OrientationOptions {
 ///
 ///   Orientation(OrientationOptions("RAS"))
 ///   Orientationd({"image", "label"}, "RAS")
-class Orientation : public HostTransform {
+class Orientation : public Transform, public Resampling {
 public:
   using Options = OrientationOptions;
   explicit Orientation(Options o);
   std::string name() const override { return "Orientation"; }
   MetaTensor eager(const MetaTensor &img) const override;
+  /// Compiled as a copy (a nearest med.resample with a signed permutation matrix read off the
+  /// call's affine), fused with its neighbours.
+  void trace(frontend::ChainSpec &chain) const override;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
 
 private:
+  /// Output axis j reads input axis perm[j], reversed where flip[j], for an image of spatial
+  /// shape `shape` with `affine`; `rec` is the call's record.
+  void map(const std::vector<int64_t> &shape, const Affine &affine, std::vector<int64_t> &perm,
+           std::vector<bool> &flip, rt::OpRecord &rec) const;
   Options o_;
 };
 
