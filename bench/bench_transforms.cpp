@@ -18,9 +18,11 @@
 #include "bench_common.h"
 #include "med/runtime/launcher.h"
 #include "med/transforms/compose.h"
+#include "med/transforms/croppad.h"
 #include "med/transforms/intensity.h"
 #include "med/transforms/intensity_random.h"
 #include "med/transforms/resample_random.h"
+#include "med/transforms/spatial.h"
 #include "med/transforms/spatial_random.h"
 
 namespace T = med::transforms;
@@ -136,6 +138,14 @@ int main(int argc, char **argv) {
            {T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
             T::RandGaussianNoise(T::RandGaussianNoiseOptions().std(0.1).prob(1.0)),
             T::RandAdjustContrast(T::RandAdjustContrastOptions().gamma({0.7, 1.5}).prob(1.0))})},
+      // Copies: Orientation (a signed permutation), a centre crop and a pad, each a nearest
+      // med.resample with the intensity ops fused around it (three kernels).
+      {"copy_chain", T::Compose({T::Orientation(T::OrientationOptions("LPS")),
+                                 T::ScaleIntensityRange(
+                                     T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
+                                 T::CenterSpatialCrop(T::CenterSpatialCropOptions({size * 3 / 4})),
+                                 T::SpatialPad(T::SpatialPadOptions({size * 7 / 8})),
+                                 T::ShiftIntensity(T::ShiftIntensityOptions(0.1))})},
   };
 
   std::vector<int64_t> shape = {1, size, size, size};
