@@ -312,7 +312,8 @@ def Med_DiceSumsOp : Med_Op<"dice_sums", [Pure]> {
     With `p = sigmoid ? 1 / (1 + exp(-x)) : x` for each element `x` of the flat `input` and `t`
     the element of `target` at the same place, `result = [sum p * t, sum p, sum t]`, or
     `[sum p * t, sum p * p, sum t * t]` with `squared` (MONAI's squared_pred). Products are
-    formed in the input type, as the reference forms them, and summed in f64. DiceLoss's
+    formed in the input type, as the reference forms them, summed per lane over groups of 64 x 16
+    consecutive elements in the input type, and the group partials in f64. DiceLoss's
     intersection, prediction and ground-truth volumes come from this kernel; the loss formula
     (jaccard, smoothing, weights, reduction) runs on the host over the sums.
 

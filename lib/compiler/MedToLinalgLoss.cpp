@@ -26,28 +26,103 @@ Value sigmoid(OpBuilder &b, Location l, Value x) {
   return b.create<arith::DivFOp>(l, one, b.create<arith::AddFOp>(l, one, e));
 }
 
-// [sum p t, sum p (p p), sum t (t t)] as a tensor<3xf64>: products in the input type, three f64
-// accumulators per lane, then the tail and the lanes.
+/// The terms a sums kernel adds up for one element (or voxel) of its inputs, in the input type.
+using TermsFn = function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange in)>;
+
+/// Sums `kinds` terms over flat inputs of one length, as f64. The bulk, whole groups of 64 x 16
+/// elements, is first folded per group and lane in the input type: a loop without f64 in it,
+/// which LLVM vectorises at the full float32 width (with f64 accumulators it picks half that
+/// width, and libmvec's narrower exp). The group partials, and the elements after the last
+/// whole group, then go through the usual 16-lane f64 fold.
+SmallVector<Value> sumInGroups(OpBuilder &rw, Location loc, ValueRange rows, int64_t kinds,
+                               TermsFn terms) {
+  constexpr int64_t kLanes = 16, kGroup = 64;
+  auto ft = cast<FloatType>(cast<RankedTensorType>(rows.front().getType()).getElementType());
+  FloatType f64 = rw.getF64Type();
+  auto widen = [&](OpBuilder &b, Location l, ValueRange in, ValueRange acc) {
+    SmallVector<Value> next;
+    for (size_t k = 0; k < acc.size(); ++k)
+      next.push_back(b.create<arith::AddFOp>(l, acc[k], toCompute(b, l, in[k], f64)));
+    return next;
+  };
+  // Split every input into whole groups (a groups x 64 x 16 grid) and the rest.
+  Value n = rw.create<tensor::DimOp>(loc, rows.front(), 0);
+  Value span = rw.create<arith::ConstantIndexOp>(loc, kGroup * kLanes);
+  Value groups = rw.create<arith::DivUIOp>(loc, n, span);
+  Value bulk = rw.create<arith::MulIOp>(loc, groups, span);
+  Value rest = rw.create<arith::SubIOp>(loc, n, bulk);
+  OpFoldResult zero = rw.getIndexAttr(0), one = rw.getIndexAttr(1);
+  auto gridType = RankedTensorType::get({ShapedType::kDynamic, kGroup, kLanes}, ft);
+  SmallVector<Value> grids, tails;
+  for (Value r : rows) {
+    Value head = rw.create<tensor::ExtractSliceOp>(loc, r, ArrayRef<OpFoldResult>{zero},
+                                                   ArrayRef<OpFoldResult>{bulk},
+                                                   ArrayRef<OpFoldResult>{one});
+    grids.push_back(rw.create<tensor::ExpandShapeOp>(
+        loc, gridType, head, ArrayRef<ReassociationIndices>{{0, 1, 2}},
+        ArrayRef<OpFoldResult>{groups, rw.getIndexAttr(kGroup), rw.getIndexAttr(kLanes)}));
+    tails.push_back(rw.create<tensor::ExtractSliceOp>(loc, r, ArrayRef<OpFoldResult>{bulk},
+                                                      ArrayRef<OpFoldResult>{rest},
+                                                      ArrayRef<OpFoldResult>{one}));
+  }
+  // Group partials: (groups x 16) per kind, in the input type.
+  auto partialType = RankedTensorType::get({ShapedType::kDynamic, kLanes}, ft);
+  Value fzero = constant(rw, loc, ft, 0.0);
+  SmallVector<Value> partials;
+  for (int64_t k = 0; k < kinds; ++k) {
+    Value empty = rw.create<tensor::EmptyOp>(loc, partialType, ValueRange{groups});
+    partials.push_back(rw.create<linalg::FillOp>(loc, fzero, empty).getResult(0));
+  }
+  MLIRContext *ctx = rw.getContext();
+  AffineMap cube = rw.getMultiDimIdentityMap(3);
+  AffineMap perLane =
+      AffineMap::get(3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(2, ctx)}, ctx);
+  SmallVector<AffineMap> maps(grids.size(), cube);
+  maps.append(partials.size(), perLane);
+  auto red = utils::IteratorType::reduction, par = utils::IteratorType::parallel;
+  auto fold = rw.create<linalg::GenericOp>(
+      loc, ValueRange(partials).getTypes(), grids, partials, maps, ArrayRef{par, red, par},
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        SmallVector<Value> t = terms(b, l, args.take_front(grids.size()));
+        SmallVector<Value> next;
+        for (int64_t k = 0; k < kinds; ++k)
+          next.push_back(b.create<arith::AddFOp>(l, args[grids.size() + k], t[k]));
+        b.create<linalg::YieldOp>(l, next);
+      });
+  SmallVector<Value> flat;
+  for (Value p : fold.getResults())
+    flat.push_back(
+        rw.create<tensor::CollapseShapeOp>(loc, RankedTensorType::get({ShapedType::kDynamic}, ft),
+                                           p, ArrayRef<ReassociationIndices>{{0, 1}}));
+  SmallVector<Type> types(kinds, f64);
+  SmallVector<Value> fromGroups =
+      reduceThroughLanes(rw, loc, flat, kLanes, types, types, widen, addLanes);
+  SmallVector<Value> fromRest = reduceThroughLanes(
+      rw, loc, tails, kLanes, types, types,
+      [&](OpBuilder &b, Location l, ValueRange in, ValueRange acc) {
+        return widen(b, l, terms(b, l, in), acc);
+      },
+      addLanes);
+  SmallVector<Value> values;
+  for (int64_t k = 0; k < kinds; ++k)
+    values.push_back(rw.create<arith::AddFOp>(loc, fromGroups[k], fromRest[k]));
+  return values;
+}
+
+// [sum p t, sum p (p p), sum t (t t)] as a tensor<3xf64> by sumInGroups.
 struct DiceSumsLowering : OpRewritePattern<DiceSumsOp> {
   using OpRewritePattern::OpRewritePattern;
-  static constexpr int64_t kLanes = 16;
 
   LogicalResult matchAndRewrite(DiceSumsOp op, PatternRewriter &rw) const override {
     const bool useSigmoid = op.getSigmoid(), squared = op.getSquared();
-    FloatType f64 = rw.getF64Type();
-    auto sum = [&](OpBuilder &b, Location l, ValueRange in, ValueRange acc) {
+    auto terms = [&](OpBuilder &b, Location l, ValueRange in) {
       Value p = useSigmoid ? sigmoid(b, l, in[0]) : in[0], y = in[1];
-      Value terms[3] = {b.create<arith::MulFOp>(l, p, y),
-                        squared ? b.create<arith::MulFOp>(l, p, p).getResult() : p,
-                        squared ? b.create<arith::MulFOp>(l, y, y).getResult() : y};
-      SmallVector<Value> next;
-      for (int k = 0; k < 3; ++k)
-        next.push_back(b.create<arith::AddFOp>(l, acc[k], toCompute(b, l, terms[k], f64)));
-      return next;
+      return SmallVector<Value>{b.create<arith::MulFOp>(l, p, y),
+                                squared ? b.create<arith::MulFOp>(l, p, p).getResult() : p,
+                                squared ? b.create<arith::MulFOp>(l, y, y).getResult() : y};
     };
     SmallVector<Value> values =
-        reduceThroughLanes(rw, op.getLoc(), ValueRange{op.getInput(), op.getTarget()}, kLanes,
-                           {f64, f64, f64}, {f64, f64, f64}, sum, addLanes);
+        sumInGroups(rw, op.getLoc(), ValueRange{op.getInput(), op.getTarget()}, 3, terms);
     rw.replaceOp(op,
                  rw.create<tensor::FromElementsOp>(op.getLoc(), op.getResult().getType(), values));
     return success();
@@ -146,26 +221,16 @@ VoxelSoftmax softmaxAt(OpBuilder &b, Location l, ValueRange x, ValueRange target
   return s;
 }
 
-// [sum p_c t_c..., sum p_c (p_c p_c)..., sum t_c (t_c t_c)...]; the inputs are the logit rows
-// followed by the target rows (or the label map). The bulk, whole groups of 64 x 16 voxels, is
-// first folded per group and lane in the input type: a loop without f64 in it, which LLVM
-// vectorises at the full float32 width (with f64 accumulators it picks half that width, and
-// libmvec's narrower exp). The 3 C group partials, and the voxels after the last whole group,
-// then go through the usual 16-lane f64 fold.
+// [sum p_c t_c..., sum p_c (p_c p_c)..., sum t_c (t_c t_c)...] by sumInGroups; the inputs are
+// the logit rows followed by the target rows (or the label map).
 struct SoftmaxDiceSumsLowering : OpRewritePattern<SoftmaxDiceSumsOp> {
   using OpRewritePattern::OpRewritePattern;
-  static constexpr int64_t kLanes = 16, kGroup = 64;
 
   LogicalResult matchAndRewrite(SoftmaxDiceSumsOp op, PatternRewriter &rw) const override {
-    Location loc = op.getLoc();
     const bool squared = op.getSquared();
-    auto type = cast<RankedTensorType>(op.getInput().getType());
-    auto ft = cast<FloatType>(type.getElementType());
-    const int64_t C = type.getDimSize(0);
-    FloatType f64 = rw.getF64Type();
-    SmallVector<Value> rows = rowsOf(rw, loc, op.getInput());
-    llvm::append_range(rows, rowsOf(rw, loc, op.getTarget()));
-    // The voxel's 3 C terms, in the input type.
+    const int64_t C = cast<RankedTensorType>(op.getInput().getType()).getDimSize(0);
+    SmallVector<Value> rows = rowsOf(rw, op.getLoc(), op.getInput());
+    llvm::append_range(rows, rowsOf(rw, op.getLoc(), op.getTarget()));
     auto terms = [&](OpBuilder &b, Location l, ValueRange in) {
       VoxelSoftmax s = softmaxAt(b, l, in.take_front(C), in.drop_front(C));
       SmallVector<Value> t(3 * C);
@@ -176,74 +241,9 @@ struct SoftmaxDiceSumsLowering : OpRewritePattern<SoftmaxDiceSumsOp> {
       }
       return t;
     };
-    auto widen = [&](OpBuilder &b, Location l, ValueRange in, ValueRange acc) {
-      SmallVector<Value> next;
-      for (size_t k = 0; k < acc.size(); ++k)
-        next.push_back(b.create<arith::AddFOp>(l, acc[k], toCompute(b, l, in[k], f64)));
-      return next;
-    };
-    // Split every row into whole groups (a groups x 64 x 16 grid) and the rest.
-    Value n = rw.create<tensor::DimOp>(loc, rows.front(), 0);
-    Value span = rw.create<arith::ConstantIndexOp>(loc, kGroup * kLanes);
-    Value groups = rw.create<arith::DivUIOp>(loc, n, span);
-    Value bulk = rw.create<arith::MulIOp>(loc, groups, span);
-    Value rest = rw.create<arith::SubIOp>(loc, n, bulk);
-    OpFoldResult zero = rw.getIndexAttr(0), one = rw.getIndexAttr(1);
-    auto gridType = RankedTensorType::get({ShapedType::kDynamic, kGroup, kLanes}, ft);
-    SmallVector<Value> grids, tails;
-    for (Value r : rows) {
-      Value head = rw.create<tensor::ExtractSliceOp>(loc, r, ArrayRef<OpFoldResult>{zero},
-                                                     ArrayRef<OpFoldResult>{bulk},
-                                                     ArrayRef<OpFoldResult>{one});
-      grids.push_back(rw.create<tensor::ExpandShapeOp>(
-          loc, gridType, head, ArrayRef<ReassociationIndices>{{0, 1, 2}},
-          ArrayRef<OpFoldResult>{groups, rw.getIndexAttr(kGroup), rw.getIndexAttr(kLanes)}));
-      tails.push_back(rw.create<tensor::ExtractSliceOp>(loc, r, ArrayRef<OpFoldResult>{bulk},
-                                                        ArrayRef<OpFoldResult>{rest},
-                                                        ArrayRef<OpFoldResult>{one}));
-    }
-    // Group partials: (groups x 16) per term, in the input type.
-    auto partialType = RankedTensorType::get({ShapedType::kDynamic, kLanes}, ft);
-    Value fzero = constant(rw, loc, ft, 0.0);
-    SmallVector<Value> partials;
-    for (int64_t k = 0; k < 3 * C; ++k) {
-      Value empty = rw.create<tensor::EmptyOp>(loc, partialType, ValueRange{groups});
-      partials.push_back(rw.create<linalg::FillOp>(loc, fzero, empty).getResult(0));
-    }
-    MLIRContext *ctx = rw.getContext();
-    AffineMap cube = rw.getMultiDimIdentityMap(3);
-    AffineMap perLane =
-        AffineMap::get(3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(2, ctx)}, ctx);
-    SmallVector<AffineMap> maps(grids.size(), cube);
-    maps.append(partials.size(), perLane);
-    auto red = utils::IteratorType::reduction, par = utils::IteratorType::parallel;
-    auto fold = rw.create<linalg::GenericOp>(
-        loc, ValueRange(partials).getTypes(), grids, partials, maps, ArrayRef{par, red, par},
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          SmallVector<Value> t = terms(b, l, args.take_front(grids.size()));
-          SmallVector<Value> next;
-          for (int64_t k = 0; k < 3 * C; ++k)
-            next.push_back(b.create<arith::AddFOp>(l, args[grids.size() + k], t[k]));
-          b.create<linalg::YieldOp>(l, next);
-        });
-    SmallVector<Value> flat;
-    for (Value p : fold.getResults())
-      flat.push_back(
-          rw.create<tensor::CollapseShapeOp>(loc, RankedTensorType::get({ShapedType::kDynamic}, ft),
-                                             p, ArrayRef<ReassociationIndices>{{0, 1}}));
-    SmallVector<Type> types(3 * C, f64);
-    SmallVector<Value> fromGroups =
-        reduceThroughLanes(rw, loc, flat, kLanes, types, types, widen, addLanes);
-    SmallVector<Value> fromRest = reduceThroughLanes(
-        rw, loc, tails, kLanes, types, types,
-        [&](OpBuilder &b, Location l, ValueRange in, ValueRange acc) {
-          return widen(b, l, terms(b, l, in), acc);
-        },
-        addLanes);
-    SmallVector<Value> values;
-    for (int64_t k = 0; k < 3 * C; ++k)
-      values.push_back(rw.create<arith::AddFOp>(loc, fromGroups[k], fromRest[k]));
-    rw.replaceOp(op, rw.create<tensor::FromElementsOp>(loc, op.getResult().getType(), values));
+    SmallVector<Value> values = sumInGroups(rw, op.getLoc(), rows, 3 * C, terms);
+    rw.replaceOp(op,
+                 rw.create<tensor::FromElementsOp>(op.getLoc(), op.getResult().getType(), values));
     return success();
   }
 };

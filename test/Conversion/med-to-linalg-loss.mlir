@@ -1,30 +1,32 @@
 // RUN: med-opt %s --split-input-file --convert-med-to-linalg | FileCheck %s
-// The loss kernels. med.dice_sums: products in the input type, widened and added into three
-// f64 accumulators per lane (16 lanes), then the tail and the lanes. med.dice_grad: one
-// elementwise map over input and target with the two coefficients rounded to the input type.
+// The loss kernels. med.dice_sums: whole groups of 64 x 16 elements folded per group and lane
+// in the input type (products and sums, no f64 in that loop), then the group partials and the
+// elements after the last group through 16-lane f64 folds. med.dice_grad: one elementwise map
+// over input and target with the two coefficients rounded to the input type.
 
 // CHECK-LABEL: func @dice_sums_sigmoid_f32
-// CHECK:         tensor.expand_shape %{{.*}} {{\[}}[0, 1]] output_shape [%{{.*}}, 16] : tensor<?xf32> into tensor<?x16xf32>
-// CHECK:         linalg.generic
-// CHECK-SAME:      iterator_types = ["reduction", "parallel"]
-// CHECK-SAME:      outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<16xf64>, tensor<16xf64>, tensor<16xf64>)
-// CHECK:         ^bb0(%[[X:.*]]: f32, %[[T:.*]]: f32, %[[I:.*]]: f64, %[[P:.*]]: f64, %[[G:.*]]: f64):
+// CHECK:         tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2]] output_shape [%{{.*}}, 64, 16] : tensor<?xf32> into tensor<?x64x16xf32>
+// CHECK:         %[[PART:.*]]:3 = linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel", "reduction", "parallel"]
+// CHECK-SAME:      outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>)
+// CHECK:         ^bb0(%[[X:[a-z0-9_]+]]: f32, %[[T:[a-z0-9_]+]]: f32, %[[I:[a-z0-9_]+]]: f32, %[[P:[a-z0-9_]+]]: f32, %[[G:[a-z0-9_]+]]: f32):
 // CHECK:           %[[NEG:.*]] = arith.negf %[[X]] : f32
 // CHECK:           %[[E:.*]] = math.exp %[[NEG]] : f32
 // CHECK:           %[[DEN:.*]] = arith.addf %[[E]], %{{.*}} : f32
 // CHECK:           %[[S:.*]] = arith.divf %{{.*}}, %[[DEN]] : f32
 // CHECK:           %[[PT:.*]] = arith.mulf %[[S]], %[[T]] : f32
-// CHECK:           %[[PT64:.*]] = arith.extf %[[PT]] : f32 to f64
-// CHECK:           arith.addf %[[I]], %[[PT64]] : f64
-// CHECK:           %[[S64:.*]] = arith.extf %[[S]] : f32 to f64
-// CHECK:           arith.addf %[[P]], %[[S64]] : f64
-// CHECK:           %[[T64:.*]] = arith.extf %[[T]] : f32 to f64
-// CHECK:           arith.addf %[[G]], %[[T64]] : f64
+// CHECK:           arith.addf %[[I]], %[[PT]] : f32
+// CHECK:           arith.addf %[[P]], %[[S]] : f32
+// CHECK:           arith.addf %[[G]], %[[T]] : f32
+// CHECK:         tensor.collapse_shape %[[PART]]#0 {{\[}}[0, 1]] : tensor<?x16xf32> into tensor<?xf32>
 // CHECK:         linalg.generic
-// CHECK-SAME:      ins(%{{.*}}, %{{.*}} : tensor<?xf32>, tensor<?xf32>)
-// CHECK-SAME:      outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<f64>, tensor<f64>, tensor<f64>)
-// CHECK:         linalg.generic
-// CHECK-SAME:      ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<16xf64>, tensor<16xf64>, tensor<16xf64>)
+// CHECK-SAME:      iterator_types = ["reduction", "parallel"]
+// CHECK-SAME:      outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<16xf64>, tensor<16xf64>, tensor<16xf64>)
+// CHECK:           arith.extf %{{.*}} : f32 to f64
+// The elements after the last group: the sigmoid again, then straight into f64.
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?xf32>, tensor<?xf32>) outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<f64>, tensor<f64>, tensor<f64>)
+// CHECK:           math.exp
+// CHECK:           arith.extf %{{.*}} : f32 to f64
 // CHECK:         tensor.from_elements %{{.*}}, %{{.*}}, %{{.*}} : tensor<3xf64>
 func.func @dice_sums_sigmoid_f32(%x: tensor<?xf32>, %t: tensor<?xf32>) -> tensor<3xf64> {
   %0 = med.dice_sums %x, %t {sigmoid} : tensor<?xf32>, tensor<?xf32> -> tensor<3xf64>
@@ -35,7 +37,7 @@ func.func @dice_sums_sigmoid_f32(%x: tensor<?xf32>, %t: tensor<?xf32>) -> tensor
 
 // squared_pred: p * p and t * t; f64 needs no widening.
 // CHECK-LABEL: func @dice_sums_squared_f64
-// CHECK:         ^bb0(%[[X:.*]]: f64, %[[T:.*]]: f64, %{{.*}}: f64, %{{.*}}: f64, %{{.*}}: f64):
+// CHECK:         ^bb0(%[[X:[a-z0-9_]+]]: f64, %[[T:[a-z0-9_]+]]: f64, %{{[a-z0-9_]+}}: f64, %{{[a-z0-9_]+}}: f64, %{{[a-z0-9_]+}}: f64):
 // CHECK-NOT:       math.exp
 // CHECK:           arith.mulf %[[X]], %[[T]] : f64
 // CHECK:           arith.mulf %[[X]], %[[X]] : f64
