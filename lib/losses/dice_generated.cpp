@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "med/core/error.h"
-
 #include "med/kernels/losses.h"
 
 namespace med::losses::detail {

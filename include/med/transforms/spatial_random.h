@@ -2,10 +2,10 @@
 // RandRotate90 and RandSpatialCrop (MONAI 1.4 names, parameters and defaults). Inside compiled
 // pipelines they are copies (a nearest med.resample) fused with their neighbours, with
 // parameters drawn in sample() from the (seed, epoch, sample, transform) stream, so a key
-// reproduces every result. Each applies the
-// deterministic transform (Flip, Rotate90, SpatialCrop, CenterSpatialCrop) and records its
-// OpRecord, so inverse() undoes it; a call that does not fire records the identity (as MONAI
-// always pushes a record). Deviations from MONAI: docs/transforms-utility.md.
+// reproduces every result. Each applies the deterministic transform (Flip, Rotate90,
+// SpatialCrop, CenterSpatialCrop) and records its OpRecord, so inverse() undoes it; a call that
+// does not fire records the identity (as MONAI always pushes a record). Deviations from MONAI:
+// docs/transforms-utility.md.
 #pragma once
 
 #include <cstdint>
