@@ -13,6 +13,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "compose_copies.h"
 #include "med/compiler/JitSession.h"
 #include "med/core/dtype.h"
 #include "med/core/error.h"
@@ -113,13 +114,17 @@ struct CallPlan {
   Meta meta;
 };
 
-// `input` is the segment's materialised input, or channel `channel` of it.
+// `input` is the segment's materialised input, or channel `channel` of it. `composed[t]` says
+// that traced transform t is a copy folded into the previous resample (composedCopies).
 CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor &input,
-                  int64_t channel, const Meta &meta, int threads) {
+                  int64_t channel, const Meta &meta, int threads,
+                  const std::vector<bool> &composed) {
   CallPlan call{{}, {}, meta};
   std::vector<int64_t> shape(input.sizes().begin() + (input.dim() > 0 ? 1 : 0),
                              input.sizes().end());
-  for (const Placed &p : seg.traced) {
+  size_t lastPlan = 0; // where the last resample's plan starts in call.params
+  for (size_t t = 0; t < seg.traced.size(); ++t) {
+    const Placed &p = seg.traced[t];
     const size_t first = call.params.size();
     auto *random = dynamic_cast<const RandomTransform *>(p.transform);
     if (random) {
@@ -150,9 +155,18 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
     if (auto *spatial = dynamic_cast<const Resampling *>(p.transform)) {
       ResamplePlan plan =
           spatial->plan(shape, call.meta, random ? call.params.data() + first : nullptr);
+      const bool joins = t < composed.size() && composed[t];
+      if (joins)
+        detail::composeInto(call.params, lastPlan, plan);
+      else
+        lastPlan = call.params.size();
+      // A joined copy's own slots stay reserved, so later operands keep their offsets.
       appendPlan(shape, plan, call.params);
       shape = plan.shape;
-      call.shapes.push_back(shape);
+      if (joins)
+        call.shapes.back() = shape;
+      else
+        call.shapes.push_back(shape);
       call.meta = std::move(plan.meta);
     }
   }
@@ -162,12 +176,28 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
 // Traced chains for one input type and spatial rank: one chain for a fused schedule, one per op
 // otherwise.
 std::vector<frontend::ChainSpec> traceChains(const std::vector<Placed> &ts, rt::DType input,
-                                             int rank, bool fuse) {
+                                             int rank, bool fuse,
+                                             std::vector<bool> *composedOut = nullptr) {
   frontend::ChainSpec whole;
   whole.input = input;
   whole.spatialRank = rank;
-  for (const Placed &p : ts)
+  std::vector<size_t> first;
+  std::vector<const Transform *> traced;
+  for (const Placed &p : ts) {
+    first.push_back(whole.ops.size());
+    traced.push_back(p.transform);
     p.transform->trace(whole);
+  }
+  first.push_back(whole.ops.size());
+  // Fused: a copy after a copy joins its resample (composedCopies); its op is left out.
+  std::vector<bool> composed(ts.size(), false), skip(whole.ops.size(), false);
+  if (fuse)
+    composed = detail::composedCopies(traced, whole, first);
+  for (size_t t = 0; t < ts.size(); ++t)
+    for (size_t k = first[t]; composed[t] && k < first[t + 1]; ++k)
+      skip[k] = true;
+  if (composedOut)
+    *composedOut = composed;
   // Fused: one kernel per run of ops, a new run at each op that reduces first (a kernel with a
   // reduction runs on one thread and would recompute its fused producers), at a second
   // resample (a kernel computes one window of its output, and a resample reads its whole
@@ -179,7 +209,10 @@ std::vector<frontend::ChainSpec> traceChains(const std::vector<Placed> &ts, rt::
     return std::all_of(c.ops.begin(), c.ops.end(),
                        [](const frontend::OpSpec &o) { return o.cheap; });
   };
-  for (const frontend::OpSpec &op : whole.ops) {
+  for (size_t k = 0; k < whole.ops.size(); ++k) {
+    if (skip[k])
+      continue;
+    const frontend::OpSpec &op = whole.ops[k];
     bool split = chains.empty() || !fuse || !op.elementwise;
     if (!split && op.resamples)
       split = chains.back().gathers() || !allCheap(chains.back());
@@ -213,7 +246,11 @@ struct Stage {
   bool gathers = false;
   int shapeIndex = -1;
 };
-using Program = std::vector<Stage>;
+/// A segment's compiled stages, and which of its traced transforms are copies folded into an
+/// earlier resample (planCall composes their maps).
+struct Program : std::vector<Stage> {
+  std::vector<bool> composed;
+};
 
 // The tensor a stage writes for input `in`: the caller's result for the last stage, a pooled
 // scratch buffer for the others (only the next stage reads them).
@@ -291,7 +328,7 @@ struct CompiledPipeline::State {
     }
     auto prog = std::make_shared<Program>();
     const std::vector<frontend::ChainSpec> chains =
-        traceChains(seg.traced, input, rank, schedule.fuse());
+        traceChains(seg.traced, input, rank, schedule.fuse(), &prog->composed);
     // The kernels compile side by side (the JIT compiles different IR concurrently): a cold
     // pipeline waits for its slowest kernel rather than for the sum.
     using Compiled = std::pair<std::shared_ptr<const compiler::Kernel>, std::string>;
@@ -336,12 +373,12 @@ struct CompiledPipeline::State {
     if (seg.perChannel) { // intensity only: no resample, metadata unchanged
       std::vector<at::Tensor> channels;
       for (int64_t c = 0; c < data.size(0); ++c) {
-        CallPlan call = planCall(seg, rk, data[c], c, cur.meta, schedule.threads());
+        CallPlan call = planCall(seg, rk, data[c], c, cur.meta, schedule.threads(), prog->composed);
         channels.push_back(runStages(*prog, data[c], schedule.threads(), call));
       }
       return cur.withData(at::stack(channels));
     }
-    CallPlan call = planCall(seg, rk, data, 0, cur.meta, schedule.threads());
+    CallPlan call = planCall(seg, rk, data, 0, cur.meta, schedule.threads(), prog->composed);
     at::Tensor out = runStages(*prog, data, schedule.threads(), call);
     return MetaTensor(out, std::move(call.meta));
   }
@@ -415,7 +452,8 @@ struct CompiledPipeline::State {
       std::vector<CallPlan> calls(n);
       for (size_t b = 0; b < n; ++b) {
         data[b] = cur[b].data.contiguous();
-        calls[b] = planCall(segs[i], keys[b], data[b], 0, cur[b].meta, schedule.threads());
+        calls[b] =
+            planCall(segs[i], keys[b], data[b], 0, cur[b].meta, schedule.threads(), prog->composed);
       }
       detail::scratch_keep(2 * n);
       for (size_t s = 0; s < prog->size(); ++s) {

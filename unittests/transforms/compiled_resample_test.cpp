@@ -1,9 +1,9 @@
-// The compiled spatial path: Affine, RandAffine, Flip, RandFlip and the crops and pads traced to
+// The compiled spatial path: Affine, RandAffine, Rotate, Flip, RandFlip and Rotate90 traced to
 // med.resample, fused with the intensity ops around them, against their eager ATen references
-// (grid_sample, flip, narrow and pad).
+// (grid_sample, flip). The crops, pads and runs of copies are in compiled_copies_test.cpp.
+#include "compiled_util.h"
 #include "med/runtime/meta.h"
 #include "med/transforms/compose.h"
-#include "med/transforms/croppad.h"
 #include "med/transforms/intensity.h"
 #include "med/transforms/intensity_random.h"
 #include "med/transforms/inverse.h"
@@ -11,70 +11,12 @@
 #include "med/transforms/resample_random.h"
 #include "med/transforms/spatial.h"
 #include "med/transforms/spatial_random.h"
-#include "test_util.h"
 
 #include <cmath>
 #include <limits>
 #include <set>
 
 namespace {
-
-// A smooth random image: values in [0, 1] varying gently between neighbours, so that the
-// rounding differences between grid_sample's float32 positions and the kernel's f64 positions
-// stay far below the tolerance.
-med::MetaTensor smooth(std::vector<int64_t> shape, uint64_t seed) {
-  at::manual_seed(seed);
-  at::Tensor x = at::rand(shape, at::kFloat);
-  // A few passes of a box filter along each spatial axis.
-  for (int pass = 0; pass < 2; ++pass)
-    for (int64_t d = 1; d < x.dim(); ++d)
-      x = (x + x.roll(1, d) + x.roll(-1, d)) / 3.0;
-  med::MetaTensor img = volume(shape);
-  img.data = x.contiguous();
-  return img;
-}
-
-void expectClose(const med::MetaTensor &out, const med::MetaTensor &ref, double atol,
-                 const std::string &what) {
-  ASSERT_EQ(out.data.sizes(), ref.data.sizes()) << what;
-  EXPECT_EQ(out.data.scalar_type(), ref.data.scalar_type()) << what;
-  const double diff =
-      out.data.numel() == 0
-          ? 0.0
-          : (out.data.to(at::kDouble) - ref.data.to(at::kDouble)).abs().max().item<double>();
-  EXPECT_LE(diff, atol) << what;
-  EXPECT_LT(med::rt::maxAbsDiff(out.meta.affine, ref.meta.affine), 1e-9) << what;
-  ASSERT_EQ(out.meta.applied_operations.size(), ref.meta.applied_operations.size()) << what;
-  for (size_t i = 0; i < out.meta.applied_operations.size(); ++i) {
-    const auto &a = out.meta.applied_operations[i], &b = ref.meta.applied_operations[i];
-    EXPECT_EQ(a.name, b.name) << what;
-    EXPECT_EQ(a.orig_size, b.orig_size) << what;
-    ASSERT_EQ(a.params.size(), b.params.size()) << what;
-    for (size_t k = 0; k < a.params.size(); ++k)
-      EXPECT_NEAR(a.params[k].second, b.params[k].second, 1e-6) << what << " " << a.params[k].first;
-  }
-}
-
-// Compiled (fused and unfused, 1 and 2 threads) against eager for one pipeline and key.
-void expectCompiledEqualsEager(const T::Compose &chain, const med::MetaTensor &img,
-                               const med::rt::RandomKey &key, double atol,
-                               const std::string &what) {
-  const med::MetaTensor ref = chain.eager(img, key);
-  for (bool fuse : {true, false})
-    for (int threads : {1, 2}) {
-      auto pipeline = chain.compile(T::Schedule::cpu().threads(threads).fuse(fuse));
-      expectClose(pipeline.run(img, key), ref, atol,
-                  what + (fuse ? " fused" : " unfused") + " threads=" + std::to_string(threads));
-    }
-}
-
-T::AffineOptions rotScale() {
-  return T::AffineOptions()
-      .rotate_params({0.2, -0.1, 0.3})
-      .scale_params({1.1, 0.9, 1.05})
-      .translate_params({1.5, -2.0, 0.5})
-      .padding_mode("zeros");
-}
 
 TEST(CompiledResample, AffineBilinearMatchesGridSample) {
   for (const char *padding : {"zeros", "border"})
@@ -242,114 +184,6 @@ TEST(CompiledResample, UnsupportedModesRunEagerly) {
   T::Compose chain({T::Affine(rotScale().padding_mode("reflection"))});
   EXPECT_TRUE(chain.compile().ir(at::kFloat).empty());
   expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 0.0, "reflection");
-}
-
-TEST(CompiledCropPad, CropsAndPadsAreCopiesFusedWithTheirNeighbours) {
-  med::MetaTensor img = smooth({1, 12, 10, 8}, 9);
-  img.data = img.data * 2000.0 - 1000.0;
-  T::Compose chain(
-      {T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
-       T::CenterSpatialCrop(T::CenterSpatialCropOptions({8, -1, 5})),
-       T::ShiftIntensity(T::ShiftIntensityOptions(0.25))});
-  // Prologue + copy + epilogue in one kernel, where the crop used to end the fused region.
-  EXPECT_EQ(chain.compile().ir(at::kFloat).size(), 1u);
-  expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 1e-6, "crop between intensity ops");
-}
-
-TEST(CompiledCropPad, EveryCropAndPadMatchesEagerExactly) {
-  std::vector<std::pair<std::string, T::Step>> steps = {
-      {"SpatialCrop center", T::SpatialCrop(T::SpatialCropOptions().roi_center({2, 4}).roi_size(
-                                 {6, 3}))}, // shifted inwards at the lower border
-      {"SpatialCrop box", T::SpatialCrop(T::SpatialCropOptions().roi_start({1}).roi_end({40}))},
-      {"CenterSpatialCrop", T::CenterSpatialCrop(T::CenterSpatialCropOptions({5}))},
-      {"SpatialPad zeros", T::SpatialPad(T::SpatialPadOptions({13, 6, 9}))},
-      {"SpatialPad end edge",
-       T::SpatialPad(T::SpatialPadOptions({12}).method("end").mode("replicate"))},
-      {"BorderPad", T::BorderPad(T::BorderPadOptions({2}).mode("edge"))},
-      {"DivisiblePad", T::DivisiblePad(T::DivisiblePadOptions({4}))},
-      {"ResizeWithPadOrCrop", T::ResizeWithPadOrCrop(T::ResizeWithPadOrCropOptions({5, 11, 3}))},
-  };
-  for (auto shape : {std::vector<int64_t>{2, 9, 7, 6}, std::vector<int64_t>{1, 10, 5}})
-    for (at::ScalarType dt : {at::kShort, at::kFloat})
-      for (const auto &[what, step] : steps) {
-        const bool threeD = shape.size() == 4;
-        if (!threeD && what.rfind("SpatialPad zeros", 0) == 0)
-          continue; // three sizes for two axes: refused, as MONAI
-        if (!threeD && what == "ResizeWithPadOrCrop")
-          continue;
-        med::MetaTensor img = volume(shape);
-        img.data = (at::rand(shape, at::kDouble) * 100 - 50).to(dt);
-        T::Compose chain({step});
-        ASSERT_EQ(chain.compile().ir(dt).size(), 1u) << what;
-        expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 0.0,
-                                  what + " " + c10::toString(dt) + (threeD ? " 3D" : " 2D"));
-      }
-}
-
-TEST(CompiledCropPad, OtherPadModesRunEagerlyAndInversesRestoreTheImage) {
-  med::MetaTensor img = smooth({1, 9, 8, 7}, 10);
-  for (T::SpatialPadOptions o : {T::SpatialPadOptions({12, 8, 9}).mode("reflect"),
-                                 T::SpatialPadOptions({12, 8, 9}).value(5.0)}) {
-    T::Compose chain({T::SpatialPad(o)});
-    EXPECT_TRUE(chain.compile().ir(at::kFloat).empty());
-    expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 0.0, "host pad " + o.mode());
-  }
-  // Records written by the compiled copies undo like eager ones: shape and affine come back.
-  T::Compose chain({T::SpatialPad(T::SpatialPadOptions({12, 10, 9})),
-                    T::SpatialCrop(T::SpatialCropOptions().roi_start({1, 2, 0}).roi_end({9, 7, 5})),
-                    T::ResizeWithPadOrCrop(T::ResizeWithPadOrCropOptions({10, 4, 6}))});
-  med::MetaTensor out = chain.compile().run(img, {0, 0, 0, 0});
-  med::MetaTensor back = T::inverseAll(out);
-  ASSERT_EQ(back.data.sizes(), img.data.sizes());
-  EXPECT_LT(med::rt::maxAbsDiff(back.meta.affine, img.meta.affine), 1e-9);
-  // An empty axis (an end before the start) is an empty copy, as eager.
-  T::Compose empty({T::SpatialCrop(T::SpatialCropOptions().roi_start({5}).roi_end({2}))});
-  expectCompiledEqualsEager(empty, img, {0, 0, 0, 0}, 0.0, "empty crop");
-}
-
-TEST(CompiledCropPad, RandSpatialCropIsACopyWhoseShapeFollowsTheDraw) {
-  med::MetaTensor img = volume({1, 12, 9, 7});
-  for (T::RandSpatialCropOptions o :
-       {T::RandSpatialCropOptions({5, 4, 3}),
-        T::RandSpatialCropOptions({4}).max_roi_size({10}).random_size(true),
-        T::RandSpatialCropOptions({6, -1, 20}).random_center(false)}) {
-    T::Compose chain({T::ShiftIntensity(T::ShiftIntensityOptions(1.0)), T::RandSpatialCrop(o),
-                      T::ScaleIntensity(T::ScaleIntensityOptions().minv({}).maxv({}).factor(0.5))});
-    EXPECT_EQ(chain.compile().ir(at::kFloat).size(), 1u);
-    std::vector<med::MetaTensor> imgs;
-    std::vector<med::rt::RandomKey> keys;
-    std::set<std::vector<int64_t>> shapes;
-    for (uint64_t s = 0; s < 6; ++s) {
-      expectCompiledEqualsEager(chain, img, {4, 0, s, 0}, 0.0, "sample " + std::to_string(s));
-      shapes.insert(chain.compile().run(img, {4, 0, s, 0}).data.sizes().vec());
-      imgs.push_back(img);
-      keys.push_back({4, 0, s, 0});
-    }
-    EXPECT_EQ(shapes.size() > 1, o.random_size());
-    std::vector<med::MetaTensor> batch =
-        chain.compile(T::Schedule::cpu().threads(2)).runBatch(imgs, keys);
-    for (uint64_t s = 0; s < 6; ++s)
-      EXPECT_TRUE(at::equal(chain.compile().run(img, keys[s]).data, batch[s].data)) << s;
-  }
-}
-
-TEST(CompiledCropPad, OrientationIsACopyReadOffTheAffine) {
-  for (auto shape : {std::vector<int64_t>{2, 7, 6, 5}, std::vector<int64_t>{1, 8, 6}})
-    for (T::OrientationOptions o :
-         {T::OrientationOptions("RAS"), T::OrientationOptions("LPI"), T::OrientationOptions("SPL"),
-          T::OrientationOptions().as_closest_canonical(true)}) {
-      if (shape.size() == 3 && o.axcodes() && *o.axcodes() == "SPL")
-        continue;                          // the 2-D image spans no superior-inferior axis
-      med::MetaTensor img = volume(shape); // an oblique affine
-      T::Compose chain({T::ShiftIntensity(T::ShiftIntensityOptions(2.0)), T::Orientation(o),
-                        T::ThresholdIntensity(T::ThresholdIntensityOptions(40.0))});
-      EXPECT_EQ(chain.compile().ir(at::kFloat).size(), 1u);
-      expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 0.0,
-                                o.axcodes().value_or("canonical") + " " +
-                                    std::to_string(shape.size() - 1) + "D");
-      med::MetaTensor back = T::inverseAll(chain.compile().run(img, {0, 0, 0, 0}));
-      EXPECT_LT(med::rt::maxAbsDiff(back.meta.affine, img.meta.affine), 1e-9);
-    }
 }
 
 } // namespace
