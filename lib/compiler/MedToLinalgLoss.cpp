@@ -1,9 +1,12 @@
-// convert-med-to-linalg, the loss kernels: med.dice_sums (a reduction folded through 16 lanes of
-// f64 accumulators, as the other reductions) and med.dice_grad (an elementwise map over the
-// input and target); med.softmax_dice_sums and med.softmax_dice_grad, the same over the rows of a
-// (channels x voxels) block, with the softmax across the rows formed per voxel.
+// convert-med-to-linalg, the loss kernels: med.dice_sums (terms folded in the input type over
+// groups of 64 x 16 elements, then in f64 through 16 lanes: sumInGroups) and med.dice_grad (an
+// elementwise map over the input and target); med.softmax_dice_sums and med.softmax_dice_grad,
+// the same over the rows of a (channels x voxels) block, with the softmax across the rows
+// formed per voxel.
 #include "LoweringUtils.h"
 #include "med/MedOps.h"
+
+#include <array>
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -24,6 +27,13 @@ Value sigmoid(OpBuilder &b, Location l, Value x) {
   Value one = constant(b, l, ft, 1.0);
   Value e = b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, x));
   return b.create<arith::DivFOp>(l, one, b.create<arith::AddFOp>(l, one, e));
+}
+
+/// One element's Dice terms: p t, p (p p with squared) and t (t t), formed in that order.
+std::array<Value, 3> overlapTerms(OpBuilder &b, Location l, Value p, Value t, bool squared) {
+  return {b.create<arith::MulFOp>(l, p, t),
+          squared ? b.create<arith::MulFOp>(l, p, p).getResult() : p,
+          squared ? b.create<arith::MulFOp>(l, t, t).getResult() : t};
 }
 
 /// The terms a sums kernel adds up for one element (or voxel) of its inputs, in the input type.
@@ -116,10 +126,9 @@ struct DiceSumsLowering : OpRewritePattern<DiceSumsOp> {
   LogicalResult matchAndRewrite(DiceSumsOp op, PatternRewriter &rw) const override {
     const bool useSigmoid = op.getSigmoid(), squared = op.getSquared();
     auto terms = [&](OpBuilder &b, Location l, ValueRange in) {
-      Value p = useSigmoid ? sigmoid(b, l, in[0]) : in[0], y = in[1];
-      return SmallVector<Value>{b.create<arith::MulFOp>(l, p, y),
-                                squared ? b.create<arith::MulFOp>(l, p, p).getResult() : p,
-                                squared ? b.create<arith::MulFOp>(l, y, y).getResult() : y};
+      std::array<Value, 3> o =
+          overlapTerms(b, l, useSigmoid ? sigmoid(b, l, in[0]) : in[0], in[1], squared);
+      return SmallVector<Value>(o.begin(), o.end());
     };
     SmallVector<Value> values =
         sumInGroups(rw, op.getLoc(), ValueRange{op.getInput(), op.getTarget()}, 3, terms);
@@ -235,9 +244,10 @@ struct SoftmaxDiceSumsLowering : OpRewritePattern<SoftmaxDiceSumsOp> {
       VoxelSoftmax s = softmaxAt(b, l, in.take_front(C), in.drop_front(C));
       SmallVector<Value> t(3 * C);
       for (int64_t c = 0; c < C; ++c) {
-        t[c] = b.create<arith::MulFOp>(l, s.p[c], s.t[c]);
-        t[C + c] = squared ? b.create<arith::MulFOp>(l, s.p[c], s.p[c]).getResult() : s.p[c];
-        t[2 * C + c] = squared ? b.create<arith::MulFOp>(l, s.t[c], s.t[c]).getResult() : s.t[c];
+        std::array<Value, 3> o = overlapTerms(b, l, s.p[c], s.t[c], squared);
+        t[c] = o[0];
+        t[C + c] = o[1];
+        t[2 * C + c] = o[2];
       }
       return t;
     };
