@@ -22,6 +22,11 @@ at::Tensor errorMean(const at::Tensor &y_pred, const at::Tensor &y, bool squared
   at::Tensor p = y_pred.cpu().to(kt).contiguous(), g = y.cpu().to(kt).contiguous();
   const int64_t items = p.size(0);
   at::Tensor sums = kernels::error_sums(p, g, items, at::get_num_threads(), owner);
+  // NaN in either input makes the sums NaN; so does inf - inf, which is no error.
+  if (at::isnan(sums).any().item<bool>()) {
+    detail::check_finite_input(y_pred, owner, "y_pred");
+    detail::check_finite_input(y, owner, "y");
+  }
   // An item of no elements has a NaN mean, as torch.mean gives.
   const double n = items ? double(p.numel() / items) : 1.0;
   return (sums.select(1, squared ? 0 : 1).unsqueeze(1) / n).to(y_pred.device(), t);
@@ -32,8 +37,10 @@ RegressionMetric::RegressionMetric(std::string name, const RegressionMetricOptio
     : ReducedMetric(std::move(name), o.reduction()) {}
 
 std::vector<at::Tensor> RegressionMetric::compute(const at::Tensor &y_pred, const at::Tensor &y) {
-  detail::check_finite_input(y_pred, name_, "y_pred");
-  detail::check_finite_input(y, name_, "y");
+  if (scanInputs_) {
+    detail::check_finite_input(y_pred, name_, "y_pred");
+    detail::check_finite_input(y, name_, "y");
+  }
   if (!y_pred.sizes().equals(y.sizes()))
     throw Error(name_ + ".y", "expected the shape of y_pred " +
                                   std::string(c10::str(y_pred.sizes())) + ", got " +
@@ -46,17 +53,23 @@ std::vector<at::Tensor> RegressionMetric::compute(const at::Tensor &y_pred, cons
   return {compute_metric(y_pred, y)};
 }
 
-MSEMetric::MSEMetric(RegressionMetricOptions o) : RegressionMetric("MSEMetric", o) {}
+MSEMetric::MSEMetric(RegressionMetricOptions o) : RegressionMetric("MSEMetric", o) {
+  scanInputs_ = false;
+}
 at::Tensor MSEMetric::compute_metric(const at::Tensor &y_pred, const at::Tensor &y) {
   return errorMean(y_pred, y, true, name_);
 }
 
-MAEMetric::MAEMetric(RegressionMetricOptions o) : RegressionMetric("MAEMetric", o) {}
+MAEMetric::MAEMetric(RegressionMetricOptions o) : RegressionMetric("MAEMetric", o) {
+  scanInputs_ = false;
+}
 at::Tensor MAEMetric::compute_metric(const at::Tensor &y_pred, const at::Tensor &y) {
   return errorMean(y_pred, y, false, name_);
 }
 
-RMSEMetric::RMSEMetric(RegressionMetricOptions o) : RegressionMetric("RMSEMetric", o) {}
+RMSEMetric::RMSEMetric(RegressionMetricOptions o) : RegressionMetric("RMSEMetric", o) {
+  scanInputs_ = false;
+}
 at::Tensor RMSEMetric::compute_metric(const at::Tensor &y_pred, const at::Tensor &y) {
   return errorMean(y_pred, y, true, name_).sqrt();
 }
@@ -68,6 +81,7 @@ PSNRMetric::PSNRMetric(PSNRMetricOptions o)
       options(o) {
   if (!(options.max_val() > 0) || !std::isfinite(options.max_val()))
     throw Error(name_ + ".max_val", "expected a positive finite maximum value");
+  scanInputs_ = false;
 }
 at::Tensor PSNRMetric::compute_metric(const at::Tensor &y_pred, const at::Tensor &y) {
   at::Tensor mse = errorMean(y_pred, y, true, name_);

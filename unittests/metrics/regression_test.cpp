@@ -5,6 +5,8 @@
 #include <ATen/Parallel.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "med/core/error.h"
 #include "med/metrics/regression.h"
@@ -74,6 +76,37 @@ TEST(Regression, GeneratedErrorSumsAcrossBlocksDtypesAndThreads) {
   at::Tensor bad = pf.clone();
   bad[2][1][69][1000] = NAN;
   EXPECT_THROW(mse(bad, y), med::Error);
+}
+
+TEST(Regression, NaNInputsAreNamedAndInfMinusInfIsNoError) {
+  // The kernel metrics scan their inputs only when the sums come out NaN: a NaN input must still
+  // fail naming that input, and inf - inf (NaN sums from finite-free inputs) must not.
+  at::Tensor p = at::rand({2, 3, 40}), y = at::rand({2, 3, 40});
+  M::MSEMetric mse;
+  M::MAEMetric mae;
+  M::RMSEMetric rmse;
+  M::PSNRMetric psnr(M::PSNRMetricOptions(1.0));
+  std::vector<M::RegressionMetric *> all = {&mse, &mae, &rmse, &psnr};
+  for (const char *which : {"y_pred", "y"})
+    for (at::ScalarType dt : {at::kFloat, at::kDouble, at::kHalf})
+      for (M::RegressionMetric *m : all) {
+        at::Tensor a = p.to(dt).clone(), b = y.to(dt).clone(); // .to() may alias
+        (std::string(which) == "y" ? b : a)[1][2][17] = NAN;
+        try {
+          (*m)(a, b);
+          ADD_FAILURE() << which << " NaN accepted";
+        } catch (const med::Error &e) {
+          EXPECT_NE(std::string(e.what()).find(std::string(".") + which), std::string::npos)
+              << e.what();
+          EXPECT_NE(std::string(e.what()).find("nan"), std::string::npos) << e.what();
+        }
+      }
+  at::Tensor a = p.clone(), b = y.clone();
+  a[0][0][0] = INFINITY;
+  b[0][0][0] = INFINITY;
+  at::Tensor v = mse(a, b);
+  EXPECT_TRUE(std::isnan(v[0][0].item<double>()));
+  EXPECT_FALSE(std::isnan(v[1][0].item<double>()));
 }
 
 TEST(Regression, SsimUniformMatchesWindowLoops) {

@@ -23,6 +23,10 @@ protected:
   RegressionMetric(std::string name, const RegressionMetricOptions &o);
   std::vector<at::Tensor> compute(const at::Tensor &y_pred, const at::Tensor &y) override;
   virtual at::Tensor compute_metric(const at::Tensor &y_pred, const at::Tensor &y) = 0;
+  /// Whether compute() scans both inputs for NaN before compute_metric. False for the metrics on
+  /// the med.error_sums kernel: a NaN input makes its sums NaN, and only then are the inputs
+  /// scanned, to name the one at fault.
+  bool scanInputs_ = true;
 };
 
 /// Mean squared error per item.   med::metrics::MSEMetric mse;  mse(pred, target);
