@@ -86,20 +86,22 @@ void checkPair(const at::Tensor &a, const at::Tensor &b, int64_t slabs, bool flo
                            "tensors of one dtype and size, cut into equal slabs");
 }
 
-void CallArgs::flat(void *data, int64_t size) {
+int CallArgs::next() {
   if (count_ == kMax)
-    throw Error("CallArgs", "more than 8 kernel arguments");
-  flat_[count_] = med_memref1d{data, data, 0, size, 1};
-  descriptors_[count_] = &flat_[count_];
-  ++count_;
+    throw Error("CallArgs", "more than " + std::to_string(kMax) + " kernel arguments");
+  return count_++;
+}
+
+void CallArgs::flat(void *data, int64_t size) {
+  const int i = next();
+  flat_[i] = med_memref1d{data, data, 0, size, 1};
+  descriptors_[i] = &flat_[i];
 }
 
 void CallArgs::rows(void *data, int64_t rows, int64_t count, int64_t stride) {
-  if (count_ == kMax)
-    throw Error("CallArgs", "more than 8 kernel arguments");
-  rows_[count_] = med_memref2d{data, data, 0, {rows, count}, {stride, 1}};
-  descriptors_[count_] = &rows_[count_];
-  ++count_;
+  const int i = next();
+  rows_[i] = med_memref2d{data, data, 0, {rows, count}, {stride, 1}};
+  descriptors_[i] = &rows_[i];
 }
 
 void CallArgs::call(const compiler::Kernel &kernel) {

@@ -62,6 +62,8 @@ public:
   void call(const compiler::Kernel &kernel);
 
 private:
+  /// The next argument's index; throws med::Error past kMax arguments.
+  int next();
   static constexpr int kMax = 8;
   med_memref1d flat_[kMax];
   med_memref2d rows_[kMax];

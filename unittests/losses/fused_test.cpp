@@ -1,5 +1,4 @@
 // The fused DiceLoss(softmax, to_onehot_y) forward + backward against the module's autograd.
-#include <ATen/Parallel.h>
 
 #include <cmath>
 
@@ -7,6 +6,7 @@
 #include "med/losses/dice.h"
 #include "med/losses/dice_fused.h"
 #include "reference.h"
+#include "with_threads.h"
 
 namespace med::losses::test {
 namespace {
@@ -43,12 +43,8 @@ TEST(DiceSoftmaxFused, MatchesAutogradFloat32) {
 TEST(DiceSoftmaxFused, IndependentOfThreadCount) {
   at::Tensor x = logits({2, 3, 40, 30, 20}, 62).to(at::kFloat);
   at::Tensor lab = labels({2, 1, 40, 30, 20}, 3, 63).to(at::kFloat);
-  int saved = at::get_num_threads();
-  at::set_num_threads(1);
-  FusedDiceResult a = dice_softmax_fused(x, lab);
-  at::set_num_threads(2);
-  FusedDiceResult b = dice_softmax_fused(x, lab);
-  at::set_num_threads(saved);
+  auto run = [&] { return dice_softmax_fused(x, lab); };
+  FusedDiceResult a = med::testing::withThreads(1, run), b = med::testing::withThreads(2, run);
   EXPECT_TRUE(at::equal(a.grad, b.grad));
   EXPECT_EQ(a.loss.item<float>(), b.loss.item<float>());
 }

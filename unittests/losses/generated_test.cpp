@@ -1,7 +1,6 @@
 // DiceLoss on the generated kernels (med.dice_sums forward, med.dice_grad backward, and their
 // softmax forms) against its plain ATen formulation (dice_terms_eager: tensor sums, autograd
 // backward), and the kernels themselves against ATen sums and hand-derived gradients.
-#include <ATen/Parallel.h>
 
 #include <cmath>
 #include <vector>
@@ -12,6 +11,7 @@
 #include "med/losses/dice.h"
 #include "med/losses/tversky.h"
 #include "reference.h"
+#include "with_threads.h"
 
 namespace med::losses::test {
 namespace {
@@ -93,7 +93,7 @@ TEST(SoftmaxDiceKernels, SumsMatchATenAcrossLengthsBlocksAndThreads) {
       for (at::ScalarType dt : {at::kFloat, at::kDouble})
         for (bool onehot : {true, false})
           for (bool squared : {false, true}) {
-            SCOPED_TRACE(testing::Message()
+            SCOPED_TRACE(::testing::Message()
                          << "len " << len << " C " << C << " " << c10::toString(dt) << " labels "
                          << onehot << " squared " << squared);
             at::Tensor x = logits({2, C, len}, 60 + len).to(dt);
@@ -205,7 +205,7 @@ TEST(DiceLossGenerated, MatchesEagerForEveryOption) {
                                           .reduction(red)
                                           .weight(bg ? std::vector<double>{0.5, 1.5, 2.0}
                                                      : std::vector<double>{1.5, 0.5});
-                  SCOPED_TRACE(testing::Message()
+                  SCOPED_TRACE(::testing::Message()
                                << "act " << act << " bg " << bg << " sq " << sq << " jac " << jac
                                << " batch " << batch << " " << red);
                   // Without an activation the input holds probabilities, as it would in use.
@@ -241,13 +241,8 @@ TEST(DiceLossGenerated, BackwardTwiceAndThreadCounts) {
   at::Tensor g1 = torch::autograd::grad({v}, {xg}, {}, /*retain_graph=*/true)[0];
   at::Tensor g2 = torch::autograd::grad({v}, {xg})[0];
   EXPECT_TRUE(at::equal(g1, g2));
-  const int saved = at::get_num_threads();
-  at::set_num_threads(1);
-  at::Tensor v1 = loss(x, lab);
-  at::set_num_threads(2);
-  at::Tensor v2 = loss(x, lab);
-  at::set_num_threads(saved);
-  EXPECT_TRUE(at::equal(v1, v2));
+  auto run = [&] { return loss(x, lab); };
+  EXPECT_TRUE(at::equal(med::testing::withThreads(1, run), med::testing::withThreads(2, run)));
 }
 
 TEST(DiceLossGenerated, SoftmaxGradientsAndLabelErrors) {
@@ -286,11 +281,19 @@ TEST(OverlapLossesGenerated, GeneralizedDiceAndTverskyMatchTheirEagerPath) {
     at::Tensor t = onehotRef(labels({2, 1, 7, 6, 5}, 3, 97, /*absent=*/1), 3).to(dt);
     at::Tensor tg = t.clone().set_requires_grad(true);
     const double tol = dt == at::kDouble ? 1e-12 : 2e-6;
+    // Value and input gradient with the plain target (kernels) and with `tg` (ATen path).
+    auto agree =
+        [&](const std::function<at::Tensor(const at::Tensor &, const at::Tensor &)> &loss) {
+          auto [v, g] = valueAndGrad([&](const at::Tensor &a) { return loss(a, t); }, x);
+          auto [ve, ge] = valueAndGrad([&](const at::Tensor &a) { return loss(a, tg); }, x);
+          expectClose(v, ve, tol * std::max(1.0, ve.abs().max().item<double>()));
+          expectClose(g, ge, tol * std::max(1.0, ge.abs().max().item<double>()));
+        };
     for (bool softmax : {false, true})
       for (bool batch : {false, true})
         for (const char *red : {"mean", "sum"}) {
-          SCOPED_TRACE(testing::Message() << c10::toString(dt) << " softmax " << softmax
-                                          << " batch " << batch << " " << red);
+          SCOPED_TRACE(::testing::Message() << c10::toString(dt) << " softmax " << softmax
+                                            << " batch " << batch << " " << red);
           for (const char *w : {"square", "simple", "uniform"}) {
             GeneralizedDiceLoss gdl(GeneralizedDiceLossOptions()
                                         .sigmoid(!softmax)
@@ -298,10 +301,7 @@ TEST(OverlapLossesGenerated, GeneralizedDiceAndTverskyMatchTheirEagerPath) {
                                         .w_type(w)
                                         .batch(batch)
                                         .reduction(red));
-            auto [v, g] = valueAndGrad([&](const at::Tensor &a) { return gdl(a, t); }, x);
-            auto [ve, ge] = valueAndGrad([&](const at::Tensor &a) { return gdl(a, tg); }, x);
-            expectClose(v, ve, tol * std::max(1.0, ve.abs().max().item<double>()));
-            expectClose(g, ge, tol * std::max(1.0, ge.abs().max().item<double>()));
+            agree([&](const at::Tensor &a, const at::Tensor &b) { return gdl(a, b); });
           }
           TverskyLoss tv(TverskyLossOptions()
                              .sigmoid(!softmax)
@@ -310,10 +310,7 @@ TEST(OverlapLossesGenerated, GeneralizedDiceAndTverskyMatchTheirEagerPath) {
                              .beta(0.7)
                              .batch(batch)
                              .reduction(red));
-          auto [v, g] = valueAndGrad([&](const at::Tensor &a) { return tv(a, t); }, x);
-          auto [ve, ge] = valueAndGrad([&](const at::Tensor &a) { return tv(a, tg); }, x);
-          expectClose(v, ve, tol * std::max(1.0, ve.abs().max().item<double>()));
-          expectClose(g, ge, tol * std::max(1.0, ge.abs().max().item<double>()));
+          agree([&](const at::Tensor &a, const at::Tensor &b) { return tv(a, b); });
         }
   }
 }

@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 
 #include <cmath>
 #include <string>
@@ -11,6 +10,7 @@
 #include "med/core/error.h"
 #include "med/metrics/regression.h"
 #include "med/metrics/rocauc.h"
+#include "with_threads.h"
 
 namespace M = med::metrics;
 
@@ -66,13 +66,8 @@ TEST(Regression, GeneratedErrorSumsAcrossBlocksDtypesAndThreads) {
   EXPECT_EQ(half.scalar_type(), at::kHalf);
   EXPECT_TRUE(at::allclose(half.to(at::kDouble), ref(pf.to(at::kHalf), y.to(at::kHalf), false),
                            2e-3, 1e-3));
-  const int saved = at::get_num_threads();
-  at::set_num_threads(1);
-  at::Tensor one = mse(pf, y);
-  at::set_num_threads(2);
-  at::Tensor two = mse(pf, y);
-  at::set_num_threads(saved);
-  EXPECT_TRUE(at::equal(one, two));
+  auto run = [&] { return mse(pf, y); };
+  EXPECT_TRUE(at::equal(med::testing::withThreads(1, run), med::testing::withThreads(2, run)));
   at::Tensor bad = pf.clone();
   bad[2][1][69][1000] = NAN;
   EXPECT_THROW(mse(bad, y), med::Error);

@@ -16,7 +16,8 @@ namespace med::kernels {
 /// (B, C, *spatial) pair): a (slabs, 3) float64 tensor [sum p t, sum p, sum t] per slab, or
 /// [sum p t, sum p p, sum t t] with `squared`, where p = sigmoid(x) with `sigmoid`, else x.
 /// Products are formed in the input dtype and summed in it over groups of 1024 elements (64 per
-/// lane), the group sums in float64 folded in block order (the same for any thread count). Both tensors: contiguous CPU float32 or float64 of one dtype and size.
+/// lane), the group sums in float64 folded in block order (the same for any thread count). Both
+/// tensors: contiguous CPU float32 or float64 of one dtype and size.
 ///
 ///   at::Tensor s = med::kernels::dice_sums(logits, onehot, B * C, true, false, 1, "DiceLoss");
 at::Tensor dice_sums(const at::Tensor &input, const at::Tensor &target, int64_t slabs, bool sigmoid,
