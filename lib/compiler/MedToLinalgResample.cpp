@@ -7,6 +7,12 @@
 // exact integers (a multiply by the reciprocal and a floor instead of an integer division): for
 // indices below 2^40 the quotient of (g + 0.5) / n is at least 0.5 / n away from an integer, far
 // more than the rounding error, so the floor is exact.
+//
+// Bilinear: per axis once, the two neighbours' weights, inside flags and clamped offsets; each
+// of the 2^n corners then adds offsets and ands flags. Flat indices are exact f64 integers
+// turned into indices by the 2^52 bias (one add and a bitcast, vectorised) instead of fptosi,
+// which AVX2 has only for 32-bit results and LLVM scalarises lane by lane. The gathered loads
+// themselves stay scalar: on this CPU family LLVM's cost model prefers them to vgather.
 #include "LoweringUtils.h"
 #include "med/MedOps.h"
 
@@ -44,6 +50,27 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
     };
     auto add = [&](OpBuilder &b, Value x, Value y) {
       return b.create<arith::AddFOp>(loc, x, y).getResult();
+    };
+    auto cmp = [&](OpBuilder &b, arith::CmpFPredicate pred, Value x, Value y) {
+      return b.create<arith::CmpFOp>(loc, pred, x, y).getResult();
+    };
+    // An index coordinate clamped into [0, hi] by compare-and-select: one max and one min
+    // instruction, and a NaN lands on 0.
+    auto clampIndex = [&](OpBuilder &b, Value x, Value hi) {
+      Value pos = b.create<arith::SelectOp>(loc, cmp(b, arith::CmpFPredicate::OGT, x, c(b, 0.0)), x,
+                                            c(b, 0.0));
+      return b.create<arith::SelectOp>(loc, cmp(b, arith::CmpFPredicate::OLT, pos, hi), pos, hi)
+          .getResult();
+    };
+    // An exact integer in [0, 2^52) as an index without fptosi, which AVX2 cannot vectorise for
+    // 64-bit results: adding 2^52 puts the integer in the mantissa's low bits.
+    auto exactIndex = [&](OpBuilder &b, Value flat) {
+      Value biased = b.create<arith::BitcastOp>(loc, b.getI64Type(), add(b, flat, c(b, 0x1p52)));
+      Value bits = b.create<arith::ConstantOp>(loc, b.getI64IntegerAttr(0x4330000000000000));
+      return b
+          .create<arith::IndexCastOp>(loc, b.getIndexType(),
+                                      b.create<arith::SubIOp>(loc, biased, bits))
+          .getResult();
     };
     SmallVector<Value> inv(n), inStride(n);
     Value prod = c(rw, 1.0);
@@ -116,7 +143,7 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
                                                 inMax[r]);
             p[r] = acc;
           }
-          // One corner: its value (0 outside the input) and whether it was inside.
+          // One nearest sample: its value (0 outside the input) and whether it was inside.
           auto sample = [&](ArrayRef<Value> q) {
             Value inside, flat = channelBase;
             for (int64_t d = 0; d < n; ++d) {
@@ -125,13 +152,9 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
               Value ok = b.create<arith::AndIOp>(l, ge, le);
               inside = inside ? b.create<arith::AndIOp>(l, inside, ok).getResult() : ok;
               // Clamped so that the load stays inside the buffer whatever the position.
-              Value qc = b.create<arith::MinimumFOp>(
-                  l, b.create<arith::MaximumFOp>(l, q[d], c(b, 0.0)), inMax[d]);
-              flat = b.create<math::FmaOp>(l, qc, inStride[d], flat);
+              flat = b.create<math::FmaOp>(l, clampIndex(b, q[d], inMax[d]), inStride[d], flat);
             }
-            Value idx = b.create<arith::IndexCastOp>(
-                l, b.getIndexType(), b.create<arith::FPToSIOp>(l, b.getI64Type(), flat));
-            Value v = b.create<tensor::ExtractOp>(l, input, ValueRange{idx});
+            Value v = b.create<tensor::ExtractOp>(l, input, ValueRange{exactIndex(b, flat)});
             return std::make_pair(v, inside);
           };
           Value zero = constant(b, l, ct, 0.0);
@@ -198,29 +221,40 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
             return;
           }
           {
-            SmallVector<Value> lo(n), w1(n), w0(n), between(n);
+            // Per axis once: the two neighbours' weights, whether each lies inside the input
+            // (the upper one only when the position is off the grid line, so an identity map
+            // returns the input exactly, NaN and Inf neighbours included), and their clamped
+            // offsets; a corner is then two adds and two ands. Clamps are compare-and-select,
+            // one max/min instruction each, and send a NaN position to 0 (never read).
+            SmallVector<Value> w0(n), w1(n), okLo(n), okHi(n), termLo(n), termHi(n);
+            Value minusOne = c(b, -1.0);
             for (int64_t d = 0; d < n; ++d) {
-              lo[d] = b.create<math::FloorOp>(l, p[d]);
-              Value frac = b.create<arith::SubFOp>(l, p[d], lo[d]);
-              // On a grid line the upper neighbour has weight 0 and is skipped, so an identity
-              // map returns the input exactly, NaN and Inf neighbours included.
-              between[d] = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::ONE, frac, c(b, 0.0));
+              Value lo = b.create<math::FloorOp>(l, p[d]);
+              Value frac = b.create<arith::SubFOp>(l, p[d], lo);
+              Value between =
+                  b.create<arith::CmpFOp>(l, arith::CmpFPredicate::ONE, frac, c(b, 0.0));
               w1[d] = scalarIn(b, l, frac, ct);
               w0[d] = b.create<arith::SubFOp>(l, constant(b, l, ct, 1.0), w1[d]);
+              Value hiMax = b.create<arith::SubFOp>(l, inMax[d], c(b, 1.0));
+              okLo[d] = b.create<arith::AndIOp>(l, cmp(b, arith::CmpFPredicate::OGE, lo, c(b, 0.0)),
+                                                cmp(b, arith::CmpFPredicate::OLE, lo, inMax[d]));
+              okHi[d] = b.create<arith::AndIOp>(
+                  l, between,
+                  b.create<arith::AndIOp>(l, cmp(b, arith::CmpFPredicate::OGE, lo, minusOne),
+                                          cmp(b, arith::CmpFPredicate::OLE, lo, hiMax)));
+              termLo[d] = mul(b, clampIndex(b, lo, inMax[d]), inStride[d]);
+              termHi[d] = mul(b, clampIndex(b, add(b, lo, c(b, 1.0)), inMax[d]), inStride[d]);
             }
             for (int64_t corner = 0; corner < (int64_t(1) << n); ++corner) {
-              SmallVector<Value> q(n);
-              Value w;
+              Value w, inside, flat = channelBase;
               for (int64_t d = 0; d < n; ++d) {
                 bool hi = (corner >> (n - 1 - d)) & 1;
-                q[d] = hi ? add(b, lo[d], c(b, 1.0)) : lo[d];
-                Value wd = hi ? w1[d] : w0[d];
+                Value wd = hi ? w1[d] : w0[d], ok = hi ? okHi[d] : okLo[d];
                 w = w ? b.create<arith::MulFOp>(l, w, wd).getResult() : wd;
+                inside = inside ? b.create<arith::AndIOp>(l, inside, ok).getResult() : ok;
+                flat = add(b, flat, hi ? termHi[d] : termLo[d]);
               }
-              auto [raw, inside] = sample(q);
-              for (int64_t d = 0; d < n; ++d)
-                if ((corner >> (n - 1 - d)) & 1)
-                  inside = b.create<arith::AndIOp>(l, inside, between[d]);
+              Value raw = b.create<tensor::ExtractOp>(l, input, ValueRange{exactIndex(b, flat)});
               Value v = toCompute(b, l, raw, ct);
               Value term =
                   b.create<arith::SelectOp>(l, inside, b.create<arith::MulFOp>(l, v, w), zero);
