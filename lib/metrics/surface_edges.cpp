@@ -100,25 +100,29 @@ CroppedEdges cropped_edges(const at::Tensor &pred, const at::Tensor &gt) {
   const auto &B = m.box;
   const int64_t n = B[0] * B[1] * B[2], fake = m.fake;
   // Face-neighbour offsets on the real axes. Set voxels are at least one voxel inside the box
-  // on those axes, so every neighbour index is inside.
+  // on those axes, so every voxel closer than the largest offset to either end of the buffer is
+  // unset and no surface; the others read all their neighbours inside the buffer. Branch-free
+  // byte arithmetic, so the loops vectorise.
   std::vector<int64_t> offsets;
   const std::array<int64_t, 3> stride{B[1] * B[2], B[2], 1};
-  for (int64_t a = fake; a < 3; ++a) {
+  for (int64_t a = fake; a < 3; ++a)
     offsets.push_back(stride[a]);
-    offsets.push_back(-stride[a]);
-  }
+  const int64_t margin = std::min(offsets.front(), n);
   auto edges = [&](const std::vector<uint8_t> &m, std::vector<uint8_t> &out, int64_t &count) {
     out.assign(n, 0);
-    count = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      if (!m[i])
-        continue;
-      bool inner = true;
-      for (int64_t off : offsets)
-        inner = inner && m[i + off];
-      out[i] = !inner;
-      count += !inner;
+    const uint8_t *in = m.data();
+    uint8_t *o = out.data();
+    for (int64_t i = margin; i < n - margin; ++i)
+      o[i] = in[i];
+    for (int64_t off : offsets) // o = m AND all six neighbours: the interior
+      for (int64_t i = margin; i < n - margin; ++i)
+        o[i] &= in[i + off] & in[i - off];
+    int64_t c = 0;
+    for (int64_t i = margin; i < n - margin; ++i) {
+      o[i] = in[i] & (o[i] ^ 1); // set and not interior
+      c += o[i];
     }
+    count = c;
   };
   edges(m.pred, e.pred, e.predCount);
   edges(m.gt, e.gt, e.gtCount);
@@ -141,7 +145,7 @@ std::vector<double> edge_distances(const CroppedEdges &e, bool fromPred, const s
     std::vector<double> d(n);
     for (int64_t i = 0; i < n; ++i)
       d[i] = to[i] ? 0.0 : kInf;
-    squared_edt(d.data(), e.shape, spacing);
+    squared_edt_at(d.data(), e.shape, spacing, from.data());
     for (int64_t i = 0; i < n; ++i)
       if (from[i])
         out.push_back(std::sqrt(d[i]));

@@ -17,6 +17,12 @@ namespace med::metrics::detail {
 /// distance_transform_edt; callers that need few distances take square roots themselves.
 void squared_edt(double *data, const std::vector<int64_t> &shape,
                  const std::vector<double> &spacing);
+/// squared_edt where only the voxels flagged in `wanted` (raster order, like `data`) are read
+/// afterwards: those hold their squared distances on return, the others are left unspecified.
+/// Planes and lines without a wanted voxel are skipped in the later passes, so a surface metric
+/// pays for the lines its surface crosses rather than for the whole box.
+void squared_edt_at(double *data, const std::vector<int64_t> &shape,
+                    const std::vector<double> &spacing, const uint8_t *wanted);
 
 /// Two masks cut to MONAI's crop box: the bounding box of pred | gt grown by one voxel on each
 /// side, zero where it leaves the image. Buffers are raster order over `box` (the shape as three

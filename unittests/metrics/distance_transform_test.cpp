@@ -91,6 +91,8 @@ TEST(DistanceTransform, NoZeroGivesInfAndBadArgumentsThrow) {
   at::Tensor ones = at::ones({4, 5});
   EXPECT_TRUE(at::isinf(M::distance_transform_edt(ones)).all().item<bool>());
   EXPECT_TRUE(at::isinf(M::distance_transform_cdt(ones, "taxicab")).all().item<bool>());
+  // An empty first axis: an empty result, nothing read or written.
+  EXPECT_EQ(M::distance_transform_edt(at::ones({0, 5, 3})).sizes(), at::IntArrayRef({0, 5, 3}));
   EXPECT_THROW(M::distance_transform_edt(ones, {1.0, 2.0, 3.0}), med::Error);
   EXPECT_THROW(M::distance_transform_edt(ones, {1.0, -2.0}), med::Error);
   try {

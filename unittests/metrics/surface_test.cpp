@@ -11,6 +11,7 @@
 #include "error_where.h"
 #include "med/core/error.h"
 #include "med/metrics/surface_distance.h"
+#include "with_threads.h"
 
 namespace M = med::metrics;
 using med::testing::errorWhere;
@@ -222,4 +223,30 @@ TEST(SurfaceMetrics, BadInputThrowsNamingMetricAndParameter) {
             "HausdorffDistanceMetric.distance_metric");
   M::SurfaceDiceMetric nsd(M::SurfaceDiceMetricOptions({1.0, 2.0}));
   EXPECT_EQ(errorWhere([&] { nsd(a, a); }), "SurfaceDiceMetric.class_thresholds");
+}
+
+// Two small objects far apart in a large crop box: most planes and lines of the box hold no
+// surface voxel, which the distance transform skips (squared_edt_at); anisotropic spacing, and
+// one and two threads.
+TEST(SurfaceMetrics, SparseSurfacesInALargeBoxMatchBruteForce) {
+  at::Tensor pred = at::zeros({1, 1, 30, 24, 27}), gt = at::zeros({1, 1, 30, 24, 27});
+  pred.index_put_(
+      {0, 0, at::indexing::Slice(2, 6), at::indexing::Slice(3, 5), at::indexing::Slice(20, 25)},
+      1.0);
+  gt.index_put_(
+      {0, 0, at::indexing::Slice(22, 27), at::indexing::Slice(17, 21), at::indexing::Slice(1, 4)},
+      1.0);
+  gt[0][0][25][2][9] = 1.0; // a single voxel: its own surface
+  std::vector<double> sp = {0.7, 1.3, 2.1};
+  Ref r = reference(pred, gt, sp, 9.0);
+  M::SpacingPerItem s = {sp};
+  for (int threads : {1, 2})
+    med::testing::withThreads(threads, [&] {
+      expectClose(
+          M::compute_hausdorff_distance(pred, gt, true, "euclidean", std::nullopt, false, s), r.hd);
+      expectClose(M::compute_hausdorff_distance(pred, gt, true, "euclidean", 95.0, false, s),
+                  r.hd95);
+      expectClose(M::compute_average_surface_distance(pred, gt, true, true, "euclidean", s), r.asd);
+      expectClose(M::compute_surface_dice(pred, gt, {9.0}, true, "euclidean", s), r.nsd);
+    });
 }
