@@ -110,14 +110,14 @@ struct GaussianNoiseLowering : OpRewritePattern<GaussianNoiseOp> {
         loc, rw.getI64Type(), rw.create<arith::FPToUIOp>(loc, rw.getI32Type(), op.getKey0()));
     Value key1 = rw.create<arith::ExtUIOp>(
         loc, rw.getI64Type(), rw.create<arith::FPToUIOp>(loc, rw.getI32Type(), op.getKey1()));
-    Value mean = op.getMean(), std = op.getStd();
+    Value mean = scalarIn(rw, loc, op.getMean(), ct), std = scalarIn(rw, loc, op.getStd(), ct);
     Value base = op.getIndexBase();
     // A window of rows (rank 2): position = row * row length + column.
     Value rowLength;
     if (cast<RankedTensorType>(op.getInput().getType()).getRank() == 2)
       rowLength = rw.create<tensor::DimOp>(loc, op.getInput(), 1);
     Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
-      Type i32 = b.getI32Type(), i64 = b.getI64Type(), f64 = b.getF64Type();
+      Type i32 = b.getI32Type(), i64 = b.getI64Type();
       Value local = b.create<linalg::IndexOp>(l, 0);
       if (rowLength)
         local = b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, local, rowLength),
@@ -130,23 +130,23 @@ struct GaussianNoiseLowering : OpRewritePattern<GaussianNoiseOp> {
       Value hi = b.create<arith::ShRUIOp>(l, idx, c32);
       Value zero = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(0));
       auto [w0, w1] = philox(b, l, {lo, hi, zero, zero}, {key0, key1});
+      // Box-Muller in the compute type: for float32 images eight lanes per vector and libmvec's
+      // float log and cos (the noise then differs from a float64 draw rounded to float32 by a
+      // few ulp); float64 images keep float64 throughout.
+      auto cst = [&](double v) { return constant(b, l, ct, v); };
       auto uniform = [&](Value w) {
-        Value u = b.create<arith::UIToFPOp>(l, f64, b.create<arith::TruncIOp>(l, i32, w));
-        Value half = b.create<arith::ConstantOp>(l, b.getF64FloatAttr(0.5));
-        Value scale = b.create<arith::ConstantOp>(l, b.getF64FloatAttr(0x1p-32));
-        return b.create<arith::MulFOp>(l, b.create<arith::AddFOp>(l, u, half), scale).getResult();
+        Value u = b.create<arith::UIToFPOp>(l, ct, b.create<arith::TruncIOp>(l, i32, w));
+        return b.create<arith::MulFOp>(l, b.create<arith::AddFOp>(l, u, cst(0.5)), cst(0x1p-32))
+            .getResult();
       };
       Value u1 = uniform(w0), u2 = uniform(w1);
-      Value m2 = b.create<arith::ConstantOp>(l, b.getF64FloatAttr(-2.0));
-      Value twoPi = b.create<arith::ConstantOp>(l, b.getF64FloatAttr(6.283185307179586));
-      Value radius =
-          b.create<math::SqrtOp>(l, b.create<arith::MulFOp>(l, m2, b.create<math::LogOp>(l, u1)));
+      Value radius = b.create<math::SqrtOp>(
+          l, b.create<arith::MulFOp>(l, cst(-2.0), b.create<math::LogOp>(l, u1)));
       Value n = b.create<arith::MulFOp>(
-          l, radius, b.create<math::CosOp>(l, b.create<arith::MulFOp>(l, twoPi, u2)));
-      // The noise is formed in f64 and rounded to the image's type before the add, as MONAI
-      // converts numpy's float64 noise to the image dtype.
+          l, radius,
+          b.create<math::CosOp>(l, b.create<arith::MulFOp>(l, cst(6.283185307179586), u2)));
       Value noise = b.create<arith::AddFOp>(l, mean, b.create<arith::MulFOp>(l, std, n));
-      Value y = b.create<arith::AddFOp>(l, x, scalarIn(b, l, noise, ct));
+      Value y = b.create<arith::AddFOp>(l, x, noise);
       return b.create<arith::SelectOp>(l, on, y, x).getResult();
     });
     rw.replaceOp(op, r);

@@ -18,20 +18,35 @@ func.func @shift_by(%x: tensor<?xf32>, %a: f64, %v: f64) -> tensor<?xf32> {
 // CHECK-LABEL: func @gaussian_noise
 // The voxel's global index feeds ten Philox rounds (18 multiplies survive: the first round's
 // product with the zero counter word and the last round's unused half fold away), the 32-bit
-// words held in i64 values (no truncation between rounds), then Box-Muller in f64.
+// words held in i64 values (no truncation between rounds), then Box-Muller in the compute type:
+// f32 for a float32 image (eight lanes, float log and cos), nothing formed in f64.
 // CHECK:         linalg.generic
 // CHECK:           linalg.index 0
 // CHECK-COUNT-18:  arith.muli %{{.*}} : i64
 // CHECK-NOT:       arith.trunci %{{.*}} : i64 to i32
 // CHECK:           arith.trunci %{{.*}} : i64 to i32
-// CHECK:           arith.uitofp %{{.*}} : i32 to f64
-// CHECK:           math.log
-// CHECK:           math.sqrt
-// CHECK:           math.cos
-// CHECK:           arith.truncf %{{.*}} : f64 to f32
+// CHECK:           arith.uitofp %{{.*}} : i32 to f32
+// CHECK:           math.log %{{.*}} : f32
+// CHECK:           math.sqrt %{{.*}} : f32
+// CHECK:           math.cos %{{.*}} : f32
+// CHECK-NOT:       f64
+// CHECK:           linalg.yield
 func.func @gaussian_noise(%x: tensor<?xf32>, %a: f64, %i: index) -> tensor<?xf32> {
   %0 = med.gaussian_noise %x, %a, %a, %a, %a, %a, %i : tensor<?xf32> -> tensor<?xf32>
   return %0 : tensor<?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @gaussian_noise_f64
+// A float64 image draws its noise in f64.
+// CHECK:         linalg.generic
+// CHECK:           arith.uitofp %{{.*}} : i32 to f64
+// CHECK:           math.log %{{.*}} : f64
+// CHECK:           math.cos %{{.*}} : f64
+func.func @gaussian_noise_f64(%x: tensor<?xf64>, %a: f64, %i: index) -> tensor<?xf64> {
+  %0 = med.gaussian_noise %x, %a, %a, %a, %a, %a, %i : tensor<?xf64> -> tensor<?xf64>
+  return %0 : tensor<?xf64>
 }
 
 // -----
