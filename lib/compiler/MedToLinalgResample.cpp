@@ -8,11 +8,14 @@
 // indices below 2^40 the quotient of (g + 0.5) / n is at least 0.5 / n away from an integer, far
 // more than the rounding error, so the floor is exact.
 //
-// Bilinear: per axis once, the two neighbours' weights, inside flags and clamped offsets; each
-// of the 2^n corners then adds offsets and ands flags. Flat indices are exact f64 integers
-// turned into indices by the 2^52 bias (one add and a bitcast, vectorised) instead of fptosi,
-// which AVX2 has only for 32-bit results and LLVM scalarises lane by lane. The gathered loads
-// themselves stay scalar: on this CPU family LLVM's cost model prefers them to vgather.
+// Bilinear: per axis once, the two neighbours' weights and inside flags, and a base coordinate
+// clamped into [0, size - 2], so that base and base + 1 are always inside: one flat index per
+// voxel, and the 2^n corners are read at loop-invariant offsets from it, each counting with the
+// weight of the neighbour it is (or not at all). Flags and clamps run in the compute type
+// (coordinates are integers below 2^24 inside any image). The flat index is an exact f64
+// integer turned into an index by the 2^52 bias (one add and a bitcast, vectorised) instead of
+// fptosi, which AVX2 has only for 32-bit results. The gathered loads stay scalar: on this CPU
+// family LLVM's cost model prefers them to vgather.
 #include "LoweringUtils.h"
 #include "med/MedOps.h"
 
@@ -57,8 +60,9 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
     // An index coordinate clamped into [0, hi] by compare-and-select: one max and one min
     // instruction, and a NaN lands on 0.
     auto clampIndex = [&](OpBuilder &b, Value x, Value hi) {
-      Value pos = b.create<arith::SelectOp>(loc, cmp(b, arith::CmpFPredicate::OGT, x, c(b, 0.0)), x,
-                                            c(b, 0.0));
+      Value zero = constant(b, loc, cast<FloatType>(x.getType()), 0.0);
+      Value pos =
+          b.create<arith::SelectOp>(loc, cmp(b, arith::CmpFPredicate::OGT, x, zero), x, zero);
       return b.create<arith::SelectOp>(loc, cmp(b, arith::CmpFPredicate::OLT, pos, hi), pos, hi)
           .getResult();
     };
@@ -106,6 +110,30 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
       }
     }
 
+    // Bilinear: the highest base coordinate per axis (size - 2, or 0 for a one-voxel axis),
+    // and each corner's offset from its voxel's base index (an axis of one voxel contributes 0,
+    // so every read stays inside the input).
+    SmallVector<Value> inMaxC(n), hiMaxC(n), baseMaxC(n), cornerOffset;
+    if (linear) {
+      SmallVector<Value> stepB(n), baseMax(n);
+      for (int64_t d = 0; d < n; ++d) {
+        Value wide = cmp(rw, arith::CmpFPredicate::OGE, inMax[d], c(rw, 1.0));
+        baseMax[d] = rw.create<arith::SelectOp>(
+            loc, wide, rw.create<arith::SubFOp>(loc, inMax[d], c(rw, 1.0)), c(rw, 0.0));
+        stepB[d] = rw.create<arith::SelectOp>(loc, wide, inStride[d], c(rw, 0.0));
+        inMaxC[d] = scalarIn(rw, loc, inMax[d], ct);
+        hiMaxC[d] = scalarIn(rw, loc, rw.create<arith::SubFOp>(loc, inMax[d], c(rw, 1.0)), ct);
+        baseMaxC[d] = scalarIn(rw, loc, baseMax[d], ct);
+      }
+      for (int64_t corner = 0; corner < (int64_t(1) << n); ++corner) {
+        Value off = c(rw, 0.0);
+        for (int64_t d = 0; d < n; ++d)
+          if ((corner >> (n - 1 - d)) & 1)
+            off = add(rw, off, stepB[d]);
+        cornerOffset.push_back(rw.create<arith::IndexCastOp>(
+            loc, rw.getIndexType(), rw.create<arith::FPToSIOp>(loc, rw.getI64Type(), off)));
+      }
+    }
     Value input = op.getInput();
     Value init = rw.create<tensor::EmptyOp>(
         loc, ArrayRef<OpFoldResult>{op.getWindowRows(), rowLength}, elem);
@@ -221,40 +249,61 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
             return;
           }
           {
-            // Per axis once: the two neighbours' weights, whether each lies inside the input
-            // (the upper one only when the position is off the grid line, so an identity map
-            // returns the input exactly, NaN and Inf neighbours included), and their clamped
-            // offsets; a corner is then two adds and two ands. Clamps are compare-and-select,
-            // one max/min instruction each, and send a NaN position to 0 (never read).
-            SmallVector<Value> w0(n), w1(n), okLo(n), okHi(n), termLo(n), termHi(n);
-            Value minusOne = c(b, -1.0);
+            // Per axis once: the two neighbours lo and lo + 1 with their weights and whether
+            // each lies inside the input (the upper one only when the position is off the grid
+            // line, so an identity map returns the input exactly, NaN and Inf neighbours
+            // included). The voxels read are cb and cb + 1 with cb = lo clamped into
+            // [0, size - 2]: always inside, so one flat index per voxel and the 2^n corners at
+            // fixed offsets from it. A read voxel counts with the weight of the neighbour it is,
+            // and not at all when it is neither (near the border) or that neighbour is outside.
+            SmallVector<Value> wA(n), wB(n), okA(n), okB(n);
+            Value flat = channelBase;
+            // Flags and clamps in the compute type: coordinates are integers below 2^24 inside
+            // any image, so float32 compares decide as float64 ones, eight lanes at a time.
+            auto k = [&](double v) { return constant(b, l, ct, v); };
             for (int64_t d = 0; d < n; ++d) {
-              Value lo = b.create<math::FloorOp>(l, p[d]);
-              Value frac = b.create<arith::SubFOp>(l, p[d], lo);
-              Value between =
-                  b.create<arith::CmpFOp>(l, arith::CmpFPredicate::ONE, frac, c(b, 0.0));
-              w1[d] = scalarIn(b, l, frac, ct);
-              w0[d] = b.create<arith::SubFOp>(l, constant(b, l, ct, 1.0), w1[d]);
-              Value hiMax = b.create<arith::SubFOp>(l, inMax[d], c(b, 1.0));
-              okLo[d] = b.create<arith::AndIOp>(l, cmp(b, arith::CmpFPredicate::OGE, lo, c(b, 0.0)),
-                                                cmp(b, arith::CmpFPredicate::OLE, lo, inMax[d]));
-              okHi[d] = b.create<arith::AndIOp>(
-                  l, between,
-                  b.create<arith::AndIOp>(l, cmp(b, arith::CmpFPredicate::OGE, lo, minusOne),
-                                          cmp(b, arith::CmpFPredicate::OLE, lo, hiMax)));
-              termLo[d] = mul(b, clampIndex(b, lo, inMax[d]), inStride[d]);
-              termHi[d] = mul(b, clampIndex(b, add(b, lo, c(b, 1.0)), inMax[d]), inStride[d]);
+              Value lo64 = b.create<math::FloorOp>(l, p[d]);
+              Value w1 = scalarIn(b, l, b.create<arith::SubFOp>(l, p[d], lo64), ct);
+              Value w0 = b.create<arith::SubFOp>(l, k(1.0), w1);
+              Value lo = scalarIn(b, l, lo64, ct);
+              Value okLo =
+                  b.create<arith::AndIOp>(l, cmp(b, arith::CmpFPredicate::OGE, lo, k(0.0)),
+                                          cmp(b, arith::CmpFPredicate::OLE, lo, inMaxC[d]));
+              Value okHi = b.create<arith::AndIOp>(
+                  l, cmp(b, arith::CmpFPredicate::ONE, w1, k(0.0)),
+                  b.create<arith::AndIOp>(l, cmp(b, arith::CmpFPredicate::OGE, lo, k(-1.0)),
+                                          cmp(b, arith::CmpFPredicate::OLE, lo, hiMaxC[d])));
+              Value cb = clampIndex(b, lo, baseMaxC[d]);
+              Value atLo = cmp(b, arith::CmpFPredicate::OEQ, cb, lo);
+              Value aIsLo = b.create<arith::AndIOp>(l, atLo, okLo);
+              Value aIsHi = b.create<arith::AndIOp>(
+                  l, cmp(b, arith::CmpFPredicate::OEQ, cb, b.create<arith::AddFOp>(l, lo, k(1.0))),
+                  okHi);
+              Value bIsLo = b.create<arith::AndIOp>(
+                  l, cmp(b, arith::CmpFPredicate::OEQ, b.create<arith::AddFOp>(l, cb, k(1.0)), lo),
+                  okLo);
+              Value bIsHi = b.create<arith::AndIOp>(l, atLo, okHi);
+              wA[d] = b.create<arith::SelectOp>(l, aIsLo, w0, w1);
+              okA[d] = b.create<arith::OrIOp>(l, aIsLo, aIsHi);
+              wB[d] = b.create<arith::SelectOp>(l, bIsLo, w0, w1);
+              okB[d] = b.create<arith::OrIOp>(l, bIsLo, bIsHi);
+              Value cb64 =
+                  cb.getType() == f64 ? cb : b.create<arith::ExtFOp>(l, f64, cb).getResult();
+              flat = b.create<math::FmaOp>(l, cb64, inStride[d], flat);
             }
+            Value base = exactIndex(b, flat);
             for (int64_t corner = 0; corner < (int64_t(1) << n); ++corner) {
-              Value w, inside, flat = channelBase;
+              Value w, inside;
               for (int64_t d = 0; d < n; ++d) {
                 bool hi = (corner >> (n - 1 - d)) & 1;
-                Value wd = hi ? w1[d] : w0[d], ok = hi ? okHi[d] : okLo[d];
+                Value wd = hi ? wB[d] : wA[d], ok = hi ? okB[d] : okA[d];
                 w = w ? b.create<arith::MulFOp>(l, w, wd).getResult() : wd;
                 inside = inside ? b.create<arith::AndIOp>(l, inside, ok).getResult() : ok;
-                flat = add(b, flat, hi ? termHi[d] : termLo[d]);
               }
-              Value raw = b.create<tensor::ExtractOp>(l, input, ValueRange{exactIndex(b, flat)});
+              Value idx = corner == 0
+                              ? base
+                              : b.create<arith::AddIOp>(l, base, cornerOffset[corner]).getResult();
+              Value raw = b.create<tensor::ExtractOp>(l, input, ValueRange{idx});
               Value v = toCompute(b, l, raw, ct);
               Value term =
                   b.create<arith::SelectOp>(l, inside, b.create<arith::MulFOp>(l, v, w), zero);

@@ -11,10 +11,14 @@
 // CHECK-COUNT-2:   math.floor
 // CHECK-COUNT-9:   math.fma
 // CHECK-COUNT-3:   math.floor
-// A corner's flat index is an exact f64 integer made an index by the 2^52 bias and a bitcast,
-// not fptosi (which AVX2 cannot vectorise to 64 bits).
-// CHECK-COUNT-8:   arith.bitcast %{{.*}} : f64 to i64
+// One flat index per voxel (the clamped base corner), an exact f64 integer made an index by
+// the 2^52 bias and a bitcast, not fptosi (which AVX2 cannot vectorise to 64 bits); the 8
+// corners are read at loop-invariant offsets from it.
+// CHECK:           arith.bitcast %{{.*}} : f64 to i64
+// CHECK-NOT:       arith.bitcast
 // CHECK-NOT:       arith.fptosi
+// CHECK:           tensor.extract %{{.*}}[%{{.*}}] : tensor<?xf32>
+// CHECK-COUNT-7:   tensor.extract %{{.*}}[%{{.*}}] : tensor<?xf32>
 // CHECK:           linalg.yield
 // CHECK-NOT:     arith.divui
 // CHECK-NOT:     arith.remui
