@@ -53,6 +53,22 @@ std::vector<int64_t> fallBack(const std::vector<int64_t> &want, const std::vecto
   return out;
 }
 
+ResamplePlan rotateGeometry(const RotateOptions &o, const std::vector<int64_t> &in,
+                            const Meta &meta);
+
+/// How eager samples an input axis of one voxel, which the kernel's plain voxel positions must
+/// copy by scaling that axis's row of the map: at 0 with align_corners (both of MONAI's grid
+/// normalisations), else at `unaligned` times the mapped position (1/2 for Affine, whose grid is
+/// normalised by max(size, 2) as MONAI's Resample does; 1 for Rotate's to_norm_affine).
+void sampleSingletonAxesAsEager(std::vector<double> &matrix, const std::vector<int64_t> &in,
+                                bool alignCorners, double unaligned) {
+  const size_t n = in.size();
+  for (size_t d = 0; d < n; ++d)
+    if (in[d] == 1)
+      for (size_t c = 0; c <= n; ++c)
+        matrix[d * (n + 1) + c] *= alignCorners ? 0.0 : unaligned;
+}
+
 } // namespace
 
 // --- Affine --------------------------------------------------------------------------------------
@@ -159,6 +175,7 @@ ResamplePlan Affine::plan(const std::vector<int64_t> &in, const Meta &meta, cons
   p.meta.applied_operations.push_back(
       rs::gridRecord("Affine", in, xform, rs::gridMode(o_.mode(), ""),
                      rs::gridPadding(o_.padding_mode(), ""), o_.align_corners()));
+  sampleSingletonAxesAsEager(p.matrix, in, o_.align_corners(), 0.5);
   return p;
 }
 
@@ -176,7 +193,7 @@ Rotate::Rotate(Options o) : o_(std::move(o)) {
 
 MetaTensor Rotate::eager(const MetaTensor &img) const {
   detail::spatialRank(img.data, name());
-  const ResamplePlan p = plan(rs::spatialShape(img.data), img.meta, nullptr);
+  const ResamplePlan p = rotateGeometry(o_, rs::spatialShape(img.data), img.meta);
   at::Tensor xform = at::eye(p.shape.size() + 1, at::kDouble);
   const int64_t n = static_cast<int64_t>(p.shape.size());
   for (int64_t r = 0; r < n; ++r)
@@ -193,13 +210,30 @@ void Rotate::trace(frontend::ChainSpec &chain) const {
 }
 
 ResamplePlan Rotate::plan(const std::vector<int64_t> &in, const Meta &meta, const double *) const {
+  ResamplePlan p = rotateGeometry(o_, in, meta);
+  const size_t n = in.size();
+  if (o_.align_corners()) // affine_grid puts a one-voxel output axis at normalised 0: index 0.5
+    for (size_t j = 0; j < n; ++j)
+      if (p.shape[j] == 1)
+        for (size_t r = 0; r < n; ++r)
+          p.matrix[r * (n + 1) + n] += 0.5 * p.matrix[r * (n + 1) + j];
+  sampleSingletonAxesAsEager(p.matrix, in, o_.align_corners(), 1.0);
+  return p;
+}
+
+namespace {
+
+/// Rotate's output shape, map and metadata as eager uses them (plan() adapts the map to the
+/// kernel's singleton-axis rule).
+ResamplePlan rotateGeometry(const RotateOptions &o, const std::vector<int64_t> &in,
+                            const Meta &meta) {
   const int64_t n = static_cast<int64_t>(in.size());
-  std::vector<double> ang = o_.angle();
+  std::vector<double> ang = o.angle();
   if (ang.size() == 1 && n == 3) // ensure_tuple_rep
     ang.assign(3, ang[0]);
   at::Tensor r = rotation(n, ang, "Rotate.angle");
   std::vector<int64_t> out = in;
-  if (!o_.keep_size()) { // the rotated box of the corners (0, dim), ptp + 0.5, truncated
+  if (!o.keep_size()) { // the rotated box of the corners (0, dim), ptp + 0.5, truncated
     const int64_t nc = int64_t(1) << n;
     at::Tensor corners = at::zeros({n, nc}, at::kDouble);
     for (int64_t k = 0; k < nc; ++k)
@@ -221,10 +255,12 @@ ResamplePlan Rotate::plan(const std::vector<int64_t> &in, const Meta &meta, cons
   p.meta = meta;
   p.meta.affine = rs::compose(meta.affine, xform);
   p.meta.applied_operations.push_back(
-      rs::gridRecord("Rotate", in, xform, rs::gridMode(o_.mode(), ""),
-                     rs::gridPadding(o_.padding_mode(), ""), o_.align_corners()));
+      rs::gridRecord("Rotate", in, xform, rs::gridMode(o.mode(), ""),
+                     rs::gridPadding(o.padding_mode(), ""), o.align_corners()));
   return p;
 }
+
+} // namespace
 
 // --- SpatialResample -----------------------------------------------------------------------------
 

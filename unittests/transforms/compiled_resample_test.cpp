@@ -35,6 +35,34 @@ TEST(CompiledResample, AffineBilinearMatchesGridSample) {
   expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 1e-5, "2D sheared, resized");
 }
 
+// Axes of one and two voxels: the gather reads each voxel's corners at fixed offsets from one
+// base (clamped to size - 2), so these are the axes where the base and the neighbours differ
+// most; a translation moves positions across both borders. On a one-voxel axis eager (MONAI)
+// samples Affine at half the mapped position, Rotate at the position, both at 0 with
+// align_corners.
+TEST(CompiledResample, BilinearOnOneAndTwoVoxelAxes) {
+  for (auto shape : {std::vector<int64_t>{1, 1, 6, 5}, std::vector<int64_t>{2, 2, 5, 1},
+                     std::vector<int64_t>{1, 2, 2, 2}, std::vector<int64_t>{1, 1, 7}})
+    for (const char *padding : {"zeros", "border"}) {
+      const size_t dims = shape.size() - 1;
+      T::AffineOptions o = T::AffineOptions()
+                               .translate_params(std::vector<double>(dims, 0.3))
+                               .scale_params(std::vector<double>(dims, 1.2))
+                               .padding_mode(padding);
+      o = dims == 3 ? o.rotate_params({0.1, 0.2, -0.3}) : o.rotate_params({0.35});
+      const std::string what =
+          std::to_string(shape[1]) + "x" + std::to_string(shape[2]) + " " + padding;
+      for (bool align : {false, true}) {
+        const std::string how = what + (align ? " align_corners" : "");
+        T::Compose chain({T::Affine(o.align_corners(align))});
+        expectCompiledEqualsEager(chain, smooth(shape, 7), {0, 0, 0, 0}, 1e-5, how);
+        T::Compose rotate(
+            {T::Rotate(T::RotateOptions({0.3}).padding_mode(padding).align_corners(align))});
+        expectCompiledEqualsEager(rotate, smooth(shape, 8), {0, 0, 0, 0}, 1e-5, how + " Rotate");
+      }
+    }
+}
+
 TEST(CompiledResample, NearestOnIntegerMapsIsExact) {
   // An integer translation and a mirror through the affine matrix: every position is a grid
   // point, so nearest is a copy and must agree exactly, zeros outside.
