@@ -32,10 +32,11 @@ T::Compose augChain(double prob) {
        T::RandAdjustContrast(T::RandAdjustContrastOptions().gamma({0.7, 1.5}).prob(prob))});
 }
 
-void expectClose(const at::Tensor &a, const at::Tensor &b, const std::string &what) {
+void expectClose(const at::Tensor &a, const at::Tensor &b, const std::string &what,
+                 double atol = 1e-6) {
   ASSERT_EQ(a.scalar_type(), b.scalar_type()) << what;
   ASSERT_EQ(a.sizes(), b.sizes()) << what;
-  EXPECT_TRUE(at::allclose(a, b, 1e-5, 1e-6, true))
+  EXPECT_TRUE(at::allclose(a, b, 1e-5, atol, true))
       << what << ": max diff " << (a - b).abs().max().item<double>();
 }
 
@@ -221,8 +222,12 @@ TEST(RandomTransforms, ContrastExtremaComeFromTheReductionKernel) {
       med::rt::RandomKey key{5, 0, 1, 0};
       med::MetaTensor img(x);
       at::Tensor got = run.run(img, key).data, want = chain.eager(img, key).data;
+      // The kernel's exp(gamma log x) and ATen's pow differ by a few float32 ulp of x^gamma
+      // <= 1, i.e. of the range (12000 here) once scaled back: 1.5e-3 where the result nears 0.
+      const double range = (x.max() - x.min()).item<double>();
       expectClose(got, want,
-                  std::string(c10::toString(dtype)) + " threads " + std::to_string(threads));
+                  std::string(c10::toString(dtype)) + " threads " + std::to_string(threads),
+                  range * 0x1p-22);
       // The extreme voxels map onto themselves: (x - min) / range is 0 and 1 there.
       EXPECT_NEAR(got.view(-1)[100].item<double>(), -5000, 1e-3);
       EXPECT_NEAR(got.view(-1)[80000].item<double>(), 7000, 7000 * 1e-5);
