@@ -189,9 +189,10 @@ int main(int argc, char **argv) {
            med::bench::medianMs([&] { fused.runBatch(batch, keys); }, std::min(reps, 3)) / 8});
     }
   }
-  // The augmentation chain on its two shapes. Fused: two kernels (ScaleIntensityRange ->
-  // RandAffine -> RandGaussianNoise as one gather; RandAdjustContrast -> RandFlip after its
-  // min/max), unfused: one kernel per op, eager: the ATen references op by op.
+  // The augmentation chain on its two shapes. Fused: ScaleIntensityRange, the
+  // trilinear RandAffine gather, the noise, RandAdjustContrast after its min/max (med.extrema),
+  // RandFlip as a copy (docs/architecture.md, schedule rules); unfused: one kernel per op;
+  // eager: the ATen references op by op.
   T::Compose aug = augChain();
   for (std::vector<int64_t> augShape :
        {std::vector<int64_t>{1, 128, 128, 128}, std::vector<int64_t>{1, 256, 256, 128}}) {
