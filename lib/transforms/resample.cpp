@@ -91,9 +91,10 @@ at::Tensor scaleAffine(const std::vector<int64_t> &in, const std::vector<int64_t
 rt::OpRecord gridRecord(const std::string &name, const std::vector<int64_t> &orig,
                         const at::Tensor &xform, int64_t mode, int64_t padding, bool align) {
   rt::OpRecord rec{name, {}, orig};
-  at::Tensor d = xform.to(at::kDouble).contiguous().flatten();
+  at::Tensor d = xform.to(at::kDouble).contiguous();
+  const double *v = d.data_ptr<double>(); // not d[i].item(): two dispatched ops per entry
   for (int64_t i = 0; i < d.numel(); ++i)
-    rec.params.emplace_back("m" + std::to_string(i), d[i].item<double>());
+    rec.params.emplace_back("m" + std::to_string(i), v[i]);
   rec.params.emplace_back("mode", double(mode));
   rec.params.emplace_back("padding_mode", double(padding));
   rec.params.emplace_back("align_corners", align ? 1.0 : 0.0);

@@ -12,10 +12,20 @@
 namespace med::transforms {
 namespace {
 
+// Writes entry (i, j) of a contiguous square float32 or float64 matrix: element writes through
+// `m[i][j] = v` cost two dispatched ATen ops each, and plans are built on every call.
+void setEntry(at::Tensor &m, int64_t i, int64_t j, double v) {
+  const int64_t k = m.size(1);
+  if (m.scalar_type() == at::kFloat)
+    m.data_ptr<float>()[i * k + j] = static_cast<float>(v);
+  else
+    m.data_ptr<double>()[i * k + j] = v;
+}
+
 at::Tensor translate(int64_t n, const std::vector<double> &t, at::ScalarType dt = at::kDouble) {
   at::Tensor m = at::eye(n + 1, dt);
   for (int64_t d = 0; d < n && d < static_cast<int64_t>(t.size()); ++d)
-    m[d][n] = t[d];
+    setEntry(m, d, n, t[d]);
   return m;
 }
 
@@ -31,7 +41,7 @@ at::Tensor rotation(int64_t n, const std::vector<double> &rad, const std::string
     throw Error(where, "expected at least one angle");
   if (n == 2) {
     const double c = cosT(rad[0]), s = sinT(rad[0]);
-    m[0][0] = c, m[0][1] = -s, m[1][0] = s, m[1][1] = c;
+    setEntry(m, 0, 0, c), setEntry(m, 0, 1, -s), setEntry(m, 1, 0, s), setEntry(m, 1, 1, c);
     return m;
   }
   const int64_t planes[3][2] = {{1, 2}, {2, 0}, {0, 1}};
@@ -39,7 +49,7 @@ at::Tensor rotation(int64_t n, const std::vector<double> &rad, const std::string
     at::Tensor r = at::eye(4, dt);
     const double c = cosT(rad[k]), s = sinT(rad[k]);
     const int64_t a = planes[k][0], b = planes[k][1];
-    r[a][a] = c, r[a][b] = -s, r[b][a] = s, r[b][b] = c;
+    setEntry(r, a, a, c), setEntry(r, a, b, -s), setEntry(r, b, a, s), setEntry(r, b, b, c);
     m = at::matmul(m, r);
   }
   return m;
@@ -99,10 +109,10 @@ at::Tensor Affine::matrix(int64_t n) const {
     c.resize(n == 2 ? 2 : 6, 0.0);
     at::Tensor s = at::eye(n + 1, f);
     if (n == 2) {
-      s[0][1] = c[0], s[1][0] = c[1];
+      setEntry(s, 0, 1, c[0]), setEntry(s, 1, 0, c[1]);
     } else {
-      s[0][1] = c[0], s[0][2] = c[1], s[1][0] = c[2], s[1][2] = c[3], s[2][0] = c[4],
-      s[2][1] = c[5];
+      setEntry(s, 0, 1, c[0]), setEntry(s, 0, 2, c[1]), setEntry(s, 1, 0, c[2]);
+      setEntry(s, 1, 2, c[3]), setEntry(s, 2, 0, c[4]), setEntry(s, 2, 1, c[5]);
     }
     m = at::matmul(m, s);
   }
@@ -111,7 +121,7 @@ at::Tensor Affine::matrix(int64_t n) const {
   if (!o_.scale_params().empty()) {
     at::Tensor s = at::eye(n + 1, f);
     for (int64_t d = 0; d < n && d < static_cast<int64_t>(o_.scale_params().size()); ++d)
-      s[d][d] = o_.scale_params()[d];
+      setEntry(s, d, d, o_.scale_params()[d]);
     m = at::matmul(m, s);
   }
   return m.to(at::kDouble);
