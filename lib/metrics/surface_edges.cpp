@@ -114,7 +114,7 @@ CroppedEdges cropped_edges(const at::Tensor &pred, const at::Tensor &gt) {
     uint8_t *o = out.data();
     for (int64_t i = margin; i < n - margin; ++i)
       o[i] = in[i];
-    for (int64_t off : offsets) // o = m AND all six neighbours: the interior
+    for (int64_t off : offsets) // o = m AND all face neighbours: the interior
       for (int64_t i = margin; i < n - margin; ++i)
         o[i] &= in[i + off] & in[i - off];
     int64_t c = 0;
