@@ -28,6 +28,14 @@ std::function<llvm::Error(llvm::Module *)> makeKernelOptimizer(llvm::TargetMachi
       for (llvm::Argument &arg : f->args())
         if (arg.getType()->isPointerTy())
           arg.addAttr(llvm::Attribute::NoAlias);
+    // Callers only enter through the packed wrapper (`_mlir__mlir_ciface_med_kernel`, what
+    // lookupPacked and the disk cache resolve): making the kernel and its C-interface wrapper
+    // internal lets O3 inline both into it and drop them, so code generation, most of a
+    // kernel's compile time, runs over one function instead of three.
+    if (m->getFunction("_mlir__mlir_ciface_med_kernel"))
+      for (const char *name : {"med_kernel", "_mlir_ciface_med_kernel"})
+        if (llvm::Function *f = m->getFunction(name); f && !f->isDeclaration())
+          f->setLinkage(llvm::GlobalValue::InternalLinkage);
     llvm::LoopAnalysisManager lam;
     llvm::FunctionAnalysisManager fam;
     llvm::CGSCCAnalysisManager cgam;

@@ -14,8 +14,9 @@ namespace med::compiler {
 
 /// O3 for the host TargetMachine, with glibc's vector math library (libmvec) registered so loops
 /// that call log/cos/pow/exp vectorise instead of calling the scalar libm per element. Loads
-/// libmvec into the process once, so JIT'ed and disk-cached objects resolve its symbols. The
-/// TargetMachine must outlive the returned function.
+/// libmvec into the process once, so JIT'ed and disk-cached objects resolve its symbols. Leaves
+/// only the packed entry `_mlir__mlir_ciface_med_kernel` external (the kernel and its C wrapper
+/// are inlined into it). The TargetMachine must outlive the returned function.
 std::function<llvm::Error(llvm::Module *)> makeKernelOptimizer(llvm::TargetMachine *tm);
 
 /// Whether libmvec was found and is used (part of the kernel cache key).
