@@ -18,6 +18,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -25,10 +26,13 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
+#include <thread>
 
 namespace med::compiler {
 namespace {
@@ -113,9 +117,20 @@ std::shared_ptr<Kernel> compileUncached(const std::string &ir, std::string *erro
     return nullptr;
   }
   auto kernel = std::make_shared<Kernel>();
-  func.walk([&](mlir::Operation *op) { kernel->elementwise &= mlir::med::isElementwise(op); });
+  bool statistics = false; // a whole-image statistics kernel (Optimize.h: no unrolling)
+  func.walk([&](mlir::Operation *op) {
+    kernel->elementwise &= mlir::med::isElementwise(op);
+    statistics |= mlir::isa<mlir::med::ExtremaOp, mlir::med::MomentsOp, mlir::med::OverlapCountsOp,
+                            mlir::med::ErrorSumsOp>(op);
+  });
 
   mlir::PassManager pm(&ctx);
+#ifdef NDEBUG
+  // The traced IR was verified when it was built and the passes are verified by the lit tests
+  // (med-opt verifies after each pass): verifying again after each of the ~25 passes was a
+  // third of their time.
+  pm.enableVerifier(false);
+#endif
   mlir::med::buildLowerToLLVMPipeline(pm);
   if (mlir::failed(pm.run(*module))) {
     *error = diags.text.empty() ? "lowering the med IR failed" : diags.text;
@@ -131,7 +146,7 @@ std::shared_ptr<Kernel> compileUncached(const std::string &ir, std::string *erro
   if (!tm)
     return nullptr;
   // O3 + vector math library (a loop calling log/cos vectorises); see Optimize.h.
-  auto transformer = makeKernelOptimizer(tm.get());
+  auto transformer = makeKernelOptimizer(tm.get(), /*unroll=*/!statistics);
   mlir::ExecutionEngineOptions options;
   options.transformer = transformer; // a function_ref: `transformer` outlives create()
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
@@ -155,6 +170,67 @@ std::shared_ptr<Kernel> compileUncached(const std::string &ir, std::string *erro
   if (object)
     *object = dumpObject(*owned->engine);
   return kernel;
+}
+
+// At most `limit` compiles at once, admitted in ticket order. More compiles than cores only
+// share the cores, so the longest would finish later than it must. A ticket is taken where the
+// compile is asked for (on the asking thread, so the order is the caller's, not the order the
+// compiling threads happen to start in) and is either used (acquire, release) or skipped (a
+// disk hit needs no slot): a cold pipeline asks for its costliest kernel first, which then
+// starts at once while the others take turns on the remaining cores.
+class CompileSlots {
+public:
+  explicit CompileSlots(unsigned limit) : limit_(std::max(1u, limit)) {}
+  uint64_t take() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return next_++;
+  }
+  void acquire(uint64_t ticket) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    turn_.wait(lock, [&] { return ticket == admitted_ && running_ < limit_; });
+    ++running_;
+    advance(); // the next ticket may fit in another slot
+  }
+  void release() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    --running_;
+    turn_.notify_all();
+  }
+  void skip(uint64_t ticket) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (ticket == admitted_)
+      advance();
+    else
+      skipped_.insert(ticket);
+  }
+  // A slot for the scope of one compile.
+  struct Held {
+    Held(CompileSlots &s, uint64_t ticket) : slots(s) { slots.acquire(ticket); }
+    ~Held() { slots.release(); }
+    Held(const Held &) = delete;
+    Held &operator=(const Held &) = delete;
+    CompileSlots &slots;
+  };
+
+private:
+  // Moves the turn past the admitted ticket and any skipped ones after it.
+  void advance() {
+    ++admitted_;
+    while (skipped_.erase(admitted_))
+      ++admitted_;
+    turn_.notify_all();
+  }
+  std::mutex mutex_;
+  std::condition_variable turn_;
+  const unsigned limit_;
+  unsigned running_ = 0;
+  uint64_t next_ = 0, admitted_ = 0;
+  std::set<uint64_t> skipped_;
+};
+
+CompileSlots &compileSlots() {
+  static CompileSlots *slots = new CompileSlots(std::thread::hardware_concurrency());
+  return *slots;
 }
 
 // MEDULLA_CACHE_LOG=1 reports the disk cache's decisions on stderr: why an entry was rejected
@@ -246,10 +322,17 @@ std::shared_ptr<const Kernel> JitSession::compile(const std::string &ir, std::st
   }
   auto flight = std::make_shared<InFlight>();
   inFlight_.emplace(ir, flight);
+  const uint64_t ticket = compileSlots().take();
   lock.unlock();
+  return finishMiss(ir, flight, ticket, error);
+}
+
+std::shared_ptr<const Kernel> JitSession::finishMiss(const std::string &ir,
+                                                     const std::shared_ptr<InFlight> &flight,
+                                                     uint64_t ticket, std::string *error) {
   std::string message;
-  std::shared_ptr<const Kernel> kernel = compileMiss(ir, &message);
-  lock.lock();
+  std::shared_ptr<const Kernel> kernel = compileMiss(ir, ticket, &message);
+  std::lock_guard<std::mutex> lock(mutex_);
   if (kernel)
     cache_.emplace(ir, kernel);
   flight->kernel = kernel;
@@ -262,8 +345,33 @@ std::shared_ptr<const Kernel> JitSession::compile(const std::string &ir, std::st
   return kernel;
 }
 
+std::future<void> JitSession::prefetch(const std::string &ir) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (cache_.count(ir) || inFlight_.count(ir)) {
+    std::promise<void> done;
+    done.set_value();
+    return done.get_future();
+  }
+  // In flight and in line from now, on this thread: compile(ir) meanwhile waits for this
+  // result, and the compile takes its turn in the order it was asked for.
+  auto flight = std::make_shared<InFlight>();
+  inFlight_.emplace(ir, flight);
+  const uint64_t ticket = compileSlots().take();
+  lock.unlock();
+  return std::async(std::launch::async, [this, ir, flight, ticket] {
+    std::string ignored; // a compile() of the same IR reports it
+    finishMiss(ir, flight, ticket, &ignored);
+  });
+}
+
 // Disk cache, else compile and store; runs without the session lock except to update stats.
-std::shared_ptr<const Kernel> JitSession::compileMiss(const std::string &ir, std::string *error) {
+std::shared_ptr<const Kernel> JitSession::compileMiss(const std::string &ir, uint64_t ticket,
+                                                      std::string *error) {
+  bool compiles = false; // else the ticket's turn is skipped: loading needs no slot
+  auto skipTurn = llvm::make_scope_exit([&] {
+    if (!compiles)
+      compileSlots().skip(ticket);
+  });
   std::string dir = disk::cacheDir();
   std::string key, path;
   if (!dir.empty()) {
@@ -280,7 +388,12 @@ std::shared_ptr<const Kernel> JitSession::compileMiss(const std::string &ir, std
     stats_.diskRejected += rejected;
   }
   std::string object;
-  std::shared_ptr<Kernel> kernel = compileUncached(ir, error, dir.empty() ? nullptr : &object);
+  std::shared_ptr<Kernel> kernel;
+  {
+    compiles = true;
+    CompileSlots::Held slot(compileSlots(), ticket);
+    kernel = compileUncached(ir, error, dir.empty() ? nullptr : &object);
+  }
   if (!kernel)
     return nullptr;
   {

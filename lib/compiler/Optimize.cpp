@@ -19,9 +19,10 @@ bool vectorMathAvailable() {
   return loaded;
 }
 
-std::function<llvm::Error(llvm::Module *)> makeKernelOptimizer(llvm::TargetMachine *tm) {
+std::function<llvm::Error(llvm::Module *)> makeKernelOptimizer(llvm::TargetMachine *tm,
+                                                               bool unroll) {
   bool vecmath = vectorMathAvailable();
-  return [tm, vecmath](llvm::Module *m) -> llvm::Error {
+  return [tm, vecmath, unroll](llvm::Module *m) -> llvm::Error {
     // Kernel buffers never overlap (kernel_abi.h): saying so lets loads from the input and
     // stores to the output be reordered and vectorised without runtime alias checks.
     if (llvm::Function *f = m->getFunction("med_kernel"))
@@ -41,7 +42,7 @@ std::function<llvm::Error(llvm::Module *)> makeKernelOptimizer(llvm::TargetMachi
     llvm::CGSCCAnalysisManager cgam;
     llvm::ModuleAnalysisManager mam;
     llvm::PipelineTuningOptions tuning;
-    tuning.LoopUnrolling = true;
+    tuning.LoopUnrolling = unroll;
     tuning.LoopInterleaving = true;
     tuning.LoopVectorization = true;
     tuning.SLPVectorization = true;

@@ -26,9 +26,18 @@ double nanMax(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN 
 
 } // namespace
 
+std::string extrema_ir(c10::ScalarType dtype) {
+  return reductionIR("med.extrema", 1, toDType(dtype, "extrema"), 2);
+}
+
+std::string moments_ir(c10::ScalarType dtype, bool nonzero) {
+  return reductionIR(nonzero ? "med.moments {nonzero}" : "med.moments", 1,
+                     toDType(dtype, "moments"), 3);
+}
+
 std::pair<double, double> extrema(const at::Tensor &input, int threads, const std::string &owner) {
-  const rt::DType type = toDType(input.scalar_type(), owner);
-  auto kernel = compiled(reductionIR("med.extrema", 1, type, 2), "extrema", owner);
+  toDType(input.scalar_type(), owner); // names the owner when the dtype is not supported
+  auto kernel = compiled(extrema_ir(input.scalar_type()), "extrema", owner);
   const int64_t n = input.numel();
   std::vector<double> partial(2 * blocksPerSlab(n));
   forEachBlock(1, n, threads, [&](int64_t b, int64_t start, int64_t count) {
@@ -49,9 +58,8 @@ std::array<double, 3> moments(const at::Tensor &input, bool nonzero, int threads
                               const std::string &owner) {
   if (!input.is_contiguous() || !input.device().is_cpu())
     throw Error(owner, "the moments kernel needs a contiguous CPU tensor");
-  const rt::DType type = toDType(input.scalar_type(), owner);
-  auto kernel = compiled(reductionIR(nonzero ? "med.moments {nonzero}" : "med.moments", 1, type, 3),
-                         "moments", owner);
+  toDType(input.scalar_type(), owner); // names the owner when the dtype is not supported
+  auto kernel = compiled(moments_ir(input.scalar_type(), nonzero), "moments", owner);
   at::Tensor m = sumOverBlocks(*kernel, {input}, 1, 3, threads);
   const double *v = m.data_ptr<double>();
   return {v[0], v[1], v[2]};

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <map>
 #include <mutex>
@@ -105,6 +106,24 @@ MetaTensor applyEager(const Placed &p, const MetaTensor &img, const rt::RandomKe
   return random->eager(img, params.data());
 }
 
+// The generated reduction that a traced transform takes its statistics from, if any.
+enum class Reduction { None, Extrema, Moments, MomentsNonzero };
+
+Reduction reductionOf(const Transform *t) {
+  if (auto *random = dynamic_cast<const RandomTransform *>(t))
+    return random->needsInputStats() && random->inputStatsAreExtrema() ? Reduction::Extrema
+                                                                       : Reduction::None;
+  auto *stats = dynamic_cast<const StatsTransform *>(t);
+  if (!stats || !stats->needsStats())
+    return Reduction::None;
+  bool nonzeroOnly = false;
+  if (stats->statsAreExtrema() && !stats->channelWise())
+    return Reduction::Extrema;
+  if (stats->statsAreMoments(&nonzeroOnly))
+    return nonzeroOnly ? Reduction::MomentsNonzero : Reduction::Moments;
+  return Reduction::None;
+}
+
 // The host's share of one call of a traced segment: the kernel parameters in trace order
 // (random draws, statistics of the segment's materialised input, resample plans), the spatial
 // shape after each resample, and the metadata the segment's transforms write.
@@ -127,11 +146,12 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
     const Placed &p = seg.traced[t];
     const size_t first = call.params.size();
     auto *random = dynamic_cast<const RandomTransform *>(p.transform);
+    // A generated reduction kernel, in parallel; the eager path keeps the transform's own.
+    const Reduction reduction = reductionOf(p.transform);
     if (random) {
       rt::Rng rng(rt::RandomKey{key.seed, key.epoch, key.sample, p.index});
       random->sample(rng, call.params);
-      if (random->needsInputStats() && random->inputStatsAreExtrema()) {
-        // A generated reduction kernel, in parallel; the eager path keeps inputStats().
+      if (reduction == Reduction::Extrema) {
         auto [lo, hi] = kernels::extrema(input, threads, random->name());
         call.params.push_back(lo);
         call.params.push_back(hi);
@@ -140,12 +160,12 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
       }
     } else if (auto *stats = dynamic_cast<const StatsTransform *>(p.transform);
                stats && stats->needsStats()) {
-      bool nonzeroOnly = false;
-      if (stats->statsAreExtrema() && !stats->channelWise()) {
+      if (reduction == Reduction::Extrema) {
         auto [lo, hi] = kernels::extrema(input, threads, stats->name());
         call.params.push_back(lo);
         call.params.push_back(hi);
-      } else if (stats->statsAreMoments(&nonzeroOnly)) {
+      } else if (reduction != Reduction::None) {
+        const bool nonzeroOnly = reduction == Reduction::MomentsNonzero;
         stats->statsFromMoments(kernels::moments(input, nonzeroOnly, threads, stats->name()),
                                 channel, call.params);
       } else {
@@ -201,11 +221,17 @@ std::vector<frontend::ChainSpec> traceChains(const std::vector<Placed> &ts, rt::
   // Fused: one kernel per run of ops, a new run at each op that reduces first (a kernel with a
   // reduction runs on one thread and would recompute its fused producers), at a second
   // resample (a kernel computes one window of its output, and a resample reads its whole
-  // input), at an interpolating resample (its prologue would run at each of the 2^n corners it
-  // reads: ScaleIntensityRange before a trilinear RandAffine measured 17 ms as its own pass +
-  // gather against 22 ms fused, 128^3 on one thread), and between a resample and heavy
-  // per-voxel math (OpSpec::cheap). A copy (nearest) keeps its prologue: one read per voxel.
-  // Unfused: one per op.
+  // input), and at an interpolating resample (its prologue would run at each of the 2^n
+  // corners it reads: ScaleIntensityRange before a trilinear RandAffine measured 17 ms as its
+  // own pass + gather against 22 ms fused, 128^3 on one thread). A copy (copiesInside: one
+  // read per output voxel) keeps any prologue; another nearest resample only a cheap one
+  // (OpSpec::cheap), as it may read a voxel many times. Heavy ops after a resample join it:
+  // its loop vectorises with scalar loads, so they run as vectorised as in a kernel of their
+  // own, without the extra pass. Unfused: one per op.
+  std::vector<bool> copies(whole.ops.size(), false);
+  for (size_t t = 0; t < ts.size(); ++t)
+    for (size_t k = first[t]; k < first[t + 1]; ++k)
+      copies[k] = detail::copiesInside(traced[t]);
   std::vector<frontend::ChainSpec> chains;
   rt::DType cur = input;
   auto interpolates = [](const frontend::OpSpec &o) {
@@ -222,9 +248,8 @@ std::vector<frontend::ChainSpec> traceChains(const std::vector<Placed> &ts, rt::
     const frontend::OpSpec &op = whole.ops[k];
     bool split = chains.empty() || !fuse || !op.elementwise;
     if (!split && op.resamples)
-      split = chains.back().gathers() || !allCheap(chains.back()) || interpolates(op);
-    if (!split && !op.cheap)
-      split = chains.back().gathers();
+      split =
+          chains.back().gathers() || interpolates(op) || (!copies[k] && !allCheap(chains.back()));
     if (split) {
       chains.push_back(frontend::ChainSpec{cur, {}, whole.numParams});
       chains.back().spatialRank = rank;
@@ -241,6 +266,17 @@ std::string irOf(const frontend::ChainSpec &chain) {
   if (ir.empty())
     throw Error(origin.empty() ? "Compose" : origin, error);
   return ir;
+}
+
+// A rough relative cost of compiling `ir`, to start the costliest kernels first: LLVM's time
+// grows with the IR's size, and a gathering kernel's (scattered loads, 2^n corners, index
+// math in f64) about three times as fast as an elementwise one's (measured on the augmentation
+// chain's kernels: 30-40 us per byte of med IR for gathers, 10-20 for the others). A
+// statistics kernel's one-line op lowers to more than its text suggests, so it comes last,
+// which suits it: it runs only once the segment before it has.
+double compileCostEstimate(const std::string &ir) {
+  const bool gathers = ir.find("med.resample") != std::string::npos;
+  return static_cast<double>(ir.size()) * (gathers ? 3.0 : 1.0);
 }
 
 struct Stage {
@@ -316,6 +352,55 @@ struct CompiledPipeline::State {
   std::map<std::tuple<std::string, size_t, rt::DType, int>, std::shared_ptr<const Program>>
       programs;
   int64_t compiles = 0, hits = 0;
+  // Compiles started ahead of need (startCompiles); destroying the state waits for them.
+  std::vector<std::future<void>> ahead;
+
+  // The kernels that running `segs` after segment `index` (whose input is `type`) will ask
+  // for: the reduction kernels the statistics of segment `index` and later ones come from, and
+  // the later segments' kernels, each traced for the type the one before it yields, up to the
+  // first host step (its output type is unknown until it runs). A trace that fails is left to
+  // fail where the segment runs.
+  std::vector<std::string> laterKernels(const std::vector<Segment> &segs, size_t index,
+                                        rt::DType type, int rank) const {
+    std::vector<std::string> irs;
+    try {
+      for (size_t j = index; j < segs.size() && !segs[j].host; ++j) {
+        for (const Placed &p : segs[j].traced) {
+          const Reduction r = reductionOf(p.transform);
+          if (r == Reduction::Extrema)
+            irs.push_back(kernels::extrema_ir(toScalarType(type)));
+          else if (r != Reduction::None)
+            irs.push_back(kernels::moments_ir(toScalarType(type), r == Reduction::MomentsNonzero));
+        }
+        for (const frontend::ChainSpec &chain :
+             traceChains(segs[j].traced, type, rank, schedule.fuse())) {
+          if (j > index)
+            irs.push_back(irOf(chain));
+          type = chain.output();
+        }
+      }
+    } catch (const Error &) {
+    }
+    return irs;
+  }
+
+  // Starts compiling `irs` in the background, the costliest first: the JIT runs as many
+  // compiles at once as there are cores, in the order asked, so a cold pipeline waits about
+  // as long as its costliest kernel or its total work over the cores, whichever is longer,
+  // rather than for one segment's kernels after another's.
+  void startCompiles(std::vector<std::string> irs) {
+    ahead.erase(std::remove_if(ahead.begin(), ahead.end(),
+                               [](std::future<void> &f) {
+                                 return f.wait_for(std::chrono::seconds(0)) ==
+                                        std::future_status::ready;
+                               }),
+                ahead.end());
+    std::stable_sort(irs.begin(), irs.end(), [](const std::string &a, const std::string &b) {
+      return compileCostEstimate(a) > compileCostEstimate(b);
+    });
+    for (const std::string &ir : irs)
+      ahead.push_back(compiler::JitSession::global().prefetch(ir));
+  }
 
   std::vector<Segment> segmentsFor(const std::string &key) {
     std::lock_guard<std::mutex> lock(mutex);
@@ -336,22 +421,21 @@ struct CompiledPipeline::State {
     auto prog = std::make_shared<Program>();
     const std::vector<frontend::ChainSpec> chains =
         traceChains(seg.traced, input, rank, schedule.fuse(), &prog->composed);
-    // The kernels compile side by side (the JIT compiles different IR concurrently): a cold
-    // pipeline waits for its slowest kernel rather than for the sum.
+    std::vector<std::string> irs;
+    for (const frontend::ChainSpec &chain : chains)
+      irs.push_back(irOf(chain));
+    std::vector<std::string> all = irs;
+    if (auto segs = segments.find(key); segs != segments.end())
+      for (std::string &ir : laterKernels(segs->second, index, input, rank))
+        all.push_back(std::move(ir));
+    startCompiles(std::move(all));
     using Compiled = std::pair<std::shared_ptr<const compiler::Kernel>, std::string>;
-    auto compileOne = [](std::string ir) {
-      std::string error;
-      auto kernel = compiler::JitSession::global().compile(ir, &error);
-      return Compiled{kernel, error};
-    };
-    std::vector<std::future<Compiled>> pending;
-    for (size_t c = 1; c < chains.size(); ++c)
-      pending.push_back(std::async(std::launch::async, compileOne, irOf(chains[c])));
     std::vector<Compiled> kernels;
-    if (!chains.empty())
-      kernels.push_back(compileOne(irOf(chains[0])));
-    for (auto &f : pending)
-      kernels.push_back(f.get());
+    for (const std::string &ir : irs) {
+      std::string error;
+      auto kernel = compiler::JitSession::global().compile(ir, &error); // waits for its compile
+      kernels.push_back({kernel, error});
+    }
     int resamples = 0;
     for (size_t c = 0; c < chains.size(); ++c) {
       if (!kernels[c].first)

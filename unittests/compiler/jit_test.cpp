@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <future>
 #include <limits>
 #include <thread>
 #include <vector>
@@ -192,6 +193,34 @@ TEST(Jit, DifferentKernelsCompileConcurrentlyAndRunCorrectly) {
     std::vector<float> out = run<float, float>(*got[t], std::vector<float>{1, 2, 3}, 1);
     EXPECT_FLOAT_EQ(out[2], 3.0f + 1000.5f + float(t));
   }
+}
+
+TEST(Jit, PrefetchedKernelIsCompiledOnceThenAHit) {
+  std::string error;
+  const std::string ir = med::frontend::traceToIR(uniqueShift(-2718.25), &error);
+  ASSERT_FALSE(ir.empty()) << error;
+  auto &jit = med::compiler::JitSession::global();
+  const auto before = jit.stats();
+  std::future<void> pending = jit.prefetch(ir);
+  auto kernel = jit.compile(ir, &error); // waits for the prefetch instead of compiling again
+  ASSERT_TRUE(kernel) << error;
+  pending.get();
+  jit.prefetch(ir).get(); // cached: nothing more to do
+  bool hit = false;
+  EXPECT_EQ(jit.compile(ir, &error, &hit).get(), kernel.get());
+  EXPECT_TRUE(hit);
+  const auto after = jit.stats();
+  EXPECT_EQ((after.misses + after.diskHits) - (before.misses + before.diskHits), 1);
+  std::vector<float> out = run<float, float>(*kernel, std::vector<float>{0.25f}, 1);
+  EXPECT_FLOAT_EQ(out[0], 0.25f - 2718.25f);
+}
+
+TEST(Jit, PrefetchOfBadIrFailsAtTheCompileThatNeedsIt) {
+  auto &jit = med::compiler::JitSession::global();
+  jit.prefetch("func.func @broken(").get(); // no throw, no crash: the error is not lost...
+  std::string error;
+  EXPECT_FALSE(jit.compile("func.func @broken(", &error));
+  EXPECT_FALSE(error.empty()); // ...the compile that needs the kernel reports it
 }
 
 } // namespace

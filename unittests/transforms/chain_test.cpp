@@ -5,8 +5,10 @@
 #include <ATen/Functions.h>
 #include <ATen/TensorOperators.h>
 
+#include "med/compiler/JitSession.h"
 #include "med/transforms/compose.h"
 #include "med/transforms/intensity.h"
+#include "med/transforms/utility.h"
 
 namespace T = med::transforms;
 
@@ -194,6 +196,43 @@ TEST(CompiledChain, HostTransformSplitsTheChainAndKeepsResults) {
   expectSame(run(img).data, chain.eager(img).data, "with a host step");
   EXPECT_EQ(run.compiles(), 2) << "one kernel before and one after the barrier";
   EXPECT_EQ(run.ir(at::kFloat).size(), 2u);
+}
+
+// Kernels the process has obtained from the JIT so far (compiled or loaded from disk).
+int64_t kernelsObtained() {
+  const med::compiler::JitStats s = med::compiler::JitSession::global().stats();
+  return s.misses + s.diskHits;
+}
+
+TEST(CompiledChain, ColdPipelineObtainsOnlyTheKernelsItRuns) {
+  // A cold pipeline compiles its later segments ahead, each traced for the type the one before
+  // yields, but not past a host step: this one turns float32 into float64, so a float32 trace
+  // of the last ShiftIntensity would be a kernel that never runs. (Offsets unique to this test:
+  // no other test has these kernels in memory.)
+  T::Compose host({T::ShiftIntensity(T::ShiftIntensityOptions(0.8125)),
+                   T::Lambda(T::LambdaOptions([](const med::MetaTensor &m) {
+                     return m.withData(m.data.to(at::kDouble));
+                   })),
+                   T::ShiftIntensity(T::ShiftIntensityOptions(-0.6875))});
+  med::MetaTensor img(randomImage(at::kFloat, {1, 6, 5, 4}, 22));
+  int64_t before = kernelsObtained();
+  med::MetaTensor out = host.compile()(img);
+  EXPECT_EQ(kernelsObtained() - before, 2);
+  expectSame(out.data, host.eager(img).data, "host step changing the type");
+
+  // Past a statistics split the type is known: the second segment's kernels (and the extrema
+  // kernel, unless an earlier test compiled it) are obtained once, for the right type.
+  T::Compose split({T::ShiftIntensity(T::ShiftIntensityOptions(0.5625)),
+                    T::ScaleIntensity(T::ScaleIntensityOptions().minv(-3.0).maxv(5.0)),
+                    T::ShiftIntensity(T::ShiftIntensityOptions(-0.4375))});
+  med::MetaTensor shorts(randomImage(at::kShort, {1, 6, 5, 4}, 23));
+  auto run = split.compile();
+  const int64_t kernels = static_cast<int64_t>(run.ir(at::kShort).size());
+  before = kernelsObtained();
+  expectSame(run(shorts).data, split.eager(shorts).data, "statistics split");
+  const int64_t obtained = kernelsObtained() - before;
+  EXPECT_GE(obtained, kernels);
+  EXPECT_LE(obtained, kernels + 1);
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,6 +62,15 @@ public:
   /// true only for an in-memory hit; a disk hit shows as Kernel::fromDisk.
   std::shared_ptr<const Kernel> compile(const std::string &ir, std::string *error,
                                         bool *cacheHit = nullptr);
+  /// Starts compiling `ir` (through the disk cache) on a thread of its own, unless it is cached
+  /// or being compiled; a compile() of the same IR meanwhile waits for that result. Compiles run
+  /// at most one per core, in the order asked: a cold pipeline asks for every kernel it will
+  /// need, costliest first, so they compile side by side instead of one segment after another.
+  /// The future is ready when the kernel is; its destructor waits for the compile, so whoever
+  /// holds it keeps the work from outliving them. Failures surface at the later compile().
+  ///
+  ///   auto pending = JitSession::global().prefetch(irText);
+  std::future<void> prefetch(const std::string &ir);
   JitStats stats() const;
   /// Drops every kernel cached in memory (kernels already handed out stay valid); the disk cache
   /// is untouched, so the next compile of the same IR loads from disk.
@@ -74,7 +84,13 @@ public:
 private:
   JitSession();
   struct InFlight; // a compile in progress: its result, once set, and who waits for it
-  std::shared_ptr<const Kernel> compileMiss(const std::string &ir, std::string *error);
+  // The miss of `flight`, compiled in its turn `ticket` (or loaded from disk), published to the
+  // cache and to whoever waits on the flight.
+  std::shared_ptr<const Kernel> finishMiss(const std::string &ir,
+                                           const std::shared_ptr<InFlight> &flight, uint64_t ticket,
+                                           std::string *error);
+  std::shared_ptr<const Kernel> compileMiss(const std::string &ir, uint64_t ticket,
+                                            std::string *error);
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<const Kernel>> cache_;
   std::unordered_map<std::string, std::shared_ptr<InFlight>> inFlight_;

@@ -30,9 +30,8 @@ struct OpSpec {
   /// new kernel there, so the elementwise prefix stays parallel and is computed once.
   bool elementwise = true;
   /// False for ops whose per-voxel work is heavy (random numbers, pow/log/cos). A fused
-  /// schedule keeps them out of kernels that gather: a gather's scattered loads stop the loop
-  /// from vectorising, and the heavy math would then run one voxel at a time (and, before a
-  /// linear resample, once per interpolation corner).
+  /// schedule keeps them out of the prologue of a nearest resample that is not a plain copy
+  /// (it may read a voxel many times); after a resample, or before a copy, they fuse.
   bool cheap = true;
   /// String attributes (e.g. a resample's "mode").
   std::vector<std::pair<std::string, std::string>> strings = {};

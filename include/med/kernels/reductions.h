@@ -29,6 +29,12 @@ std::pair<double, double> extrema(const at::Tensor &input, int threads, const st
 std::array<double, 3> moments(const at::Tensor &input, bool nonzero, int threads,
                               const std::string &owner);
 
+/// The IR extrema() and moments() compile for inputs of `dtype` (an image dtype; throws
+/// med::Error otherwise): a cold pipeline hands it to JitSession::prefetch so the kernel
+/// compiles beside the pipeline's own.
+std::string extrema_ir(c10::ScalarType dtype);
+std::string moments_ir(c10::ScalarType dtype, bool nonzero);
+
 /// Set counts of two masks cut into `slabs` equal consecutive slabs (a (B, C, *spatial) pair
 /// has B * C): a (slabs, 4) float64 tensor of [|P and Y|, |P|, |Y|, bad] per slab, where an
 /// element is in its set when nonzero (NaN included) and `bad` is 1 when the slab holds a NaN
