@@ -120,7 +120,7 @@ void RandAdjustContrast::trace(frontend::ChainSpec &chain) const {
   rt::DType in = chain.output();
   rt::DType out = rt::isFloat(in) ? in : rt::DType::Float32;
   frontend::OpSpec s = opWithParams(*this, chain, "adjust_contrast", out, 4);
-  s.cheap = false; // pow per voxel
+  s.cheap = false; // exp and log per voxel
   chain.ops.push_back(s);
 }
 
