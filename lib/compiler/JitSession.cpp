@@ -32,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <set>
+#include <system_error>
 #include <thread>
 
 namespace med::compiler {
@@ -358,10 +359,18 @@ std::future<void> JitSession::prefetch(const std::string &ir) {
   inFlight_.emplace(ir, flight);
   const uint64_t ticket = compileSlots().take();
   lock.unlock();
-  return std::async(std::launch::async, [this, ir, flight, ticket] {
+  auto run = [this, ir, flight, ticket] {
     std::string ignored; // a compile() of the same IR reports it
     finishMiss(ir, flight, ticket, &ignored);
-  });
+  };
+  try {
+    return std::async(std::launch::async, run);
+  } catch (const std::system_error &) {
+    run(); // no thread to be had: compile here, so the flight and its turn are not left open
+    std::promise<void> done;
+    done.set_value();
+    return done.get_future();
+  }
 }
 
 // Disk cache, else compile and store; runs without the session lock except to update stats.
