@@ -1,0 +1,204 @@
+// Segments, call plans and traced chains of a compiled Compose (compose_plan.h).
+#include "compose_plan.h"
+
+#include <algorithm>
+
+#include "compose_copies.h"
+#include "med/core/error.h"
+#include "med/kernels/reductions.h"
+
+namespace med::transforms::detail {
+
+std::vector<Placed> transformsFor(const std::vector<Step> &steps, const std::string &key) {
+  std::vector<Placed> out;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step &s = steps[i];
+    if (!s.isDictionary() || std::find(s.keys.begin(), s.keys.end(), key) != s.keys.end())
+      out.push_back({s.transform.get(), static_cast<uint32_t>(i)});
+  }
+  return out;
+}
+
+std::vector<Segment> segmentsOf(const std::vector<Placed> &ts) {
+  std::vector<Segment> out;
+  for (const Placed &p : ts) {
+    if (!p.transform->traceable()) {
+      out.push_back(Segment{{}, p});
+      continue;
+    }
+    auto *stats = dynamic_cast<const StatsTransform *>(p.transform);
+    if (stats && !stats->needsStats())
+      stats = nullptr; // a plain map under its options
+    auto *random = dynamic_cast<const RandomTransform *>(p.transform);
+    bool reduces = stats || (random && random->needsInputStats());
+    if (out.empty() || out.back().host || out.back().perChannel || reduces)
+      out.emplace_back();
+    out.back().traced.push_back(p);
+    out.back().perChannel = stats && stats->channelWise();
+  }
+  return out;
+}
+
+MetaTensor applyEager(const Placed &p, const MetaTensor &img, const rt::RandomKey &key) {
+  auto *random = dynamic_cast<const RandomTransform *>(p.transform);
+  if (!random)
+    return p.transform->eager(img);
+  rt::Rng rng(rt::RandomKey{key.seed, key.epoch, key.sample, p.index});
+  std::vector<double> params;
+  random->sample(rng, params);
+  if (random->needsInputStats())
+    random->inputStats(img.data, params);
+  return random->eager(img, params.data());
+}
+
+Reduction reductionOf(const Transform *t) {
+  if (auto *random = dynamic_cast<const RandomTransform *>(t))
+    return random->needsInputStats() && random->inputStatsAreExtrema() ? Reduction::Extrema
+                                                                       : Reduction::None;
+  auto *stats = dynamic_cast<const StatsTransform *>(t);
+  if (!stats || !stats->needsStats())
+    return Reduction::None;
+  bool nonzeroOnly = false;
+  if (stats->statsAreExtrema() && !stats->channelWise())
+    return Reduction::Extrema;
+  if (stats->statsAreMoments(&nonzeroOnly))
+    return nonzeroOnly ? Reduction::MomentsNonzero : Reduction::Moments;
+  return Reduction::None;
+}
+
+CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor &input,
+                  int64_t channel, const Meta &meta, int threads,
+                  const std::vector<bool> &composed) {
+  CallPlan call{{}, {}, meta};
+  std::vector<int64_t> shape(input.sizes().begin() + (input.dim() > 0 ? 1 : 0),
+                             input.sizes().end());
+  size_t lastPlan = 0; // where the last resample's plan starts in call.params
+  for (size_t t = 0; t < seg.traced.size(); ++t) {
+    const Placed &p = seg.traced[t];
+    const size_t first = call.params.size();
+    auto *random = dynamic_cast<const RandomTransform *>(p.transform);
+    // A generated reduction kernel, in parallel; the eager path keeps the transform's own.
+    const Reduction reduction = reductionOf(p.transform);
+    if (random) {
+      rt::Rng rng(rt::RandomKey{key.seed, key.epoch, key.sample, p.index});
+      random->sample(rng, call.params);
+      if (reduction == Reduction::Extrema) {
+        auto [lo, hi] = kernels::extrema(input, threads, random->name());
+        call.params.push_back(lo);
+        call.params.push_back(hi);
+      } else if (random->needsInputStats()) {
+        random->inputStats(input, call.params);
+      }
+    } else if (auto *stats = dynamic_cast<const StatsTransform *>(p.transform);
+               stats && stats->needsStats()) {
+      if (reduction == Reduction::Extrema) {
+        auto [lo, hi] = kernels::extrema(input, threads, stats->name());
+        call.params.push_back(lo);
+        call.params.push_back(hi);
+      } else if (reduction != Reduction::None) {
+        const bool nonzeroOnly = reduction == Reduction::MomentsNonzero;
+        stats->statsFromMoments(kernels::moments(input, nonzeroOnly, threads, stats->name()),
+                                channel, call.params);
+      } else {
+        stats->stats(input, channel, call.params);
+      }
+    }
+    if (auto *spatial = dynamic_cast<const Resampling *>(p.transform)) {
+      ResamplePlan plan =
+          spatial->plan(shape, call.meta, random ? call.params.data() + first : nullptr);
+      const bool joins = t < composed.size() && composed[t];
+      if (joins)
+        detail::composeInto(call.params, lastPlan, plan);
+      else
+        lastPlan = call.params.size();
+      // A joined copy's own slots stay reserved, so later operands keep their offsets.
+      appendPlan(shape, plan, call.params);
+      shape = plan.shape;
+      if (joins)
+        call.shapes.back() = shape;
+      else
+        call.shapes.push_back(shape);
+      call.meta = std::move(plan.meta);
+    }
+  }
+  return call;
+}
+
+std::vector<frontend::ChainSpec> traceChains(const std::vector<Placed> &ts, rt::DType input,
+                                             int rank, bool fuse, std::vector<bool> *composedOut) {
+  frontend::ChainSpec whole;
+  whole.input = input;
+  whole.spatialRank = rank;
+  std::vector<size_t> first;
+  std::vector<const Transform *> traced;
+  for (const Placed &p : ts) {
+    first.push_back(whole.ops.size());
+    traced.push_back(p.transform);
+    p.transform->trace(whole);
+  }
+  first.push_back(whole.ops.size());
+  // Fused: a copy after a copy joins its resample (composedCopies); its op is left out.
+  std::vector<bool> composed(ts.size(), false), skip(whole.ops.size(), false);
+  if (fuse)
+    composed = detail::composedCopies(traced, whole, first);
+  for (size_t t = 0; t < ts.size(); ++t)
+    for (size_t k = first[t]; composed[t] && k < first[t + 1]; ++k)
+      skip[k] = true;
+  if (composedOut)
+    *composedOut = composed;
+  // Fused: one kernel per run of ops, a new run at each op that reduces first (a kernel with a
+  // reduction runs on one thread and would recompute its fused producers), at a second
+  // resample (a kernel computes one window of its output, and a resample reads its whole
+  // input), and at an interpolating resample (its prologue would run at each of the 2^n
+  // corners it reads: ScaleIntensityRange before a trilinear RandAffine measured 17 ms as its
+  // own pass + gather against 22 ms fused, 128^3 on one thread). A copy (copiesInside: one
+  // read per output voxel) keeps any prologue; another nearest resample only a cheap one
+  // (OpSpec::cheap), as it may read a voxel many times. Heavy ops after a resample join it:
+  // its loop vectorises with scalar loads, so they run as vectorised as in a kernel of their
+  // own, without the extra pass. Unfused: one per op.
+  std::vector<bool> copies(whole.ops.size(), false);
+  for (size_t t = 0; t < ts.size(); ++t)
+    for (size_t k = first[t]; k < first[t + 1]; ++k)
+      copies[k] = detail::copiesInside(traced[t]);
+  std::vector<frontend::ChainSpec> chains;
+  rt::DType cur = input;
+  auto interpolates = [](const frontend::OpSpec &o) {
+    return std::find(o.strings.begin(), o.strings.end(),
+                     std::pair<std::string, std::string>{"mode", "nearest"}) == o.strings.end();
+  };
+  auto allCheap = [](const frontend::ChainSpec &c) {
+    return std::all_of(c.ops.begin(), c.ops.end(),
+                       [](const frontend::OpSpec &o) { return o.cheap; });
+  };
+  for (size_t k = 0; k < whole.ops.size(); ++k) {
+    if (skip[k])
+      continue;
+    const frontend::OpSpec &op = whole.ops[k];
+    bool split = chains.empty() || !fuse || !op.elementwise;
+    if (!split && op.resamples)
+      split =
+          chains.back().gathers() || interpolates(op) || (!copies[k] && !allCheap(chains.back()));
+    if (split) {
+      chains.push_back(frontend::ChainSpec{cur, {}, whole.numParams});
+      chains.back().spatialRank = rank;
+    }
+    chains.back().ops.push_back(op);
+    cur = op.result;
+  }
+  return chains;
+}
+
+std::string irOf(const frontend::ChainSpec &chain) {
+  std::string error, origin;
+  std::string ir = frontend::traceToIR(chain, &error, &origin);
+  if (ir.empty())
+    throw Error(origin.empty() ? "Compose" : origin, error);
+  return ir;
+}
+
+double compileCostEstimate(const std::string &ir) {
+  const bool gathers = ir.find("med.resample") != std::string::npos;
+  return static_cast<double>(ir.size()) * (gathers ? 3.0 : 1.0);
+}
+
+} // namespace med::transforms::detail
