@@ -107,8 +107,7 @@ MetaTensor gridResample(const MetaTensor &img, const at::Tensor &xform,
                         at::ScalarType dtype, bool keepDtype) {
   at::Tensor x = xform.to(dtype);
   at::Tensor out = detail::affineTransform(img.data.to(dtype), x, dstSize, mode, padding, align);
-  const auto outType =
-      keepDtype && at::isFloatingType(img.data.scalar_type()) ? img.data.scalar_type() : at::kFloat;
+  const auto outType = keepDtype ? gridOutputType(img.data.scalar_type()) : at::kFloat;
   MetaTensor res(out.to(outType), img.meta);
   res.meta.affine = compose(img.meta.affine, xform);
   res.meta.applied_operations.push_back(
@@ -158,6 +157,41 @@ std::vector<int64_t> shapeOffset(const std::vector<int64_t> &shape, const at::Te
   }
   outAff.slice(0, 0, n).select(1, n).copy_(*offset);
   return out;
+}
+
+GridTarget gridTarget(const at::Tensor &src, const at::Tensor &dst, const std::vector<int64_t> &in,
+                      const std::vector<int64_t> &shape) {
+  GridTarget t{at::linalg_solve(src, dst), shape, false};
+  const at::Tensor eye = at::eye(src.size(0), at::kDouble);
+  t.unchanged =
+      (at::allclose(src, dst, 1e-5, 1e-3) || at::allclose(t.xform, eye, 1e-5, 1e-3)) && shape == in;
+  if (t.unchanged)
+    t.xform = eye;
+  return t;
+}
+
+ResamplePlan gridPlan(const std::string &name, const std::vector<int64_t> &in, const Meta &meta,
+                      const GridTarget &target, const std::string &mode, const std::string &padding,
+                      bool align) {
+  const int64_t n = static_cast<int64_t>(in.size());
+  ResamplePlan p;
+  p.shape = target.shape;
+  at::Tensor m = target.xform.slice(0, 0, n).contiguous();
+  p.matrix.assign(m.data_ptr<double>(), m.data_ptr<double>() + m.numel());
+  p.meta = meta;
+  p.meta.applied_operations.push_back(
+      gridRecord(name, in, target.xform, gridMode(mode, ""), gridPadding(padding, ""), align));
+  if (target.unchanged) // the identity map returns every voxel exactly (med.resample)
+    return p;
+  p.meta.affine = compose(meta.affine, target.xform);
+  // grid_sample through to_norm_affine, as eager: one-voxel axes as it samples them.
+  centreSingletonOutputs(p.matrix, p.shape, align);
+  sampleSingletonAxesAsEager(p.matrix, in, align, 1.0);
+  return p;
+}
+
+at::ScalarType gridOutputType(at::ScalarType in) {
+  return in == at::kDouble ? at::kDouble : at::kFloat;
 }
 } // namespace rs
 
@@ -296,35 +330,62 @@ at::Tensor zoomAffine(const at::Tensor &aff, std::vector<double> scale, bool dia
 
 } // namespace
 
-MetaTensor Spacing::eager(const MetaTensor &img) const {
-  const int64_t nsp = detail::spatialRank(img.data, name());
-  std::vector<double> pix = o_.pixdim();
+namespace {
+// Spacing's target grid for an image of spatial shape `shape` and voxel-to-world `affine`:
+// zoom_affine for the new spacing, compute_shape_offset for the size and origin.
+rs::GridTarget spacingTarget(const SpacingOptions &o, const std::vector<int64_t> &shape,
+                             const rt::Affine &affine) {
+  const int64_t nsp = static_cast<int64_t>(shape.size());
+  std::vector<double> pix = o.pixdim();
   pix.resize(std::min<size_t>(pix.size(), nsp));
   while (static_cast<int64_t>(pix.size()) < nsp)
     pix.push_back(pix.back());
-  const std::vector<int64_t> shape = rs::spatialShape(img.data);
-  at::Tensor src = rs::affineNd(img.meta.affine, nsp);
-  at::Tensor dst = zoomAffine(src, pix, o_.diagonal());
-  std::vector<int64_t> outShape = rs::shapeOffset(shape, src, dst, o_.scale_extent());
+  at::Tensor src = rs::affineNd(affine, nsp);
+  at::Tensor dst = zoomAffine(src, pix, o.diagonal());
+  std::vector<int64_t> outShape = rs::shapeOffset(shape, src, dst, o.scale_extent());
   for (int64_t s : outShape)
     if (s <= 0)
       throw Error("Spacing.pixdim", "the output would have an empty axis");
-  at::Tensor xform = at::linalg_solve(src, dst);
+  return rs::gridTarget(src, dst, shape, outShape);
+}
+} // namespace
+
+MetaTensor Spacing::eager(const MetaTensor &img) const {
+  detail::spatialRank(img.data, name());
+  const std::vector<int64_t> shape = rs::spatialShape(img.data);
+  const rs::GridTarget t = spacingTarget(o_, shape, img.meta.affine);
   MetaTensor out;
-  if ((at::allclose(src, dst, 1e-5, 1e-3) ||
-       at::allclose(xform, at::eye(nsp + 1, at::kDouble), 1e-5, 1e-3)) &&
-      outShape == shape) { // MONAI skips resampling; the record keeps an identity
-    out = MetaTensor(img.data.to(at::kFloat), img.meta);
+  if (t.unchanged) { // MONAI skips resampling; the record keeps an identity
+    out = MetaTensor(img.data.to(rs::gridOutputType(img.data.scalar_type())), img.meta);
     out.meta.applied_operations.push_back(
-        rs::gridRecord("Spacing", shape, at::eye(nsp + 1, at::kDouble), rs::gridMode(o_.mode(), ""),
+        rs::gridRecord("Spacing", shape, t.xform, rs::gridMode(o_.mode(), ""),
                        rs::gridPadding(o_.padding_mode(), ""), o_.align_corners()));
   } else {
-    out = rs::gridResample(img, xform, outShape, "Spacing", o_.mode(), o_.padding_mode(),
+    out = rs::gridResample(img, t.xform, t.shape, "Spacing", o_.mode(), o_.padding_mode(),
                            o_.align_corners(), at::kDouble, true);
   }
   if (o_.recompute_affine())
-    out.meta.affine = rs::compose(img.meta.affine, rs::scaleAffine(shape, outShape));
+    out.meta.affine = rs::compose(img.meta.affine, rs::scaleAffine(shape, t.shape));
   return out;
+}
+
+bool Spacing::traceable() const {
+  return o_.mode() == "bilinear" && resampleSupports(o_.mode(), o_.padding_mode());
+}
+
+void Spacing::trace(frontend::ChainSpec &chain) const {
+  traceResample(*this, chain, o_.mode(), o_.padding_mode(),
+                chain.output() == rt::DType::Float64 ? rt::DType::Float64 : rt::DType::Float32);
+}
+
+ResamplePlan Spacing::plan(const std::vector<int64_t> &shape, const Meta &meta,
+                           const double *) const {
+  const rs::GridTarget t = spacingTarget(o_, shape, meta.affine);
+  ResamplePlan p =
+      rs::gridPlan("Spacing", shape, meta, t, o_.mode(), o_.padding_mode(), o_.align_corners());
+  if (o_.recompute_affine())
+    p.meta.affine = rs::compose(meta.affine, rs::scaleAffine(shape, t.shape));
+  return p;
 }
 
 // --- inverse -------------------------------------------------------------------------------------

@@ -66,10 +66,10 @@ std::vector<int64_t> fallBack(const std::vector<int64_t> &want, const std::vecto
 ResamplePlan rotateGeometry(const RotateOptions &o, const std::vector<int64_t> &in,
                             const Meta &meta);
 
-/// How eager samples an input axis of one voxel, which the kernel's plain voxel positions must
-/// copy by scaling that axis's row of the map: at 0 with align_corners (both of MONAI's grid
-/// normalisations), else at `unaligned` times the mapped position (1/2 for Affine, whose grid is
-/// normalised by max(size, 2) as MONAI's Resample does; 1 for Rotate's to_norm_affine).
+} // namespace
+
+namespace rs {
+
 void sampleSingletonAxesAsEager(std::vector<double> &matrix, const std::vector<int64_t> &in,
                                 bool alignCorners, double unaligned) {
   const size_t n = in.size();
@@ -79,7 +79,17 @@ void sampleSingletonAxesAsEager(std::vector<double> &matrix, const std::vector<i
         matrix[d * (n + 1) + c] *= alignCorners ? 0.0 : unaligned;
 }
 
-} // namespace
+void centreSingletonOutputs(std::vector<double> &matrix, const std::vector<int64_t> &out,
+                            bool alignCorners) {
+  const size_t n = out.size();
+  if (alignCorners)
+    for (size_t j = 0; j < n; ++j)
+      if (out[j] == 1)
+        for (size_t r = 0; r < n; ++r)
+          matrix[r * (n + 1) + n] += 0.5 * matrix[r * (n + 1) + j];
+}
+
+} // namespace rs
 
 // --- Affine --------------------------------------------------------------------------------------
 
@@ -185,7 +195,7 @@ ResamplePlan Affine::plan(const std::vector<int64_t> &in, const Meta &meta, cons
   p.meta.applied_operations.push_back(
       rs::gridRecord("Affine", in, xform, rs::gridMode(o_.mode(), ""),
                      rs::gridPadding(o_.padding_mode(), ""), o_.align_corners()));
-  sampleSingletonAxesAsEager(p.matrix, in, o_.align_corners(), 0.5);
+  rs::sampleSingletonAxesAsEager(p.matrix, in, o_.align_corners(), 0.5);
   return p;
 }
 
@@ -221,13 +231,8 @@ void Rotate::trace(frontend::ChainSpec &chain) const {
 
 ResamplePlan Rotate::plan(const std::vector<int64_t> &in, const Meta &meta, const double *) const {
   ResamplePlan p = rotateGeometry(o_, in, meta);
-  const size_t n = in.size();
-  if (o_.align_corners()) // affine_grid puts a one-voxel output axis at normalised 0: index 0.5
-    for (size_t j = 0; j < n; ++j)
-      if (p.shape[j] == 1)
-        for (size_t r = 0; r < n; ++r)
-          p.matrix[r * (n + 1) + n] += 0.5 * p.matrix[r * (n + 1) + j];
-  sampleSingletonAxesAsEager(p.matrix, in, o_.align_corners(), 1.0);
+  rs::centreSingletonOutputs(p.matrix, p.shape, o_.align_corners());
+  rs::sampleSingletonAxesAsEager(p.matrix, in, o_.align_corners(), 1.0);
   return p;
 }
 
@@ -288,33 +293,56 @@ SpatialResample::SpatialResample(Options o) : o_(std::move(o)) {
   }
 }
 
-MetaTensor SpatialResample::eager(const MetaTensor &img) const {
-  const int64_t n = detail::spatialRank(img.data, name());
-  const std::vector<int64_t> in = rs::spatialShape(img.data);
-  at::Tensor src = rs::affineNd(img.meta.affine, n), dst = src.clone();
-  if (o_.dst_affine()) {
+namespace {
+// SpatialResample's target grid for an image of spatial shape `in` and voxel-to-world `affine`.
+rs::GridTarget resampleTarget(const SpatialResampleOptions &o, const std::vector<int64_t> &in,
+                              const rt::Affine &affine) {
+  const int64_t n = static_cast<int64_t>(in.size());
+  at::Tensor src = rs::affineNd(affine, n), dst = src.clone();
+  if (o.dst_affine()) {
     rt::Affine a{};
-    std::copy(o_.dst_affine()->begin(), o_.dst_affine()->end(), a.begin());
+    std::copy(o.dst_affine()->begin(), o.dst_affine()->end(), a.begin());
     dst = rs::affineNd(a, n);
   }
   std::vector<int64_t> out = in;
-  if (!o_.spatial_size()) {
+  if (!o.spatial_size()) {
     at::Tensor tmp = dst.clone(); // compute_shape_offset for the size only
     out = rs::shapeOffset(in, src, tmp, false);
   } else {
-    out = fallBack(*o_.spatial_size(), in);
+    out = fallBack(*o.spatial_size(), in);
   }
-  at::Tensor xform = at::linalg_solve(src, dst);
-  const at::Tensor eye = at::eye(n + 1, at::kDouble);
-  if ((at::allclose(src, dst, 1e-5, 1e-3) || at::allclose(xform, eye, 1e-5, 1e-3)) && out == in) {
-    MetaTensor res(img.data.to(at::kFloat), img.meta); // MONAI returns the input unchanged
+  return rs::gridTarget(src, dst, in, out);
+}
+} // namespace
+
+MetaTensor SpatialResample::eager(const MetaTensor &img) const {
+  detail::spatialRank(img.data, name());
+  const std::vector<int64_t> in = rs::spatialShape(img.data);
+  const rs::GridTarget t = resampleTarget(o_, in, img.meta.affine);
+  if (t.unchanged) { // MONAI returns the input unchanged
+    MetaTensor res(img.data.to(rs::gridOutputType(img.data.scalar_type())), img.meta);
     res.meta.applied_operations.push_back(
-        rs::gridRecord(name(), in, eye, rs::gridMode(o_.mode(), ""),
+        rs::gridRecord(name(), in, t.xform, rs::gridMode(o_.mode(), ""),
                        rs::gridPadding(o_.padding_mode(), ""), o_.align_corners()));
     return res;
   }
-  return rs::gridResample(img, xform, out, name(), o_.mode(), o_.padding_mode(), o_.align_corners(),
-                          at::kDouble, true);
+  return rs::gridResample(img, t.xform, t.shape, name(), o_.mode(), o_.padding_mode(),
+                          o_.align_corners(), at::kDouble, true);
+}
+
+bool SpatialResample::traceable() const {
+  return o_.mode() == "bilinear" && resampleSupports(o_.mode(), o_.padding_mode());
+}
+
+void SpatialResample::trace(frontend::ChainSpec &chain) const {
+  traceResample(*this, chain, o_.mode(), o_.padding_mode(),
+                chain.output() == rt::DType::Float64 ? rt::DType::Float64 : rt::DType::Float32);
+}
+
+ResamplePlan SpatialResample::plan(const std::vector<int64_t> &in, const Meta &meta,
+                                   const double *) const {
+  return rs::gridPlan(name(), in, meta, resampleTarget(o_, in, meta.affine), o_.mode(),
+                      o_.padding_mode(), o_.align_corners());
 }
 
 } // namespace med::transforms

@@ -49,4 +49,38 @@ MetaTensor gridResample(const MetaTensor &img, const at::Tensor &xform,
                         const std::string &mode, const std::string &padding, bool align,
                         at::ScalarType dtype, bool keepDtype);
 
+/// How eager samples an input axis of one voxel, which the kernel's plain voxel positions must
+/// copy by scaling that axis's row of the map: at 0 with align_corners (both of MONAI's grid
+/// normalisations), else at `unaligned` times the mapped position (1/2 for Affine, whose grid is
+/// normalised by max(size, 2) as MONAI's Resample does; 1 for to_norm_affine's normalisation).
+void sampleSingletonAxesAsEager(std::vector<double> &matrix, const std::vector<int64_t> &in,
+                                bool alignCorners, double unaligned);
+/// With align_corners, affine_grid puts a one-voxel output axis at normalised 0, which is output
+/// index 0.5 under to_norm_affine: adds half of that axis's column to the map's translation.
+void centreSingletonOutputs(std::vector<double> &matrix, const std::vector<int64_t> &out,
+                            bool alignCorners);
+
+/// Where MONAI's spatial_resample puts an image of spatial shape `in` with voxel-to-world `src`
+/// (n-d, float64) onto the grid `dst` of shape `shape`: the voxel map `xform` = src^-1 dst
+/// (output voxel -> input voxel), and `unchanged` when MONAI returns the image as it is (src
+/// and dst, or xform and the identity, equal within atol 1e-3 and the same size). Spacing and
+/// SpatialResample build one for eager and compiled runs alike.
+struct GridTarget {
+  at::Tensor xform;
+  std::vector<int64_t> shape;
+  bool unchanged = false;
+};
+GridTarget gridTarget(const at::Tensor &src, const at::Tensor &dst, const std::vector<int64_t> &in,
+                      const std::vector<int64_t> &shape);
+/// The compiled form of a GridTarget for an image of spatial shape `in`: the kernel's map
+/// (xform with grid_sample's one-voxel-axis rules; the identity when unchanged), the output
+/// affine meta.affine @ xform and the grid record `name` (an identity xform when unchanged), as
+/// eager writes them.
+ResamplePlan gridPlan(const std::string &name, const std::vector<int64_t> &in, const Meta &meta,
+                      const GridTarget &target, const std::string &mode, const std::string &padding,
+                      bool align);
+/// The element type of Spacing's and SpatialResample's output for an input of type `in`: float64
+/// stays float64 (the float64 resampling cast back), every other type becomes float32.
+at::ScalarType gridOutputType(at::ScalarType in);
+
 } // namespace med::transforms::rs

@@ -31,16 +31,25 @@ struct SpacingOptions {
 };
 
 /// MONAI Spacing: new affine = zoom_affine(affine, pixdim, diagonal) with the origin and size
-/// of compute_shape_offset, then SpatialResample in float64 (cast back to the input dtype).
-/// Recorded as "Spacing" (a grid record, see docs).
+/// of compute_shape_offset, then SpatialResample in float64 (float64 images stay float64, others
+/// become float32). Recorded as "Spacing" (a grid record, see docs).
 ///
 ///   Spacing(SpacingOptions({1.5, 1.5, 1.5}).mode("nearest"))
-class Spacing : public HostTransform {
+class Spacing : public Transform, public Resampling {
 public:
   using Options = SpacingOptions;
   explicit Spacing(Options o);
   std::string name() const override { return "Spacing"; }
   MetaTensor eager(const MetaTensor &img) const override;
+  /// Compiled as a med.resample (interpolating in the image's type, float32 or float64) for
+  /// bilinear with zeros/border padding; other modes run eagerly between kernels. Nearest
+  /// stays eager: where a position is a tie (x.5 in exact arithmetic) the last bit of the grid
+  /// arithmetic picks the voxel, and the kernel's direct voxel map breaks such ties otherwise
+  /// than MONAI's normalised grid does (docs/transforms-resample.md).
+  bool traceable() const override;
+  void trace(frontend::ChainSpec &chain) const override;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
 
 private:
   Options o_;
@@ -188,12 +197,17 @@ struct SpatialResampleOptions {
 /// of dst_affine; the output affine is dst_affine. Recorded as "SpatialResample" (a grid record).
 ///
 ///   SpatialResample(SpatialResampleOptions().dst_affine(std::vector<double>(a.begin(), a.end())))
-class SpatialResample : public HostTransform {
+class SpatialResample : public Transform, public Resampling {
 public:
   using Options = SpatialResampleOptions;
   explicit SpatialResample(Options o = {});
   std::string name() const override { return "SpatialResample"; }
   MetaTensor eager(const MetaTensor &img) const override;
+  /// Compiled as Spacing is (bilinear only; a med.resample in the image's type).
+  bool traceable() const override;
+  void trace(frontend::ChainSpec &chain) const override;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
 
 private:
   Options o_;

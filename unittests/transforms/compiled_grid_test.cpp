@@ -1,0 +1,127 @@
+// Spacing and SpatialResample compiled to med.resample (a map from the image's grid onto a new
+// one, planned on the host from the metadata at each call) against their eager references,
+// which resample in float64 through grid_sample.
+#include "compiled_util.h"
+#include "med/transforms/compose.h"
+#include "med/transforms/intensity.h"
+#include "med/transforms/inverse.h"
+#include "med/transforms/resample.h"
+
+#include <cmath>
+#include <limits>
+
+namespace {
+
+// The eager path stays on the host whatever the mode; the compiled one must not: a Compose of
+// the transform alone traces one med.resample kernel.
+void expectOneResampleKernel(const T::Compose &chain, at::ScalarType dtype,
+                             const std::string &what) {
+  std::vector<std::string> ir = chain.compile().ir(dtype);
+  ASSERT_EQ(ir.size(), 1u) << what;
+  EXPECT_NE(ir[0].find("med.resample"), std::string::npos) << what;
+}
+
+TEST(CompiledGrid, SpacingMatchesEagerFloat64Resampling) {
+  // Oblique affines (volume()), anisotropic and isotropic spacings, both paddings, channels.
+  for (auto shape : {std::vector<int64_t>{1, 13, 11, 9}, std::vector<int64_t>{2, 10, 12, 7},
+                     std::vector<int64_t>{2, 17, 12}})
+    for (const char *padding : {"border", "zeros"})
+      for (std::vector<double> pix :
+           {std::vector<double>{1.5}, std::vector<double>{0.8, 1.1, 1.7}}) {
+        const std::string what =
+            std::to_string(shape.size() - 1) + "D " + padding + " pixdim " + std::to_string(pix[0]);
+        T::Compose chain({T::Spacing(T::SpacingOptions(pix).padding_mode(padding))});
+        expectOneResampleKernel(chain, at::kFloat, what);
+        // The kernel interpolates float32 images in float32 (eager: float64, rounded once).
+        expectCompiledEqualsEager(chain, smooth(shape, 11), {0, 0, 0, 0}, 1e-5, what);
+        for (bool align : {false, true}) {
+          T::Compose aligned({T::Spacing(
+              T::SpacingOptions(pix).padding_mode(padding).align_corners(align).diagonal(true))});
+          expectCompiledEqualsEager(aligned, smooth(shape, 12), {0, 0, 0, 0}, 1e-5,
+                                    what + " diagonal" + (align ? " align_corners" : ""));
+        }
+      }
+}
+
+TEST(CompiledGrid, SpacingKeepsFloat64AndCastsOtherTypesToFloat32) {
+  med::MetaTensor img = smooth({1, 9, 8, 7}, 13);
+  img.data = img.data.to(at::kDouble);
+  T::Compose chain({T::Spacing(T::SpacingOptions({1.3, 0.7, 1.9}))});
+  expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 1e-12, "float64");
+  EXPECT_EQ(chain.compile().run(img, {0, 0, 0, 0}).data.scalar_type(), at::kDouble);
+  // Integer images: float32 out.
+  med::MetaTensor labels = volume({1, 9, 8, 7});
+  labels.data = at::randint(0, 4, {1, 9, 8, 7}, at::kShort);
+  T::Compose linear({T::Spacing(T::SpacingOptions({1.37, 0.61, 1.93}))});
+  expectOneResampleKernel(linear, at::kShort, "int16");
+  expectCompiledEqualsEager(linear, labels, {0, 0, 0, 0}, 1e-5, "int16");
+  EXPECT_EQ(linear.compile().run(labels, {0, 0, 0, 0}).data.scalar_type(), at::kFloat);
+  // Nearest runs eagerly inside compiled pipelines (MONAI's tie-breaking): exactly eager.
+  T::Compose nearest({T::Spacing(T::SpacingOptions({1.37, 0.61, 1.93}).mode("nearest"))});
+  EXPECT_TRUE(nearest.compile().ir(at::kShort).empty());
+  expectCompiledEqualsEager(nearest, labels, {0, 0, 0, 0}, 0.0, "int16 nearest");
+}
+
+TEST(CompiledGrid, SpacingThatChangesNothingReturnsTheImageExactly) {
+  // The image's own spacing: MONAI returns it as it is, NaN and Inf included, with an identity
+  // record; the kernel's identity map reads each voxel once.
+  med::MetaTensor img = volume({1, 6, 5, 4});
+  img.meta.affine = {1.5, 0, 0, 3, 0, 1.5, 0, -2, 0, 0, 1.5, 1, 0, 0, 0, 1};
+  img.data = img.data.to(at::kDouble) / 7.0;
+  img.data.data_ptr<double>()[2 * 5 * 4 + 3 * 4 + 1] = std::numeric_limits<double>::quiet_NaN();
+  img.data.data_ptr<double>()[4 * 5 * 4 + 1 * 4 + 2] = std::numeric_limits<double>::infinity();
+  T::Compose chain({T::Spacing(T::SpacingOptions({1.5}))});
+  const med::MetaTensor ref = chain.eager(img, {0, 0, 0, 0});
+  for (int threads : {1, 2}) {
+    med::MetaTensor out = chain.compile(T::Schedule::cpu().threads(threads)).run(img, {0, 0, 0, 0});
+    ASSERT_EQ(out.data.scalar_type(), at::kDouble);
+    EXPECT_TRUE(at::equal(at::nan_to_num(out.data, 0.5), at::nan_to_num(img.data, 0.5)));
+    EXPECT_TRUE(at::equal(at::isnan(out.data), at::isnan(img.data)));
+    // Metadata and record as eager writes them (data compared above, NaN aside).
+    med::MetaTensor a = out, b = ref;
+    a.data = at::nan_to_num(out.data, 0.5), b.data = at::nan_to_num(ref.data, 0.5);
+    expectClose(a, b, 0.0, "unchanged threads=" + std::to_string(threads));
+  }
+}
+
+TEST(CompiledGrid, SpacingFusesWithIntensityOpsAndInverts) {
+  med::MetaTensor img = smooth({1, 12, 10, 8}, 14);
+  img.data = img.data * 2000.0 - 1000.0;
+  T::Compose chain(
+      {T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true)),
+       T::Spacing(T::SpacingOptions({1.4, 0.9, 2.0})),
+       T::ShiftIntensity(T::ShiftIntensityOptions(0.25))});
+  // ScaleIntensityRange alone (a trilinear gather would evaluate it at 8 corners), then the
+  // resample with the shift as its epilogue.
+  std::vector<std::string> ir = chain.compile().ir(at::kFloat);
+  ASSERT_EQ(ir.size(), 2u);
+  EXPECT_NE(ir[1].find("med.shift_intensity"), std::string::npos) << ir[1];
+  expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 1e-5, "fused chain");
+  // The compiled output carries the record that undoes it: back on the input's grid.
+  med::MetaTensor out = chain.compile().run(img, {0, 0, 0, 0});
+  T::Compose spacing({T::Spacing(T::SpacingOptions({1.4, 0.9, 2.0}))});
+  med::MetaTensor back = T::inverse(spacing.compile().run(img, {0, 0, 0, 0}));
+  EXPECT_EQ(back.data.sizes(), img.data.sizes());
+  EXPECT_LT(med::rt::maxAbsDiff(back.meta.affine, img.meta.affine), 1e-9);
+  EXPECT_EQ(out.meta.applied_operations.size(), 1u);
+}
+
+TEST(CompiledGrid, SpatialResampleMatchesEager) {
+  med::MetaTensor img = smooth({2, 11, 9, 8}, 15);
+  const std::vector<double> dst = {1.1, 0.2,  0.0, -19, -0.2, 1.0, 0.1, 14,
+                                   0.0, -0.1, 2.2, 6,   0,    0,   0,   1};
+  for (const char *padding : {"zeros", "border"}) {
+    const std::string what = padding;
+    T::SpatialResampleOptions o = T::SpatialResampleOptions().dst_affine(dst).padding_mode(padding);
+    T::Compose covering({T::SpatialResample(o)});
+    expectOneResampleKernel(covering, at::kFloat, what);
+    expectCompiledEqualsEager(covering, img, {0, 0, 0, 0}, 1e-5, what + " covering size");
+    T::Compose sized({T::SpatialResample(o.spatial_size(std::vector<int64_t>{7, 13, 5}))});
+    expectCompiledEqualsEager(sized, img, {0, 0, 0, 0}, 1e-5, what + " 7x13x5");
+  }
+  // No target affine and the input's size: unchanged, exactly.
+  T::Compose same({T::SpatialResample()});
+  expectCompiledEqualsEager(same, img, {0, 0, 0, 0}, 0.0, "unchanged");
+}
+
+} // namespace
