@@ -2,8 +2,10 @@
 // and 2 threads: our module (ATen softmax, then the generated Dice kernels), an eager plain-ATen
 // formulation as MONAI runs it, and the hand-fused two-pass kernel (raw, and wrapped as an
 // autograd Function). Case dice_sigmoid_fwd_bwd: DiceLoss(sigmoid) on a multi-label target, the
-// module (sigmoid inside the generated kernels) against the eager formulation. Prints medians and
-// ratios; --json FILE writes the rows.
+// module (sigmoid inside the generated kernels) against the eager formulation. Cases
+// focal_loss_fwd_bwd (FocalLoss(use_softmax, to_onehot_y)) and focal_sigmoid_fwd_bwd (FocalLoss on
+// the multi-label target): the module (generated focal kernels) against forward_eager, MONAI's
+// formulation op by op. Prints medians and ratios; --json FILE writes the rows.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
@@ -14,6 +16,7 @@
 #include "bench_common.h"
 #include "med/losses/dice.h"
 #include "med/losses/dice_fused.h"
+#include "med/losses/focal.h"
 
 namespace L = med::losses;
 
@@ -46,7 +49,7 @@ at::Tensor eagerDiceSigmoid(const at::Tensor &x, const at::Tensor &t) {
 } // namespace
 
 int main(int argc, char **argv) {
-  CLI::App app{"DiceLoss forward + backward: module vs eager ATen vs fused kernel"};
+  CLI::App app{"DiceLoss and FocalLoss forward + backward: module vs eager ATen (vs fused kernel)"};
   std::string json;
   int size = 128, reps = 5;
   app.add_option("--json", json, "write the rows as JSON to this file");
@@ -61,6 +64,8 @@ int main(int argc, char **argv) {
   L::DiceLoss module(L::DiceLossOptions().softmax(true).to_onehot_y(true));
   at::Tensor multi = (at::rand(shape) > 0.7).to(at::kFloat); // three overlapping label maps
   L::DiceLoss sigmoidModule(L::DiceLossOptions().sigmoid(true));
+  L::FocalLoss focal(L::FocalLossOptions().use_softmax(true).to_onehot_y(true));
+  L::FocalLoss focalSigmoid{L::FocalLossOptions()};
   med::bench::Report report("med-bench-losses");
   fmt::print("med-bench-losses: DiceLoss(softmax, to_onehot_y) fwd+bwd, 2x3x{0}^3 float32, "
              "median of {1}\n",
@@ -94,6 +99,21 @@ int main(int argc, char **argv) {
         {"dice_sigmoid_fwd_bwd", "eager", shape, threads,
          med::bench::medianMs(
              fwdBwd([&](const at::Tensor &v) { return eagerDiceSigmoid(v, multi); }), reps)});
+    report.add({"focal_loss_fwd_bwd", "module", shape, threads,
+                med::bench::medianMs(fwdBwd([&](const at::Tensor &v) { return focal(v, labels); }),
+                                     reps)});
+    report.add(
+        {"focal_loss_fwd_bwd", "eager", shape, threads,
+         med::bench::medianMs(
+             fwdBwd([&](const at::Tensor &v) { return focal->forward_eager(v, labels); }), reps)});
+    report.add({"focal_sigmoid_fwd_bwd", "module", shape, threads,
+                med::bench::medianMs(
+                    fwdBwd([&](const at::Tensor &v) { return focalSigmoid(v, multi); }), reps)});
+    report.add({"focal_sigmoid_fwd_bwd", "eager", shape, threads,
+                med::bench::medianMs(fwdBwd([&](const at::Tensor &v) {
+                                       return focalSigmoid->forward_eager(v, multi);
+                                     }),
+                                     reps)});
   }
   fmt::print("\nratios (time / time):\n");
   for (int threads : {1, 2}) {
@@ -102,6 +122,8 @@ int main(int argc, char **argv) {
     report.printRatio("dice_loss_fwd_bwd", threads, "eager", "fused");
     report.printRatio("dice_loss_fwd_bwd", threads, "module", "fused_autograd");
     report.printRatio("dice_sigmoid_fwd_bwd", threads, "eager", "module");
+    report.printRatio("focal_loss_fwd_bwd", threads, "eager", "module");
+    report.printRatio("focal_sigmoid_fwd_bwd", threads, "eager", "module");
   }
   report.writeJson(json);
   return 0;

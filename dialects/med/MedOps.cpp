@@ -209,13 +209,14 @@ LogicalResult DiceGradOp::verify() {
   return success();
 }
 
-/// Checks a softmax Dice kernel's logits and target; gives the channel count C, or failure.
-static FailureOr<int64_t> verifyChannels(Operation *op, Value input, Value target) {
+/// Checks a softmax loss kernel's logits (at least `minChannels` of them) and target; gives the
+/// channel count C, or failure.
+static FailureOr<int64_t> verifyChannels(Operation *op, Value input, Value target,
+                                         int64_t minChannels = 2) {
   auto in = cast<RankedTensorType>(input.getType());
-  if (in.getRank() != 2 || in.isDynamicDim(0) || in.getDimSize(0) < 2)
-    return op->emitOpError("reads (channels x voxels) logits with a static channel count >= 2, "
-                           "got ")
-           << in;
+  if (in.getRank() != 2 || in.isDynamicDim(0) || in.getDimSize(0) < minChannels)
+    return op->emitOpError("reads (channels x voxels) logits with a static channel count >= ")
+           << minChannels << ", got " << in;
   auto t = cast<RankedTensorType>(target.getType());
   const bool labels = t.getRank() == 1 && t.getElementType() == in.getElementType();
   if (!labels && t != in)
@@ -256,13 +257,69 @@ LogicalResult SoftmaxDiceGradOp::verify() {
   return success();
 }
 
+/// Checks a sigmoid focal kernel's flat input and target.
+static LogicalResult verifyFocalOperands(Operation *op, Value input, Value target) {
+  return verifyFlatOperands(op, "a flat (rank-1) input", {input, target});
+}
+
+LogicalResult FocalSumsOp::verify() {
+  if (failed(verifyFocalOperands(*this, getInput(), getTarget())))
+    return failure();
+  return verifyVector(*this, getResult(), "result", 1, "the focal sum");
+}
+
+LogicalResult FocalGradOp::verify() {
+  if (failed(verifyFocalOperands(*this, getInput(), getTarget())))
+    return failure();
+  if (getResult().getType() != getInput().getType())
+    return emitOpError("result must have the input's type ")
+           << getInput().getType() << ", got " << getResult().getType();
+  return success();
+}
+
+/// Checks a softmax focal kernel's logits, target and `first`; gives the channel count C and
+/// whether the target is a label map, or failure.
+static FailureOr<std::pair<int64_t, bool>> verifySoftmaxFocal(Operation *op, Value input,
+                                                              Value target, int64_t first) {
+  FailureOr<int64_t> c = verifyChannels(op, input, target, 1);
+  if (failed(c))
+    return failure();
+  const bool labels = cast<RankedTensorType>(target.getType()).getRank() == 1;
+  if (first < 0 || (!labels && first != 0))
+    return op->emitOpError("attribute 'first' must be >= 0, and 0 unless the target is a label "
+                           "map, got ")
+           << first;
+  return std::make_pair(*c, labels);
+}
+
+LogicalResult SoftmaxFocalSumsOp::verify() {
+  auto c = verifySoftmaxFocal(*this, getInput(), getTarget(), getFirst());
+  if (failed(c))
+    return failure();
+  return verifyVector(*this, getResult(), "result", c->first + (c->second ? 1 : 0),
+                      c->second ? "focal sum per class, then the labelled voxels"
+                                : "focal sum per class");
+}
+
+LogicalResult SoftmaxFocalGradOp::verify() {
+  auto c = verifySoftmaxFocal(*this, getInput(), getTarget(), getFirst());
+  if (failed(c) || failed(verifyVector(*this, getCoefficients(), "coefficients", c->first,
+                                       "d loss / d focal sum per class")))
+    return failure();
+  if (getResult().getType() != getInput().getType())
+    return emitOpError("result must have the input's type ")
+           << getInput().getType() << ", got " << getResult().getType();
+  return success();
+}
+
 bool mlir::med::isElementwise(Operation *op) {
   return llvm::TypeSwitch<Operation *, bool>(op)
       .Case<ScaleIntensityRangeOp, ShiftIntensityOp, ScaleIntensityOp, ThresholdIntensityOp, ClipOp,
             ShiftByOp, ScaleByOp, AdjustContrastOp, GaussianNoiseOp, NormalizeOp, ScaleRangeByOp,
             RescaleByOp, ClipByOp>([](auto o) { return o.isElementwise(); })
       .Case<ExtremaOp, MomentsOp, OverlapCountsOp, DiceSumsOp, ErrorSumsOp, SoftmaxDiceSumsOp,
-            SoftmaxDiceGradOp>([](Operation *) { return false; })
+            SoftmaxDiceGradOp, FocalSumsOp, SoftmaxFocalSumsOp, SoftmaxFocalGradOp>(
+          [](Operation *) { return false; })
       .Default([](Operation *) { return true; });
 }
 

@@ -397,6 +397,9 @@ def Med_SoftmaxDiceGradOp : Med_Op<"softmax_dice_grad", [Pure]> {
   let hasVerifier = 1;
 }
 
+// The focal loss kernels, in a file of their own.
+include "MedFocalOps.td"
+
 //===------------------------------------------------------------------------------------------===//
 // Spatial operations. A kernel computes one window of its output, a run of whole rows (a row is
 // the innermost spatial axis), so the launcher can split the output between threads while every

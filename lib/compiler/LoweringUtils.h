@@ -58,5 +58,8 @@ void populateReductionLoweringPatterns(RewritePatternSet &patterns);
 /// The patterns for the loss kernels, med.dice_sums, med.dice_grad and their softmax forms
 /// (MedToLinalgLoss.cpp).
 void populateLossLoweringPatterns(RewritePatternSet &patterns);
+/// The patterns for the focal loss kernels, med.focal_sums, med.focal_grad and their softmax
+/// forms (MedToLinalgFocal.cpp).
+void populateFocalLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::med::lowering

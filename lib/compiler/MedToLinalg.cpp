@@ -139,6 +139,7 @@ struct ConvertMedToLinalgPass : mlir::med::impl::ConvertMedToLinalgBase<ConvertM
     populateResampleLoweringPatterns(patterns);
     populateReductionLoweringPatterns(patterns);
     populateLossLoweringPatterns(patterns);
+    populateFocalLoweringPatterns(patterns);
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))

@@ -3,6 +3,7 @@
 // elementwise map over the input and target); med.softmax_dice_sums and med.softmax_dice_grad,
 // the same over the rows of a (channels x voxels) block, with the softmax across the rows
 // formed per voxel.
+#include "LossLowering.h"
 #include "LoweringUtils.h"
 #include "med/MedOps.h"
 
@@ -19,15 +20,14 @@ using namespace mlir;
 using namespace mlir::med;
 using namespace mlir::med::lowering;
 
-namespace {
-
-/// sigmoid(x) = 1 / (1 + exp(-x)) in x's type (0 for x far below zero, 1 far above).
-Value sigmoid(OpBuilder &b, Location l, Value x) {
+Value mlir::med::lowering::sigmoid(OpBuilder &b, Location l, Value x) {
   auto ft = cast<FloatType>(x.getType());
   Value one = constant(b, l, ft, 1.0);
   Value e = b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, x));
   return b.create<arith::DivFOp>(l, one, b.create<arith::AddFOp>(l, one, e));
 }
+
+namespace {
 
 /// One element's Dice terms: p t, p (p p with squared) and t (t t), formed in that order.
 std::array<Value, 3> overlapTerms(OpBuilder &b, Location l, Value p, Value t, bool squared) {
@@ -36,16 +36,14 @@ std::array<Value, 3> overlapTerms(OpBuilder &b, Location l, Value p, Value t, bo
           squared ? b.create<arith::MulFOp>(l, t, t).getResult() : t};
 }
 
-/// The terms a sums kernel adds up for one element (or voxel) of its inputs, in the input type.
-using TermsFn = function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange in)>;
+} // namespace
 
-/// Sums `kinds` terms over flat inputs of one length, as f64. The bulk, whole groups of 64 x 16
-/// elements, is first folded per group and lane in the input type: a loop without f64 in it,
-/// which LLVM vectorises at the full float32 width (with f64 accumulators it picks half that
-/// width, and libmvec's narrower exp). The group partials, and the elements after the last
-/// whole group, then go through the usual 16-lane f64 fold.
-SmallVector<Value> sumInGroups(OpBuilder &rw, Location loc, ValueRange rows, int64_t kinds,
-                               TermsFn terms) {
+// The bulk, whole groups of 64 x 16 elements, is first folded per group and lane in the input
+// type: a loop without f64 in it, which LLVM vectorises at the full float32 width (with f64
+// accumulators it picks half that width, and libmvec's narrower exp). The group partials, and the
+// elements after the last whole group, then go through the usual 16-lane f64 fold.
+SmallVector<Value> mlir::med::lowering::sumInGroups(OpBuilder &rw, Location loc, ValueRange rows,
+                                                    int64_t kinds, TermsFn terms) {
   constexpr int64_t kLanes = 16, kGroup = 64;
   auto ft = cast<FloatType>(cast<RankedTensorType>(rows.front().getType()).getElementType());
   FloatType f64 = rw.getF64Type();
@@ -119,6 +117,8 @@ SmallVector<Value> sumInGroups(OpBuilder &rw, Location loc, ValueRange rows, int
   return values;
 }
 
+namespace {
+
 // [sum p t, sum p (p p), sum t (t t)] as a tensor<3xf64> by sumInGroups.
 struct DiceSumsLowering : OpRewritePattern<DiceSumsOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -147,36 +147,27 @@ struct DiceGradLowering : OpRewritePattern<DiceGradOp> {
     const bool useSigmoid = op.getSigmoid(), squared = op.getSquared();
     Value dInter = scalarIn(rw, loc, op.getDInter(), ft);
     Value dPred = scalarIn(rw, loc, op.getDPred(), ft);
-    SmallVector<Value> dims;
-    for (int64_t d = 0; d < type.getRank(); ++d)
-      if (type.isDynamicDim(d))
-        dims.push_back(rw.create<tensor::DimOp>(loc, op.getInput(), d));
-    Value init = rw.create<tensor::EmptyOp>(loc, type, dims);
-    AffineMap id = rw.getMultiDimIdentityMap(type.getRank());
-    SmallVector<utils::IteratorType> iterators(type.getRank(), utils::IteratorType::parallel);
-    auto g = rw.create<linalg::GenericOp>(
-        loc, TypeRange{type}, ValueRange{op.getInput(), op.getTarget()}, ValueRange{init},
-        ArrayRef<AffineMap>{id, id, id}, iterators, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value p = useSigmoid ? sigmoid(b, l, args[0]) : args[0];
-          Value dp = dPred;
-          if (squared)
-            dp = b.create<arith::MulFOp>(l, dPred,
-                                         b.create<arith::AddFOp>(l, p, p)); // d(p p)/dp = 2 p
-          Value g = b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, dInter, args[1]), dp);
-          if (useSigmoid) {
-            Value one = constant(b, l, ft, 1.0);
-            Value slope = b.create<arith::MulFOp>(l, p, b.create<arith::SubFOp>(l, one, p));
-            g = b.create<arith::MulFOp>(l, g, slope);
-          }
-          b.create<linalg::YieldOp>(l, g);
-        });
-    rw.replaceOp(op, g.getResult(0));
+    auto gradient = [&](OpBuilder &b, Location l, Value x, Value t) {
+      Value p = useSigmoid ? sigmoid(b, l, x) : x;
+      Value dp = dPred;
+      if (squared)
+        dp = b.create<arith::MulFOp>(l, dPred, b.create<arith::AddFOp>(l, p, p)); // d(p p)/dp = 2 p
+      Value g = b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, dInter, t), dp);
+      if (useSigmoid) {
+        Value one = constant(b, l, ft, 1.0);
+        Value slope = b.create<arith::MulFOp>(l, p, b.create<arith::SubFOp>(l, one, p));
+        g = b.create<arith::MulFOp>(l, g, slope);
+      }
+      return g;
+    };
+    rw.replaceOp(op, mapPairs(rw, loc, op.getInput(), op.getTarget(), gradient));
     return success();
   }
 };
 
-/// The C rows of a (C x n) tensor as flat tensors (views of it once bufferized).
-SmallVector<Value> rowsOf(OpBuilder &b, Location l, Value t) {
+} // namespace
+
+SmallVector<Value> mlir::med::lowering::rowsOf(OpBuilder &b, Location l, Value t) {
   auto type = cast<RankedTensorType>(t.getType());
   if (type.getRank() == 1)
     return {t};
@@ -192,6 +183,72 @@ SmallVector<Value> rowsOf(OpBuilder &b, Location l, Value t) {
   return rows;
 }
 
+Value mlir::med::lowering::oneHotEntry(OpBuilder &b, Location l, Value v, int64_t c) {
+  auto ft = cast<FloatType>(v.getType());
+  Value above =
+      c == 0
+          ? b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v, constant(b, l, ft, -1.0))
+          : b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, v, constant(b, l, ft, double(c)));
+  Value below =
+      b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, v, constant(b, l, ft, double(c) + 1.0));
+  Value hit = b.create<arith::AndIOp>(l, above, below);
+  return b.create<arith::SelectOp>(l, hit, constant(b, l, ft, 1.0), constant(b, l, ft, 0.0));
+}
+
+Value mlir::med::lowering::mapPairs(OpBuilder &rw, Location loc, Value input, Value target,
+                                    PairMapFn f) {
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<Value> dims;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dims.push_back(rw.create<tensor::DimOp>(loc, input, d));
+  Value init = rw.create<tensor::EmptyOp>(loc, type, dims);
+  AffineMap id = rw.getMultiDimIdentityMap(type.getRank());
+  SmallVector<utils::IteratorType> iterators(type.getRank(), utils::IteratorType::parallel);
+  auto g = rw.create<linalg::GenericOp>(loc, TypeRange{type}, ValueRange{input, target},
+                                        ValueRange{init}, ArrayRef<AffineMap>{id, id, id},
+                                        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+                                          b.create<linalg::YieldOp>(l, f(b, l, args[0], args[1]));
+                                        });
+  return g.getResult(0);
+}
+
+Value mlir::med::lowering::mapVoxels(OpBuilder &rw, Location loc, Value input, Value target,
+                                     VoxelMapFn f) {
+  auto type = cast<RankedTensorType>(input.getType());
+  const int64_t C = type.getDimSize(0);
+  const bool labels = cast<RankedTensorType>(target.getType()).getRank() == 1;
+  SmallVector<Value> channel;
+  for (int64_t c = 0; c < C; ++c)
+    channel.push_back(rw.create<arith::ConstantIndexOp>(loc, c));
+  Value n = rw.create<tensor::DimOp>(loc, input, 1);
+  SmallVector<Value> dims;
+  if (type.isDynamicDim(1))
+    dims.push_back(n);
+  Value init = rw.create<tensor::EmptyOp>(loc, type, dims);
+  Value zero = rw.create<arith::ConstantIndexOp>(loc, 0);
+  Value step = rw.create<arith::ConstantIndexOp>(loc, 1);
+  auto loop = rw.create<scf::ForOp>(
+      loc, zero, n, step, ValueRange{init}, [&](OpBuilder &b, Location l, Value v, ValueRange acc) {
+        SmallVector<Value> x, t;
+        for (int64_t c = 0; c < C; ++c) {
+          x.push_back(b.create<tensor::ExtractOp>(l, input, ValueRange{channel[c], v}));
+          if (!labels)
+            t.push_back(b.create<tensor::ExtractOp>(l, target, ValueRange{channel[c], v}));
+        }
+        if (labels)
+          t.push_back(b.create<tensor::ExtractOp>(l, target, ValueRange{v}));
+        SmallVector<Value> values = f(b, l, x, t);
+        Value out = acc[0];
+        for (int64_t c = 0; c < C; ++c)
+          out = b.create<tensor::InsertOp>(l, values[c], out, ValueRange{channel[c], v});
+        b.create<scf::YieldOp>(l, out);
+      });
+  return loop.getResult(0);
+}
+
+namespace {
+
 /// One voxel's softmax over its C logits `x` and its C targets: the target values themselves,
 /// or from a label v the one-hot entries of class trunc(v), MONAI's one_hot of a float label:
 /// t_0 = (-1 < v < 1), t_c = (c <= v < c + 1) for c > 0 (NaN compares false: no class).
@@ -199,7 +256,6 @@ struct VoxelSoftmax {
   SmallVector<Value> p, t;
 };
 VoxelSoftmax softmaxAt(OpBuilder &b, Location l, ValueRange x, ValueRange target) {
-  auto ft = cast<FloatType>(x.front().getType());
   Value m = x.front();
   for (Value v : x.drop_front())
     m = b.create<arith::MaximumFOp>(l, m, v); // NaN propagates, as in ATen's softmax
@@ -216,17 +272,8 @@ VoxelSoftmax softmaxAt(OpBuilder &b, Location l, ValueRange x, ValueRange target
     s.t.assign(target.begin(), target.end());
     return s;
   }
-  Value one = constant(b, l, ft, 1.0), zero = constant(b, l, ft, 0.0);
-  for (size_t c = 0; c < x.size(); ++c) {
-    Value above = c == 0 ? b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, target[0],
-                                                   constant(b, l, ft, -1.0))
-                         : b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, target[0],
-                                                   constant(b, l, ft, double(c)));
-    Value below = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, target[0],
-                                          constant(b, l, ft, double(c) + 1.0));
-    Value hit = b.create<arith::AndIOp>(l, above, below);
-    s.t.push_back(b.create<arith::SelectOp>(l, hit, one, zero));
-  }
+  for (size_t c = 0; c < x.size(); ++c)
+    s.t.push_back(oneHotEntry(b, l, target[0], int64_t(c)));
   return s;
 }
 
@@ -258,10 +305,7 @@ struct SoftmaxDiceSumsLowering : OpRewritePattern<SoftmaxDiceSumsOp> {
   }
 };
 
-// A loop over the voxels carrying the (C x n) result: each step reads the voxel's C logits and
-// its target and inserts its C gradients. (A linalg.generic with one output per row would make
-// the rows slices of one tensor, and bufferization copies all but one of them; the loop's
-// inserts bufferize in place, into the kernel's output once the empty tensor is eliminated.)
+// The softmax's backward of the loss's per-class derivatives, voxel by voxel (mapVoxels).
 struct SoftmaxDiceGradLowering : OpRewritePattern<SoftmaxDiceGradOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SoftmaxDiceGradOp op, PatternRewriter &rw) const override {
@@ -269,54 +313,32 @@ struct SoftmaxDiceGradLowering : OpRewritePattern<SoftmaxDiceGradOp> {
     auto type = cast<RankedTensorType>(op.getInput().getType());
     auto ft = cast<FloatType>(type.getElementType());
     const int64_t C = type.getDimSize(0);
-    const bool squared = op.getSquared(), labels = op.getTarget().getType().getRank() == 1;
-    SmallVector<Value> dInter, dPred, channel;
+    const bool squared = op.getSquared();
+    SmallVector<Value> dInter, dPred;
     for (int64_t k = 0; k < 2 * C; ++k) {
       Value i = rw.create<arith::ConstantIndexOp>(loc, k);
-      if (k < C)
-        channel.push_back(i);
       Value v = scalarIn(rw, loc, rw.create<tensor::ExtractOp>(loc, op.getCoefficients(), i), ft);
       (k < C ? dInter : dPred).push_back(v);
     }
-    Value n = rw.create<tensor::DimOp>(loc, op.getInput(), 1);
-    SmallVector<Value> dims;
-    if (type.isDynamicDim(1))
-      dims.push_back(n);
-    Value init = rw.create<tensor::EmptyOp>(loc, type, dims);
-    Value zero = rw.create<arith::ConstantIndexOp>(loc, 0);
-    Value step = rw.create<arith::ConstantIndexOp>(loc, 1);
-    auto loop = rw.create<scf::ForOp>(
-        loc, zero, n, step, ValueRange{init},
-        [&](OpBuilder &b, Location l, Value v, ValueRange acc) {
-          SmallVector<Value> x, t;
-          for (int64_t c = 0; c < C; ++c) {
-            x.push_back(b.create<tensor::ExtractOp>(l, op.getInput(), ValueRange{channel[c], v}));
-            if (!labels)
-              t.push_back(
-                  b.create<tensor::ExtractOp>(l, op.getTarget(), ValueRange{channel[c], v}));
-          }
-          if (labels)
-            t.push_back(b.create<tensor::ExtractOp>(l, op.getTarget(), ValueRange{v}));
-          VoxelSoftmax s = softmaxAt(b, l, x, t);
-          SmallVector<Value> grad; // d loss / d p_c
-          Value dot;               // sum_k p_k grad_k
-          for (int64_t c = 0; c < C; ++c) {
-            Value dp = dPred[c];
-            if (squared) // d(p p)/dp = 2 p
-              dp = b.create<arith::MulFOp>(l, dp, b.create<arith::AddFOp>(l, s.p[c], s.p[c]));
-            grad.push_back(
-                b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, dInter[c], s.t[c]), dp));
-            Value pg = b.create<arith::MulFOp>(l, s.p[c], grad.back());
-            dot = dot ? b.create<arith::AddFOp>(l, dot, pg).getResult() : pg;
-          }
-          Value out = acc[0];
-          for (int64_t c = 0; c < C; ++c) {
-            Value g = b.create<arith::MulFOp>(l, s.p[c], b.create<arith::SubFOp>(l, grad[c], dot));
-            out = b.create<tensor::InsertOp>(l, g, out, ValueRange{channel[c], v});
-          }
-          b.create<scf::YieldOp>(l, out);
-        });
-    rw.replaceOp(op, loop.getResult(0));
+    auto gradient = [&](OpBuilder &b, Location l, ValueRange x, ValueRange t) {
+      VoxelSoftmax s = softmaxAt(b, l, x, t);
+      SmallVector<Value> grad; // d loss / d p_c
+      Value dot;               // sum_k p_k grad_k
+      for (int64_t c = 0; c < C; ++c) {
+        Value dp = dPred[c];
+        if (squared) // d(p p)/dp = 2 p
+          dp = b.create<arith::MulFOp>(l, dp, b.create<arith::AddFOp>(l, s.p[c], s.p[c]));
+        grad.push_back(
+            b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, dInter[c], s.t[c]), dp));
+        Value pg = b.create<arith::MulFOp>(l, s.p[c], grad.back());
+        dot = dot ? b.create<arith::AddFOp>(l, dot, pg).getResult() : pg;
+      }
+      SmallVector<Value> g;
+      for (int64_t c = 0; c < C; ++c)
+        g.push_back(b.create<arith::MulFOp>(l, s.p[c], b.create<arith::SubFOp>(l, grad[c], dot)));
+      return g;
+    };
+    rw.replaceOp(op, mapVoxels(rw, loc, op.getInput(), op.getTarget(), gradient));
     return success();
   }
 };

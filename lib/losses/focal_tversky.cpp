@@ -1,10 +1,12 @@
-// FocalLoss and TverskyLoss (MONAI 1.4.0 semantics).
+// FocalLoss and TverskyLoss (MONAI 1.4.0 semantics); FocalLoss's kernel path is in
+// focal_generated.cpp.
 #include "med/losses/focal.h"
 #include "med/losses/tversky.h"
 
 #include <ATen/ATen.h>
 
 #include "dice_generated.h"
+#include "focal_generated.h"
 #include "med/core/error.h"
 
 namespace med::losses {
@@ -17,6 +19,16 @@ FocalLossImpl::FocalLossImpl(FocalLossOptions o) : options(std::move(o)) {
 }
 
 at::Tensor FocalLossImpl::forward(const at::Tensor &input, const at::Tensor &target) {
+  std::optional<double> alpha = options.alpha();
+  if (options.use_softmax() && !options.include_background() && alpha) {
+    warn_once("FocalLoss: include_background=false, alpha ignored when using softmax.");
+    alpha.reset();
+  }
+  at::Tensor loss = detail::focal_loss_generated(options, alpha, input, target);
+  return loss.defined() ? loss : forward_eager(input, target);
+}
+
+at::Tensor FocalLossImpl::forward_eager(const at::Tensor &input, const at::Tensor &target) {
   SegInputs p = prepare_seg(
       "FocalLoss", {options.include_background(), options.to_onehot_y(), false, false, nullptr},
       input, target);
@@ -47,14 +59,8 @@ at::Tensor FocalLossImpl::forward(const at::Tensor &input, const at::Tensor &tar
     if (alpha)
       loss = (t * *alpha + (1 - t) * (1 - *alpha)) * loss;
   }
-  const std::vector<double> &w = options.weight();
-  int64_t classes = t.size(1);
-  if (!w.empty() && classes != 1) {
-    std::vector<double> cw = w.size() == 1 ? std::vector<double>(classes, w[0]) : w;
-    if (int64_t(cw.size()) != classes)
-      throw Error("FocalLoss.weight", "expected " + std::to_string(classes) +
-                                          " class weights (one per class), got " +
-                                          std::to_string(w.size()));
+  std::vector<double> cw = detail::focal_class_weights(options.weight(), t.size(1));
+  if (!cw.empty()) {
     std::vector<int64_t> shape(t.dim() - 1, 1);
     shape[0] = -1;
     loss = at::tensor(cw, at::kDouble).to(loss.options()).view(shape) * loss;

@@ -163,10 +163,10 @@ func.func @softmax_dice_sums_targets_squared(%x: tensor<2x?xf64>, %t: tensor<2x?
 // CHECK-NEXT:      %[[DOT:.*]] = arith.addf %[[PG0]], %[[PG1]] : f32
 // CHECK-NEXT:      %[[R0:.*]] = arith.subf %{{.*}}, %[[DOT]] : f32
 // CHECK-NEXT:      %[[G0:.*]] = arith.mulf %[[Q0]], %[[R0]] : f32
-// CHECK:           %[[A1:.*]] = tensor.insert %[[G0]] into %[[ACC]][%{{.*}}, %[[V]]] : tensor<2x?xf32>
-// CHECK:           %[[R1:.*]] = arith.subf %{{.*}}, %[[DOT]] : f32
-// CHECK:           %[[G1:.*]] = arith.mulf %[[Q1]], %[[R1]] : f32
-// CHECK:           %[[A2:.*]] = tensor.insert %[[G1]] into %[[A1]][%{{.*}}, %[[V]]] : tensor<2x?xf32>
+// CHECK-NEXT:      %[[R1:.*]] = arith.subf %{{.*}}, %[[DOT]] : f32
+// CHECK-NEXT:      %[[G1:.*]] = arith.mulf %[[Q1]], %[[R1]] : f32
+// CHECK-NEXT:      %[[A1:.*]] = tensor.insert %[[G0]] into %[[ACC]][%{{.*}}, %[[V]]] : tensor<2x?xf32>
+// CHECK-NEXT:      %[[A2:.*]] = tensor.insert %[[G1]] into %[[A1]][%{{.*}}, %[[V]]] : tensor<2x?xf32>
 // CHECK:           scf.yield %[[A2]] : tensor<2x?xf32>
 func.func @softmax_dice_grad_labels(%x: tensor<2x?xf32>, %t: tensor<?xf32>, %k: tensor<4xf64>) -> tensor<2x?xf32> {
   %0 = med.softmax_dice_grad %x, %t, %k : tensor<2x?xf32>, tensor<?xf32>, tensor<4xf64> -> tensor<2x?xf32>

@@ -8,6 +8,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace med::kernels {
@@ -50,5 +51,45 @@ at::Tensor softmax_dice_sums(const at::Tensor &logits, const at::Tensor &target,
 at::Tensor softmax_dice_grad(const at::Tensor &logits, const at::Tensor &target,
                              const at::Tensor &coefficients, bool squared, int threads,
                              const std::string &owner);
+
+/// Sigmoid focal sums of `input` (logits) against `target` cut into `slabs` equal consecutive
+/// slabs: a (slabs) float64 tensor holding per slab the sum of MONAI's sigmoid focal term
+/// (BCE-with-logits times exp(gamma logsigmoid(-x (2 t - 1))), times t alpha + (1 - t)
+/// (1 - alpha) with `alpha`), formed in the input dtype (FocalLoss passes float32) and summed
+/// over groups of 1024 elements in it, the group sums in float64 folded in block order. Both
+/// tensors: contiguous CPU float32 or float64 of one dtype and size.
+///
+///   at::Tensor s = med::kernels::focal_sums(logits, onehot, B * C, 2.0, 0.25, 1, "FocalLoss");
+at::Tensor focal_sums(const at::Tensor &input, const at::Tensor &target, int64_t slabs,
+                      double gamma, std::optional<double> alpha, int threads,
+                      const std::string &owner);
+
+/// The gradient of a sigmoid focal loss with respect to `input`, given per slab the loss's
+/// derivative with respect to that slab's focal sum (`coefficients`: (slabs) float64). Same
+/// layout rules and parameters as focal_sums; a new contiguous tensor shaped like `input`.
+at::Tensor focal_grad(const at::Tensor &input, const at::Tensor &target,
+                      const at::Tensor &coefficients, double gamma, std::optional<double> alpha,
+                      int threads, const std::string &owner);
+
+/// Softmax focal sums of `logits` (B, C, *spatial) against `target`, over the classes `first`
+/// .. C - 1 (MONAI drops the background before its softmax, so the softmax runs over those
+/// channels only): with l the log softmax over them and p = exp(l), a (B, C - first) float64
+/// tensor of per-class sums of -(1 - p)^gamma l t. `target`: a (B, 1, *spatial) label map of the
+/// logits' dtype (class trunc(v), as MONAI's one_hot) or (B, C, *spatial) per-class targets
+/// (channels from `first` on are read). With a label map one more column follows: the number of
+/// voxels whose label names a class in [0, C), which is the item's voxel count exactly when
+/// every label is valid. Sums fold in block order (the same for any thread count).
+///
+///   at::Tensor s = med::kernels::softmax_focal_sums(logits, labels, 0, 2.0, 1, "FocalLoss");
+at::Tensor softmax_focal_sums(const at::Tensor &logits, const at::Tensor &target, int64_t first,
+                              double gamma, int threads, const std::string &owner);
+
+/// The gradient of a softmax focal loss with respect to the logits, given per item and kept
+/// class the loss's derivative with respect to that class sum (`coefficients`: (B, C - first)
+/// float64). Same operands as softmax_focal_sums; a new contiguous tensor shaped like the
+/// logits, zero in the channels before `first`.
+at::Tensor softmax_focal_grad(const at::Tensor &logits, const at::Tensor &target,
+                              const at::Tensor &coefficients, int64_t first, double gamma,
+                              int threads, const std::string &owner);
 
 } // namespace med::kernels

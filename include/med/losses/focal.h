@@ -28,13 +28,18 @@ struct FocalLossOptions {
 /// binary cross-entropy per channel; softmax form (`use_softmax`): -(1 - p)^gamma log p over the
 /// classes. Computed in float32 whatever the input dtype (as MONAI does, so a float64 input gives
 /// a float32 loss). MONAI quirk kept: reduction "sum" sums over batch and classes the *spatial
-/// mean*, not the plain sum.
+/// mean*, not the plain sum. With reduction "mean" or "sum" on CPU float inputs the voxel work
+/// runs on generated kernels (docs/losses.md); otherwise on forward_eager.
 ///
 ///   med::losses::FocalLoss loss(med::losses::FocalLossOptions().to_onehot_y(true).gamma(2));
 class FocalLossImpl : public torch::nn::Module {
 public:
   explicit FocalLossImpl(FocalLossOptions options = {});
+  /// The loss: through the generated kernels where they apply, else forward_eager.
   at::Tensor forward(const at::Tensor &input, const at::Tensor &target);
+  /// MONAI's formulation op by op in ATen (backward by autograd): the fallback path, and what
+  /// benchmarks compare the generated path with.
+  at::Tensor forward_eager(const at::Tensor &input, const at::Tensor &target);
   FocalLossOptions options;
 };
 TORCH_MODULE(FocalLoss);

@@ -390,3 +390,107 @@ func.func @softmax_dice_grad_result(%x: tensor<3x?xf32>, %t: tensor<?xf32>, %k: 
   %0 = med.softmax_dice_grad %x, %t, %k : tensor<3x?xf32>, tensor<?xf32>, tensor<6xf64> -> tensor<3x?xf64>
   return %0 : tensor<3x?xf64>
 }
+
+// -----
+
+func.func @focal_sums_types(%x: tensor<?xf32>, %t: tensor<?xf64>, %g: f64) -> tensor<1xf64> {
+  // expected-error @+1 {{operands must have the same type, got 'tensor<?xf32>' and 'tensor<?xf64>'}}
+  %0 = med.focal_sums %x, %t, %g : tensor<?xf32>, tensor<?xf64> -> tensor<1xf64>
+  return %0 : tensor<1xf64>
+}
+
+// -----
+
+func.func @focal_sums_rank(%x: tensor<2x4xf32>, %g: f64) -> tensor<1xf64> {
+  // expected-error @+1 {{reads a flat (rank-1) input, got 'tensor<2x4xf32>'}}
+  %0 = med.focal_sums %x, %x, %g : tensor<2x4xf32>, tensor<2x4xf32> -> tensor<1xf64>
+  return %0 : tensor<1xf64>
+}
+
+// -----
+
+func.func @focal_sums_result(%x: tensor<?xf32>, %g: f64) -> tensor<3xf64> {
+  // expected-error @+1 {{result must be tensor<1xf64> (the focal sum), got 'tensor<3xf64>'}}
+  %0 = med.focal_sums %x, %x, %g : tensor<?xf32>, tensor<?xf32> -> tensor<3xf64>
+  return %0 : tensor<3xf64>
+}
+
+// -----
+
+func.func @focal_grad_result(%x: tensor<?xf32>, %g: f64) -> tensor<?xf64> {
+  // expected-error @+1 {{result must have the input's type 'tensor<?xf32>', got 'tensor<?xf64>'}}
+  %0 = med.focal_grad %x, %x, %g, %g : tensor<?xf32>, tensor<?xf32> -> tensor<?xf64>
+  return %0 : tensor<?xf64>
+}
+
+// -----
+
+func.func @focal_grad_types(%x: tensor<?xf32>, %t: tensor<?xf64>, %g: f64) -> tensor<?xf32> {
+  // expected-error @+1 {{operands must have the same type, got 'tensor<?xf32>' and 'tensor<?xf64>'}}
+  %0 = med.focal_grad %x, %t, %g, %g, %g : tensor<?xf32>, tensor<?xf64> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+func.func @softmax_focal_sums_channels(%x: tensor<?x?xf32>, %t: tensor<?xf32>, %g: f64) -> tensor<4xf64> {
+  // expected-error @+1 {{reads (channels x voxels) logits with a static channel count >= 1, got 'tensor<?x?xf32>'}}
+  %0 = med.softmax_focal_sums %x, %t, %g : tensor<?x?xf32>, tensor<?xf32> -> tensor<4xf64>
+  return %0 : tensor<4xf64>
+}
+
+// -----
+
+func.func @softmax_focal_sums_target(%x: tensor<3x?xf32>, %t: tensor<3x?xf64>, %g: f64) -> tensor<3xf64> {
+  // expected-error @+1 {{target must be a flat label map of 'f32' or have the input's type 'tensor<3x?xf32>', got 'tensor<3x?xf64>'}}
+  %0 = med.softmax_focal_sums %x, %t, %g : tensor<3x?xf32>, tensor<3x?xf64> -> tensor<3xf64>
+  return %0 : tensor<3xf64>
+}
+
+// -----
+
+func.func @softmax_focal_sums_labelled(%x: tensor<3x?xf32>, %t: tensor<?xf32>, %g: f64) -> tensor<3xf64> {
+  // expected-error @+1 {{result must be tensor<4xf64> (focal sum per class, then the labelled voxels), got 'tensor<3xf64>'}}
+  %0 = med.softmax_focal_sums %x, %t, %g : tensor<3x?xf32>, tensor<?xf32> -> tensor<3xf64>
+  return %0 : tensor<3xf64>
+}
+
+// -----
+
+func.func @softmax_focal_sums_per_class(%x: tensor<3x?xf32>, %t: tensor<3x?xf32>, %g: f64) -> tensor<4xf64> {
+  // expected-error @+1 {{result must be tensor<3xf64> (focal sum per class), got 'tensor<4xf64>'}}
+  %0 = med.softmax_focal_sums %x, %t, %g : tensor<3x?xf32>, tensor<3x?xf32> -> tensor<4xf64>
+  return %0 : tensor<4xf64>
+}
+
+// -----
+
+func.func @softmax_focal_sums_first(%x: tensor<3x?xf32>, %t: tensor<3x?xf32>, %g: f64) -> tensor<3xf64> {
+  // expected-error @+1 {{attribute 'first' must be >= 0, and 0 unless the target is a label map, got 1}}
+  %0 = med.softmax_focal_sums %x, %t, %g {first = 1} : tensor<3x?xf32>, tensor<3x?xf32> -> tensor<3xf64>
+  return %0 : tensor<3xf64>
+}
+
+// -----
+
+func.func @softmax_focal_sums_negative_first(%x: tensor<3x?xf32>, %t: tensor<?xf32>, %g: f64) -> tensor<4xf64> {
+  // expected-error @+1 {{attribute 'first' must be >= 0, and 0 unless the target is a label map, got -1}}
+  %0 = med.softmax_focal_sums %x, %t, %g {first = -1} : tensor<3x?xf32>, tensor<?xf32> -> tensor<4xf64>
+  return %0 : tensor<4xf64>
+}
+
+// -----
+
+func.func @softmax_focal_grad_coefficients(%x: tensor<3x?xf32>, %t: tensor<?xf32>, %k: tensor<4xf64>, %g: f64) -> tensor<3x?xf32> {
+  // expected-error @+1 {{coefficients must be tensor<3xf64> (d loss / d focal sum per class), got 'tensor<4xf64>'}}
+  %0 = med.softmax_focal_grad %x, %t, %k, %g : tensor<3x?xf32>, tensor<?xf32>, tensor<4xf64> -> tensor<3x?xf32>
+  return %0 : tensor<3x?xf32>
+}
+
+// -----
+
+func.func @softmax_focal_grad_result(%x: tensor<3x?xf32>, %t: tensor<?xf32>, %k: tensor<3xf64>, %g: f64) -> tensor<3x?xf64> {
+  // expected-error @+1 {{result must have the input's type 'tensor<3x?xf32>', got 'tensor<3x?xf64>'}}
+  %0 = med.softmax_focal_grad %x, %t, %k, %g : tensor<3x?xf32>, tensor<?xf32>, tensor<3xf64> -> tensor<3x?xf64>
+  return %0 : tensor<3x?xf64>
+}

@@ -141,3 +141,29 @@ func.func @softmax_loss_ops(%x: tensor<3x?xf32>, %l: tensor<?xf32>, %t: tensor<3
   %2 = med.softmax_dice_grad %x, %l, %k : tensor<3x?xf32>, tensor<?xf32>, tensor<6xf64> -> tensor<3x?xf32>
   return %2 : tensor<3x?xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @focal_ops
+func.func @focal_ops(%x: tensor<?xf32>, %t: tensor<?xf32>, %g: f64, %a: f64, %k: f64) -> tensor<?xf32> {
+  // CHECK: med.focal_sums %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32>, tensor<?xf32> -> tensor<1xf64>
+  %0 = med.focal_sums %x, %t, %g : tensor<?xf32>, tensor<?xf32> -> tensor<1xf64>
+  // CHECK: med.focal_sums %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32>, tensor<?xf32> -> tensor<1xf64>
+  %1 = med.focal_sums %x, %t, %g, %a : tensor<?xf32>, tensor<?xf32> -> tensor<1xf64>
+  // CHECK: med.focal_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+  %2 = med.focal_grad %x, %t, %k, %g, %a : tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+  return %2 : tensor<?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @softmax_focal_ops
+func.func @softmax_focal_ops(%x: tensor<3x?xf32>, %l: tensor<?xf32>, %t: tensor<3x?xf32>, %k: tensor<3xf64>, %g: f64) -> tensor<3x?xf32> {
+  // CHECK: med.softmax_focal_sums %{{.*}}, %{{.*}}, %{{.*}} {first = 1 : i64} : tensor<3x?xf32>, tensor<?xf32> -> tensor<4xf64>
+  %0 = med.softmax_focal_sums %x, %l, %g {first = 1} : tensor<3x?xf32>, tensor<?xf32> -> tensor<4xf64>
+  // CHECK: med.softmax_focal_sums %{{.*}}, %{{.*}}, %{{.*}} : tensor<3x?xf32>, tensor<3x?xf32> -> tensor<3xf64>
+  %1 = med.softmax_focal_sums %x, %t, %g : tensor<3x?xf32>, tensor<3x?xf32> -> tensor<3xf64>
+  // CHECK: med.softmax_focal_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<3x?xf32>, tensor<?xf32>, tensor<3xf64> -> tensor<3x?xf32>
+  %2 = med.softmax_focal_grad %x, %l, %k, %g : tensor<3x?xf32>, tensor<?xf32>, tensor<3xf64> -> tensor<3x?xf32>
+  return %2 : tensor<3x?xf32>
+}

@@ -1,0 +1,51 @@
+// Helpers shared by the loss kernels' lowerings (MedToLinalgLoss.cpp, MedToLinalgFocal.cpp;
+// internal to lib/compiler).
+#pragma once
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Value.h"
+
+namespace mlir::med::lowering {
+
+/// sigmoid(x) = 1 / (1 + exp(-x)) in x's type (0 for x far below zero, 1 far above).
+Value sigmoid(OpBuilder &b, Location l, Value x);
+
+/// The terms a sums kernel adds up for one element (or voxel) of its inputs, in the input type.
+using TermsFn = function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange in)>;
+
+/// Sums `kinds` terms over flat inputs of one length, as f64: whole groups of 64 x 16 elements
+/// folded per group and lane in the input type (a loop LLVM vectorises at full width), then the
+/// group partials and the elements after the last whole group through 16-lane f64 folds.
+SmallVector<Value> sumInGroups(OpBuilder &rw, Location loc, ValueRange rows, int64_t kinds,
+                               TermsFn terms);
+
+/// The C rows of a (C x n) tensor as flat tensors (views of it once bufferized); a flat tensor
+/// is its own single row.
+SmallVector<Value> rowsOf(OpBuilder &b, Location l, Value t);
+
+/// The one-hot entry of class `c` for a float label `v`, as MONAI's one_hot reads a float label
+/// map (class trunc(v)): 1 when -1 < v < 1 for c = 0, when c <= v < c + 1 for c > 0, else 0
+/// (NaN compares false: no class). In v's type.
+Value oneHotEntry(OpBuilder &b, Location l, Value v, int64_t c);
+
+/// One element's gradient from the input element `x` and the target element `t`.
+using PairMapFn = function_ref<Value(OpBuilder &, Location, Value x, Value t)>;
+
+/// The elementwise map `f` over an input and a target of the same shape, as a linalg.generic
+/// whose result has the input's type: the gradient kernels of the flat (sigmoid) losses.
+Value mapPairs(OpBuilder &rw, Location loc, Value input, Value target, PairMapFn f);
+
+/// One voxel's values from its C logits `x` and its targets `t` (C per-class values, or the one
+/// label): C results in the input type.
+using VoxelMapFn =
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange x, ValueRange t)>;
+
+/// A (C x n) tensor of `input`'s type built voxel by voxel, as the softmax gradient kernels
+/// write theirs: a loop over the n voxels carrying the result, each step reading the voxel's C
+/// logits from `input` (C x n) and its targets from `target` (C x n, or a label map of n) and
+/// inserting the C values `f` gives. (A linalg.generic with one output per row would make the
+/// rows slices of one tensor, and bufferization copies all but one of them; the loop's inserts
+/// bufferize in place, into the kernel's output once the empty tensor is eliminated.)
+Value mapVoxels(OpBuilder &rw, Location loc, Value input, Value target, VoxelMapFn f);
+
+} // namespace mlir::med::lowering

@@ -1,0 +1,254 @@
+// convert-med-to-linalg, the focal loss kernels: med.focal_sums (the sigmoid focal term summed
+// by sumInGroups) and med.focal_grad (an elementwise map over logits and target);
+// med.softmax_focal_sums and med.softmax_focal_grad, the same over the rows of a
+// (channels x voxels) block with the log softmax across the rows formed per voxel. The
+// arithmetic follows the order in which MONAI's formula (and so the ATen reference) forms it.
+#include "LossLowering.h"
+#include "LoweringUtils.h"
+#include "med/MedOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace mlir::med;
+using namespace mlir::med::lowering;
+
+namespace {
+
+/// log1p(e) for e >= 0 without losing small e: with u = 1 + e, e itself when u rounds to 1,
+/// else log(u) * e / (u - 1) (the rounding of u cancels). math.log1p would lower to log(1 + e).
+Value log1p(OpBuilder &b, Location l, Value e) {
+  auto ft = cast<FloatType>(e.getType());
+  Value one = constant(b, l, ft, 1.0);
+  Value u = b.create<arith::AddFOp>(l, one, e);
+  Value exact = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, u, one);
+  Value scaled =
+      b.create<arith::DivFOp>(l, b.create<arith::MulFOp>(l, b.create<math::LogOp>(l, u), e),
+                              b.create<arith::SubFOp>(l, u, one));
+  return b.create<arith::SelectOp>(l, exact, e, scaled);
+}
+
+/// logsigmoid(v) = min(v, 0) - log1p(exp(-|v|)), as ATen forms it (finite for finite v).
+Value logSigmoid(OpBuilder &b, Location l, Value v) {
+  auto ft = cast<FloatType>(v.getType());
+  Value low = b.create<arith::MinimumFOp>(l, v, constant(b, l, ft, 0.0));
+  Value e = b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, b.create<math::AbsFOp>(l, v)));
+  return b.create<arith::SubFOp>(l, low, log1p(b, l, e));
+}
+
+/// The sigmoid form's alpha and 1 - alpha (formed in f64), rounded to the input type once;
+/// both null without alpha.
+struct Alpha {
+  Value alpha, complement;
+};
+Alpha alphaIn(OpBuilder &b, Location l, Value alpha, FloatType ft) {
+  if (!alpha)
+    return {};
+  Value one = constant(b, l, b.getF64Type(), 1.0);
+  return {scalarIn(b, l, alpha, ft), scalarIn(b, l, b.create<arith::SubFOp>(l, one, alpha), ft)};
+}
+
+/// One element's sigmoid focal pieces: bce = x - x t - logsigmoid(x), s = 2 t - 1 (as t * 2 - 1),
+/// z = -x s, f = exp(logsigmoid(z) gamma), and the alpha factor (null without alpha).
+struct SigmoidFocal {
+  Value bce, s, z, f, factor;
+};
+SigmoidFocal sigmoidFocalAt(OpBuilder &b, Location l, Value x, Value t, Value gamma,
+                            const Alpha &alpha) {
+  auto ft = cast<FloatType>(x.getType());
+  Value one = constant(b, l, ft, 1.0);
+  SigmoidFocal r;
+  r.bce = b.create<arith::SubFOp>(
+      l, b.create<arith::SubFOp>(l, x, b.create<arith::MulFOp>(l, x, t)), logSigmoid(b, l, x));
+  r.s = b.create<arith::SubFOp>(l, b.create<arith::MulFOp>(l, t, constant(b, l, ft, 2.0)), one);
+  r.z = b.create<arith::MulFOp>(l, b.create<arith::NegFOp>(l, x), r.s);
+  r.f = b.create<math::ExpOp>(l, b.create<arith::MulFOp>(l, logSigmoid(b, l, r.z), gamma));
+  if (alpha.alpha)
+    r.factor = b.create<arith::AddFOp>(
+        l, b.create<arith::MulFOp>(l, t, alpha.alpha),
+        b.create<arith::MulFOp>(l, b.create<arith::SubFOp>(l, one, t), alpha.complement));
+  return r;
+}
+
+// [sum of the focal term] as a tensor<1xf64> by sumInGroups.
+struct FocalSumsLowering : OpRewritePattern<FocalSumsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(FocalSumsOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    auto ft = cast<FloatType>(cast<RankedTensorType>(op.getInput().getType()).getElementType());
+    Value gamma = scalarIn(rw, loc, op.getGamma(), ft);
+    Alpha alpha = alphaIn(rw, loc, op.getAlpha(), ft);
+    auto terms = [&](OpBuilder &b, Location l, ValueRange in) {
+      SigmoidFocal s = sigmoidFocalAt(b, l, in[0], in[1], gamma, alpha);
+      Value term = b.create<arith::MulFOp>(l, s.f, s.bce);
+      if (s.factor)
+        term = b.create<arith::MulFOp>(l, s.factor, term);
+      return SmallVector<Value>{term};
+    };
+    SmallVector<Value> values =
+        sumInGroups(rw, loc, ValueRange{op.getInput(), op.getTarget()}, 1, terms);
+    rw.replaceOp(op, rw.create<tensor::FromElementsOp>(loc, op.getResult().getType(), values));
+    return success();
+  }
+};
+
+// coefficient * factor * (f gamma sigmoid(-z) (-s) bce + f (sigmoid(x) - t)), elementwise.
+struct FocalGradLowering : OpRewritePattern<FocalGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(FocalGradOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getInput().getType());
+    auto ft = cast<FloatType>(type.getElementType());
+    Value coeff = scalarIn(rw, loc, op.getCoefficient(), ft);
+    Value gamma = scalarIn(rw, loc, op.getGamma(), ft);
+    Alpha alpha = alphaIn(rw, loc, op.getAlpha(), ft);
+    auto gradient = [&](OpBuilder &b, Location l, Value x, Value t) {
+      SigmoidFocal s = sigmoidFocalAt(b, l, x, t, gamma, alpha);
+      // d f / dx = f gamma sigmoid(-z) dz/dx with dz/dx = -s; d bce / dx = sigmoid(x) - t.
+      Value dLog = b.create<arith::MulFOp>(
+          l, b.create<arith::MulFOp>(l, gamma, sigmoid(b, l, b.create<arith::NegFOp>(l, s.z))),
+          b.create<arith::NegFOp>(l, s.s));
+      Value inner = b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, dLog, s.bce),
+                                            b.create<arith::SubFOp>(l, sigmoid(b, l, x), t));
+      Value grad = b.create<arith::MulFOp>(l, s.f, inner);
+      if (s.factor)
+        grad = b.create<arith::MulFOp>(l, s.factor, grad);
+      return b.create<arith::MulFOp>(l, coeff, grad).getResult();
+    };
+    rw.replaceOp(op, mapPairs(rw, loc, op.getInput(), op.getTarget(), gradient));
+    return success();
+  }
+};
+
+/// One voxel's log softmax over its C logits (l_c = (x_c - m) - log sum_k exp(x_k - m), as
+/// ATen's log_softmax), p_c = exp(l_c), and its C targets: the target values themselves, or
+/// the one-hot entries of classes first .. first + C - 1 read from a label.
+struct VoxelLogSoftmax {
+  SmallVector<Value> l, p, t;
+};
+VoxelLogSoftmax logSoftmaxAt(OpBuilder &b, Location l, ValueRange x, ValueRange target,
+                             int64_t first) {
+  Value m = x.front();
+  for (Value v : x.drop_front())
+    m = b.create<arith::MaximumFOp>(l, m, v); // NaN propagates, as in ATen's log_softmax
+  SmallVector<Value> shifted;
+  Value total;
+  for (Value v : x) {
+    shifted.push_back(b.create<arith::SubFOp>(l, v, m));
+    Value e = b.create<math::ExpOp>(l, shifted.back());
+    total = total ? b.create<arith::AddFOp>(l, total, e).getResult() : e;
+  }
+  Value lse = b.create<math::LogOp>(l, total);
+  VoxelLogSoftmax s;
+  for (Value d : shifted) {
+    s.l.push_back(b.create<arith::SubFOp>(l, d, lse));
+    s.p.push_back(b.create<math::ExpOp>(l, s.l.back()));
+  }
+  if (target.size() == x.size())
+    s.t.assign(target.begin(), target.end());
+  else
+    for (size_t c = 0; c < x.size(); ++c)
+      s.t.push_back(oneHotEntry(b, l, target[0], first + int64_t(c)));
+  return s;
+}
+
+// [sum_v -(1 - p_c)^gamma l_c t_c for each c] (+ the labelled voxels) by sumInGroups; the
+// inputs are the logit rows followed by the target rows (or the label map).
+struct SoftmaxFocalSumsLowering : OpRewritePattern<SoftmaxFocalSumsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SoftmaxFocalSumsOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getInput().getType());
+    auto ft = cast<FloatType>(type.getElementType());
+    const int64_t C = type.getDimSize(0), first = op.getFirst();
+    const bool labels = cast<RankedTensorType>(op.getTarget().getType()).getRank() == 1;
+    Value gamma = scalarIn(rw, loc, op.getGamma(), ft);
+    SmallVector<Value> rows = rowsOf(rw, loc, op.getInput());
+    llvm::append_range(rows, rowsOf(rw, loc, op.getTarget()));
+    auto terms = [&](OpBuilder &b, Location l, ValueRange in) {
+      VoxelLogSoftmax s = logSoftmaxAt(b, l, in.take_front(C), in.drop_front(C), first);
+      Value one = constant(b, l, ft, 1.0);
+      SmallVector<Value> t;
+      for (int64_t c = 0; c < C; ++c) {
+        Value q = b.create<arith::SubFOp>(l, one, s.p[c]);
+        Value w = b.create<arith::NegFOp>(l, b.create<math::PowFOp>(l, q, gamma));
+        t.push_back(b.create<arith::MulFOp>(l, b.create<arith::MulFOp>(l, w, s.l[c]), s.t[c]));
+      }
+      if (labels) { // the label names a class in [0, first + C): -1 < v < first + C
+        Value v = in[C];
+        Value above =
+            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v, constant(b, l, ft, -1.0));
+        Value below = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, v,
+                                              constant(b, l, ft, double(first + C)));
+        t.push_back(b.create<arith::SelectOp>(l, b.create<arith::AndIOp>(l, above, below), one,
+                                              constant(b, l, ft, 0.0)));
+      }
+      return t;
+    };
+    SmallVector<Value> values = sumInGroups(rw, loc, rows, C + (labels ? 1 : 0), terms);
+    rw.replaceOp(op, rw.create<tensor::FromElementsOp>(loc, op.getResult().getType(), values));
+    return success();
+  }
+};
+
+// The gradient with respect to the logits, voxel by voxel (mapVoxels, as med.softmax_dice_grad).
+struct SoftmaxFocalGradLowering : OpRewritePattern<SoftmaxFocalGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SoftmaxFocalGradOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getInput().getType());
+    auto ft = cast<FloatType>(type.getElementType());
+    const int64_t C = type.getDimSize(0), first = op.getFirst();
+    SmallVector<Value> coeff;
+    for (int64_t c = 0; c < C; ++c)
+      coeff.push_back(scalarIn(
+          rw, loc,
+          rw.create<tensor::ExtractOp>(loc, op.getCoefficients(),
+                                       ValueRange{rw.create<arith::ConstantIndexOp>(loc, c)}),
+          ft));
+    FloatType f64 = rw.getF64Type();
+    Value gamma = scalarIn(rw, loc, op.getGamma(), ft);
+    Value gammaLess = scalarIn(
+        rw, loc, rw.create<arith::SubFOp>(loc, op.getGamma(), constant(rw, loc, f64, 1.0)), ft);
+    // (1 - p)^gamma has no slope in p when gamma is 0 (as ATen's pow backward), even where
+    // (1 - p)^(gamma - 1) is infinite.
+    Value flat = rw.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, op.getGamma(),
+                                          constant(rw, loc, f64, 0.0));
+    auto gradient = [&](OpBuilder &b, Location l, ValueRange x, ValueRange t) {
+      VoxelLogSoftmax s = logSoftmaxAt(b, l, x, t, first);
+      Value one = constant(b, l, ft, 1.0), fzero = constant(b, l, ft, 0.0);
+      SmallVector<Value> u; // d loss / d l_c
+      Value total;          // sum_k u_k
+      for (int64_t c = 0; c < C; ++c) {
+        Value q = b.create<arith::SubFOp>(l, one, s.p[c]);
+        Value qg = b.create<math::PowFOp>(l, q, gamma);
+        Value slope = b.create<arith::MulFOp>(
+            l,
+            b.create<arith::MulFOp>(
+                l, b.create<arith::MulFOp>(l, gamma, b.create<math::PowFOp>(l, q, gammaLess)),
+                s.p[c]),
+            s.l[c]);
+        slope = b.create<arith::SelectOp>(l, flat, fzero, slope);
+        Value dg = b.create<arith::SubFOp>(l, slope, qg); // g'(l) for g(l) = -(1 - e^l)^gamma l
+        u.push_back(b.create<arith::MulFOp>(l, b.create<arith::MulFOp>(l, coeff[c], s.t[c]), dg));
+        total = total ? b.create<arith::AddFOp>(l, total, u.back()).getResult() : u.back();
+      }
+      SmallVector<Value> g;
+      for (int64_t c = 0; c < C; ++c)
+        g.push_back(b.create<arith::SubFOp>(l, u[c], b.create<arith::MulFOp>(l, s.p[c], total)));
+      return g;
+    };
+    rw.replaceOp(op, mapVoxels(rw, loc, op.getInput(), op.getTarget(), gradient));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::med::lowering::populateFocalLoweringPatterns(RewritePatternSet &patterns) {
+  patterns.add<FocalSumsLowering, FocalGradLowering, SoftmaxFocalSumsLowering,
+               SoftmaxFocalGradLowering>(patterns.getContext());
+}

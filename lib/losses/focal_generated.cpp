@@ -1,0 +1,177 @@
+// FocalLoss on the generated kernels: forward sums and backward gradient as `med` ops (see
+// focal_generated.h), wrapped as a torch::autograd::Function.
+#include "focal_generated.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <string>
+
+#include "med/core/error.h"
+#include "med/kernels/losses.h"
+#include "med/losses/reduction.h"
+
+namespace med::losses::detail {
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+const std::string kOwner = "FocalLoss";
+
+/// What the kernels need besides the tensors: the form, the focal parameters, the first class
+/// kept (softmax form), and per kept class the factor of its sums in the loss (class weight,
+/// alpha's class factor, and 1 / the count the reduction divides by).
+struct FocalPlan {
+  bool softmax = false;
+  double gamma = 2.0;
+  std::optional<double> alpha; // the sigmoid form's, applied per voxel in the kernels
+  int64_t first = 0;
+  std::vector<double> scale;
+};
+
+/// Throws the one-hot encoder's error for labels that name no class: `counted` holds per item
+/// the voxels whose label names a class, which falls short of `voxels` exactly when some label
+/// is out of range, not a number, or the like.
+void checkLabels(const at::Tensor &counted, const at::Tensor &labels, int64_t classes,
+                 int64_t voxels) {
+  if (at::equal(counted, at::full_like(counted, double(voxels))))
+    return;
+  one_hot(labels, classes, kOwner); // names the offending range
+  throw Error(kOwner + ".target",
+              "labels must lie in [0, " + std::to_string(classes) + ") for one-hot encoding");
+}
+
+struct FocalSumsFunction : public torch::autograd::Function<FocalSumsFunction> {
+  static at::Tensor forward(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &y,
+                            const FocalPlan *plan) {
+    at::Tensor xc = x.contiguous(), yc = y.contiguous();
+    const int64_t B = xc.size(0), kept = int64_t(plan->scale.size());
+    at::Tensor sums; // (B, kept)
+    if (plan->softmax) {
+      sums = kernels::softmax_focal_sums(xc, yc, plan->first, plan->gamma, at::get_num_threads(),
+                                         kOwner);
+      const bool labels = yc.size(1) == 1;
+      if (labels)
+        checkLabels(sums.select(1, kept), yc, xc.size(1), xc.numel() / (B * xc.size(1)));
+      sums = sums.slice(1, 0, kept);
+    } else {
+      sums = kernels::focal_sums(xc, yc, B * kept, plan->gamma, plan->alpha, at::get_num_threads(),
+                                 kOwner)
+                 .view({B, kept});
+    }
+    at::Tensor scale = at::tensor(plan->scale, at::kDouble);
+    ctx->saved_data["x"] = xc;
+    ctx->saved_data["y"] = yc;
+    ctx->saved_data["scale"] = scale;
+    ctx->saved_data["softmax"] = plan->softmax;
+    ctx->saved_data["gamma"] = plan->gamma;
+    ctx->saved_data["has_alpha"] = plan->alpha.has_value();
+    ctx->saved_data["alpha"] = plan->alpha.value_or(0.0);
+    ctx->saved_data["first"] = plan->first;
+    // The loss in float32, as MONAI computes it (the sums themselves are float64).
+    return (sums * scale).sum().to(at::kFloat);
+  }
+
+  static variable_list backward(AutogradContext *ctx, variable_list go) {
+    at::Tensor x = ctx->saved_data["x"].toTensor(), y = ctx->saved_data["y"].toTensor();
+    at::Tensor scale = ctx->saved_data["scale"].toTensor();
+    const double gamma = ctx->saved_data["gamma"].toDouble();
+    // d loss / d sums: the same factor for every item of a class, times the incoming gradient.
+    at::Tensor coeff = (go[0].to(at::kDouble).cpu() * scale).expand({x.size(0), scale.size(0)});
+    at::Tensor g;
+    if (ctx->saved_data["softmax"].toBool()) {
+      g = kernels::softmax_focal_grad(x, y, coeff.contiguous(), ctx->saved_data["first"].toInt(),
+                                      gamma, at::get_num_threads(), kOwner);
+    } else {
+      std::optional<double> alpha;
+      if (ctx->saved_data["has_alpha"].toBool())
+        alpha = ctx->saved_data["alpha"].toDouble();
+      g = kernels::focal_grad(x, y, coeff.flatten().contiguous(), gamma, alpha,
+                              at::get_num_threads(), kOwner);
+    }
+    return {g, at::Tensor(), at::Tensor()};
+  }
+};
+
+/// A label map for the softmax kernels in float32: float labels are truncated first (MONAI's
+/// one_hot reads them as .long()), so casting cannot move one across a class boundary.
+at::Tensor labelsAsFloat(const at::Tensor &labels) {
+  at::Tensor l = labels.detach();
+  if (at::isFloatingType(l.scalar_type()) && l.scalar_type() != at::kFloat)
+    l = at::trunc(l);
+  return l.to(at::kFloat).contiguous();
+}
+
+/// The softmax form's factor per kept class: [1 - alpha, alpha, alpha, ...] as MONAI builds it
+/// (float32), times the class weights (float32, as MONAI casts them to the loss).
+std::vector<double> classFactors(int64_t kept, const std::vector<double> &weights,
+                                 std::optional<double> softmaxAlpha) {
+  std::vector<double> f(kept, 1.0);
+  for (int64_t c = 0; c < kept; ++c) {
+    if (softmaxAlpha)
+      f[c] = double(float(c == 0 ? 1.0 - *softmaxAlpha : *softmaxAlpha));
+    if (!weights.empty())
+      f[c] *= double(float(weights[c]));
+  }
+  return f;
+}
+
+} // namespace
+
+std::vector<double> focal_class_weights(const std::vector<double> &weight, int64_t classes) {
+  if (weight.empty() || classes == 1)
+    return {};
+  std::vector<double> cw = weight.size() == 1 ? std::vector<double>(classes, weight[0]) : weight;
+  if (int64_t(cw.size()) != classes)
+    throw Error("FocalLoss.weight", "expected " + std::to_string(classes) +
+                                        " class weights (one per class), got " +
+                                        std::to_string(weight.size()));
+  return cw;
+}
+
+at::Tensor focal_loss_generated(const FocalLossOptions &o, std::optional<double> alpha,
+                                const at::Tensor &input, const at::Tensor &target) {
+  if (o.reduction() == "none" || !input.defined() || !target.defined() || input.dim() < 3 ||
+      target.dim() != input.dim() || !input.device().is_cpu() || !target.device().is_cpu() ||
+      !at::isFloatingType(input.scalar_type()) || at::isComplexType(target.scalar_type()) ||
+      target.requires_grad() || input.numel() == 0)
+    return {};
+  const int64_t B = input.size(0), C = input.size(1), N = input.numel() / (B * C);
+  FocalPlan plan;
+  plan.gamma = o.gamma();
+  at::Tensor x, y;
+  int64_t kept = 0;
+  if (o.use_softmax()) {
+    // The kernels read the logits and the untouched target: (B, 1) labels with to_onehot_y,
+    // else (B, C) per-class targets. Other shapes take the ATen path, which names the error.
+    const bool shaped = C >= 2 && target.size(0) == B &&
+                        target.size(1) == (o.to_onehot_y() ? 1 : C) &&
+                        target.sizes().slice(2).equals(input.sizes().slice(2));
+    if (!shaped)
+      return {};
+    plan.softmax = true;
+    plan.first = o.include_background() ? 0 : 1;
+    kept = C - plan.first;
+    x = input.to(at::kFloat);
+    y = o.to_onehot_y() ? labelsAsFloat(target) : target.detach().to(at::kFloat);
+    plan.scale = classFactors(kept, focal_class_weights(o.weight(), kept), alpha);
+  } else {
+    SegInputs p = prepare_seg(
+        kOwner, {o.include_background(), o.to_onehot_y(), false, false, nullptr}, input, target);
+    x = p.input.to(at::kFloat);
+    y = p.target.detach().to(at::kFloat);
+    kept = x.size(1);
+    plan.alpha = alpha;
+    plan.scale = classFactors(kept, focal_class_weights(o.weight(), kept), std::nullopt);
+  }
+  // "mean": over every element; "sum": MONAI's sum over items and classes of spatial means.
+  const double count = double(N) * (o.reduction() == "mean" ? double(B * kept) : 1.0);
+  for (double &s : plan.scale)
+    s /= count;
+  return FocalSumsFunction::apply(x, y, &plan);
+}
+
+} // namespace med::losses::detail

@@ -1,0 +1,30 @@
+// FocalLoss on the generated kernels med.focal_sums / med.focal_grad and their softmax forms
+// (internal to lib/losses; docs/losses.md, "FocalLoss on generated kernels").
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <optional>
+#include <vector>
+
+#include "med/losses/focal.h"
+
+namespace med::losses::detail {
+
+/// FocalLoss's class weights for `classes` (kept) classes: empty for none (no weight, or one
+/// class, where MONAI's weighting does not apply), else one per class (a single value
+/// repeated). Throws med::Error naming FocalLoss.weight when the count does not match.
+std::vector<double> focal_class_weights(const std::vector<double> &weight, int64_t classes);
+
+/// FocalLoss(options) with the given effective alpha (none once the softmax form without the
+/// background has dropped it) through the generated kernels: the per-(item, class) sums of the
+/// focal term from med.focal_sums (med.softmax_focal_sums), the class weights, alpha's class
+/// factors and the reduction over those sums on the host, and the backward through
+/// med.focal_grad (med.softmax_focal_grad) in one torch::autograd::Function. Returns an
+/// undefined tensor where the kernels do not apply: reduction "none", inputs not on the CPU,
+/// integer inputs, a target that needs a gradient, empty inputs, the softmax form with one
+/// channel. Double backward is not supported through this path.
+at::Tensor focal_loss_generated(const FocalLossOptions &options, std::optional<double> alpha,
+                                const at::Tensor &input, const at::Tensor &target);
+
+} // namespace med::losses::detail
