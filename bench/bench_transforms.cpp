@@ -190,9 +190,9 @@ int main(int argc, char **argv) {
     }
   }
   // The augmentation chain on its two shapes. Fused: ScaleIntensityRange, the
-  // trilinear RandAffine gather with the noise as its epilogue, then (after the med.extrema
-  // split) RandFlip as a copy with RandAdjustContrast as its prologue (docs/architecture.md,
-  // schedule rules); unfused: one kernel per op; eager: the ATen references op by op.
+  // trilinear RandAffine gather, the noise, then (after the med.extrema split) RandFlip as a
+  // copy with RandAdjustContrast as its prologue (docs/architecture.md, schedule rules);
+  // unfused: one kernel per op; eager: the ATen references op by op.
   T::Compose aug = augChain();
   for (std::vector<int64_t> augShape :
        {std::vector<int64_t>{1, 128, 128, 128}, std::vector<int64_t>{1, 256, 256, 128}}) {

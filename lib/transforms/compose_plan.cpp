@@ -153,9 +153,10 @@ std::vector<frontend::ChainSpec> traceChains(const std::vector<Placed> &ts, rt::
   // corners it reads: ScaleIntensityRange before a trilinear RandAffine measured 17 ms as its
   // own pass + gather against 22 ms fused, 128^3 on one thread). A copy (copiesInside: one
   // read per output voxel) keeps any prologue; another nearest resample only a cheap one
-  // (OpSpec::cheap), as it may read a voxel many times. Heavy ops after a resample join it:
-  // its loop vectorises with scalar loads, so they run as vectorised as in a kernel of their
-  // own, without the extra pass. Unfused: one per op.
+  // (OpSpec::cheap), as it may read a voxel many times. A heavy op after an interpolating
+  // resample starts a kernel too: LLVM vectorises the gather's loop for the gather, and the
+  // noise's 64-bit Philox lanes in it cost more than the pass they save (docs/architecture.md).
+  // Unfused: one per op.
   std::vector<bool> copies(whole.ops.size(), false);
   for (size_t t = 0; t < ts.size(); ++t)
     for (size_t k = first[t]; k < first[t + 1]; ++k)
@@ -170,6 +171,10 @@ std::vector<frontend::ChainSpec> traceChains(const std::vector<Placed> &ts, rt::
     return std::all_of(c.ops.begin(), c.ops.end(),
                        [](const frontend::OpSpec &o) { return o.cheap; });
   };
+  auto interpolating = [&](const frontend::ChainSpec &c) {
+    return std::any_of(c.ops.begin(), c.ops.end(),
+                       [&](const frontend::OpSpec &o) { return o.resamples && interpolates(o); });
+  };
   for (size_t k = 0; k < whole.ops.size(); ++k) {
     if (skip[k])
       continue;
@@ -178,6 +183,8 @@ std::vector<frontend::ChainSpec> traceChains(const std::vector<Placed> &ts, rt::
     if (!split && op.resamples)
       split =
           chains.back().gathers() || interpolates(op) || (!copies[k] && !allCheap(chains.back()));
+    if (!split && !op.cheap)
+      split = interpolating(chains.back());
     if (split) {
       chains.push_back(frontend::ChainSpec{cur, {}, whole.numParams});
       chains.back().spatialRank = rank;
