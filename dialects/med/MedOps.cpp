@@ -45,6 +45,9 @@ LogicalResult ScaleIntensityRangeOp::verify() {
 }
 bool ScaleIntensityRangeOp::isElementwise() { return true; }
 
+LogicalResult CastOp::verify() { return verifySameShape(*this); }
+bool CastOp::isElementwise() { return true; }
+
 LogicalResult ShiftIntensityOp::verify() {
   if (failed(verifySameShape(*this)))
     return failure();
@@ -315,8 +318,8 @@ LogicalResult SoftmaxFocalGradOp::verify() {
 bool mlir::med::isElementwise(Operation *op) {
   return llvm::TypeSwitch<Operation *, bool>(op)
       .Case<ScaleIntensityRangeOp, ShiftIntensityOp, ScaleIntensityOp, ThresholdIntensityOp, ClipOp,
-            ShiftByOp, ScaleByOp, AdjustContrastOp, GaussianNoiseOp, NormalizeOp, ScaleRangeByOp,
-            RescaleByOp, ClipByOp>([](auto o) { return o.isElementwise(); })
+            CastOp, ShiftByOp, ScaleByOp, AdjustContrastOp, GaussianNoiseOp, NormalizeOp,
+            ScaleRangeByOp, RescaleByOp, ClipByOp>([](auto o) { return o.isElementwise(); })
       .Case<ExtremaOp, MomentsOp, OverlapCountsOp, DiceSumsOp, ErrorSumsOp, SoftmaxDiceSumsOp,
             SoftmaxDiceGradOp, FocalSumsOp, SoftmaxFocalSumsOp, SoftmaxFocalGradOp>(
           [](Operation *) { return false; })

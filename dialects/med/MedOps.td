@@ -99,6 +99,21 @@ def Med_ClipOp : Med_IntensityOp<"clip"> {
                    OptionalAttr<F64Attr>:$max);
 }
 
+def Med_CastOp : Med_IntensityOp<"cast"> {
+  let summary = "Convert intensities to the result's element type (torch's Tensor.to)";
+  let description = [{
+    `out = x` in the result's element type: floating to integer truncates toward zero, as
+    `Tensor.to` does; integer to floating and float64 to float32 round to nearest. Compiled
+    transforms that compute in floating point and give back the input's integer type (Resize)
+    end with it.
+
+    ```mlir
+    %1 = med.cast %0 : tensor<64x64xf32> -> tensor<64x64xi16>
+    ```
+  }];
+  let arguments = (ins Med_ImageTensor:$input);
+}
+
 //===------------------------------------------------------------------------------------------===//
 // Operations with runtime operands. Random transforms draw their parameters on the host per call
 // (from the counter-based RNG) and pass them as f64 operands, so one compiled kernel serves every

@@ -53,6 +53,16 @@ struct ScaleIntensityRangeLowering : OpRewritePattern<ScaleIntensityRangeOp> {
   }
 };
 
+// The identity in the compute type; buildMap's conversion to the result type is the cast.
+struct CastLowering : OpRewritePattern<CastOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CastOp op, PatternRewriter &rw) const override {
+    rw.replaceOp(op, buildMap(rw, op.getLoc(), op, {},
+                              [](OpBuilder &, Location, Value x, ValueRange) { return x; }));
+    return success();
+  }
+};
+
 struct ShiftIntensityLowering : OpRewritePattern<ShiftIntensityOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ShiftIntensityOp op, PatternRewriter &rw) const override {
@@ -134,7 +144,7 @@ struct ConvertMedToLinalgPass : mlir::med::impl::ConvertMedToLinalgBase<ConvertM
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<ScaleIntensityRangeLowering, ShiftIntensityLowering, ScaleIntensityLowering,
-                 ThresholdIntensityLowering, ClipLowering>(&getContext());
+                 ThresholdIntensityLowering, ClipLowering, CastLowering>(&getContext());
     populateDynamicLoweringPatterns(patterns);
     populateResampleLoweringPatterns(patterns);
     populateReductionLoweringPatterns(patterns);

@@ -115,23 +115,32 @@ Resize::Resize(Options o) : o_(std::move(o)) {
       throw Error("Resize.anti_aliasing_sigma", "sigma must be >= 0");
 }
 
-MetaTensor Resize::eager(const MetaTensor &img) const {
-  const int64_t n = detail::spatialRank(img.data, name());
-  const std::vector<int64_t> in = rs::spatialShape(img.data);
+namespace {
+// Resize's output size for an image of spatial shape `in`.
+std::vector<int64_t> resizeShape(const ResizeOptions &o, const std::vector<int64_t> &in) {
+  const int64_t n = static_cast<int64_t>(in.size());
   std::vector<int64_t> size = in;
-  if (o_.size_mode() == "longest") {
+  if (o.size_mode() == "longest") {
     const double scale =
-        double(o_.spatial_size()[0]) / double(*std::max_element(in.begin(), in.end()));
+        double(o.spatial_size()[0]) / double(*std::max_element(in.begin(), in.end()));
     for (int64_t d = 0; d < n; ++d)
       size[d] = static_cast<int64_t>(std::nearbyint(in[d] * scale));
   } else {
-    if (static_cast<int64_t>(o_.spatial_size().size()) != n)
+    if (static_cast<int64_t>(o.spatial_size().size()) != n)
       throw Error("Resize.spatial_size", "expected " + std::to_string(n) + " sizes, got " +
-                                             std::to_string(o_.spatial_size().size()));
+                                             std::to_string(o.spatial_size().size()));
     for (int64_t d = 0; d < n; ++d)
-      if (o_.spatial_size()[d] > 0)
-        size[d] = o_.spatial_size()[d];
+      if (o.spatial_size()[d] > 0)
+        size[d] = o.spatial_size()[d];
   }
+  return size;
+}
+} // namespace
+
+MetaTensor Resize::eager(const MetaTensor &img) const {
+  const int64_t n = detail::spatialRank(img.data, name());
+  const std::vector<int64_t> in = rs::spatialShape(img.data);
+  const std::vector<int64_t> size = resizeShape(o_, in);
   MetaTensor out = img;
   if (size != in) {
     at::Tensor x = img.data.to(at::kFloat);
@@ -154,6 +163,46 @@ MetaTensor Resize::eager(const MetaTensor &img) const {
   }
   out.meta.applied_operations.push_back(interpRecord("Resize", in, o_.mode(), o_.align_corners()));
   return out;
+}
+
+bool Resize::traceable() const {
+  return (o_.mode() == "bilinear" || o_.mode() == "trilinear") && !o_.anti_aliasing();
+}
+
+void Resize::trace(frontend::ChainSpec &chain) const {
+  const int want = o_.mode() == "bilinear" ? 2 : 3;
+  if (chain.spatialRank != want) // eager's (interpolate's) error
+    throw Error("Resize.mode", "mode '" + o_.mode() + "' needs " + std::to_string(want) +
+                                   " spatial axes, the image has " +
+                                   std::to_string(chain.spatialRank));
+  const rt::DType in = chain.output();
+  const bool floating = in == rt::DType::Float32 || in == rt::DType::Float64;
+  traceResample(*this, chain, "bilinear", "border", floating ? in : rt::DType::Float32);
+  if (!floating) // interpolate works in float32; the result goes back to the input's type
+    chain.ops.push_back(frontend::OpSpec{"cast", {}, {}, in, name()});
+}
+
+ResamplePlan Resize::plan(const std::vector<int64_t> &in, const Meta &meta, const double *) const {
+  const size_t n = in.size();
+  ResamplePlan p;
+  p.shape = resizeShape(o_, in);
+  p.matrix.assign(n * (n + 1), 0.0);
+  p.meta = meta;
+  for (size_t d = 0; d < n; ++d) {
+    double &scale = p.matrix[d * (n + 1) + d], &shift = p.matrix[d * (n + 1) + n];
+    if (p.shape[d] == in[d]) {
+      scale = 1.0; // torch's scale is exactly 1 here, and the position the index
+    } else if (o_.align_corners().value_or(false)) {
+      scale = p.shape[d] > 1 ? double(in[d] - 1) / double(p.shape[d] - 1) : 0.0;
+    } else { // scale (o + 0.5) - 0.5; below 0 the border padding reads index 0, as torch
+      scale = double(in[d]) / double(p.shape[d]);
+      shift = (scale - 1.0) / 2.0;
+    }
+  }
+  if (p.shape != in)
+    p.meta.affine = rs::compose(meta.affine, rs::scaleAffine(in, p.shape));
+  p.meta.applied_operations.push_back(interpRecord("Resize", in, o_.mode(), o_.align_corners()));
+  return p;
 }
 
 } // namespace med::transforms

@@ -47,6 +47,33 @@ func.func @shift_int16(%x: tensor<2x3xi16>) -> tensor<2x3xi16> {
 
 // -----
 
+// CHECK-LABEL: func @cast_f32_to_i16
+// The cast is the identity in f32 and the conversion to the result type: truncation toward zero
+// through i64, as Tensor.to.
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}} : tensor<2x3xf32>) outs(%{{.*}} : tensor<2x3xi16>)
+// CHECK-NEXT:    ^bb0(%[[X:.*]]: f32, %{{.*}}: i16):
+// CHECK-NEXT:      %[[W:.*]] = arith.fptosi %[[X]] : f32 to i64
+// CHECK-NEXT:      %[[N:.*]] = arith.trunci %[[W]] : i64 to i16
+// CHECK-NEXT:      linalg.yield %[[N]] : i16
+func.func @cast_f32_to_i16(%x: tensor<2x3xf32>) -> tensor<2x3xi16> {
+  %0 = med.cast %x : tensor<2x3xf32> -> tensor<2x3xi16>
+  return %0 : tensor<2x3xi16>
+}
+
+// -----
+
+// CHECK-LABEL: func @cast_f64_to_f32
+// CHECK:         linalg.generic
+// CHECK-NEXT:    ^bb0(%[[X:.*]]: f64, %{{.*}}: f32):
+// CHECK-NEXT:      %[[N:.*]] = arith.truncf %[[X]] : f64 to f32
+// CHECK-NEXT:      linalg.yield %[[N]] : f32
+func.func @cast_f64_to_f32(%x: tensor<5xf64>) -> tensor<5xf32> {
+  %0 = med.cast %x : tensor<5xf64> -> tensor<5xf32>
+  return %0 : tensor<5xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func @scale_minmax
 // The min/max reduction comes first, then a map that reads both 0-d results.
 // CHECK:         linalg.fill

@@ -1,6 +1,6 @@
-// Spacing and SpatialResample compiled to med.resample (a map from the image's grid onto a new
-// one, planned on the host from the metadata at each call) against their eager references,
-// which resample in float64 through grid_sample.
+// Spacing, SpatialResample and Resize compiled to med.resample (a map from the image's grid onto
+// a new one, planned on the host at each call) against their eager references: grid_sample in
+// float64 for the first two, interpolate in float32 for Resize.
 #include "compiled_util.h"
 #include "med/transforms/compose.h"
 #include "med/transforms/intensity.h"
@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace {
 
@@ -122,6 +123,57 @@ TEST(CompiledGrid, SpatialResampleMatchesEager) {
   // No target affine and the input's size: unchanged, exactly.
   T::Compose same({T::SpatialResample()});
   expectCompiledEqualsEager(same, img, {0, 0, 0, 0}, 0.0, "unchanged");
+}
+
+TEST(CompiledGrid, ResizeLinearMatchesInterpolate) {
+  // Down and up per axis, a kept axis (-1), size_mode longest, align_corners unset/false/true.
+  for (auto size : {std::vector<int64_t>{7, 16, 5}, std::vector<int64_t>{20, -1, 3},
+                    std::vector<int64_t>{1, 9, 13}})
+    for (std::optional<bool> align :
+         {std::optional<bool>{}, std::optional<bool>{false}, std::optional<bool>{true}}) {
+      const std::string what = "3D " + std::to_string(size[0]) + "x" + std::to_string(size[1]) +
+                               "x" + std::to_string(size[2]) +
+                               (align ? (*align ? " align" : " no align") : "");
+      T::Compose chain({T::Resize(T::ResizeOptions(size).mode("trilinear").align_corners(align))});
+      expectOneResampleKernel(chain, at::kFloat, what);
+      expectCompiledEqualsEager(chain, smooth({2, 11, 9, 8}, 16), {0, 0, 0, 0}, 1e-5, what);
+    }
+  T::Compose longest({T::Resize(T::ResizeOptions({17}).size_mode("longest").mode("trilinear"))});
+  expectCompiledEqualsEager(longest, smooth({1, 11, 9, 8}, 17), {0, 0, 0, 0}, 1e-5, "longest");
+  T::Compose plane({T::Resize(T::ResizeOptions({6, 23}).mode("bilinear"))});
+  expectCompiledEqualsEager(plane, smooth({2, 13, 10}, 18), {0, 0, 0, 0}, 1e-5, "2D");
+}
+
+TEST(CompiledGrid, ResizeKeepsTheTypeAndLeavesOtherModesEager) {
+  // int16: interpolated in float32, cast back by truncation as torch does (a value within
+  // rounding of an integer may land on either side).
+  med::MetaTensor labels = volume({1, 9, 8, 7});
+  labels.data = at::randint(-50, 50, {1, 9, 8, 7}, at::kShort);
+  T::Compose linear({T::Resize(T::ResizeOptions({5, 11, 7}).mode("trilinear"))});
+  expectCompiledEqualsEager(linear, labels, {0, 0, 0, 0}, 1.0, "int16");
+  EXPECT_EQ(linear.compile().run(labels, {0, 0, 0, 0}).data.scalar_type(), at::kShort);
+  std::vector<std::string> ir = linear.compile().ir(at::kShort);
+  ASSERT_EQ(ir.size(), 1u);
+  EXPECT_NE(ir[0].find("med.cast"), std::string::npos) << ir[0];
+  // float64: interpolated in float64 (eager: in float32, then back to float64).
+  med::MetaTensor wide = smooth({1, 9, 8, 7}, 21);
+  wide.data = wide.data.to(at::kDouble);
+  expectCompiledEqualsEager(linear, wide, {0, 0, 0, 0}, 1e-6, "float64");
+  EXPECT_EQ(linear.compile().run(wide, {0, 0, 0, 0}).data.scalar_type(), at::kDouble);
+  // The same size: the image as it is.
+  T::Compose same({T::Resize(T::ResizeOptions({9, 8, 7}).mode("trilinear"))});
+  expectCompiledEqualsEager(same, labels, {0, 0, 0, 0}, 0.0, "same size");
+  // Area (the default), nearest and anti-aliasing stay eager; a linear mode of the wrong rank
+  // fails as eager does.
+  for (T::ResizeOptions o :
+       {T::ResizeOptions({5, 11, 7}), T::ResizeOptions({5, 11, 7}).mode("nearest"),
+        T::ResizeOptions({5, 11, 7}).mode("trilinear").anti_aliasing(true)}) {
+    T::Compose chain({T::Resize(o)});
+    EXPECT_TRUE(chain.compile().ir(at::kFloat).empty()) << o.mode();
+    expectCompiledEqualsEager(chain, smooth({1, 9, 8, 7}, 19), {0, 0, 0, 0}, 0.0, o.mode());
+  }
+  T::Compose wrong({T::Resize(T::ResizeOptions({5, 11}).mode("trilinear"))});
+  expectError([&] { wrong.compile().run(smooth({1, 9, 8}, 20), {0, 0, 0, 0}); }, {"Resize.mode"});
 }
 
 } // namespace

@@ -31,7 +31,9 @@ struct OpSpec {
   bool elementwise = true;
   /// False for ops whose per-voxel work is heavy (random numbers, pow/log/cos). A fused
   /// schedule keeps them out of the prologue of a nearest resample that is not a plain copy
-  /// (it may read a voxel many times); after a resample, or before a copy, they fuse.
+  /// (it may read a voxel many times) and out of the epilogue of an interpolating one (the
+  /// gather's loop is vectorised for the gather); after a nearest resample, or before a copy,
+  /// they fuse.
   bool cheap = true;
   /// String attributes (e.g. a resample's "mode").
   std::vector<std::pair<std::string, std::string>> strings = {};

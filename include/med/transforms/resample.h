@@ -170,12 +170,22 @@ struct ResizeOptions {
 /// MONAI Resize (torch.nn.functional.interpolate). Recorded as "Resize".
 ///
 ///   Resize(ResizeOptions({40}).size_mode("longest").mode("trilinear").align_corners(false))
-class Resize : public HostTransform {
+class Resize : public Transform, public Resampling {
 public:
   using Options = ResizeOptions;
   explicit Resize(Options o);
   std::string name() const override { return "Resize"; }
   MetaTensor eager(const MetaTensor &img) const override;
+  /// Compiled as a med.resample with border padding for the linear modes ("bilinear" in 2D,
+  /// "trilinear" in 3D) without anti-aliasing: interpolate's source index, scale (o + 0.5) -
+  /// 0.5 clamped at 0 (or o (in - 1) / (out - 1) with align_corners), is an affine map whose
+  /// clamping is border padding; integer images are interpolated in float32 and cast back
+  /// (med.cast), float64 ones in float64 (eager: float32). Area, nearest and cubic modes and
+  /// anti-aliasing run eagerly between kernels.
+  bool traceable() const override;
+  void trace(frontend::ChainSpec &chain) const override;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
 
 private:
   Options o_;

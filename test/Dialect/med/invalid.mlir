@@ -9,6 +9,14 @@ func.func @shape_mismatch(%x: tensor<4xf32>) -> tensor<5xf32> {
 
 // -----
 
+func.func @cast_shape_mismatch(%x: tensor<4xf32>) -> tensor<2x2xi16> {
+  // expected-error @+1 {{result shape must equal the input shape}}
+  %0 = med.cast %x : tensor<4xf32> -> tensor<2x2xi16>
+  return %0 : tensor<2x2xi16>
+}
+
+// -----
+
 func.func @bad_element_type(%x: tensor<4xi1>) -> tensor<4xf32> {
   // expected-error @+1 {{operand #0 must be ranked tensor of}}
   %0 = med.shift_intensity %x {offset = 1.0} : tensor<4xi1> -> tensor<4xf32>

@@ -57,6 +57,15 @@ func.func @threshold_default_cval(%x: tensor<?xf32>) -> tensor<?xf32> {
 
 // -----
 
+// CHECK-LABEL: func @cast
+func.func @cast(%x: tensor<2x3xf32>) -> tensor<2x3xi16> {
+  // CHECK: med.cast %{{.*}} : tensor<2x3xf32> -> tensor<2x3xi16>
+  %0 = med.cast %x : tensor<2x3xf32> -> tensor<2x3xi16>
+  return %0 : tensor<2x3xi16>
+}
+
+// -----
+
 // CHECK-LABEL: func @clip
 func.func @clip(%x: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>) {
   // CHECK: med.clip %{{.*}} {max = 1.000000e+00 : f64, min = 0.000000e+00 : f64}
