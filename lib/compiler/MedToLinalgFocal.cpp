@@ -39,6 +39,22 @@ Value logSigmoid(OpBuilder &b, Location l, Value v) {
   return b.create<arith::SubFOp>(l, low, log1p(b, l, e));
 }
 
+/// q^e for q >= 0 as exp(e log q): libmvec's vector logf and expf cost a fraction of its powf,
+/// and the error stays a few ulp of |e log q| (as for RandAdjustContrast's power). q = 0 gives
+/// 0 for e > 0 and inf for e < 0, as pow; `isZero` (e == 0, decided once per call) gives 1
+/// whatever q, also 0 and NaN, as pow does.
+Value powNonNegative(OpBuilder &b, Location l, Value q, Value e, Value isZero) {
+  auto ft = cast<FloatType>(q.getType());
+  Value p = b.create<math::ExpOp>(l, b.create<arith::MulFOp>(l, e, b.create<math::LogOp>(l, q)));
+  return b.create<arith::SelectOp>(l, isZero, constant(b, l, ft, 1.0), p);
+}
+
+/// Whether an f64 operand is 0, as an i1 computed once outside the loops.
+Value isZeroF64(OpBuilder &b, Location l, Value v) {
+  return b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, v,
+                                 constant(b, l, b.getF64Type(), 0.0));
+}
+
 /// The sigmoid form's alpha and 1 - alpha (formed in f64), rounded to the input type once;
 /// both null without alpha.
 struct Alpha {
@@ -166,6 +182,7 @@ struct SoftmaxFocalSumsLowering : OpRewritePattern<SoftmaxFocalSumsOp> {
     const int64_t C = type.getDimSize(0), first = op.getFirst();
     const bool labels = cast<RankedTensorType>(op.getTarget().getType()).getRank() == 1;
     Value gamma = scalarIn(rw, loc, op.getGamma(), ft);
+    Value gammaZero = isZeroF64(rw, loc, op.getGamma());
     SmallVector<Value> rows = rowsOf(rw, loc, op.getInput());
     llvm::append_range(rows, rowsOf(rw, loc, op.getTarget()));
     auto terms = [&](OpBuilder &b, Location l, ValueRange in) {
@@ -174,7 +191,7 @@ struct SoftmaxFocalSumsLowering : OpRewritePattern<SoftmaxFocalSumsOp> {
       SmallVector<Value> t;
       for (int64_t c = 0; c < C; ++c) {
         Value q = b.create<arith::SubFOp>(l, one, s.p[c]);
-        Value w = b.create<arith::NegFOp>(l, b.create<math::PowFOp>(l, q, gamma));
+        Value w = b.create<arith::NegFOp>(l, powNonNegative(b, l, q, gamma, gammaZero));
         t.push_back(b.create<arith::MulFOp>(l, b.create<arith::MulFOp>(l, w, s.l[c]), s.t[c]));
       }
       if (labels) { // the label names a class in [0, first + C): -1 < v < first + C
@@ -210,13 +227,12 @@ struct SoftmaxFocalGradLowering : OpRewritePattern<SoftmaxFocalGradOp> {
                                        ValueRange{rw.create<arith::ConstantIndexOp>(loc, c)}),
           ft));
     FloatType f64 = rw.getF64Type();
-    Value gamma = scalarIn(rw, loc, op.getGamma(), ft);
-    Value gammaLess = scalarIn(
-        rw, loc, rw.create<arith::SubFOp>(loc, op.getGamma(), constant(rw, loc, f64, 1.0)), ft);
+    Value gammaLess64 = rw.create<arith::SubFOp>(loc, op.getGamma(), constant(rw, loc, f64, 1.0));
+    Value gamma = scalarIn(rw, loc, op.getGamma(), ft),
+          gammaLess = scalarIn(rw, loc, gammaLess64, ft);
     // (1 - p)^gamma has no slope in p when gamma is 0 (as ATen's pow backward), even where
     // (1 - p)^(gamma - 1) is infinite.
-    Value flat = rw.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, op.getGamma(),
-                                          constant(rw, loc, f64, 0.0));
+    Value flat = isZeroF64(rw, loc, op.getGamma()), lessZero = isZeroF64(rw, loc, gammaLess64);
     auto gradient = [&](OpBuilder &b, Location l, ValueRange x, ValueRange t) {
       VoxelLogSoftmax s = logSoftmaxAt(b, l, x, t, first);
       Value one = constant(b, l, ft, 1.0), fzero = constant(b, l, ft, 0.0);
@@ -224,11 +240,11 @@ struct SoftmaxFocalGradLowering : OpRewritePattern<SoftmaxFocalGradOp> {
       Value total;          // sum_k u_k
       for (int64_t c = 0; c < C; ++c) {
         Value q = b.create<arith::SubFOp>(l, one, s.p[c]);
-        Value qg = b.create<math::PowFOp>(l, q, gamma);
+        Value qg = powNonNegative(b, l, q, gamma, flat);
         Value slope = b.create<arith::MulFOp>(
             l,
             b.create<arith::MulFOp>(
-                l, b.create<arith::MulFOp>(l, gamma, b.create<math::PowFOp>(l, q, gammaLess)),
+                l, b.create<arith::MulFOp>(l, gamma, powNonNegative(b, l, q, gammaLess, lessZero)),
                 s.p[c]),
             s.l[c]);
         slope = b.create<arith::SelectOp>(l, flat, fzero, slope);

@@ -124,7 +124,8 @@ func.func @focal_grad_f64(%x: tensor<?xf64>, %t: tensor<?xf64>, %k: f64, %g: f64
 
 // The softmax form over a (channels x voxels) block of classes first.. first + C - 1: per voxel
 // the log softmax l_c = (x_c - m) - log(sum_k exp(x_k - m)), p_c = exp(l_c), and the term
-// -(1 - p_c)^gamma l_c t_c; with first = 1 row c reads class c + 1 of the label (1 <= v < 2,
+// -(1 - p_c)^gamma l_c t_c, the power as exp(gamma log q) (1 when gamma = 0); with first = 1 row
+// c reads class c + 1 of the label (1 <= v < 2,
 // 2 <= v < 3), and the last sum counts the labels naming a class in [0, first + C): -1 < v < 3.
 // CHECK-LABEL: func @softmax_focal_sums_labels
 // CHECK-DAG:     %[[M1:.*]] = arith.constant -1.000000e+00 : f32
@@ -133,6 +134,7 @@ func.func @focal_grad_f64(%x: tensor<?xf64>, %t: tensor<?xf64>, %k: f64, %g: f64
 // CHECK-DAG:     %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
 // CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK:         %[[G:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK:         %[[GZ:.*]] = arith.cmpf oeq, %{{.*}}, %{{.*}} : f64
 // CHECK:         %[[PART:.*]]:3 = linalg.generic
 // CHECK-SAME:      iterator_types = ["parallel", "reduction", "parallel"]
 // CHECK-SAME:      ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x64x16xf32>, tensor<?x64x16xf32>, tensor<?x64x16xf32>)
@@ -156,11 +158,14 @@ func.func @focal_grad_f64(%x: tensor<?xf64>, %t: tensor<?xf64>, %k: f64, %g: f64
 // CHECK:           arith.cmpf oge, %[[L]], %[[TWO]] : f32
 // CHECK:           arith.cmpf olt, %[[L]], %[[THREE]] : f32
 // CHECK:           %[[Q0:.*]] = arith.subf %[[ONE]], %[[P0]] : f32
-// CHECK:           %[[QG0:.*]] = math.powf %[[Q0]], %[[G]] : f32
+// CHECK:           %[[LQ0:.*]] = math.log %[[Q0]] : f32
+// CHECK:           %[[GLQ0:.*]] = arith.mulf %[[G]], %[[LQ0]] : f32
+// CHECK:           %[[E0:.*]] = math.exp %[[GLQ0]] : f32
+// CHECK:           %[[QG0:.*]] = arith.select %[[GZ]], %[[ONE]], %[[E0]] : f32
 // CHECK:           %[[W0:.*]] = arith.negf %[[QG0]] : f32
 // CHECK:           %[[WL0:.*]] = arith.mulf %[[W0]], %[[L0]] : f32
 // CHECK:           %[[TERM0:.*]] = arith.mulf %[[WL0]], %[[T0]] : f32
-// CHECK:           math.powf
+// CHECK:           arith.select %[[GZ]], %[[ONE]], %{{.*}} : f32
 // CHECK:           %[[ABOVE:.*]] = arith.cmpf ogt, %[[L]], %[[M1]] : f32
 // CHECK:           %[[BELOW:.*]] = arith.cmpf olt, %[[L]], %[[THREE]] : f32
 // CHECK:           %[[VALID:.*]] = arith.andi %[[ABOVE]], %[[BELOW]] : i1
@@ -181,7 +186,7 @@ func.func @softmax_focal_sums_labels(%x: tensor<2x?xf32>, %t: tensor<?xf32>, %g:
 // CHECK:         linalg.generic
 // CHECK-SAME:      ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x64x16xf64>, tensor<?x64x16xf64>, tensor<?x64x16xf64>, tensor<?x64x16xf64>)
 // CHECK-NOT:       arith.cmpf
-// CHECK:           math.powf
+// CHECK-NOT:       math.powf
 // CHECK:         tensor.from_elements %{{.*}}, %{{.*}} : tensor<2xf64>
 func.func @softmax_focal_sums_targets(%x: tensor<2x?xf64>, %t: tensor<2x?xf64>, %g: f64) -> tensor<2xf64> {
   %0 = med.softmax_focal_sums %x, %t, %g : tensor<2x?xf64>, tensor<2x?xf64> -> tensor<2xf64>
@@ -201,10 +206,11 @@ func.func @softmax_focal_sums_targets(%x: tensor<2x?xf64>, %t: tensor<2x?xf64>, 
 // CHECK-DAG:     %[[ONE64:.*]] = arith.constant 1.000000e+00 : f64
 // CHECK:         %[[K0:.*]] = arith.truncf %{{.*}} : f64 to f32
 // CHECK:         %[[K1:.*]] = arith.truncf %{{.*}} : f64 to f32
-// CHECK:         %[[G:.*]] = arith.truncf %[[G64]] : f64 to f32
 // CHECK:         %[[GM164:.*]] = arith.subf %[[G64]], %[[ONE64]] : f64
+// CHECK:         %[[G:.*]] = arith.truncf %[[G64]] : f64 to f32
 // CHECK:         %[[GM1:.*]] = arith.truncf %[[GM164]] : f64 to f32
 // CHECK:         %[[FLAT:.*]] = arith.cmpf oeq, %[[G64]], %[[ZERO64]] : f64
+// CHECK:         %[[GM1Z:.*]] = arith.cmpf oeq, %[[GM164]], %[[ZERO64]] : f64
 // CHECK:         %[[INIT:.*]] = tensor.empty(%{{.*}}) : tensor<2x?xf32>
 // CHECK:         scf.for %[[V:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[INIT]]) -> (tensor<2x?xf32>)
 // CHECK:           %[[T0:.*]] = tensor.extract %[[TGT]][%{{.*}}, %[[V]]] : tensor<2x?xf32>
@@ -214,8 +220,14 @@ func.func @softmax_focal_sums_targets(%x: tensor<2x?xf64>, %t: tensor<2x?xf64>, 
 // CHECK-NEXT:      %[[L1:.*]] = arith.subf %{{.*}}, %[[LSE]] : f32
 // CHECK-NEXT:      %[[P1:.*]] = math.exp %[[L1]] : f32
 // CHECK-NEXT:      %[[Q0:.*]] = arith.subf %[[ONE]], %[[P0]] : f32
-// CHECK-NEXT:      %[[QG0:.*]] = math.powf %[[Q0]], %[[G]] : f32
-// CHECK-NEXT:      %[[QG10:.*]] = math.powf %[[Q0]], %[[GM1]] : f32
+// CHECK-NEXT:      %[[LQ0:.*]] = math.log %[[Q0]] : f32
+// CHECK-NEXT:      %[[GLQ0:.*]] = arith.mulf %[[G]], %[[LQ0]] : f32
+// CHECK-NEXT:      %[[E0:.*]] = math.exp %[[GLQ0]] : f32
+// CHECK-NEXT:      %[[QG0:.*]] = arith.select %[[FLAT]], %[[ONE]], %[[E0]] : f32
+// CHECK-NEXT:      %[[LQ1:.*]] = math.log %[[Q0]] : f32
+// CHECK-NEXT:      %[[GLQ1:.*]] = arith.mulf %[[GM1]], %[[LQ1]] : f32
+// CHECK-NEXT:      %[[E1:.*]] = math.exp %[[GLQ1]] : f32
+// CHECK-NEXT:      %[[QG10:.*]] = arith.select %[[GM1Z]], %[[ONE]], %[[E1]] : f32
 // CHECK-NEXT:      %[[A:.*]] = arith.mulf %[[G]], %[[QG10]] : f32
 // CHECK-NEXT:      %[[B:.*]] = arith.mulf %[[A]], %[[P0]] : f32
 // CHECK-NEXT:      %[[SL:.*]] = arith.mulf %[[B]], %[[L0]] : f32
