@@ -172,19 +172,8 @@ at::Tensor focal_grad(const at::Tensor &input, const at::Tensor &target,
   params.select(1, 0).copy_(coefficients);
   params.select(1, 1).fill_(gamma);
   params.select(1, 2).fill_(alpha.value_or(0.0));
-  at::Tensor grad = at::empty_like(input, at::MemoryFormat::Contiguous);
-  rt::preferHugePages(grad.data_ptr(), grad.nbytes());
-  const int64_t len = slabs ? input.numel() / slabs : 0, per = blocksPerSlab(len);
-  double *p = params.data_ptr<double>();
-  forEachBlock(slabs, len, threads, [&](int64_t b, int64_t start, int64_t count) {
-    CallArgs args;
-    args.flat(elementAt(input, start), count);
-    args.flat(elementAt(target, start), count);
-    args.flat(p + 3 * (b / per), alpha ? 3 : 2);
-    args.flat(elementAt(grad, start), count);
-    args.call(*kernel);
-  });
-  return grad;
+  return gradOverBlocks(*kernel, input, target, slabs, params.data_ptr<double>(), 3, alpha ? 3 : 2,
+                        threads);
 }
 
 at::Tensor softmax_focal_sums(const at::Tensor &logits, const at::Tensor &target, int64_t first,

@@ -8,6 +8,7 @@
 
 #include "med/core/error.h"
 #include "med/runtime/launcher.h"
+#include "med/runtime/memory.h"
 
 namespace med::kernels::detail {
 
@@ -137,6 +138,23 @@ at::Tensor sumOverBlocks(const compiler::Kernel &kernel, const std::vector<at::T
                          for (const at::Tensor &t : inputs)
                            args.flat(elementAt(t, slab * len + offset), count);
                        });
+}
+
+at::Tensor gradOverBlocks(const compiler::Kernel &kernel, const at::Tensor &input,
+                          const at::Tensor &target, int64_t slabs, const double *params,
+                          int64_t stride, int64_t used, int threads) {
+  at::Tensor grad = at::empty_like(input, at::MemoryFormat::Contiguous);
+  rt::preferHugePages(grad.data_ptr(), grad.nbytes());
+  const int64_t len = slabs ? input.numel() / slabs : 0, per = blocksPerSlab(len);
+  forEachBlock(slabs, len, threads, [&](int64_t b, int64_t start, int64_t count) {
+    CallArgs args;
+    args.flat(elementAt(input, start), count);
+    args.flat(elementAt(target, start), count);
+    args.flat(const_cast<double *>(params) + stride * (b / per), used);
+    args.flat(elementAt(grad, start), count);
+    args.call(kernel);
+  });
+  return grad;
 }
 
 void *elementAt(const at::Tensor &t, int64_t index) {

@@ -87,6 +87,15 @@ at::Tensor sumOverBlocks(const compiler::Kernel &kernel, int64_t slabs, int64_t 
 at::Tensor sumOverBlocks(const compiler::Kernel &kernel, const std::vector<at::Tensor> &inputs,
                          int64_t slabs, int results, int threads);
 
+/// Runs an elementwise gradient kernel over every block of `slabs` slabs of `input` and
+/// `target` (one size, cut into equal slabs): each call gets the block of both, `used` float64
+/// parameters of its slab (`params` holds `stride` per slab) and the block of the result, a
+/// fresh contiguous tensor like `input` (huge pages advised: a first-touch page fault per 4 KiB
+/// cost more than the kernel).
+at::Tensor gradOverBlocks(const compiler::Kernel &kernel, const at::Tensor &input,
+                          const at::Tensor &target, int64_t slabs, const double *params,
+                          int64_t stride, int64_t used, int threads);
+
 /// The address of element `index` of a contiguous CPU tensor (counting from its first).
 void *elementAt(const at::Tensor &t, int64_t index);
 

@@ -134,19 +134,7 @@ at::Tensor dice_grad(const at::Tensor &input, const at::Tensor &target,
   const rt::DType type = toDType(input.scalar_type(), owner);
   auto kernel = compiled(gradIR(type, sigmoid, squared), "Dice gradient", owner);
   at::Tensor coeff = coefficients.contiguous().cpu();
-  at::Tensor grad = at::empty_like(input, at::MemoryFormat::Contiguous);
-  rt::preferHugePages(grad.data_ptr(), grad.nbytes());
-  const int64_t len = slabs ? input.numel() / slabs : 0, per = blocksPerSlab(len);
-  double *c = coeff.data_ptr<double>();
-  forEachBlock(slabs, len, threads, [&](int64_t b, int64_t start, int64_t count) {
-    CallArgs args;
-    args.flat(elementAt(input, start), count);
-    args.flat(elementAt(target, start), count);
-    args.flat(c + 2 * (b / per), 2);
-    args.flat(elementAt(grad, start), count);
-    args.call(*kernel);
-  });
-  return grad;
+  return gradOverBlocks(*kernel, input, target, slabs, coeff.data_ptr<double>(), 2, 2, threads);
 }
 
 at::Tensor softmax_dice_sums(const at::Tensor &logits, const at::Tensor &target, bool squared,
