@@ -44,6 +44,30 @@ TEST(CompiledGrid, SpacingMatchesEagerFloat64Resampling) {
       }
 }
 
+// One-voxel axes, in and out: the plan samples them where grid_sample through to_norm_affine
+// does (rs::sampleSingletonAxesAsEager, rs::centreSingletonOutputs). pixdim 9 makes axis 0 of
+// the second shape one voxel wide; the oblique affine (volume()) moves the positions along a
+// one-voxel input axis off 0.
+TEST(CompiledGrid, SpacingOnOneVoxelAxes) {
+  for (auto shape : {std::vector<int64_t>{1, 1, 6, 5}, std::vector<int64_t>{2, 4, 1, 3}})
+    for (const char *padding : {"border", "zeros"})
+      for (bool align : {false, true})
+        for (bool oblique : {false, true})
+          for (std::vector<double> pix :
+               {std::vector<double>{0.7, 1.3, 0.9}, std::vector<double>{9.0, 0.8, 1.1}}) {
+            const std::string what = std::to_string(shape[1]) + "x" + std::to_string(shape[2]) +
+                                     "x" + std::to_string(shape[3]) + " " + padding +
+                                     (align ? " align_corners" : "") + (oblique ? " oblique" : "") +
+                                     " pixdim " + std::to_string(pix[0]);
+            T::Compose chain(
+                {T::Spacing(T::SpacingOptions(pix).padding_mode(padding).align_corners(align))});
+            med::MetaTensor img = smooth(shape, 22);
+            if (!oblique)
+              img.meta.affine = {1.2, 0, 0, -3, 0, 0.9, 0, 2, 0, 0, 1.5, 1, 0, 0, 0, 1};
+            expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 1e-5, what);
+          }
+}
+
 TEST(CompiledGrid, SpacingKeepsFloat64AndCastsOtherTypesToFloat32) {
   med::MetaTensor img = smooth({1, 9, 8, 7}, 13);
   img.data = img.data.to(at::kDouble);
