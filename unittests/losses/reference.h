@@ -2,12 +2,16 @@
 // loops over samples and classes, one-hot by comparison), so a test compares two code paths.
 #pragma once
 
+#include <cmath>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <torch/csrc/autograd/autograd.h>
+
+#include "med/core/error.h"
 
 namespace med::losses::test {
 
@@ -61,6 +65,24 @@ inline void checkGrad(const std::function<at::Tensor(const at::Tensor &)> &f, at
     double fd = (f(xp).sum().item<double>() - f(xm).sum().item<double>()) / (2 * eps);
     double an = g.reshape(-1)[k].item<double>();
     EXPECT_NEAR(an, fd, tol * std::max(1.0, std::abs(fd))) << "element " << k;
+  }
+}
+
+/// A label map (B, 1, ...) of `lab` with element [1][0][2][3] set to 3, -1 and NaN in turn
+/// (labels that name no class of 3) must make `loss` throw a med::Error naming `owner`.target and
+/// the range [0, 3), as the one-hot encoder does.
+inline void expectStrayLabelsRejected(const std::function<at::Tensor(const at::Tensor &)> &loss,
+                                      const at::Tensor &lab, const std::string &owner) {
+  for (double bad : {3.0, -1.0, std::nan("")}) {
+    at::Tensor l = lab.clone();
+    l[1][0][2][3] = bad;
+    try {
+      loss(l);
+      ADD_FAILURE() << owner << ": label " << bad << " accepted";
+    } catch (const med::Error &e) {
+      EXPECT_NE(std::string(e.what()).find(owner + ".target"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("[0, 3)"), std::string::npos) << e.what();
+    }
   }
 }
 
