@@ -88,6 +88,11 @@ int64_t rowLength(const Stage &stage, const at::Tensor &out) {
   return stage.gathers ? out.size(out.dim() - 1) : 0;
 }
 
+// Rows per output slice when a stage's windows go in slice-blocked order (CallPlan::sliceRows).
+int64_t sliceRows(const Stage &stage, const CallPlan &call) {
+  return stage.gathers ? call.sliceRows.at(stage.shapeIndex) : 0;
+}
+
 // Runs compiled stages on a contiguous tensor; each stage writes a fresh tensor. The call's
 // parameters are passed whole to every stage that reads them.
 at::Tensor runStages(const Program &prog, at::Tensor cur, int threads, CallPlan &call) {
@@ -98,7 +103,7 @@ at::Tensor runStages(const Program &prog, at::Tensor cur, int threads, CallPlan 
     rt::BufferRef buffers[3] = {
         {cur.data_ptr(), cur.numel(), static_cast<int>(cur.element_size()), !stage.gathers},
         {out.data_ptr(), out.numel(), static_cast<int>(out.element_size()), true,
-         rowLength(stage, out)},
+         rowLength(stage, out), sliceRows(stage, call)},
         {params.data(), static_cast<int64_t>(params.size()), 8, /*split=*/false}};
     int count = stage.takesParams ? 3 : 2;
     if (stage.kernel->elementwise)
@@ -327,7 +332,7 @@ struct CompiledPipeline::State {
                              static_cast<int>(data[b].element_size()), !stage.gathers});
           buffers.push_back({out[b].data_ptr(), out[b].numel(),
                              static_cast<int>(out[b].element_size()), true,
-                             rowLength(stage, out[b])});
+                             rowLength(stage, out[b]), sliceRows(stage, calls[b])});
           if (stage.takesParams)
             buffers.push_back({calls[b].params.data(), static_cast<int64_t>(calls[b].params.size()),
                                8,

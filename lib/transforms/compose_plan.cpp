@@ -2,6 +2,7 @@
 #include "compose_plan.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "compose_copies.h"
 #include "med/core/error.h"
@@ -69,10 +70,11 @@ Reduction reductionOf(const Transform *t) {
 CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor &input,
                   int64_t channel, const Meta &meta, int threads,
                   const std::vector<bool> &composed) {
-  CallPlan call{{}, {}, meta};
+  CallPlan call{{}, {}, {}, meta};
   std::vector<int64_t> shape(input.sizes().begin() + (input.dim() > 0 ? 1 : 0),
                              input.sizes().end());
-  size_t lastPlan = 0; // where the last resample's plan starts in call.params
+  size_t lastPlan = 0;        // where the last resample's plan starts in call.params
+  std::vector<size_t> starts; // where each resample's plan starts
   for (size_t t = 0; t < seg.traced.size(); ++t) {
     const Placed &p = seg.traced[t];
     const size_t first = call.params.size();
@@ -114,14 +116,30 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
       // A joined copy's own slots stay reserved, so later operands keep their offsets.
       appendPlan(shape, plan, call.params);
       shape = plan.shape;
-      if (joins)
+      if (joins) {
         call.shapes.back() = shape;
-      else
+      } else {
         call.shapes.push_back(shape);
+        starts.push_back(lastPlan);
+      }
       call.meta = std::move(plan.meta);
     }
   }
+  // After every copy has been composed into its resample: the final maps decide.
+  for (size_t r = 0; r < starts.size(); ++r) {
+    const std::vector<int64_t> &out = call.shapes[r];
+    call.sliceRows.push_back(
+        sliceBlockedRows(out, call.params.data() + starts[r] + 2 * out.size()));
+  }
   return call;
+}
+
+int64_t sliceBlockedRows(const std::vector<int64_t> &out, const double *matrix) {
+  if (out.size() != 3)
+    return 0;
+  // Input slices one output row crosses: the row's step along input axis 0, times its length.
+  const double crossed = std::abs(matrix[2]) * static_cast<double>(out[2]);
+  return crossed >= kBlockingSlicesCrossed ? out[1] : 0;
 }
 
 std::vector<frontend::ChainSpec> traceChains(const std::vector<Placed> &ts, rt::DType input,

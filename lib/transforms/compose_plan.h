@@ -52,8 +52,20 @@ Reduction reductionOf(const Transform *t);
 struct CallPlan {
   std::vector<double> params;
   std::vector<std::vector<int64_t>> shapes;
+  /// Per resample (as `shapes`): rows per output slice when its output should be computed in
+  /// slice-blocked windows (rt::BufferRef::sliceRows), else 0. See sliceBlockedRows.
+  std::vector<int64_t> sliceRows;
   Meta meta;
 };
+
+/// Rows per output slice when resample (`in`, `out`, row-major `matrix`, 3 spatial axes) should
+/// run in slice-blocked windows, else 0: when one output row crosses at least
+/// kBlockingSlicesCrossed input slices. Such a row reads a few voxels in each of many input
+/// slices, and the next output slice reads the same input lines again a whole output slice
+/// later, by then out of L2; rows that stay within a few input slices are best in plain order
+/// (measured in docs/performance.md, "Slice-blocked gathers").
+int64_t sliceBlockedRows(const std::vector<int64_t> &out, const double *matrix);
+inline constexpr double kBlockingSlicesCrossed = 16.0;
 
 /// The call plan of `seg` for one image. `input` is the segment's materialised input, or
 /// channel `channel` of it. `composed[t]` says that traced transform t is a copy folded into

@@ -5,6 +5,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -118,12 +119,16 @@ void parallelFor(int64_t n, int threads, int64_t align,
 }
 
 namespace {
+constexpr int kMaxBuffers = 8;
+
 void callKernel(med_packed_kernel kernel, const BufferRef *buffers, int count, int64_t begin,
                 int64_t end) {
-  std::vector<med_memref1d> descs(count);
-  std::vector<med_memref2d> rows(count);
-  std::vector<void *> ptrs(count);
-  std::vector<void *> args(count);
+  if (count > kMaxBuffers)
+    throw std::invalid_argument("med::rt: a kernel takes at most 8 buffers");
+  med_memref1d descs[kMaxBuffers];
+  med_memref2d rows[kMaxBuffers];
+  void *ptrs[kMaxBuffers];
+  void *args[kMaxBuffers];
   for (int i = 0; i < count; ++i) {
     void *base = buffers[i].data;
     const int64_t lo = buffers[i].split ? begin : 0;
@@ -137,7 +142,7 @@ void callKernel(med_packed_kernel kernel, const BufferRef *buffers, int count, i
     }
     args[i] = &ptrs[i];
   }
-  kernel(args.data());
+  kernel(args);
 }
 
 // Chunk boundaries: whole rows of a row-split buffer, else multiples of 64 elements.
@@ -147,6 +152,35 @@ int64_t chunkAlign(const BufferRef *buffers, int count) {
       return buffers[i].rowLength;
   return 64;
 }
+
+// Slice-blocked walk (BufferRef::sliceRows): slices per block and rows per window.
+constexpr int64_t kBlockSlices = 64, kWindowRows = 16;
+
+// Computes elements [begin, end) (whole rows), in slice-blocked windows when a split buffer asks
+// for them.
+void runChunk(med_packed_kernel kernel, const BufferRef *buffers, int count, int64_t begin,
+              int64_t end) {
+  int64_t width = 0, height = 0;
+  for (int i = 0; i < count; ++i)
+    if (buffers[i].split && buffers[i].rowLength > 0 && buffers[i].sliceRows > 0) {
+      width = buffers[i].rowLength;
+      height = buffers[i].sliceRows;
+    }
+  if (height == 0) {
+    callKernel(kernel, buffers, count, begin, end);
+    return;
+  }
+  const int64_t r0 = begin / width, r1 = end / width;
+  const int64_t s1 = (r1 + height - 1) / height;
+  for (int64_t block = r0 / height; block < s1; block += kBlockSlices)
+    for (int64_t y = 0; y < height; y += kWindowRows)
+      for (int64_t s = block; s < std::min(s1, block + kBlockSlices); ++s) {
+        const int64_t lo = std::max(r0, s * height + y);
+        const int64_t hi = std::min(r1, s * height + std::min(height, y + kWindowRows));
+        if (lo < hi)
+          callKernel(kernel, buffers, count, lo * width, hi * width);
+      }
+}
 } // namespace
 
 void launchElementwise(med_packed_kernel kernel, const BufferRef *buffers, int count, int threads) {
@@ -155,7 +189,7 @@ void launchElementwise(med_packed_kernel kernel, const BufferRef *buffers, int c
     if (buffers[i].split)
       n = buffers[i].size;
   parallelFor(n, threads, chunkAlign(buffers, count),
-              [&](int64_t begin, int64_t end) { callKernel(kernel, buffers, count, begin, end); });
+              [&](int64_t begin, int64_t end) { runChunk(kernel, buffers, count, begin, end); });
 }
 
 void launchBatch(med_packed_kernel kernel, const BufferRef *buffers, int count, int samples,
@@ -189,7 +223,7 @@ void launchBatch(med_packed_kernel kernel, const BufferRef *buffers, int count, 
       if (it.begin < 0)
         launchWhole(kernel, bufs, count);
       else
-        callKernel(kernel, bufs, count, it.begin, it.end);
+        runChunk(kernel, bufs, count, it.begin, it.end);
     }
   });
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
@@ -60,3 +61,42 @@ TEST(LaunchElementwise, SplitsBuffersIntoAlignedSubranges) {
 }
 
 } // namespace
+
+// A hand-written row kernel: writes each output element's flat index and records its window
+// (first row, row count) so the test can check the order the launcher walked.
+std::mutex windowsMutex;
+std::vector<std::pair<int64_t, int64_t>> windows;
+extern "C" void indexRowsKernel(void **args) {
+  auto *out = *static_cast<med_memref2d **>(args[0]);
+  float *y = static_cast<float *>(out->aligned) + out->offset;
+  for (int64_t i = 0; i < out->sizes[0] * out->sizes[1]; ++i)
+    y[i] = static_cast<float>(out->offset + i);
+  std::lock_guard<std::mutex> lock(windowsMutex);
+  windows.push_back({out->offset / out->sizes[1], out->sizes[0]});
+}
+
+TEST(LaunchElementwise, SliceBlockedWindowsCoverEachRowOnceWithinSlices) {
+  // 70 slices (more than one block) of 21 rows (not a multiple of the window) of 3 voxels.
+  const int64_t slices = 70, height = 21, width = 3, n = slices * height * width;
+  for (int threads : {1, 2, 3}) {
+    std::vector<float> out(n, -1);
+    med::rt::BufferRef buf{out.data(), n, 4, true, width, height};
+    windows.clear();
+    med::rt::launchElementwise(&indexRowsKernel, &buf, 1, threads);
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_EQ(out[i], static_cast<float>(i)) << "threads=" << threads << " i=" << i;
+    int64_t rows = 0;
+    for (auto [first, count] : windows) {
+      EXPECT_EQ(first / height, (first + count - 1) / height) << "a window stays in one slice";
+      rows += count;
+    }
+    EXPECT_EQ(rows, slices * height) << "each row once";
+    if (threads == 1) {
+      // One chunk: the same rows of consecutive slices follow each other.
+      ASSERT_GE(windows.size(), 2u);
+      EXPECT_EQ(windows[0].first, 0);
+      EXPECT_EQ(windows[1].first, height);
+      EXPECT_LT(windows[0].second, height) << "windows are a few rows, not whole slices";
+    }
+  }
+}

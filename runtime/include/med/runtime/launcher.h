@@ -21,18 +21,27 @@ void parallelFor(int64_t n, int threads, int64_t align,
 /// A contiguous buffer handed to a kernel: base pointer, element count, element size in bytes.
 /// `split` buffers are divided between chunks; the others (kernel parameters) are passed whole.
 /// `rowLength` > 0 passes a split buffer as rows of that length (a 2-D descriptor), and chunks
-/// then hold whole rows: a gathering kernel's output.
+/// then hold whole rows: a gathering kernel's output. `sliceRows` > 0 (rows per slice of a 3-D
+/// output, set with rowLength) has each chunk computed as small windows in slice-blocked order
+/// (see launchElementwise) instead of one call in row order.
 struct BufferRef {
   void *data;
   int64_t size;
   int elementSize;
   bool split = true;
   int64_t rowLength = 0;
+  int64_t sliceRows = 0;
 };
 
 /// Runs an elementwise kernel over the split buffers (of equal length) across `threads` threads.
 /// Each chunk's descriptors keep the base pointer and carry the chunk's start as `offset`, so a
 /// kernel knows the global index of every element (per-voxel random numbers depend on it).
+///
+/// A split buffer with `sliceRows` walks each chunk window by window: blocks of 64 slices, and
+/// within a block 16 rows of each slice in turn, so the rows one window reads
+/// are still in cache when the same rows of the next slice read them (a rotation's rows cross
+/// the input's slices; in row order that reuse is a whole slice of output away). Each row is
+/// computed the same way whatever the window, so the order never changes the result.
 void launchElementwise(med_packed_kernel kernel, const BufferRef *buffers, int count, int threads);
 
 /// Runs one kernel over a batch in a single parallel dispatch. `buffers` holds `count` buffers
