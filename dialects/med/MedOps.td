@@ -170,10 +170,13 @@ def Med_GaussianNoiseOp : Med_DynamicOp<"gaussian_noise",
   let description = [{
     `out = apply != 0 ? x + (mean + std * n(i)) : x`, where `n(i)` is the standard normal of
     element `i = index_base + position` (the global flat index; `position` is the row-major
-    position in the input, a flat image or a window of rows after `med.resample`): Box-Muller on
-    Philox4x32-10(counter = (i lo, i hi, 0, 0), key = (key0, key1)), words 0 and 1, each mapped
-    to (u + 0.5) / 2^32. `key0`/`key1` hold 32-bit unsigned integers. The value of a voxel does
-    not depend on how the buffer is split between threads.
+    position in the input, a flat image or a window of rows after `med.resample`). One Philox
+    block serves four voxels: with g = i / 4 and k = i % 4 the block is
+    Philox4x32-10(counter = (g lo, g hi, 0, 0), key = (key0, key1)), each word mapped to
+    (u + 0.5) / 2^32; Box-Muller on words (0, 1) for k < 2 and (2, 3) otherwise gives
+    `sqrt(-2 log u_a) cos(2 pi u_b - s)`, with s = 0 for even k and pi/2 (the sine) for odd k.
+    `key0`/`key1` hold 32-bit unsigned integers. The value of a voxel does not depend on how
+    the buffer is split between threads.
   }];
 }
 

@@ -50,6 +50,8 @@ SmallVector<Value> addLanes(OpBuilder &b, Location l, ValueRange lane, ValueRang
 
 /// Patterns for the ops with runtime operands (random parameters, statistics).
 void populateDynamicLoweringPatterns(RewritePatternSet &patterns);
+/// The pattern for med.gaussian_noise: per-voxel Philox and Box-Muller (MedToLinalgNoise.cpp).
+void populateNoiseLoweringPatterns(RewritePatternSet &patterns);
 /// The pattern for med.resample: a gather over the output window (MedToLinalgResample.cpp).
 void populateResampleLoweringPatterns(RewritePatternSet &patterns);
 /// The patterns for the reduction kernels, med.extrema, med.overlap_counts and med.error_sums

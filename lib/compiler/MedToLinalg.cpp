@@ -146,6 +146,7 @@ struct ConvertMedToLinalgPass : mlir::med::impl::ConvertMedToLinalgBase<ConvertM
     patterns.add<ScaleIntensityRangeLowering, ShiftIntensityLowering, ScaleIntensityLowering,
                  ThresholdIntensityLowering, ClipLowering, CastLowering>(&getContext());
     populateDynamicLoweringPatterns(patterns);
+    populateNoiseLoweringPatterns(patterns);
     populateResampleLoweringPatterns(patterns);
     populateReductionLoweringPatterns(patterns);
     populateLossLoweringPatterns(patterns);

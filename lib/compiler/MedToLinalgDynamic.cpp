@@ -11,8 +11,6 @@
 #include "mlir/Dialect/Tensor/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
 
-#include <array>
-
 using namespace mlir;
 using namespace mlir::med;
 using namespace mlir::med::lowering;
@@ -71,87 +69,6 @@ struct AdjustContrastLowering : OpRewritePattern<AdjustContrastOp> {
       Value powed = b.create<math::ExpOp>(
           l, b.create<arith::MulFOp>(l, gamma, b.create<math::LogOp>(l, norm)));
       Value y = b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, powed, range), lo);
-      return b.create<arith::SelectOp>(l, on, y, x).getResult();
-    });
-    rw.replaceOp(op, r);
-    return success();
-  }
-};
-
-// Philox4x32-10 (the same function as runtime/src/rng.cpp) with every 32-bit word held in the
-// low half of an i64 whose high half is zero: the 32x32->64 products then need no extensions and
-// the words no truncations, so vectorised rounds stay in 64-bit lanes (a multiply of zero-extended
-// halves, shifts, ands, xors) instead of shuffling between 32- and 64-bit lanes. Returns words 0
-// and 1, still as i64.
-std::pair<Value, Value> philox(OpBuilder &b, Location l, std::array<Value, 4> c,
-                               std::array<Value, 2> k) {
-  auto i64 = [&](uint64_t v) {
-    return b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(static_cast<int64_t>(v))).getResult();
-  };
-  Value m0 = i64(0xD2511F53u), m1 = i64(0xCD9E8D57u), mask = i64(0xFFFFFFFFu), shift = i64(32);
-  Value w0 = i64(0x9E3779B9u), w1 = i64(0xBB67AE85u);
-  for (int round = 0; round < 10; ++round) {
-    if (round > 0) { // loop-invariant: computed once per kernel call
-      k[0] = b.create<arith::AndIOp>(l, b.create<arith::AddIOp>(l, k[0], w0), mask);
-      k[1] = b.create<arith::AndIOp>(l, b.create<arith::AddIOp>(l, k[1], w1), mask);
-    }
-    Value p0 = b.create<arith::MulIOp>(l, m0, c[0]);
-    Value p1 = b.create<arith::MulIOp>(l, m1, c[2]);
-    Value hi0 = b.create<arith::ShRUIOp>(l, p0, shift), lo0 = b.create<arith::AndIOp>(l, p0, mask);
-    Value hi1 = b.create<arith::ShRUIOp>(l, p1, shift), lo1 = b.create<arith::AndIOp>(l, p1, mask);
-    c = {b.create<arith::XOrIOp>(l, b.create<arith::XOrIOp>(l, hi1, c[1]), k[0]), lo1,
-         b.create<arith::XOrIOp>(l, b.create<arith::XOrIOp>(l, hi0, c[3]), k[1]), lo0};
-  }
-  return {c[0], c[1]};
-}
-
-struct GaussianNoiseLowering : OpRewritePattern<GaussianNoiseOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(GaussianNoiseOp op, PatternRewriter &rw) const override {
-    Location loc = op.getLoc();
-    FloatType ct = computeType(op);
-    Value on = applied(rw, loc, op.getApply());
-    Value key0 = rw.create<arith::ExtUIOp>(
-        loc, rw.getI64Type(), rw.create<arith::FPToUIOp>(loc, rw.getI32Type(), op.getKey0()));
-    Value key1 = rw.create<arith::ExtUIOp>(
-        loc, rw.getI64Type(), rw.create<arith::FPToUIOp>(loc, rw.getI32Type(), op.getKey1()));
-    Value mean = scalarIn(rw, loc, op.getMean(), ct), std = scalarIn(rw, loc, op.getStd(), ct);
-    Value base = op.getIndexBase();
-    // A window of rows (rank 2): position = row * row length + column.
-    Value rowLength;
-    if (cast<RankedTensorType>(op.getInput().getType()).getRank() == 2)
-      rowLength = rw.create<tensor::DimOp>(loc, op.getInput(), 1);
-    Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
-      Type i32 = b.getI32Type(), i64 = b.getI64Type();
-      Value local = b.create<linalg::IndexOp>(l, 0);
-      if (rowLength)
-        local = b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, local, rowLength),
-                                        b.create<linalg::IndexOp>(l, 1));
-      Value pos = b.create<arith::AddIOp>(l, local, base);
-      Value idx = b.create<arith::IndexCastUIOp>(l, i64, pos);
-      Value c32 = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(32));
-      Value low = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(0xFFFFFFFFll));
-      Value lo = b.create<arith::AndIOp>(l, idx, low);
-      Value hi = b.create<arith::ShRUIOp>(l, idx, c32);
-      Value zero = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(0));
-      auto [w0, w1] = philox(b, l, {lo, hi, zero, zero}, {key0, key1});
-      // Box-Muller in the compute type: for float32 images eight lanes per vector and libmvec's
-      // float log and cos (the noise then differs from a float64 draw rounded to float32 by a
-      // few ulp); float64 images keep float64 throughout.
-      auto cst = [&](double v) { return constant(b, l, ct, v); };
-      auto uniform = [&](Value w) {
-        Value u = b.create<arith::UIToFPOp>(l, ct, b.create<arith::TruncIOp>(l, i32, w));
-        return b.create<arith::MulFOp>(l, b.create<arith::AddFOp>(l, u, cst(0.5)), cst(0x1p-32))
-            .getResult();
-      };
-      Value u1 = uniform(w0), u2 = uniform(w1);
-      Value radius = b.create<math::SqrtOp>(
-          l, b.create<arith::MulFOp>(l, cst(-2.0), b.create<math::LogOp>(l, u1)));
-      Value n = b.create<arith::MulFOp>(
-          l, radius,
-          b.create<math::CosOp>(l, b.create<arith::MulFOp>(l, cst(6.283185307179586), u2)));
-      Value noise = b.create<arith::AddFOp>(l, mean, b.create<arith::MulFOp>(l, std, n));
-      Value y = b.create<arith::AddFOp>(l, x, noise);
       return b.create<arith::SelectOp>(l, on, y, x).getResult();
     });
     rw.replaceOp(op, r);
@@ -259,7 +176,6 @@ struct ClipByLowering : OpRewritePattern<ClipByOp> {
 } // namespace
 
 void mlir::med::lowering::populateDynamicLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<ShiftByLowering, ScaleByLowering, AdjustContrastLowering, GaussianNoiseLowering,
-               NormalizeLowering, ScaleRangeByLowering, RescaleByLowering, ClipByLowering>(
-      patterns.getContext());
+  patterns.add<ShiftByLowering, ScaleByLowering, AdjustContrastLowering, NormalizeLowering,
+               ScaleRangeByLowering, RescaleByLowering, ClipByLowering>(patterns.getContext());
 }

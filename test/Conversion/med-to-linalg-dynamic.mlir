@@ -16,21 +16,27 @@ func.func @shift_by(%x: tensor<?xf32>, %a: f64, %v: f64) -> tensor<?xf32> {
 // -----
 
 // CHECK-LABEL: func @gaussian_noise
-// The voxel's global index feeds ten Philox rounds (18 multiplies survive: the first round's
-// product with the zero counter word and the last round's unused half fold away), the 32-bit
-// words held in i64 values (no truncation between rounds), then Box-Muller in the compute type:
-// f32 for a float32 image (eight lanes, float log and cos), nothing formed in f64.
-// CHECK:         linalg.generic
-// CHECK:           linalg.index 0
-// CHECK-COUNT-18:  arith.muli %{{.*}} : i64
+// Alone in its kernel (input and result are the kernel's own) the noise runs over aligned groups
+// of four voxels: one Philox block per group (ten rounds, 19 multiplies survive: the first
+// round's product with the zero counter word folds away), the 32-bit words held in i64 values,
+// then two Box-Muller pairs in the compute type (f32 for a float32 image, nothing formed in
+// f64): two logs, four cosines, four voxels written. The voxels before the first group and
+// after the last run one by one.
+// CHECK:         %[[HEAD:.*]] = scf.for
+// CHECK:           math.cos
+// CHECK:         %[[GROUPS:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[HEAD]])
+// CHECK-COUNT-19:  arith.muli %{{.*}} : i64
+// CHECK-NOT:       arith.muli %{{.*}} : i64
 // CHECK-NOT:       arith.trunci %{{.*}} : i64 to i32
 // CHECK:           arith.trunci %{{.*}} : i64 to i32
 // CHECK:           arith.uitofp %{{.*}} : i32 to f32
-// CHECK:           math.log %{{.*}} : f32
-// CHECK:           math.sqrt %{{.*}} : f32
-// CHECK:           math.cos %{{.*}} : f32
+// CHECK-COUNT-2:   math.log %{{.*}} : f32
+// CHECK-COUNT-4:   math.cos %{{.*}} : f32
+// CHECK-NOT:       math.log
+// CHECK-COUNT-4:   tensor.insert
 // CHECK-NOT:       f64
-// CHECK:           linalg.yield
+// CHECK:           scf.yield
+// CHECK:         scf.for {{.*}} iter_args(%{{.*}} = %[[GROUPS]])
 func.func @gaussian_noise(%x: tensor<?xf32>, %a: f64, %i: index) -> tensor<?xf32> {
   %0 = med.gaussian_noise %x, %a, %a, %a, %a, %a, %i : tensor<?xf32> -> tensor<?xf32>
   return %0 : tensor<?xf32>
@@ -40,13 +46,34 @@ func.func @gaussian_noise(%x: tensor<?xf32>, %a: f64, %i: index) -> tensor<?xf32
 
 // CHECK-LABEL: func @gaussian_noise_f64
 // A float64 image draws its noise in f64.
-// CHECK:         linalg.generic
+// CHECK:         scf.for
+// CHECK:         scf.for
 // CHECK:           arith.uitofp %{{.*}} : i32 to f64
 // CHECK:           math.log %{{.*}} : f64
 // CHECK:           math.cos %{{.*}} : f64
 func.func @gaussian_noise_f64(%x: tensor<?xf64>, %a: f64, %i: index) -> tensor<?xf64> {
   %0 = med.gaussian_noise %x, %a, %a, %a, %a, %a, %i : tensor<?xf64> -> tensor<?xf64>
   return %0 : tensor<?xf64>
+}
+
+// -----
+
+// CHECK-LABEL: func @gaussian_noise_fused
+// With a neighbour to fuse with, the noise is a linalg.generic of one voxel per iteration (the
+// form elementwise fusion folds): each voxel computes its group's block and one Box-Muller
+// value, one log and one cosine.
+// CHECK-NOT:     scf.for
+// CHECK:         linalg.generic
+// CHECK:           linalg.index 0
+// CHECK-COUNT-19:  arith.muli %{{.*}} : i64
+// CHECK:           math.log %{{.*}} : f32
+// CHECK:           math.cos %{{.*}} : f32
+// CHECK-NOT:       math.cos
+// CHECK:           linalg.yield
+func.func @gaussian_noise_fused(%x: tensor<?xf32>, %a: f64, %i: index) -> tensor<?xf32> {
+  %0 = med.gaussian_noise %x, %a, %a, %a, %a, %a, %i : tensor<?xf32> -> tensor<?xf32>
+  %1 = med.shift_by %0, %a, %a : tensor<?xf32> -> tensor<?xf32>
+  return %1 : tensor<?xf32>
 }
 
 // -----

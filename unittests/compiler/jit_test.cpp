@@ -1,3 +1,4 @@
+#include "jit_util.h"
 #include "med/compiler/JitSession.h"
 #include "med/frontends/Chain.h"
 #include "med/runtime/launcher.h"
@@ -16,15 +17,6 @@ namespace {
 using med::frontend::ChainSpec;
 using med::frontend::OpSpec;
 using med::rt::DType;
-
-std::shared_ptr<const med::compiler::Kernel> compile(const ChainSpec &chain) {
-  std::string error;
-  std::string ir = med::frontend::traceToIR(chain, &error);
-  EXPECT_FALSE(ir.empty()) << error;
-  auto kernel = med::compiler::JitSession::global().compile(ir, &error);
-  EXPECT_TRUE(kernel) << error;
-  return kernel;
-}
 
 template <class In, class Out>
 std::vector<Out> run(const med::compiler::Kernel &k, const std::vector<In> &in, int threads) {

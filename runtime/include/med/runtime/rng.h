@@ -52,8 +52,10 @@ private:
   uint64_t draw_ = 0;
 };
 
-/// The per-voxel standard normal that kernels generate for element `index` of stream `key`:
-/// Box-Muller on Philox(counter = (index lo, index hi, 0, 0)), words 0 and 1.
+/// The per-voxel standard normal that kernels generate for element `index` of stream `key`.
+/// One Philox block serves four voxels: g = index / 4, k = index % 4, block =
+/// Philox(counter = (g lo, g hi, 0, 0)); Box-Muller on words (0, 1) for k < 2, (2, 3) otherwise,
+/// the cosine for even k and the sine, as cos(angle - pi/2), for odd k.
 double voxelNormal(std::array<uint32_t, 2> key, uint64_t index);
 
 } // namespace med::rt
