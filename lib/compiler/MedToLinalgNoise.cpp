@@ -141,8 +141,11 @@ bool aloneInKernel(GaussianNoiseOp op) {
   return true;
 }
 
-// The grouped form: head voxels one by one up to a multiple of four of the global index, then
-// groups of four, then the tail one by one; all written into one tensor.
+// The grouped form: a loop over the groups of four that lie wholly in the buffer (from the first
+// multiple of four of the global index), then the partial groups before and after them (the head
+// and the tail, at most three voxels each) as straight-line code. (A loop over single voxels
+// there would be vectorised by LLVM like any loop and cost more compile time than the grouped
+// loop itself, for at most six voxels.) All written into one tensor.
 Value buildGrouped(OpBuilder &b, Location l, GaussianNoiseOp op, const NoiseParams &p) {
   Value input = op.getInput();
   auto type = cast<RankedTensorType>(op.getResult().getType());
@@ -157,51 +160,77 @@ Value buildGrouped(OpBuilder &b, Location l, GaussianNoiseOp op, const NoisePara
   Value tailStart = b.create<arith::AddIOp>(l, head, b.create<arith::MulIOp>(l, groups, idx(4)));
   Value init = b.create<tensor::EmptyOp>(l, ArrayRef<OpFoldResult>{n}, type.getElementType());
 
-  auto readX = [&](OpBuilder &nb, Value i) {
-    return toCompute(nb, l, nb.create<tensor::ExtractOp>(l, input, ValueRange{i}), p.ct);
+  // The four standard normals of the group whose first voxel has global index `global` (i64).
+  auto groupNormals = [&](OpBuilder &nb, Value global) {
+    Value group = nb.create<arith::ShRUIOp>(
+        l, global, nb.create<arith::ConstantOp>(l, nb.getI64IntegerAttr(2)));
+    auto w = blockOf(nb, l, p, group);
+    Value zero = constant(nb, l, p.ct, 0.0), quarter = constant(nb, l, p.ct, M_PI_2);
+    Value r0 = radius(nb, l, p.ct, w[0]), r1 = radius(nb, l, p.ct, w[2]);
+    return std::array<Value, 4>{
+        normal(nb, l, p.ct, r0, w[1], zero), normal(nb, l, p.ct, r0, w[1], quarter),
+        normal(nb, l, p.ct, r1, w[3], zero), normal(nb, l, p.ct, r1, w[3], quarter)};
   };
-  auto write = [&](OpBuilder &nb, Value acc, Value v, Value i) {
-    return nb
-        .create<tensor::InsertOp>(l, fromCompute(nb, l, v, type.getElementType()), acc,
-                                  ValueRange{i})
-        .getResult();
+  // acc with voxel i (local index) set from its normal.
+  auto put = [&](OpBuilder &nb, Value acc, Value i, Value normal) {
+    Value x = toCompute(nb, l, nb.create<tensor::ExtractOp>(l, input, ValueRange{i}), p.ct);
+    Value y = fromCompute(nb, l, addNoise(nb, l, p, x, normal), type.getElementType());
+    return nb.create<tensor::InsertOp>(l, y, acc, ValueRange{i}).getResult();
   };
-  // Voxels [lo, hi) one by one.
-  auto singles = [&](Value acc, Value lo, Value hi) {
-    return b
-        .create<scf::ForOp>(l, lo, hi, idx(1), ValueRange{acc},
-                            [&](OpBuilder &nb, Location, Value i, ValueRange it) {
-                              Value pos = asI64(nb, l, nb.create<arith::AddIOp>(l, base, i));
-                              Value y =
-                                  addNoise(nb, l, p, readX(nb, i), voxelNormal(nb, l, p, pos));
-                              nb.create<scf::YieldOp>(l, write(nb, it[0], y, i));
-                            })
-        .getResult(0);
+  Value acc = b.create<scf::ForOp>(
+                   l, idx(0), groups, idx(1), ValueRange{init},
+                   [&](OpBuilder &nb, Location, Value g, ValueRange it) {
+                     Value first =
+                         nb.create<arith::AddIOp>(l, head, nb.create<arith::MulIOp>(l, g, idx(4)));
+                     auto n4 =
+                         groupNormals(nb, asI64(nb, l, nb.create<arith::AddIOp>(l, base, first)));
+                     Value out = it[0];
+                     for (int64_t k = 0; k < 4; ++k)
+                       out = put(nb, out, nb.create<arith::AddIOp>(l, first, idx(k)), n4[k]);
+                     nb.create<scf::YieldOp>(l, out);
+                   })
+                  .getResult(0);
+  // The group holding local voxels [lo, hi) (within one group; none when lo == hi): its first
+  // voxel is local lo - (base + lo) % 4, which may lie before the buffer, so each voxel is
+  // written only when it lies in [lo, hi).
+  auto partial = [&](Value acc, Value lo, Value hi) {
+    auto ifOp = b.create<scf::IfOp>(
+        l, b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult, lo, hi),
+        [&](OpBuilder &t, Location) {
+          Value globalLo = asI64(t, l, t.create<arith::AddIOp>(l, base, lo));
+          Value c3 = t.create<arith::ConstantOp>(l, t.getI64IntegerAttr(3));
+          Value globalFirst = t.create<arith::AndIOp>(
+              l, globalLo,
+              t.create<arith::XOrIOp>(l, c3,
+                                      t.create<arith::ConstantOp>(l, t.getI64IntegerAttr(-1))));
+          auto n4 = groupNormals(t, globalFirst);
+          Value out = acc;
+          for (int64_t k = 0; k < 4; ++k) {
+            // Local index of voxel k: global - base, valid when lo <= it < hi.
+            Value global = t.create<arith::AddIOp>(
+                l, globalFirst, t.create<arith::ConstantOp>(l, t.getI64IntegerAttr(k)));
+            Value inside = t.create<arith::AndIOp>(
+                l, t.create<arith::CmpIOp>(l, arith::CmpIPredicate::uge, global, globalLo),
+                t.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult, global,
+                                        asI64(t, l, t.create<arith::AddIOp>(l, base, hi))));
+            Value i = t.create<arith::IndexCastUIOp>(
+                l, t.getIndexType(), t.create<arith::SubIOp>(l, global, asI64(t, l, base)));
+            Value cur = out;
+            out = t.create<scf::IfOp>(
+                       l, inside,
+                       [&](OpBuilder &w, Location) {
+                         w.create<scf::YieldOp>(l, put(w, cur, i, n4[k]));
+                       },
+                       [&](OpBuilder &e, Location) { e.create<scf::YieldOp>(l, cur); })
+                      .getResult(0);
+          }
+          t.create<scf::YieldOp>(l, out);
+        },
+        [&](OpBuilder &e, Location) { e.create<scf::YieldOp>(l, acc); });
+    return ifOp.getResult(0);
   };
-  Value acc = singles(init, idx(0), head);
-  acc = b.create<scf::ForOp>(
-             l, idx(0), groups, idx(1), ValueRange{acc},
-             [&](OpBuilder &nb, Location, Value g, ValueRange it) {
-               Value first =
-                   nb.create<arith::AddIOp>(l, head, nb.create<arith::MulIOp>(l, g, idx(4)));
-               Value group = nb.create<arith::ShRUIOp>(
-                   l, asI64(nb, l, nb.create<arith::AddIOp>(l, base, first)),
-                   nb.create<arith::ConstantOp>(l, nb.getI64IntegerAttr(2)));
-               auto w = blockOf(nb, l, p, group);
-               Value zero = constant(nb, l, p.ct, 0.0), quarter = constant(nb, l, p.ct, M_PI_2);
-               Value r0 = radius(nb, l, p.ct, w[0]), r1 = radius(nb, l, p.ct, w[2]);
-               Value n4[4] = {
-                   normal(nb, l, p.ct, r0, w[1], zero), normal(nb, l, p.ct, r0, w[1], quarter),
-                   normal(nb, l, p.ct, r1, w[3], zero), normal(nb, l, p.ct, r1, w[3], quarter)};
-               Value out = it[0];
-               for (int64_t k = 0; k < 4; ++k) {
-                 Value i = nb.create<arith::AddIOp>(l, first, idx(k));
-                 out = write(nb, out, addNoise(nb, l, p, readX(nb, i), n4[k]), i);
-               }
-               nb.create<scf::YieldOp>(l, out);
-             })
-            .getResult(0);
-  return singles(acc, tailStart, n);
+  acc = partial(acc, idx(0), head);
+  return partial(acc, tailStart, n);
 }
 
 struct GaussianNoiseLowering : OpRewritePattern<GaussianNoiseOp> {
