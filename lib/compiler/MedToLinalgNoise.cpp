@@ -10,8 +10,8 @@
 //   (and into a gather's epilogue or prologue), but each voxel computes its whole block;
 // - when the noise is alone in its kernel (its input is the kernel's input and its result the
 //   kernel's output, so there is nothing to fuse), a loop over aligned groups of four voxels
-//   that computes each block and each pair's log and sqrt once, with at most three voxels
-//   before and after the groups done one by one.
+//   that computes each block and each pair's log and sqrt once; the partial groups before and
+//   after it (at most three voxels each) are computed once each, outside any loop.
 #include "LoweringUtils.h"
 
 #include "med/MedOps.h"

@@ -58,8 +58,9 @@ struct CallPlan {
   Meta meta;
 };
 
-/// Rows per output slice when resample (`in`, `out`, row-major `matrix`, 3 spatial axes) should
-/// run in slice-blocked windows, else 0: when one output row crosses at least
+/// Rows per output slice when a resample to spatial shape `out` with the row-major n x (n+1)
+/// `matrix` (output index -> input position) should run in slice-blocked windows, else 0: for
+/// three spatial axes, when one output row crosses at least
 /// kBlockingSlicesCrossed input slices. Such a row reads a few voxels in each of many input
 /// slices, and the next output slice reads the same input lines again a whole output slice
 /// later, by then out of L2; rows that stay within a few input slices are best in plain order

@@ -38,10 +38,10 @@ struct BufferRef {
 /// kernel knows the global index of every element (per-voxel random numbers depend on it).
 ///
 /// A split buffer with `sliceRows` walks each chunk window by window: blocks of 64 slices, and
-/// within a block 16 rows of each slice in turn, so the rows one window reads
-/// are still in cache when the same rows of the next slice read them (a rotation's rows cross
-/// the input's slices; in row order that reuse is a whole slice of output away). Each row is
-/// computed the same way whatever the window, so the order never changes the result.
+/// within a block 16 rows of each slice in turn, so the input one window reads is still in
+/// cache when the same rows of the next slice read it (a rotation's rows cross the input's
+/// slices; in row order that reuse is a whole slice of output away). Each row is computed the
+/// same way whatever the window, so the order never changes the result.
 void launchElementwise(med_packed_kernel kernel, const BufferRef *buffers, int count, int threads);
 
 /// Runs one kernel over a batch in a single parallel dispatch. `buffers` holds `count` buffers
