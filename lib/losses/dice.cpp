@@ -45,12 +45,20 @@ DiceLossImpl::DiceLossImpl(DiceLossOptions o) : options(std::move(o)) {
       throw Error(owner_ + ".weight", "class weights must be >= 0");
 }
 
+namespace {
+// Dice (or Jaccard) terms from the overlap sums under `o`.
+at::Tensor termsFromSums(const DiceLossOptions &o, const at::Tensor &inter,
+                         const at::Tensor &ground, const at::Tensor &pred) {
+  at::Tensor denom = ground + pred;
+  if (o.jaccard())
+    denom = 2.0 * (denom - inter);
+  return 1.0 - (2.0 * inter + o.smooth_nr()) / (denom + o.smooth_dr());
+}
+} // namespace
+
 at::Tensor DiceLossImpl::terms_from_sums(const at::Tensor &inter, const at::Tensor &ground,
                                          const at::Tensor &pred) const {
-  at::Tensor denom = ground + pred;
-  if (options.jaccard())
-    denom = 2.0 * (denom - inter);
-  return 1.0 - (2.0 * inter + options.smooth_nr()) / (denom + options.smooth_dr());
+  return termsFromSums(options, inter, ground, pred);
 }
 
 at::Tensor DiceLossImpl::dice_terms(const at::Tensor &x, const at::Tensor &y) const {
@@ -60,13 +68,13 @@ at::Tensor DiceLossImpl::dice_terms(const at::Tensor &x, const at::Tensor &y) co
 }
 
 at::Tensor DiceLossImpl::generated_terms(const detail::OverlapInputs &in) const {
-  const bool batch = options.batch();
+  // The formula captures by value: a backward with create_graph evaluates it again later.
   return detail::overlap_sums_loss(
       in, options.squared_pred(),
-      [&](const at::Tensor &inter, const at::Tensor &pred, const at::Tensor &ground) {
-        if (batch)
-          return terms_from_sums(inter.sum(0), ground.sum(0), pred.sum(0));
-        return terms_from_sums(inter, ground, pred);
+      [o = options](const at::Tensor &inter, const at::Tensor &pred, const at::Tensor &ground) {
+        if (o.batch())
+          return termsFromSums(o, inter.sum(0), ground.sum(0), pred.sum(0));
+        return termsFromSums(o, inter, ground, pred);
       },
       owner_);
 }
@@ -146,7 +154,9 @@ GeneralizedDiceLossImpl::GeneralizedDiceLossImpl(GeneralizedDiceLossOptions o)
 at::Tensor GeneralizedDiceLossImpl::forward(const at::Tensor &input, const at::Tensor &target) {
   const std::string owner = "GeneralizedDiceLoss";
   const bool batch = options.batch();
-  auto formula = [&](const at::Tensor &inter0, const at::Tensor &pred0, const at::Tensor &ground0) {
+  // By value: a backward with create_graph evaluates the formula again later.
+  auto formula = [batch, options = options, spatial = input.dim() - 2](
+                     const at::Tensor &inter0, const at::Tensor &pred0, const at::Tensor &ground0) {
     at::Tensor inter = batch ? inter0.sum(0) : inter0, pred = batch ? pred0.sum(0) : pred0;
     at::Tensor ground = batch ? ground0.sum(0) : ground0;
     at::Tensor denom = ground + pred;
@@ -168,7 +178,7 @@ at::Tensor GeneralizedDiceLossImpl::forward(const at::Tensor &input, const at::T
     at::Tensor den = (denom * w).sum(dim, true) + options.smooth_dr();
     at::Tensor f = 1.0 - numer / den;
     if (options.reduction() == "none")
-      return broadcast_none(f, input.dim() - 2);
+      return broadcast_none(f, spatial);
     return reduce(f, options.reduction());
   };
   return detail::overlap_loss(owner,

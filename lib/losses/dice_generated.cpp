@@ -33,6 +33,32 @@ void checkLabels(const at::Tensor &sums, const at::Tensor &labels, const std::st
               "labels must lie in [0, " + std::to_string(sums.size(2)) + ") for one-hot encoding");
 }
 
+/// The formula, kept for a backward that must itself be differentiable (see eagerGradient).
+struct FormulaHolder : torch::CustomClassHolder {
+  explicit FormulaHolder(SumsFormula f) : formula(std::move(f)) {}
+  SumsFormula formula;
+};
+
+/// The loss as an ATen graph of `x` (the saved input, part of the caller's graph): the same sums
+/// the kernels compute (activation, one-hot label map, classes from `first` on) and the formula
+/// on them. Used when backward runs with create_graph, so that the gradient has a graph of its
+/// own for second derivatives; the kernels' gradient has none.
+at::Tensor eagerLoss(const at::Tensor &x, const at::Tensor &y, Activation activation, int64_t first,
+                     bool squared, const SumsFormula &formula, const std::string &owner) {
+  at::Tensor p = x, t = y;
+  if (activation == Activation::softmax) {
+    p = at::softmax(x, 1);
+    if (y.size(1) == 1 && x.size(1) > 1)
+      t = one_hot(y, x.size(1), owner).to(x.scalar_type());
+    p = p.slice(1, first);
+    t = t.slice(1, first);
+  } else if (activation == Activation::sigmoid) {
+    p = at::sigmoid(x);
+  }
+  OverlapSums s = overlap_sums_eager(p, t, squared);
+  return formula(s.inter, s.pred, s.ground);
+}
+
 struct OverlapSumsFunction : public torch::autograd::Function<OverlapSumsFunction> {
   static at::Tensor forward(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &y,
                             int64_t activation, int64_t first, bool squared,
@@ -65,10 +91,26 @@ struct OverlapSumsFunction : public torch::autograd::Function<OverlapSumsFunctio
     ctx->saved_data["first"] = first;
     ctx->saved_data["squared"] = squared;
     ctx->saved_data["owner"] = *owner;
+    ctx->saved_data["formula"] =
+        c10::IValue::make_capsule(c10::make_intrusive<FormulaHolder>(*formula));
+    ctx->save_for_backward({x});
     return f.detach();
   }
 
   static variable_list backward(AutogradContext *ctx, variable_list go) {
+    const auto none = at::Tensor();
+    if (at::GradMode::is_enabled()) { // create_graph: a gradient that has a graph itself
+      at::Tensor x = ctx->get_saved_variables()[0];
+      auto holder =
+          c10::static_intrusive_pointer_cast<FormulaHolder>(ctx->saved_data["formula"].toCapsule());
+      at::Tensor f = eagerLoss(
+          x, ctx->saved_data["y"].toTensor(), Activation(ctx->saved_data["activation"].toInt()),
+          ctx->saved_data["first"].toInt(), ctx->saved_data["squared"].toBool(), holder->formula,
+          ctx->saved_data["owner"].toStringRef());
+      at::Tensor g = torch::autograd::grad({f}, {x}, {go[0]}, /*retain_graph=*/true,
+                                           /*create_graph=*/true)[0];
+      return {g, none, none, none, none, none, none};
+    }
     at::Tensor f = ctx->saved_data["f"].toTensor();
     at::Tensor inter = ctx->saved_data["inter"].toTensor();
     at::Tensor pred = ctx->saved_data["pred"].toTensor();

@@ -14,7 +14,8 @@ namespace med::losses::detail {
 
 /// A loss as a function of its per-(sample, class) sums, each (B, C): inter = sum p t, pred =
 /// sum p (or p p), ground = sum t (or t t). Written in ATen ops, so autograd can differentiate
-/// it with respect to inter and pred.
+/// it with respect to inter and pred. It may be evaluated again in a backward with create_graph,
+/// after the call that made it has returned: capture by value.
 using SumsFormula = std::function<at::Tensor(const at::Tensor &inter, const at::Tensor &pred,
                                              const at::Tensor &ground)>;
 
@@ -44,8 +45,9 @@ OverlapInputs prepare_overlap(const std::string &owner, SegPrep prep, const at::
 /// formula(sums of x and y) as one torch::autograd::Function: med.dice_sums (or
 /// med.softmax_dice_sums) gives the sums, which become leaves of the formula's small ATen graph;
 /// backward differentiates that graph with respect to the sums and hands each (item, class)'s
-/// two derivatives to med.dice_grad (med.softmax_dice_grad). `squared` sums p p and t t. Double
-/// backward is not supported through this path.
+/// two derivatives to med.dice_grad (med.softmax_dice_grad). `squared` sums p p and t t. A
+/// backward with create_graph (double backward) differentiates the same loss formed in ATen from
+/// the saved input instead, so `formula` is kept with the graph: it must capture by value.
 at::Tensor overlap_sums_loss(const OverlapInputs &in, bool squared, const SumsFormula &formula,
                              const std::string &owner);
 

@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <string>
@@ -44,6 +45,36 @@ void checkLabels(const at::Tensor &counted, const at::Tensor &labels, int64_t cl
               "labels must lie in [0, " + std::to_string(classes) + ") for one-hot encoding");
 }
 
+/// The loss the kernels compute, as an ATen graph of `x` (the saved input, part of the caller's
+/// graph): per-voxel focal terms, summed per item and kept class, times the class factors. Used
+/// when backward runs with create_graph, so that the gradient has a graph of its own for second
+/// derivatives; the kernels' gradient has none.
+at::Tensor eagerLoss(AutogradContext *ctx, const at::Tensor &x) {
+  at::Tensor y = ctx->saved_data["y"].toTensor().to(x.scalar_type());
+  at::Tensor scale = ctx->saved_data["scale"].toTensor();
+  const double gamma = ctx->saved_data["gamma"].toDouble();
+  const int64_t kept = scale.size(0);
+  at::Tensor term;
+  if (ctx->saved_data["softmax"].toBool()) {
+    const int64_t first = ctx->saved_data["first"].toInt();
+    // Over the kept classes only: MONAI drops the background before its softmax.
+    at::Tensor logp = at::log_softmax(x.slice(1, first, first + kept), 1);
+    at::Tensor t = y.size(1) == 1 ? one_hot(y, x.size(1), kOwner).to(x.scalar_type()) : y;
+    term = -at::pow(1.0 - logp.exp(), gamma) * logp * t.slice(1, first, first + kept);
+  } else {
+    at::Tensor bce = x - x * y - at::log_sigmoid(x);
+    term = (at::log_sigmoid(-x * (y * 2 - 1)) * gamma).exp() * bce;
+    if (ctx->saved_data["has_alpha"].toBool()) {
+      const double alpha = ctx->saved_data["alpha"].toDouble();
+      term = (y * alpha + (1 - y) * (1 - alpha)) * term;
+    }
+  }
+  std::vector<int64_t> spatial;
+  for (int64_t d = 2; d < term.dim(); ++d)
+    spatial.push_back(d);
+  return (term.sum(spatial).to(at::kDouble) * scale).sum().to(at::kFloat);
+}
+
 struct FocalSumsFunction : public torch::autograd::Function<FocalSumsFunction> {
   static at::Tensor forward(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &y,
                             const FocalPlan *plan) {
@@ -71,11 +102,18 @@ struct FocalSumsFunction : public torch::autograd::Function<FocalSumsFunction> {
     ctx->saved_data["has_alpha"] = plan->alpha.has_value();
     ctx->saved_data["alpha"] = plan->alpha.value_or(0.0);
     ctx->saved_data["first"] = plan->first;
+    ctx->save_for_backward({x});
     // The loss in float32, as MONAI computes it (the sums themselves are float64).
     return (sums * scale).sum().to(at::kFloat);
   }
 
   static variable_list backward(AutogradContext *ctx, variable_list go) {
+    if (at::GradMode::is_enabled()) { // create_graph: a gradient that has a graph itself
+      at::Tensor x = ctx->get_saved_variables()[0];
+      return {torch::autograd::grad({eagerLoss(ctx, x)}, {x}, {go[0]}, /*retain_graph=*/true,
+                                    /*create_graph=*/true)[0],
+              at::Tensor(), at::Tensor()};
+    }
     at::Tensor x = ctx->saved_data["x"].toTensor(), y = ctx->saved_data["y"].toTensor();
     at::Tensor scale = ctx->saved_data["scale"].toTensor();
     const double gamma = ctx->saved_data["gamma"].toDouble();

@@ -23,7 +23,8 @@ std::vector<double> focal_class_weights(const std::vector<double> &weight, int64
 /// med.focal_grad (med.softmax_focal_grad) in one torch::autograd::Function. Returns an
 /// undefined tensor where the kernels do not apply: reduction "none", inputs not on the CPU,
 /// integer inputs, a target that needs a gradient, empty inputs, the softmax form with one
-/// channel. Double backward is not supported through this path.
+/// channel. A backward with create_graph differentiates the same loss formed in ATen instead,
+/// so double backward works.
 at::Tensor focal_loss_generated(const FocalLossOptions &options, std::optional<double> alpha,
                                 const at::Tensor &input, const at::Tensor &target);
 

@@ -84,7 +84,9 @@ at::Tensor TverskyLossImpl::forward(const at::Tensor &input, const at::Tensor &t
   const std::string owner = "TverskyLoss";
   const bool batch = options.batch();
   // sum p (1 - g) = |P| - |P.G| and sum (1 - p) g = |G| - |P.G|, so the overlap sums suffice.
-  auto formula = [&](const at::Tensor &inter, const at::Tensor &pred, const at::Tensor &ground) {
+  // By value: a backward with create_graph evaluates the formula again later.
+  auto formula = [batch, options = options](const at::Tensor &inter, const at::Tensor &pred,
+                                            const at::Tensor &ground) {
     at::Tensor tp = batch ? inter.sum(0) : inter;
     at::Tensor fp = options.alpha() * ((batch ? pred.sum(0) : pred) - tp);
     at::Tensor fn = options.beta() * ((batch ? ground.sum(0) : ground) - tp);

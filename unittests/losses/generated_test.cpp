@@ -161,18 +161,24 @@ valueAndGrad(const std::function<at::Tensor(const at::Tensor &)> &f, const at::T
   return {v.detach(), g};
 }
 
-/// DiceLoss(o) through the module (generated kernels) against the same options evaluated with
-/// dice_terms_eager, value and gradient.
-void compareWithEager(const DiceLossOptions &o, const at::Tensor &x, const at::Tensor &target,
-                      double tol) {
-  DiceLoss module(o);
-  auto eager = [&](const at::Tensor &v) {
+/// DiceLoss(o) for `target` formed by dice_terms_eager (DiceLoss's plain formulation).
+std::function<at::Tensor(const at::Tensor &)> diceEager(DiceLoss &module, const DiceLossOptions &o,
+                                                        const at::Tensor &target) {
+  return [&module, o, target](const at::Tensor &v) {
     SegInputs p = prepare_seg(
         "DiceLoss",
         {o.include_background(), o.to_onehot_y(), o.sigmoid(), o.softmax(), o.other_act()}, v,
         target);
     return module->finish(module->dice_terms_eager(p.input, p.target), v.dim() - 2);
   };
+}
+
+/// DiceLoss(o) through the module (generated kernels) against the same options evaluated with
+/// dice_terms_eager, value and gradient.
+void compareWithEager(const DiceLossOptions &o, const at::Tensor &x, const at::Tensor &target,
+                      double tol) {
+  DiceLoss module(o);
+  auto eager = diceEager(module, o, target);
   auto [value, grad] = valueAndGrad([&](const at::Tensor &v) { return module(v, target); }, x);
   auto [valueRef, gradRef] = valueAndGrad(eager, x);
   EXPECT_EQ(value.scalar_type(), valueRef.scalar_type());
@@ -243,6 +249,31 @@ TEST(DiceLossGenerated, BackwardTwiceAndThreadCounts) {
   EXPECT_TRUE(at::equal(g1, g2));
   auto run = [&] { return loss(x, lab); };
   EXPECT_TRUE(at::equal(med::testing::withThreads(1, run), med::testing::withThreads(2, run)));
+}
+
+TEST(DiceLossGenerated, DoubleBackwardMatchesEager) {
+  // backward with create_graph: the generated path's gradient has a graph of its own, and its
+  // second derivatives are those of the eager formulation.
+  at::Tensor x = logits({2, 3, 5, 4}, 100), lab = labels({2, 1, 5, 4}, 3, 101);
+  at::Tensor v = at::randn(x.sizes(), at::kDouble);
+  for (int act = 0; act < 3; ++act)
+    for (bool bg : {true, false}) {
+      DiceLossOptions o = DiceLossOptions()
+                              .sigmoid(act == 1)
+                              .softmax(act == 2)
+                              .to_onehot_y(true)
+                              .include_background(bg)
+                              .squared_pred(act == 1);
+      SCOPED_TRACE(::testing::Message() << "act " << act << " bg " << bg);
+      DiceLoss module(o);
+      auto eager = diceEager(module, o, lab);
+      at::Tensor in = act == 0 ? at::sigmoid(x) : x;
+      auto [g, h] = gradAndHvp([&](const at::Tensor &t) { return module(t, lab); }, in, v);
+      auto [gRef, hRef] = gradAndHvp(eager, in, v);
+      expectClose(g, gRef, 1e-12);
+      expectClose(h, hRef, 1e-10 * std::max(1.0, hRef.abs().max().item<double>()));
+      EXPECT_GT(hRef.abs().max().item<double>(), 0.0);
+    }
 }
 
 TEST(DiceLossGenerated, SoftmaxGradientsAndLabelErrors) {

@@ -42,6 +42,18 @@ inline at::Tensor onehotRef(const at::Tensor &lab, int64_t classes) {
 /// Sum of x over every axis but the first two, for sample b, channel c.
 inline at::Tensor sumBC(const at::Tensor &x, int64_t b, int64_t c) { return x[b][c].sum(); }
 
+/// Gradient (taken with create_graph) and Hessian-vector product of `f` at x along v: what a
+/// double backward through a loss gives.
+inline std::pair<at::Tensor, at::Tensor>
+gradAndHvp(const std::function<at::Tensor(const at::Tensor &)> &f, const at::Tensor &x,
+           const at::Tensor &v) {
+  at::Tensor xg = x.detach().clone().set_requires_grad(true);
+  at::Tensor g = torch::autograd::grad({f(xg)}, {xg}, {}, /*retain_graph=*/true,
+                                       /*create_graph=*/true)[0];
+  at::Tensor h = torch::autograd::grad({(g * v).sum()}, {xg})[0];
+  return {g.detach(), h};
+}
+
 /// Element-wise closeness with a readable failure.
 inline void expectClose(const at::Tensor &a, const at::Tensor &b, double tol = 1e-10) {
   ASSERT_EQ(a.sizes(), b.sizes());
