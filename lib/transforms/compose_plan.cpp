@@ -223,7 +223,8 @@ std::string irOf(const frontend::ChainSpec &chain) {
 
 double compileCostEstimate(const std::string &ir) {
   const bool gathers = ir.find("med.resample") != std::string::npos;
-  return static_cast<double>(ir.size()) * (gathers ? 3.0 : 1.0);
+  const bool noise = ir.find("med.gaussian_noise") != std::string::npos;
+  return static_cast<double>(ir.size()) * (noise ? 4.0 : gathers ? 3.0 : 1.0);
 }
 
 } // namespace med::transforms::detail
