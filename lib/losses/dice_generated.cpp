@@ -33,7 +33,7 @@ void checkLabels(const at::Tensor &sums, const at::Tensor &labels, const std::st
               "labels must lie in [0, " + std::to_string(sums.size(2)) + ") for one-hot encoding");
 }
 
-/// The formula, kept for a backward that must itself be differentiable (see eagerGradient).
+/// The formula, kept for a backward that must itself be differentiable (see eagerLoss).
 struct FormulaHolder : torch::CustomClassHolder {
   explicit FormulaHolder(SumsFormula f) : formula(std::move(f)) {}
   SumsFormula formula;
