@@ -19,6 +19,14 @@ void checkInterp(const std::string &mode, std::optional<bool> align, const std::
                 "align_corners only applies to the linear and cubic modes, not '" + mode + "'");
 }
 
+// A linear mode's rank: bilinear needs 2 spatial axes, trilinear 3 (interpolate's error).
+void checkLinearRank(const std::string &mode, int rank, const std::string &where) {
+  const int want = mode == "bilinear" ? 2 : 3;
+  if (rank != want)
+    throw Error(where, "mode '" + mode + "' needs " + std::to_string(want) +
+                           " spatial axes, the image has " + std::to_string(rank));
+}
+
 rt::OpRecord interpRecord(const std::string &name, const std::vector<int64_t> &orig,
                           const std::string &mode, std::optional<bool> align) {
   return rt::OpRecord{name,
@@ -66,21 +74,33 @@ Zoom::Zoom(Options o) : o_(std::move(o)) {
   o_.padding_mode(detail::checkPadMode(o_.padding_mode(), "Zoom.padding_mode"));
 }
 
-MetaTensor Zoom::eager(const MetaTensor &img) const {
-  const int64_t n = detail::spatialRank(img.data, name());
-  const std::vector<int64_t> in = rs::spatialShape(img.data);
+std::vector<double> Zoom::factors(int64_t n) const {
   std::vector<double> z = o_.zoom();
   if (z.size() == 1)
     z.assign(n, z[0]);
   if (static_cast<int64_t>(z.size()) != n)
     throw Error("Zoom.zoom",
                 "expected 1 or " + std::to_string(n) + " factors, got " + std::to_string(z.size()));
-  std::vector<int64_t> size(n);
-  for (int64_t d = 0; d < n; ++d) {
+  return z;
+}
+
+namespace {
+// The zoomed grid's shape: floor(size * zoom) per axis, as interpolate's scale_factor gives.
+std::vector<int64_t> zoomedShape(const std::vector<int64_t> &in, const std::vector<double> &z) {
+  std::vector<int64_t> size(in.size());
+  for (size_t d = 0; d < in.size(); ++d) {
     size[d] = static_cast<int64_t>(std::floor(double(in[d]) * z[d]));
     if (size[d] <= 0)
       throw Error("Zoom.zoom", "the zoomed image would have an empty axis");
   }
+  return size;
+}
+} // namespace
+
+MetaTensor Zoom::eager(const MetaTensor &img) const {
+  const int64_t n = detail::spatialRank(img.data, name());
+  const std::vector<int64_t> in = rs::spatialShape(img.data);
+  const std::vector<int64_t> size = zoomedShape(in, factors(n));
   at::Tensor data =
       detail::interpolate(img.data.to(at::kFloat), size, o_.mode(), o_.align_corners(), name());
   MetaTensor out(data.to(img.data.scalar_type()), img.meta);
@@ -98,6 +118,57 @@ MetaTensor Zoom::eager(const MetaTensor &img) const {
   detail::putWidths(rec, "cropped", crop);
   out.meta.applied_operations.push_back(std::move(rec));
   return out;
+}
+
+bool Zoom::traceable() const {
+  if (o_.mode() != "bilinear" && o_.mode() != "trilinear")
+    return false;
+  if (!o_.keep_size())
+    return true;
+  for (double z : o_.zoom())
+    if (z < 1.0) // floor(size * z) < size: padded back, with edge or constant values
+      return false;
+  return true;
+}
+
+void Zoom::trace(frontend::ChainSpec &chain) const {
+  checkLinearRank(o_.mode(), chain.spatialRank, "Zoom.mode");
+  factors(chain.spatialRank); // the factor count's error at compile time
+  // MONAI zooms a float32 copy and converts the result back to the image's type.
+  const rt::DType in = chain.output();
+  traceResample(*this, chain, "bilinear", "border", rt::DType::Float32);
+  if (in != rt::DType::Float32)
+    chain.ops.push_back(frontend::OpSpec{"cast", {}, {}, in, name()});
+}
+
+ResamplePlan Zoom::plan(const std::vector<int64_t> &in, const Meta &meta, const double *) const {
+  const int64_t n = static_cast<int64_t>(in.size());
+  const std::vector<int64_t> size = zoomedShape(in, factors(n));
+  // interpolate's map to the zoomed grid (Resize's: scale in / size, or align_corners'), then
+  // keep_size's centred crop, an integer shift of the zoomed index.
+  ResamplePlan p = Resize(ResizeOptions(size).mode(o_.mode()).align_corners(o_.align_corners()))
+                       .plan(in, meta, nullptr);
+  p.meta.applied_operations.pop_back(); // Zoom records itself, with the crop's widths
+  rt::OpRecord rec = interpRecord("Zoom", in, o_.mode(), o_.align_corners());
+  detail::Widths pad(n, {0, 0}), crop(n, {0, 0});
+  if (o_.keep_size() && size != in) {
+    ResamplePlan c = ResizeWithPadOrCrop(ResizeWithPadOrCropOptions(in).mode(o_.padding_mode()))
+                         .plan(size, p.meta, nullptr);
+    for (int64_t d = 0; d < n; ++d) { // position = scale (o + start) + shift
+      double &shift = p.matrix[d * (n + 1) + n];
+      shift += p.matrix[d * (n + 1) + d] * c.matrix[d * (n + 1) + n];
+    }
+    const rt::OpRecord pc = c.meta.applied_operations.back();
+    c.meta.applied_operations.pop_back();
+    pad = detail::getWidths(pc, "padded", n);
+    crop = detail::getWidths(pc, "cropped", n);
+    p.shape = c.shape;
+    p.meta = std::move(c.meta);
+  }
+  detail::putWidths(rec, "padded", pad);
+  detail::putWidths(rec, "cropped", crop);
+  p.meta.applied_operations.push_back(std::move(rec));
+  return p;
 }
 
 // --- Resize --------------------------------------------------------------------------------------
@@ -170,11 +241,7 @@ bool Resize::traceable() const {
 }
 
 void Resize::trace(frontend::ChainSpec &chain) const {
-  const int want = o_.mode() == "bilinear" ? 2 : 3;
-  if (chain.spatialRank != want) // eager's (interpolate's) error
-    throw Error("Resize.mode", "mode '" + o_.mode() + "' needs " + std::to_string(want) +
-                                   " spatial axes, the image has " +
-                                   std::to_string(chain.spatialRank));
+  checkLinearRank(o_.mode(), chain.spatialRank, "Resize.mode");
   const rt::DType in = chain.output();
   const bool floating = in == rt::DType::Float32 || in == rt::DType::Float64;
   traceResample(*this, chain, "bilinear", "border", floating ? in : rt::DType::Float32);

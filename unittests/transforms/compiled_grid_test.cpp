@@ -222,4 +222,49 @@ TEST(CompiledGrid, ResizeKeepsTheTypeAndLeavesOtherModesEager) {
   expectError([&] { wrong.compile().run(smooth({1, 9, 8}, 20), {0, 0, 0, 0}); }, {"Resize.mode"});
 }
 
+TEST(CompiledGrid, ZoomLinearMatchesEagerAndInverts) {
+  med::MetaTensor img = smooth({2, 11, 9, 8}, 23);
+  // The zoomed grid (keep_size false; down and up per axis) and keep_size's centred crop of it
+  // (every factor >= 1), align_corners unset and true.
+  for (const auto &z : {std::vector<double>{0.8, 1.2, 1.0}, std::vector<double>{1.3, 1.0, 1.75}})
+    for (bool keep : {false, true})
+      for (std::optional<bool> align : {std::optional<bool>{}, std::optional<bool>{true}}) {
+        if (keep && z[0] < 1.0)
+          continue;
+        const std::string what =
+            std::to_string(z[0]) + (keep ? " keep_size" : "") + (align ? " align" : "");
+        T::Compose chain(
+            {T::Zoom(T::ZoomOptions(z).mode("trilinear").keep_size(keep).align_corners(align))});
+        expectOneResampleKernel(chain, at::kFloat, what);
+        expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 1e-5, what);
+        // The records alone bring the image back to the input's shape and affine, as eager's.
+        med::MetaTensor back = T::inverse(chain.compile().run(img, {0, 0, 0, 0}));
+        med::MetaTensor backRef = T::inverse(chain.eager(img, {0, 0, 0, 0}));
+        EXPECT_EQ(back.data.sizes(), img.data.sizes()) << what;
+        EXPECT_LT(med::rt::maxAbsDiff(back.meta.affine, backRef.meta.affine), 1e-9) << what;
+        EXPECT_LT(med::rt::maxAbsDiff(back.meta.affine, img.meta.affine), 1e-9) << what;
+      }
+  T::Compose plane({T::Zoom(T::ZoomOptions({1.4}).mode("bilinear"))});
+  expectCompiledEqualsEager(plane, smooth({2, 13, 10}, 24), {0, 0, 0, 0}, 1e-5, "2D");
+  // int16 and float64 images are zoomed in float32 and converted back, as MONAI does.
+  T::Compose aniso({T::Zoom(T::ZoomOptions({0.8, 1.2, 1.0}).mode("trilinear").keep_size(false))});
+  med::MetaTensor labels = volume({1, 9, 8, 7});
+  labels.data = at::randint(-50, 50, {1, 9, 8, 7}, at::kShort);
+  expectCompiledEqualsEager(aniso, labels, {0, 0, 0, 0}, 1.0, "int16");
+  EXPECT_EQ(aniso.compile().run(labels, {0, 0, 0, 0}).data.scalar_type(), at::kShort);
+  med::MetaTensor wide = smooth({1, 9, 8, 7}, 25);
+  wide.data = wide.data.to(at::kDouble);
+  expectCompiledEqualsEager(aniso, wide, {0, 0, 0, 0}, 1e-6, "float64");
+  // Area (the default), nearest, and a factor < 1 with keep_size (padded back with edge or
+  // constant values, not an affine map) stay eager.
+  for (T::ZoomOptions o : {T::ZoomOptions({1.3}), T::ZoomOptions({1.3}).mode("nearest"),
+                           T::ZoomOptions({0.7, 1.2, 1.0}).mode("trilinear")}) {
+    T::Compose chain({T::Zoom(o)});
+    EXPECT_TRUE(chain.compile().ir(at::kFloat).empty()) << o.mode();
+    expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 0.0, o.mode());
+  }
+  T::Compose wrong({T::Zoom(T::ZoomOptions({1.2, 1.1}).mode("trilinear").keep_size(false))});
+  expectError([&] { wrong.compile().run(img, {0, 0, 0, 0}); }, {"Zoom.zoom"});
+}
+
 } // namespace

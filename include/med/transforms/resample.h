@@ -143,14 +143,24 @@ struct ZoomOptions {
 /// Recorded as "Zoom" with the interpolation and the pad/crop widths.
 ///
 ///   Zoom(ZoomOptions({0.7}).mode("nearest").padding_mode("constant"))
-class Zoom : public HostTransform {
+class Zoom : public Transform, public Resampling {
 public:
   using Options = ZoomOptions;
   explicit Zoom(Options o);
   std::string name() const override { return "Zoom"; }
   MetaTensor eager(const MetaTensor &img) const override;
+  /// Compiled as a med.resample for bilinear/trilinear when the result is the zoomed grid or a
+  /// centred crop of it (keep_size false, or every factor >= 1): an affine map of the output
+  /// index. Padding the zoomed grid back (a factor < 1 with keep_size) is not one, nor are the
+  /// other modes: those run eagerly.
+  bool traceable() const override;
+  void trace(frontend::ChainSpec &chain) const override;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
 
 private:
+  /// The factors for `n` spatial axes (one given value applies to all); throws med::Error.
+  std::vector<double> factors(int64_t n) const;
   Options o_;
 };
 
