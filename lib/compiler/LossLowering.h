@@ -3,6 +3,7 @@
 #pragma once
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Value.h"
 
 namespace mlir::med::lowering {
@@ -18,6 +19,10 @@ using TermsFn = function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRang
 /// group partials and the elements after the last whole group through 16-lane f64 folds.
 SmallVector<Value> sumInGroups(OpBuilder &rw, Location loc, ValueRange rows, int64_t kinds,
                                TermsFn terms);
+
+/// Replaces a sums op (one result, a tensor of `kinds` f64) by sumInGroups over `rows`.
+void replaceBySums(PatternRewriter &rw, Operation *op, ValueRange rows, int64_t kinds,
+                   TermsFn terms);
 
 /// The C rows of a (C x n) tensor as flat tensors (views of it once bufferized); a flat tensor
 /// is its own single row.

@@ -104,9 +104,7 @@ struct FocalSumsLowering : OpRewritePattern<FocalSumsOp> {
         term = b.create<arith::MulFOp>(l, s.factor, term);
       return SmallVector<Value>{term};
     };
-    SmallVector<Value> values =
-        sumInGroups(rw, loc, ValueRange{op.getInput(), op.getTarget()}, 1, terms);
-    rw.replaceOp(op, rw.create<tensor::FromElementsOp>(loc, op.getResult().getType(), values));
+    replaceBySums(rw, op, ValueRange{op.getInput(), op.getTarget()}, 1, terms);
     return success();
   }
 };
@@ -205,8 +203,7 @@ struct SoftmaxFocalSumsLowering : OpRewritePattern<SoftmaxFocalSumsOp> {
       }
       return t;
     };
-    SmallVector<Value> values = sumInGroups(rw, loc, rows, C + (labels ? 1 : 0), terms);
-    rw.replaceOp(op, rw.create<tensor::FromElementsOp>(loc, op.getResult().getType(), values));
+    replaceBySums(rw, op, rows, C + (labels ? 1 : 0), terms);
     return success();
   }
 };

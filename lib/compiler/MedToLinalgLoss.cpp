@@ -38,6 +38,13 @@ std::array<Value, 3> overlapTerms(OpBuilder &b, Location l, Value p, Value t, bo
 
 } // namespace
 
+void mlir::med::lowering::replaceBySums(PatternRewriter &rw, Operation *op, ValueRange rows,
+                                        int64_t kinds, TermsFn terms) {
+  SmallVector<Value> values = sumInGroups(rw, op->getLoc(), rows, kinds, terms);
+  rw.replaceOp(op,
+               rw.create<tensor::FromElementsOp>(op->getLoc(), op->getResult(0).getType(), values));
+}
+
 // The bulk, whole groups of 64 x 16 elements, is first folded per group and lane in the input
 // type: a loop without f64 in it, which LLVM vectorises at the full float32 width (with f64
 // accumulators it picks half that width, and libmvec's narrower exp). The group partials, and the
@@ -130,10 +137,7 @@ struct DiceSumsLowering : OpRewritePattern<DiceSumsOp> {
           overlapTerms(b, l, useSigmoid ? sigmoid(b, l, in[0]) : in[0], in[1], squared);
       return SmallVector<Value>(o.begin(), o.end());
     };
-    SmallVector<Value> values =
-        sumInGroups(rw, op.getLoc(), ValueRange{op.getInput(), op.getTarget()}, 3, terms);
-    rw.replaceOp(op,
-                 rw.create<tensor::FromElementsOp>(op.getLoc(), op.getResult().getType(), values));
+    replaceBySums(rw, op, ValueRange{op.getInput(), op.getTarget()}, 3, terms);
     return success();
   }
 };
@@ -298,9 +302,7 @@ struct SoftmaxDiceSumsLowering : OpRewritePattern<SoftmaxDiceSumsOp> {
       }
       return t;
     };
-    SmallVector<Value> values = sumInGroups(rw, op.getLoc(), rows, 3 * C, terms);
-    rw.replaceOp(op,
-                 rw.create<tensor::FromElementsOp>(op.getLoc(), op.getResult().getType(), values));
+    replaceBySums(rw, op, rows, 3 * C, terms);
     return success();
   }
 };

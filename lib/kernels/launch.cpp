@@ -87,6 +87,20 @@ void checkPair(const at::Tensor &a, const at::Tensor &b, int64_t slabs, bool flo
                            "tensors of one dtype and size, cut into equal slabs");
 }
 
+bool checkSoftmaxPair(const at::Tensor &x, const at::Tensor &t, int64_t first, int64_t minClasses,
+                      const std::string &owner, const char *expected) {
+  const bool floating = x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble;
+  const bool shaped = x.dim() >= 2 && first >= 0 && x.size(1) > first && x.size(1) >= minClasses &&
+                      t.dim() == x.dim() && t.size(0) == x.size(0) &&
+                      t.sizes().slice(2).equals(x.sizes().slice(2));
+  const bool labels = shaped && t.size(1) == 1 && x.size(1) > 1;
+  if (!floating || !shaped || (!labels && t.size(1) != x.size(1)) ||
+      t.scalar_type() != x.scalar_type() || !x.is_contiguous() || !t.is_contiguous() ||
+      !x.device().is_cpu() || !t.device().is_cpu())
+    throw Error(owner, expected);
+  return labels;
+}
+
 int CallArgs::next() {
   if (count_ == kMax)
     throw Error("CallArgs", "more than " + std::to_string(kMax) + " kernel arguments");

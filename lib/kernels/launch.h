@@ -49,6 +49,13 @@ void forEachBlock(int64_t slabs, int64_t len, int threads,
 void checkPair(const at::Tensor &a, const at::Tensor &b, int64_t slabs, bool floatOnly,
                const std::string &owner);
 
+/// For the softmax kernels: (B, C, *spatial) logits with C >= `minClasses` and C > `first`, and
+/// a target of their dtype, a (B, 1, *spatial) label map (when C > 1) or (B, C, *spatial),
+/// both contiguous CPU float32/float64. Returns whether the target is a label map; otherwise
+/// throws med::Error naming `owner` with `expected` as the message.
+bool checkSoftmaxPair(const at::Tensor &x, const at::Tensor &t, int64_t first, int64_t minClasses,
+                      const std::string &owner, const char *expected);
+
 /// The arguments of one kernel call, built descriptor by descriptor: flat ranges, and blocks of
 /// rows that lie a stride apart (a softmax kernel reads one item's C channels over a run of
 /// voxels, each channel N elements after the previous one).

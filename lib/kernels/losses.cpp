@@ -89,17 +89,10 @@ std::string softmaxGradIR(rt::DType t, int64_t C, bool labels, bool squared) {
 
 /// (B, C, N) logits and their target, checked: whether the target is a label map.
 bool checkSoftmaxPair(const at::Tensor &x, const at::Tensor &t, const std::string &owner) {
-  const bool floating = x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble;
-  const bool shaped = x.dim() >= 2 && x.size(1) >= 2 && t.dim() == x.dim() &&
-                      t.size(0) == x.size(0) && t.sizes().slice(2).equals(x.sizes().slice(2));
-  const bool labels = shaped && t.size(1) == 1;
-  if (!floating || !shaped || (!labels && t.size(1) != x.size(1)) ||
-      t.scalar_type() != x.scalar_type() || !x.is_contiguous() || !t.is_contiguous() ||
-      !x.device().is_cpu() || !t.device().is_cpu())
-    throw Error(owner, "the softmax Dice kernels need contiguous CPU float32/float64 logits "
-                       "(B, C >= 2, *spatial) and a target of their dtype, (B, 1, *spatial) "
-                       "labels or (B, C, *spatial)");
-  return labels;
+  return detail::checkSoftmaxPair(
+      x, t, 0, 2, owner,
+      "the softmax Dice kernels need contiguous CPU float32/float64 logits (B, C >= 2, *spatial) "
+      "and a target of their dtype, (B, 1, *spatial) labels or (B, C, *spatial)");
 }
 
 /// Binds item b's voxels [v0, v0 + count) of the logits and the target.

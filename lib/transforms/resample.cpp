@@ -193,6 +193,16 @@ ResamplePlan gridPlan(const std::string &name, const std::vector<int64_t> &in, c
 at::ScalarType gridOutputType(at::ScalarType in) {
   return in == at::kDouble ? at::kDouble : at::kFloat;
 }
+
+bool gridTraceable(const std::string &mode, const std::string &padding) {
+  return mode == "bilinear" && resampleSupports(mode, padding);
+}
+
+void traceGrid(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
+               const std::string &padding) {
+  traceResample(t, chain, mode, padding,
+                chain.output() == rt::DType::Float64 ? rt::DType::Float64 : rt::DType::Float32);
+}
 } // namespace rs
 
 namespace detail {
@@ -369,13 +379,10 @@ MetaTensor Spacing::eager(const MetaTensor &img) const {
   return out;
 }
 
-bool Spacing::traceable() const {
-  return o_.mode() == "bilinear" && resampleSupports(o_.mode(), o_.padding_mode());
-}
+bool Spacing::traceable() const { return rs::gridTraceable(o_.mode(), o_.padding_mode()); }
 
 void Spacing::trace(frontend::ChainSpec &chain) const {
-  traceResample(*this, chain, o_.mode(), o_.padding_mode(),
-                chain.output() == rt::DType::Float64 ? rt::DType::Float64 : rt::DType::Float32);
+  rs::traceGrid(*this, chain, o_.mode(), o_.padding_mode());
 }
 
 ResamplePlan Spacing::plan(const std::vector<int64_t> &shape, const Meta &meta,

@@ -330,13 +330,10 @@ MetaTensor SpatialResample::eager(const MetaTensor &img) const {
                           o_.align_corners(), at::kDouble, true);
 }
 
-bool SpatialResample::traceable() const {
-  return o_.mode() == "bilinear" && resampleSupports(o_.mode(), o_.padding_mode());
-}
+bool SpatialResample::traceable() const { return rs::gridTraceable(o_.mode(), o_.padding_mode()); }
 
 void SpatialResample::trace(frontend::ChainSpec &chain) const {
-  traceResample(*this, chain, o_.mode(), o_.padding_mode(),
-                chain.output() == rt::DType::Float64 ? rt::DType::Float64 : rt::DType::Float32);
+  rs::traceGrid(*this, chain, o_.mode(), o_.padding_mode());
 }
 
 ResamplePlan SpatialResample::plan(const std::vector<int64_t> &in, const Meta &meta,

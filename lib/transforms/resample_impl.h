@@ -82,5 +82,10 @@ ResamplePlan gridPlan(const std::string &name, const std::vector<int64_t> &in, c
 /// The element type of Spacing's and SpatialResample's output for an input of type `in`: float64
 /// stays float64 (the float64 resampling cast back), every other type becomes float32.
 at::ScalarType gridOutputType(at::ScalarType in);
+/// Spacing's and SpatialResample's compiled form: bilinear only (nearest stays eager: x.5 ties,
+/// docs/transforms-resample.md), traced with gridOutputType's element type.
+bool gridTraceable(const std::string &mode, const std::string &padding);
+void traceGrid(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
+               const std::string &padding);
 
 } // namespace med::transforms::rs
