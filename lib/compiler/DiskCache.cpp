@@ -1,6 +1,7 @@
 // The on-disk kernel cache: key, entry format, atomic writes and the object loader.
 // See docs/kernel-cache.md for the rules; this file implements them.
 #include "DiskCache.h"
+#include "HostTuning.h"
 #include "Optimize.h"
 
 #include "MedCompilerVersion.h" // generated: MED_COMPILER_VERSION
@@ -123,6 +124,7 @@ const std::string &hostKey() {
     // vectorMathAvailable() also loads libmvec, which objects made with it call into.
     k += std::string("codegen=O3,host-tm,") + (vectorMathAvailable() ? "libmvec" : "scalar-libm") +
          "\n";
+    k += "tuning=" + hostTuning().features + "\n";
     k += "abi=_mlir__mlir_ciface_med_kernel(void**)\n";
     return k;
   }();

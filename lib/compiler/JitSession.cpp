@@ -4,6 +4,7 @@
 #include "med/compiler/JitSession.h"
 
 #include "DiskCache.h"
+#include "HostTuning.h"
 #include "Optimize.h"
 
 #include "med/MedOps.h"
@@ -64,6 +65,8 @@ double msSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+// The TargetMachine whose cost model the kernel optimizer vectorises for: the host's, with
+// hostTuning()'s features (the optimizer, not codegen, decides whether loads become gathers).
 std::unique_ptr<llvm::TargetMachine> hostTargetMachine(std::string *error) {
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder) {
@@ -71,6 +74,8 @@ std::unique_ptr<llvm::TargetMachine> hostTargetMachine(std::string *error) {
     return nullptr;
   }
   builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  if (!hostTuning().features.empty())
+    builder->addFeatures({hostTuning().features});
   auto tm = builder->createTargetMachine();
   if (!tm) {
     *error = llvm::toString(tm.takeError());
@@ -381,6 +386,10 @@ std::shared_ptr<const Kernel> JitSession::compileMiss(const std::string &ir, uin
     if (!compiles)
       compileSlots().skip(ticket);
   });
+  if (!hostTuning().error.empty()) {
+    *error = hostTuning().error;
+    return nullptr;
+  }
   std::string dir = disk::cacheDir();
   std::string key, path;
   if (!dir.empty()) {
