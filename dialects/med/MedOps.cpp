@@ -149,8 +149,10 @@ LogicalResult ResampleOp::verify() {
   if (getMode() != "nearest" && getMode() != "bilinear")
     return emitOpError("attribute 'mode' must be \"nearest\" or \"bilinear\", got \"")
            << getMode() << "\"";
-  if (getPaddingMode() != "zeros" && getPaddingMode() != "border")
-    return emitOpError("attribute 'padding_mode' must be \"zeros\" or \"border\", got \"")
+  if (getPaddingMode() != "zeros" && getPaddingMode() != "border" &&
+      getPaddingMode() != "reflection")
+    return emitOpError("attribute 'padding_mode' must be \"zeros\", \"border\" or "
+                       "\"reflection\", got \"")
            << getPaddingMode() << "\"";
   bool floatOut = isa<FloatType>(out.getElementType());
   if (getMode() == "bilinear" && !floatOut)

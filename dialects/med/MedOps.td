@@ -436,8 +436,9 @@ def Med_ResampleOp : Med_Op<"resample", [Pure]> {
     voxel index `o` to the input voxel position `M * (o, 1)`: 10 values in 2D, 18 in 3D.
 
     `mode` is "nearest" (round half to even, as `grid_sample`) or "bilinear" ((bi/tri)linear
-    weights); `padding_mode` is "zeros" (samples outside the input contribute 0) or "border"
-    (positions are clamped into the input first). This is `torch.nn.functional.grid_sample` with
+    weights); `padding_mode` is "zeros" (samples outside the input contribute 0), "border"
+    (positions are clamped into the input first) or "reflection" (positions are mirrored at
+    -0.5 and size - 0.5 until inside, then clamped: align_corners false). This is `torch.nn.functional.grid_sample` with
     the grid `M * (o, 1)` in voxel units, which is how MONAI's Affine, RandAffine, Rotate, Flip
     and Spacing resample. Index arithmetic is exact in f64; the interpolation runs in f32 (f64
     for f64 images). Elements of the input feeding the resample are read where they are needed,

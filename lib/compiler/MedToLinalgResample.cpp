@@ -43,6 +43,7 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
     FloatType ct = computeType(op);
     Type f64 = rw.getF64Type();
     const bool linear = op.getMode() == "bilinear";
+    const bool reflection = op.getPaddingMode() == "reflection";
     const bool border = op.getPaddingMode() == "border";
 
     // Loop invariants: shapes (f64 integers), strides of the input, the matrix.
@@ -74,6 +75,23 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
       return b
           .create<arith::IndexCastOp>(loc, b.getIndexType(),
                                       b.create<arith::SubIOp>(loc, biased, bits))
+          .getResult();
+    };
+    // grid_sample's reflection (align_corners false): the position mirrored at -0.5 and
+    // size - 0.5 until it lies between them. fmod(t, size) as t - size * floor(t / size): exact
+    // when the floor is, and a quotient rounded up to an integer lands within rounding of an
+    // edge, where the clamp that follows decides anyway.
+    auto reflect = [&](OpBuilder &b, Value x, Value size) {
+      Value t = b.create<math::AbsFOp>(loc, add(b, x, c(b, 0.5)));
+      Value flips = b.create<math::FloorOp>(loc, b.create<arith::DivFOp>(loc, t, size));
+      Value extra = b.create<math::FmaOp>(loc, b.create<arith::NegFOp>(loc, size), flips, t);
+      Value half = mul(b, flips, c(b, 0.5));
+      Value even =
+          cmp(b, arith::CmpFPredicate::OEQ, b.create<math::FloorOp>(loc, half).getResult(), half);
+      Value mirrored = b.create<arith::SubFOp>(loc, size, extra);
+      return b
+          .create<arith::SubFOp>(loc, b.create<arith::SelectOp>(loc, even, extra, mirrored),
+                                 c(b, 0.5))
           .getResult();
     };
     SmallVector<Value> inv(n), inStride(n);
@@ -166,7 +184,9 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
                 rowStart[r] = acc; // the position of the row's first voxel
               acc = b.create<math::FmaOp>(l, m[r * (n + 1) + k], o[k], acc);
             }
-            if (border) // grid_sample's border mode clamps the position into the image
+            if (reflection)
+              acc = reflect(b, acc, in[r]);
+            if (border || reflection) // grid_sample clamps the position into the image
               acc = b.create<arith::MinimumFOp>(l, b.create<arith::MaximumFOp>(l, acc, c(b, 0.0)),
                                                 inMax[r]);
             p[r] = acc;

@@ -38,6 +38,20 @@ int64_t gridMode(const std::string &m, const std::string &w) {
 int64_t gridPadding(const std::string &p, const std::string &w) {
   return lookup(kGridPaddings, p, w, "padding mode");
 }
+at::Tensor gridSample(const at::Tensor &img, const at::Tensor &grid, const std::string &mode,
+                      const std::string &padding, bool alignCorners, const std::string &where) {
+  const int64_t m = gridMode(mode, where + ".mode");
+  if (m == 2 && img.dim() != 4)
+    throw Error(where + ".mode", "bicubic needs an image with 2 spatial axes, got " +
+                                     std::to_string(img.dim() - 2) +
+                                     " (grid_sample has no 3-D bicubic)");
+  // grid_sampler's codes: 0 bilinear, 1 nearest, 2 bicubic.
+  return at::grid_sampler(img, grid,
+                          m == 0   ? 1
+                          : m == 1 ? 0
+                                   : 2,
+                          gridPadding(padding, where + ".padding_mode"), alignCorners);
+}
 int64_t interpMode(const std::string &m, const std::string &w) {
   return lookup(kInterpModes, m, w, "mode");
 }
@@ -194,8 +208,8 @@ at::ScalarType gridOutputType(at::ScalarType in) {
   return in == at::kDouble ? at::kDouble : at::kFloat;
 }
 
-bool gridTraceable(const std::string &mode, const std::string &padding) {
-  return mode == "bilinear" && resampleSupports(mode, padding);
+bool gridTraceable(const std::string &mode, const std::string &padding, bool alignCorners) {
+  return mode == "bilinear" && resampleSupports(mode, padding, alignCorners);
 }
 
 void traceGrid(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
@@ -248,11 +262,7 @@ at::Tensor affineTransform(const at::Tensor &src, const at::Tensor &xform,
   size.insert(size.end(), dstSize.begin(), dstSize.end());
   at::Tensor grid = at::affine_grid_generator(theta, size, alignCorners);
   at::Tensor out =
-      at::grid_sampler(src.unsqueeze(0).contiguous(), grid,
-                       rs::gridMode(mode, "resample.mode") == 0   ? 1
-                       : rs::gridMode(mode, "resample.mode") == 1 ? 0
-                                                                  : 2,
-                       rs::gridPadding(padding, "resample.padding_mode"), alignCorners);
+      rs::gridSample(src.unsqueeze(0).contiguous(), grid, mode, padding, alignCorners, "resample");
   return out.squeeze(0);
 }
 
@@ -379,7 +389,9 @@ MetaTensor Spacing::eager(const MetaTensor &img) const {
   return out;
 }
 
-bool Spacing::traceable() const { return rs::gridTraceable(o_.mode(), o_.padding_mode()); }
+bool Spacing::traceable() const {
+  return rs::gridTraceable(o_.mode(), o_.padding_mode(), o_.align_corners());
+}
 
 void Spacing::trace(frontend::ChainSpec &chain) const {
   rs::traceGrid(*this, chain, o_.mode(), o_.padding_mode());

@@ -161,18 +161,15 @@ MetaTensor Affine::eager(const MetaTensor &img) const {
   gshape.insert(gshape.end(), out.begin(), out.end());
   gshape.push_back(n);
   at::Tensor g = at::stack(rows, 1).reshape(gshape);
-  const int64_t mode = rs::gridMode(o_.mode(), "Affine.mode");
-  at::Tensor data = at::grid_sampler(img.data.to(at::kFloat).unsqueeze(0), g,
-                                     mode == 0   ? 1
-                                     : mode == 1 ? 0
-                                                 : 2,
-                                     rs::gridPadding(o_.padding_mode(), "Affine.padding_mode"),
-                                     o_.align_corners())
+  at::Tensor data = rs::gridSample(img.data.to(at::kFloat).unsqueeze(0), g, o_.mode(),
+                                   o_.padding_mode(), o_.align_corners(), "Affine")
                         .squeeze(0);
   return MetaTensor(data, plan(in, img.meta, nullptr).meta);
 }
 
-bool Affine::traceable() const { return resampleSupports(o_.mode(), o_.padding_mode()); }
+bool Affine::traceable() const {
+  return resampleSupports(o_.mode(), o_.padding_mode(), o_.align_corners());
+}
 
 void Affine::trace(frontend::ChainSpec &chain) const {
   traceResample(*this, chain, o_.mode(), o_.padding_mode(), rt::DType::Float32);
@@ -223,7 +220,9 @@ MetaTensor Rotate::eager(const MetaTensor &img) const {
                           o_.align_corners(), at::kFloat, false);
 }
 
-bool Rotate::traceable() const { return resampleSupports(o_.mode(), o_.padding_mode()); }
+bool Rotate::traceable() const {
+  return resampleSupports(o_.mode(), o_.padding_mode(), o_.align_corners());
+}
 
 void Rotate::trace(frontend::ChainSpec &chain) const {
   traceResample(*this, chain, o_.mode(), o_.padding_mode(), rt::DType::Float32);
@@ -330,7 +329,9 @@ MetaTensor SpatialResample::eager(const MetaTensor &img) const {
                           o_.align_corners(), at::kDouble, true);
 }
 
-bool SpatialResample::traceable() const { return rs::gridTraceable(o_.mode(), o_.padding_mode()); }
+bool SpatialResample::traceable() const {
+  return rs::gridTraceable(o_.mode(), o_.padding_mode(), o_.align_corners());
+}
 
 void SpatialResample::trace(frontend::ChainSpec &chain) const {
   rs::traceGrid(*this, chain, o_.mode(), o_.padding_mode());

@@ -105,12 +105,7 @@ at::Tensor sampleGrid(const at::Tensor &img, const at::Tensor &grid, const std::
   gshape.insert(gshape.end(), grid.sizes().begin() + 1, grid.sizes().end());
   gshape.push_back(n);
   at::Tensor ng = at::stack(rows, -1).reshape(gshape);
-  const int64_t m = rs::gridMode(mode, where + ".mode");
-  return at::grid_sampler(img.to(at::kFloat).unsqueeze(0), ng,
-                          m == 0   ? 1
-                          : m == 1 ? 0
-                                   : 2,
-                          rs::gridPadding(padding, where + ".padding_mode"), false)
+  return rs::gridSample(img.to(at::kFloat).unsqueeze(0), ng, mode, padding, false, where)
       .squeeze(0);
 }
 

@@ -32,6 +32,10 @@ std::vector<int64_t> shapeOffset(const std::vector<int64_t> &shape, const at::Te
 /// zeros 0, border 1, reflection 2) or throws med::Error(where).
 int64_t gridMode(const std::string &mode, const std::string &where);
 int64_t gridPadding(const std::string &padding, const std::string &where);
+/// at::grid_sampler of `img` (1, C, sp...) at `grid` for the named `mode` and `padding`; a
+/// bicubic 3-D call, which grid_sample lacks, is a med::Error naming `where`.mode.
+at::Tensor gridSample(const at::Tensor &img, const at::Tensor &grid, const std::string &mode,
+                      const std::string &padding, bool alignCorners, const std::string &where);
 extern const char *const kGridModes[3];
 extern const char *const kGridPaddings[3];
 /// Interpolate modes: index into kInterpModes or throws med::Error(where).
@@ -84,7 +88,7 @@ ResamplePlan gridPlan(const std::string &name, const std::vector<int64_t> &in, c
 at::ScalarType gridOutputType(at::ScalarType in);
 /// Spacing's and SpatialResample's compiled form: bilinear only (nearest stays eager: x.5 ties,
 /// docs/transforms-resample.md), traced with gridOutputType's element type.
-bool gridTraceable(const std::string &mode, const std::string &padding);
+bool gridTraceable(const std::string &mode, const std::string &padding, bool alignCorners);
 void traceGrid(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
                const std::string &padding);
 

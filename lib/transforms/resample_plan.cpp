@@ -17,8 +17,9 @@ void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::st
   chain.ops.push_back(std::move(op));
 }
 
-bool resampleSupports(const std::string &mode, const std::string &padding) {
-  return (mode == "nearest" || mode == "bilinear") && (padding == "zeros" || padding == "border");
+bool resampleSupports(const std::string &mode, const std::string &padding, bool alignCorners) {
+  return (mode == "nearest" || mode == "bilinear") &&
+         (padding == "zeros" || padding == "border" || (padding == "reflection" && !alignCorners));
 }
 
 void appendPlan(const std::vector<int64_t> &in, const ResamplePlan &plan,

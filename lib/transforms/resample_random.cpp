@@ -115,7 +115,10 @@ MetaTensor RandAffine::eager(const MetaTensor &img, const double *params) const 
                                       rs::gridPadding(o_.padding_mode(), ""), false));
 }
 
-bool RandAffine::traceable() const { return resampleSupports(o_.mode(), o_.padding_mode()); }
+// MONAI's RandAffine resamples without align_corners.
+bool RandAffine::traceable() const {
+  return resampleSupports(o_.mode(), o_.padding_mode(), /*alignCorners=*/false);
+}
 
 void RandAffine::trace(frontend::ChainSpec &chain) const {
   chain.numParams += numParams(); // the draws; the kernel reads the plan that follows them
@@ -166,7 +169,9 @@ void RandRotate::sample(rt::Rng &rng, std::vector<double> &params) const {
     params[base + 1 + i] = rng.uniform(std::min(r[i]->lo, r[i]->hi), std::max(r[i]->lo, r[i]->hi));
 }
 
-bool RandRotate::traceable() const { return resampleSupports(o_.mode(), o_.padding_mode()); }
+bool RandRotate::traceable() const {
+  return resampleSupports(o_.mode(), o_.padding_mode(), o_.align_corners());
+}
 
 void RandRotate::trace(frontend::ChainSpec &chain) const {
   chain.numParams += numParams();

@@ -60,3 +60,21 @@ func.func @border_clamps_positions(%x: tensor<?xf32>, %off: index, %rows: index,
   %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bilinear", padding_mode = "border"} : tensor<?xf32> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
+
+// -----
+
+// Reflection mirrors the position (|p + 0.5|, its whole spans and the remainder, the parity of
+// the spans picks the mirrored side), then clamps it like border.
+// CHECK-LABEL: func @reflection_mirrors_then_clamps
+// CHECK:         linalg.generic
+// CHECK:           math.absf
+// CHECK:           arith.divf
+// CHECK:           math.floor
+// CHECK:           math.fma
+// CHECK:           arith.select
+// CHECK:           arith.maximumf
+// CHECK:           arith.minimumf
+func.func @reflection_mirrors_then_clamps(%x: tensor<?xf32>, %off: index, %rows: index, %a: f64) -> tensor<?x?xf32> {
+  %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bilinear", padding_mode = "reflection"} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}

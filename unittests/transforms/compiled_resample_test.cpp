@@ -213,13 +213,68 @@ TEST(CompiledResample, RandomCopiesChangeShapesPerSample) {
   EXPECT_GT(shapes.size(), 1u);
 }
 
+// Reflection, MONAI's default for Affine and RandAffine: scales of 2.5-3.1 put positions more
+// than a whole input beyond each edge, so they are mirrored more than once; grid_sample mirrors
+// them in float32, the kernel in f64.
+TEST(CompiledResample, ReflectionMatchesGridSample) {
+  for (auto shape : {std::vector<int64_t>{1, 13, 11, 9}, std::vector<int64_t>{2, 17, 12, 7}}) {
+    T::Compose chain({T::Affine(T::AffineOptions()
+                                    .rotate_params({0.3, -0.2, 0.4})
+                                    .scale_params({2.6, 0.45, 3.1})
+                                    .translate_params({7.5, -9.25, 4.0})
+                                    .padding_mode("reflection"))});
+    EXPECT_FALSE(chain.compile().ir(at::kFloat).empty());
+    expectCompiledEqualsEager(chain, smooth(shape, 11), {0, 0, 0, 0}, 1e-5,
+                              "3D reflection " + std::to_string(shape[0]) + " channels");
+  }
+  T::Compose flat({T::Affine(T::AffineOptions()
+                                 .rotate_params({0.4})
+                                 .scale_params({2.5, 0.5})
+                                 .spatial_size({12, 21})
+                                 .padding_mode("reflection"))});
+  expectCompiledEqualsEager(flat, smooth({2, 19, 15}, 12), {0, 0, 0, 0}, 1e-5, "2D reflection");
+  // One- and two-voxel axes: every position of a one-voxel axis mirrors onto its voxel.
+  for (auto shape : {std::vector<int64_t>{1, 1, 6, 5}, std::vector<int64_t>{1, 2, 5, 1}}) {
+    T::Compose thin({T::Affine(T::AffineOptions()
+                                   .rotate_params({0.1, 0.2, -0.3})
+                                   .scale_params({2.2, 2.2, 2.2})
+                                   .translate_params({0.3, 0.3, 0.3})
+                                   .padding_mode("reflection"))});
+    expectCompiledEqualsEager(thin, smooth(shape, 13), {0, 0, 0, 0}, 1e-5,
+                              "reflection " + std::to_string(shape[1]) + "x" +
+                                  std::to_string(shape[2]) + "x" + std::to_string(shape[3]));
+  }
+  // Nearest on integer shifts larger than the image: mirrored grid points, so exact.
+  T::Compose shift({T::Affine(T::AffineOptions()
+                                  .translate_params({9, -8, 13})
+                                  .mode("nearest")
+                                  .padding_mode("reflection"))});
+  expectCompiledEqualsEager(shift, volume({1, 8, 7, 6}), {0, 0, 0, 0}, 0.0, "nearest shift");
+}
+
+TEST(CompiledResample, RandAffineWithItsDefaultReflectionCompiles) {
+  T::Compose chain({T::RandAffine(T::RandAffineOptions()
+                                      .prob(1.0)
+                                      .rotate_range({0.4, 0.4, 0.4})
+                                      .scale_range({0.3, 0.3, 0.3})
+                                      .translate_range({4, 4, 4}))});
+  EXPECT_FALSE(chain.compile().ir(at::kFloat).empty());
+  med::MetaTensor img = smooth({1, 15, 13, 11}, 14);
+  for (uint64_t sample = 0; sample < 4; ++sample)
+    expectCompiledEqualsEager(chain, img, {0, 0, sample, 0}, 1e-5,
+                              "RandAffine sample " + std::to_string(sample));
+}
+
 TEST(CompiledResample, UnsupportedModesRunEagerly) {
-  // Reflection padding and bicubic have no med lowering: the transform runs on the host and
-  // the pipeline still equals eager.
+  // Reflection with align_corners (grid_sample then mirrors at 0 and size - 1) and bicubic have
+  // no med lowering: the transform runs on the host and the pipeline still equals eager.
   med::MetaTensor img = smooth({1, 9, 8, 7}, 8);
-  T::Compose chain({T::Affine(rotScale().padding_mode("reflection"))});
+  T::Compose chain({T::Affine(rotScale().padding_mode("reflection").align_corners(true))});
   EXPECT_TRUE(chain.compile().ir(at::kFloat).empty());
-  expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 0.0, "reflection");
+  expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 0.0, "reflection align_corners");
+  T::Compose cubic({T::Affine(T::AffineOptions().rotate_params({0.3}).mode("bicubic"))});
+  EXPECT_TRUE(cubic.compile().ir(at::kFloat).empty());
+  expectCompiledEqualsEager(cubic, smooth({1, 9, 8}, 9), {0, 0, 0, 0}, 0.0, "bicubic 2D");
 }
 
 } // namespace

@@ -9,6 +9,8 @@
 #include "med/core/error.h"
 #include "med/transforms/compose.h"
 #include "med/transforms/intensity.h"
+#include "med/transforms/resample.h"
+#include "med/transforms/resample_random.h"
 #include "test_util.h"
 
 namespace T = med::transforms;
@@ -40,6 +42,16 @@ TEST(TransformErrors, WrongRankNamesTheExpectedLayout) {
     expectError([&] { chain.compile()(img); }, {"Compose", "channel-first", "rank"});
     expectError([&] { chain.eager(img); }, {"Compose", "channel-first"});
   }
+}
+
+TEST(TransformErrors, BicubicOnAVolumeNamesTheMode) {
+  // grid_sample has no 3-D bicubic: a med::Error naming the transform's mode, not ATen's error.
+  med::MetaTensor img(at::rand({1, 6, 5, 4}));
+  T::Compose affine({T::Affine(T::AffineOptions().rotate_params({0.1, 0, 0}).mode("bicubic"))});
+  expectError([&] { affine.compile()(img); }, {"Affine.mode", "bicubic", "2 spatial axes"});
+  T::Compose elastic({T::Rand3DElastic(
+      T::Rand3DElasticOptions({1, 2}, {1, 2}).prob(1.0).mode("bicubic").padding_mode("zeros"))});
+  expectError([&] { elastic.eager(img); }, {"Rand3DElastic.mode", "bicubic"});
 }
 
 TEST(TransformErrors, ParameterThatDoesNotFitTheImageTypeIsRefused) {

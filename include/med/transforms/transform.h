@@ -165,13 +165,15 @@ public:
 };
 
 /// Appends `t`'s med.resample to `chain` (mode "nearest" | "bilinear", padding "zeros" |
-/// "border", result element type as `t`'s eager output), reserving the 2n + n(n+1) parameters a
-/// ResamplePlan fills: input shape, output shape, matrix. Throws med::Error when
+/// "border" | "reflection", result element type as `t`'s eager output), reserving the 2n + n(n+1)
+/// parameters a ResamplePlan fills: input shape, output shape, matrix. Throws med::Error when
 /// chain.spatialRank is not 2 or 3.
 void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
                    const std::string &padding, rt::DType result);
-/// Whether med.resample implements `mode` and `padding` (others run on the host).
-bool resampleSupports(const std::string &mode, const std::string &padding);
+/// Whether med.resample implements `mode` and `padding` for a transform whose grid_sample call
+/// has `alignCorners` (others run on the host). Reflection mirrors at -0.5 and size - 0.5, the
+/// edges without align_corners; with it, grid_sample mirrors at 0 and size - 1, which stays eager.
+bool resampleSupports(const std::string &mode, const std::string &padding, bool alignCorners);
 
 /// The parameters traceResample reserved, from a plan for an input of spatial shape `in`.
 void appendPlan(const std::vector<int64_t> &in, const ResamplePlan &plan,
