@@ -146,8 +146,8 @@ LogicalResult ResampleOp::verify() {
     return emitOpError("expects 10 args (2D: in, out shapes and a 2x3 matrix) or 18 (3D: 3x4), "
                        "got ")
            << getArgs().size();
-  if (getMode() != "nearest" && getMode() != "bilinear")
-    return emitOpError("attribute 'mode' must be \"nearest\" or \"bilinear\", got \"")
+  if (getMode() != "nearest" && getMode() != "floor" && getMode() != "bilinear")
+    return emitOpError("attribute 'mode' must be \"nearest\", \"floor\" or \"bilinear\", got \"")
            << getMode() << "\"";
   if (getPaddingMode() != "zeros" && getPaddingMode() != "border" &&
       getPaddingMode() != "reflection")

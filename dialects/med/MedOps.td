@@ -435,8 +435,9 @@ def Med_ResampleOp : Med_Op<"resample", [Pure]> {
     `in` (n values), `out` (n values) and the n x (n+1) row-major matrix `M` mapping an output
     voxel index `o` to the input voxel position `M * (o, 1)`: 10 values in 2D, 18 in 3D.
 
-    `mode` is "nearest" (round half to even, as `grid_sample`) or "bilinear" ((bi/tri)linear
-    weights); `padding_mode` is "zeros" (samples outside the input contribute 0), "border"
+    `mode` is "nearest" (round half to even, as `grid_sample`), "floor" (the floor of the
+    position rounded to float32: `interpolate`'s nearest and nearest-exact source index, for a
+    map whose f64 products are exact) or "bilinear" ((bi/tri)linear weights); `padding_mode` is "zeros" (samples outside the input contribute 0), "border"
     (positions are clamped into the input first) or "reflection" (positions are mirrored at
     -0.5 and size - 0.5 until inside, then clamped: align_corners false). This is `torch.nn.functional.grid_sample` with
     the grid `M * (o, 1)` in voxel units, which is how MONAI's Affine, RandAffine, Rotate, Flip

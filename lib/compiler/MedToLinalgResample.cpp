@@ -43,6 +43,9 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
     FloatType ct = computeType(op);
     Type f64 = rw.getF64Type();
     const bool linear = op.getMode() == "bilinear";
+    // interpolate's nearest index: floorf of a float32 product, which the f64 FMA of the map
+    // computes exactly (24-bit factors) before the rounding to float32 here.
+    const bool floorMode = op.getMode() == "floor";
     const bool reflection = op.getPaddingMode() == "reflection";
     const bool border = op.getPaddingMode() == "border";
 
@@ -184,6 +187,9 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
                 rowStart[r] = acc; // the position of the row's first voxel
               acc = b.create<math::FmaOp>(l, m[r * (n + 1) + k], o[k], acc);
             }
+            if (floorMode)
+              acc = b.create<arith::ExtFOp>(
+                  l, f64, b.create<arith::TruncFOp>(l, b.getF32Type(), acc).getResult());
             if (reflection)
               acc = reflect(b, acc, in[r]);
             if (border || reflection) // grid_sample clamps the position into the image
@@ -207,11 +213,13 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
           };
           Value zero = constant(b, l, ct, 0.0);
           Value result;
-          // Any row: round the position, read the voxel, 0 outside (what `sample` does).
+          // Any row: round (or floor) the position, read the voxel, 0 outside (what `sample`
+          // does).
           auto generalNearest = [&](OpBuilder &) -> Value {
             SmallVector<Value> q(n);
             for (int64_t d = 0; d < n; ++d)
-              q[d] = b.create<math::RoundEvenOp>(l, p[d]);
+              q[d] = floorMode ? b.create<math::FloorOp>(l, p[d]).getResult()
+                               : b.create<math::RoundEvenOp>(l, p[d]).getResult();
             auto [v, inside] = sample(q);
             Type inElem = v.getType();
             Value z =

@@ -19,6 +19,22 @@ void checkInterp(const std::string &mode, std::optional<bool> align, const std::
                 "align_corners only applies to the linear and cubic modes, not '" + mode + "'");
 }
 
+// interpolate's nearest modes: the source index is floorf of a float32 position.
+bool nearestMode(const std::string &mode) { return mode == "nearest" || mode == "nearest-exact"; }
+
+// Resize's and Zoom's med.resample: nearest modes read the voxel at floor of the float32
+// position ("floor"), linear ones interpolate with border padding; MONAI works on a float32
+// copy (linear Resize keeps float64) and converts the result back to the image's type.
+void traceInterp(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
+                 bool keepFloat64) {
+  const rt::DType in = chain.output();
+  const bool keep = in == rt::DType::Float32 || (keepFloat64 && in == rt::DType::Float64);
+  traceResample(t, chain, nearestMode(mode) ? "floor" : "bilinear", "border",
+                keep ? in : rt::DType::Float32);
+  if (!keep)
+    chain.ops.push_back(frontend::OpSpec{"cast", {}, {}, in, t.name()});
+}
+
 // A linear mode's rank: bilinear needs 2 spatial axes, trilinear 3 (interpolate's error).
 void checkLinearRank(const std::string &mode, int rank, const std::string &where) {
   const int want = mode == "bilinear" ? 2 : 3;
@@ -121,7 +137,7 @@ MetaTensor Zoom::eager(const MetaTensor &img) const {
 }
 
 bool Zoom::traceable() const {
-  if (o_.mode() != "bilinear" && o_.mode() != "trilinear")
+  if (o_.mode() != "bilinear" && o_.mode() != "trilinear" && !nearestMode(o_.mode()))
     return false;
   if (!o_.keep_size())
     return true;
@@ -132,13 +148,10 @@ bool Zoom::traceable() const {
 }
 
 void Zoom::trace(frontend::ChainSpec &chain) const {
-  checkLinearRank(o_.mode(), chain.spatialRank, "Zoom.mode");
+  if (!nearestMode(o_.mode()))
+    checkLinearRank(o_.mode(), chain.spatialRank, "Zoom.mode");
   factors(chain.spatialRank); // the factor count's error at compile time
-  // MONAI zooms a float32 copy and converts the result back to the image's type.
-  const rt::DType in = chain.output();
-  traceResample(*this, chain, "bilinear", "border", rt::DType::Float32);
-  if (in != rt::DType::Float32)
-    chain.ops.push_back(frontend::OpSpec{"cast", {}, {}, in, name()});
+  traceInterp(*this, chain, o_.mode(), /*keepFloat64=*/false); // MONAI zooms a float32 copy
 }
 
 ResamplePlan Zoom::plan(const std::vector<int64_t> &in, const Meta &meta, const double *) const {
@@ -237,16 +250,17 @@ MetaTensor Resize::eager(const MetaTensor &img) const {
 }
 
 bool Resize::traceable() const {
-  return (o_.mode() == "bilinear" || o_.mode() == "trilinear") && !o_.anti_aliasing();
+  return (o_.mode() == "bilinear" || o_.mode() == "trilinear" || nearestMode(o_.mode())) &&
+         !o_.anti_aliasing();
 }
 
 void Resize::trace(frontend::ChainSpec &chain) const {
-  checkLinearRank(o_.mode(), chain.spatialRank, "Resize.mode");
-  const rt::DType in = chain.output();
-  const bool floating = in == rt::DType::Float32 || in == rt::DType::Float64;
-  traceResample(*this, chain, "bilinear", "border", floating ? in : rt::DType::Float32);
-  if (!floating) // interpolate works in float32; the result goes back to the input's type
-    chain.ops.push_back(frontend::OpSpec{"cast", {}, {}, in, name()});
+  const bool nearest = nearestMode(o_.mode());
+  if (!nearest)
+    checkLinearRank(o_.mode(), chain.spatialRank, "Resize.mode");
+  // Linear modes interpolate float64 images in float64 (docs/transforms-resample.md); the
+  // nearest modes copy through float32 as eager does.
+  traceInterp(*this, chain, o_.mode(), /*keepFloat64=*/!nearest);
 }
 
 ResamplePlan Resize::plan(const std::vector<int64_t> &in, const Meta &meta, const double *) const {
@@ -257,7 +271,12 @@ ResamplePlan Resize::plan(const std::vector<int64_t> &in, const Meta &meta, cons
   p.meta = meta;
   for (size_t d = 0; d < n; ++d) {
     double &scale = p.matrix[d * (n + 1) + d], &shift = p.matrix[d * (n + 1) + n];
-    if (p.shape[d] == in[d]) {
+    if (nearestMode(o_.mode())) {
+      // floorf(o * s) or floorf((o + 0.5) * s) with torch's float32 s = in / out: the f64
+      // product is exact, the kernel rounds it to float32 (mode "floor").
+      scale = double(float(in[d]) / float(p.shape[d]));
+      shift = o_.mode() == "nearest-exact" ? 0.5 * scale : 0.0;
+    } else if (p.shape[d] == in[d]) {
       scale = 1.0; // torch's scale is exactly 1 here, and the position the index
     } else if (o_.align_corners().value_or(false)) {
       scale = p.shape[d] > 1 ? double(in[d] - 1) / double(p.shape[d] - 1) : 0.0;

@@ -78,3 +78,20 @@ func.func @reflection_mirrors_then_clamps(%x: tensor<?xf32>, %off: index, %rows:
   %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bilinear", padding_mode = "reflection"} : tensor<?xf32> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
+
+// -----
+
+// Floor (interpolate's nearest): the position is rounded to f32 before the border clamp, and
+// the voxel read is at its floor, not its round-half-even.
+// CHECK-LABEL: func @floor_rounds_to_f32_then_floors
+// CHECK:         linalg.generic
+// CHECK:           arith.truncf %{{.*}} : f64 to f32
+// CHECK:           arith.extf
+// CHECK:           arith.maximumf
+// CHECK:           math.floor
+// CHECK-NOT:       math.roundeven
+// CHECK:           linalg.yield
+func.func @floor_rounds_to_f32_then_floors(%x: tensor<?xi16>, %off: index, %rows: index, %a: f64) -> tensor<?x?xf32> {
+  %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "floor", padding_mode = "border"} : tensor<?xi16> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}

@@ -209,17 +209,61 @@ TEST(CompiledGrid, ResizeKeepsTheTypeAndLeavesOtherModesEager) {
   // The same size: the image as it is.
   T::Compose same({T::Resize(T::ResizeOptions({9, 8, 7}).mode("trilinear"))});
   expectCompiledEqualsEager(same, labels, {0, 0, 0, 0}, 0.0, "same size");
-  // Area (the default), nearest and anti-aliasing stay eager; a linear mode of the wrong rank
-  // fails as eager does.
-  for (T::ResizeOptions o :
-       {T::ResizeOptions({5, 11, 7}), T::ResizeOptions({5, 11, 7}).mode("nearest"),
-        T::ResizeOptions({5, 11, 7}).mode("trilinear").anti_aliasing(true)}) {
+  // Area (the default) and anti-aliasing stay eager; a linear mode of the wrong rank fails as
+  // eager does.
+  for (T::ResizeOptions o : {T::ResizeOptions({5, 11, 7}),
+                             T::ResizeOptions({5, 11, 7}).mode("nearest").anti_aliasing(true),
+                             T::ResizeOptions({5, 11, 7}).mode("trilinear").anti_aliasing(true)}) {
     T::Compose chain({T::Resize(o)});
     EXPECT_TRUE(chain.compile().ir(at::kFloat).empty()) << o.mode();
     expectCompiledEqualsEager(chain, smooth({1, 9, 8, 7}, 19), {0, 0, 0, 0}, 0.0, o.mode());
   }
   T::Compose wrong({T::Resize(T::ResizeOptions({5, 11}).mode("trilinear"))});
   expectError([&] { wrong.compile().run(smooth({1, 9, 8}, 20), {0, 0, 0, 0}); }, {"Resize.mode"});
+}
+
+// interpolate's nearest modes index the source at floorf(o * s) or floorf((o + 0.5) * s), s the
+// float32 in / out: the kernel reads the same voxel, so results are equal to the bit. Sizes
+// whose ratio rounds up or down in float32 (3/7, 5/11, 7/13, ...), halving and doubling, 2-D
+// and 3-D, and label types that go through float32 as eager does.
+TEST(CompiledGrid, ResizeAndZoomNearestMatchInterpolateExactly) {
+  med::MetaTensor img = smooth({2, 13, 11, 7}, 26);
+  med::MetaTensor labels = volume({1, 13, 11, 7});
+  labels.data = at::randint(0, 6, {1, 13, 11, 7}, at::kByte);
+  med::MetaTensor wide = smooth({1, 13, 11, 7}, 27);
+  wide.data = wide.data.to(at::kDouble) * 1000.0 + 1e-9; // float32 rounds it, as eager does
+  for (const char *mode : {"nearest", "nearest-exact"})
+    for (auto size : {std::vector<int64_t>{3, 5, 17}, std::vector<int64_t>{26, 22, 14},
+                      std::vector<int64_t>{6, 29, 31}, std::vector<int64_t>{13, 4, 7}}) {
+      const std::string what = std::string(mode) + " " + std::to_string(size[0]) + "x" +
+                               std::to_string(size[1]) + "x" + std::to_string(size[2]);
+      T::Compose chain({T::Resize(T::ResizeOptions(size).mode(mode))});
+      expectOneResampleKernel(chain, at::kFloat, what);
+      expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 0.0, what);
+      expectCompiledEqualsEager(chain, labels, {0, 0, 0, 0}, 0.0, what + " uint8");
+      expectCompiledEqualsEager(chain, wide, {0, 0, 0, 0}, 0.0, what + " float64");
+      EXPECT_EQ(chain.compile().run(labels, {0, 0, 0, 0}).data.scalar_type(), at::kByte);
+    }
+  for (const char *mode : {"nearest", "nearest-exact"}) {
+    T::Compose plane({T::Resize(T::ResizeOptions({7, 23}).mode(mode))});
+    expectCompiledEqualsEager(plane, smooth({2, 19, 10}, 28), {0, 0, 0, 0}, 0.0,
+                              std::string(mode) + " 2D");
+    // Zoom: the zoomed grid, and keep_size's centred crop of it; the records invert.
+    for (const auto &z : {std::vector<double>{0.45, 1.7, 1.0}, std::vector<double>{1.3, 2.0, 1.15}})
+      for (bool keep : {false, true}) {
+        if (keep && z[0] < 1.0)
+          continue;
+        const std::string what =
+            std::string(mode) + " zoom " + std::to_string(z[0]) + (keep ? " keep_size" : "");
+        T::Compose zoom({T::Zoom(T::ZoomOptions(z).mode(mode).keep_size(keep))});
+        expectOneResampleKernel(zoom, at::kFloat, what);
+        expectCompiledEqualsEager(zoom, img, {0, 0, 0, 0}, 0.0, what);
+        expectCompiledEqualsEager(zoom, labels, {0, 0, 0, 0}, 0.0, what + " uint8");
+        med::MetaTensor back = T::inverse(zoom.compile().run(img, {0, 0, 0, 0}));
+        EXPECT_EQ(back.data.sizes(), img.data.sizes()) << what;
+        EXPECT_LT(med::rt::maxAbsDiff(back.meta.affine, img.meta.affine), 1e-9) << what;
+      }
+  }
 }
 
 TEST(CompiledGrid, ZoomLinearMatchesEagerAndInverts) {
@@ -255,9 +299,9 @@ TEST(CompiledGrid, ZoomLinearMatchesEagerAndInverts) {
   med::MetaTensor wide = smooth({1, 9, 8, 7}, 25);
   wide.data = wide.data.to(at::kDouble);
   expectCompiledEqualsEager(aniso, wide, {0, 0, 0, 0}, 1e-6, "float64");
-  // Area (the default), nearest, and a factor < 1 with keep_size (padded back with edge or
-  // constant values, not an affine map) stay eager.
-  for (T::ZoomOptions o : {T::ZoomOptions({1.3}), T::ZoomOptions({1.3}).mode("nearest"),
+  // Area (the default) and a factor < 1 with keep_size (padded back with edge or constant
+  // values, not an affine map) stay eager.
+  for (T::ZoomOptions o : {T::ZoomOptions({1.3}), T::ZoomOptions({0.7, 1.2, 1.0}).mode("nearest"),
                            T::ZoomOptions({0.7, 1.2, 1.0}).mode("trilinear")}) {
     T::Compose chain({T::Zoom(o)});
     EXPECT_TRUE(chain.compile().ir(at::kFloat).empty()) << o.mode();

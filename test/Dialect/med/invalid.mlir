@@ -186,7 +186,7 @@ func.func @resample_args(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf3
 // -----
 
 func.func @resample_mode(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf32> {
-  // expected-error @+1 {{attribute 'mode' must be "nearest" or "bilinear", got "bicubic"}}
+  // expected-error @+1 {{attribute 'mode' must be "nearest", "floor" or "bilinear", got "bicubic"}}
   %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bicubic", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
