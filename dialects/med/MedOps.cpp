@@ -142,9 +142,13 @@ LogicalResult ResampleOp::verify() {
   if (in.getRank() != 1 || out.getRank() != 2)
     return emitOpError("reads a flat (rank-1) image and yields a window of rows (rank 2), got ")
            << in << " -> " << out;
-  if (getArgs().size() != 10 && getArgs().size() != 18)
+  if (!getBounded() && getArgs().size() != 10 && getArgs().size() != 18)
     return emitOpError("expects 10 args (2D: in, out shapes and a 2x3 matrix) or 18 (3D: 3x4), "
                        "got ")
+           << getArgs().size();
+  if (getBounded() && getArgs().size() != 14 && getArgs().size() != 24)
+    return emitOpError("with 'bounded' expects 14 args (2D: in, out shapes, a 2x3 matrix and "
+                       "2 index bounds per axis) or 24 (3D), got ")
            << getArgs().size();
   if (getMode() != "nearest" && getMode() != "floor" && getMode() != "bilinear")
     return emitOpError("attribute 'mode' must be \"nearest\", \"floor\" or \"bilinear\", got \"")

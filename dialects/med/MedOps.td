@@ -435,12 +435,17 @@ def Med_ResampleOp : Med_Op<"resample", [Pure]> {
     `in` (n values), `out` (n values) and the n x (n+1) row-major matrix `M` mapping an output
     voxel index `o` to the input voxel position `M * (o, 1)`: 10 values in 2D, 18 in 3D.
 
+    With the unit attribute `bounded`, `args` ends with 2n more values, a first and a last
+    index per output axis: the output index is clamped into them before it is mapped, so voxels
+    outside that box repeat its edge (edge padding of the output, as Zoom's keep_size pads a
+    zoomed image back to its size): 14 values in 2D, 24 in 3D.
+
     `mode` is "nearest" (round half to even, as `grid_sample`), "floor" (the floor of the
     position rounded to float32: `interpolate`'s nearest and nearest-exact source index, for a
-    map whose f64 products are exact) or "bilinear" ((bi/tri)linear weights); `padding_mode` is "zeros" (samples outside the input contribute 0), "border"
-    (positions are clamped into the input first) or "reflection" (positions are mirrored at
-    -0.5 and size - 0.5 until inside, then clamped: align_corners false). This is `torch.nn.functional.grid_sample` with
-    the grid `M * (o, 1)` in voxel units, which is how MONAI's Affine, RandAffine, Rotate, Flip
+    map whose f64 products are exact) or "bilinear" ((bi/tri)linear weights); `padding_mode` is
+    "zeros" (samples outside the input contribute 0), "border" (positions are clamped into the
+    input first) or "reflection" (positions are mirrored at -0.5 and size - 0.5 until inside,
+    then clamped: align_corners false). This is `torch.nn.functional.grid_sample` with the grid `M * (o, 1)` in voxel units, which is how MONAI's Affine, RandAffine, Rotate, Flip
     and Spacing resample. Index arithmetic is exact in f64; the interpolation runs in f32 (f64
     for f64 images). Elements of the input feeding the resample are read where they are needed,
     so elementwise producers fuse into the gather (their body is evaluated per sample).
@@ -452,7 +457,8 @@ def Med_ResampleOp : Med_Op<"resample", [Pure]> {
     ```
   }];
   let arguments = (ins Med_ImageTensor:$input, Index:$window_offset, Index:$window_rows,
-                   Variadic<F64>:$args, StrAttr:$mode, StrAttr:$padding_mode);
+                   Variadic<F64>:$args, StrAttr:$mode, StrAttr:$padding_mode,
+                   UnitAttr:$bounded);
   let results = (outs Med_ImageTensor:$result);
   let assemblyFormat = [{
     $input `[` $window_offset `,` $window_rows `]` `(` $args `)` attr-dict `:` type($input) `->` type($result)
@@ -460,13 +466,21 @@ def Med_ResampleOp : Med_Op<"resample", [Pure]> {
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     /// Number of spatial axes (2 or 3), from the number of `args`.
-    int64_t getSpatialRank() { return getArgs().size() == 10 ? 2 : 3; }
+    int64_t getSpatialRank() { return getArgs().size() == (getBounded() ? 14u : 10u) ? 2 : 3; }
     /// Spatial input shape, output shape and matrix entries among `args`.
     mlir::ValueRange getInShape() { return getArgs().take_front(getSpatialRank()); }
     mlir::ValueRange getOutShape() {
       return getArgs().slice(getSpatialRank(), getSpatialRank());
     }
-    mlir::ValueRange getMatrix() { return getArgs().drop_front(2 * getSpatialRank()); }
+    mlir::ValueRange getMatrix() {
+      const int64_t n = getSpatialRank();
+      return getArgs().slice(2 * n, n * (n + 1));
+    }
+    /// With `bounded`: the first and last output index per axis (lo0, hi0, lo1, hi1, ...).
+    mlir::ValueRange getBounds() {
+      const int64_t n = getSpatialRank();
+      return getArgs().drop_front(2 * n + n * (n + 1));
+    }
   }];
 }
 

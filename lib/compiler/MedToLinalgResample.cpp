@@ -51,6 +51,8 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
 
     // Loop invariants: shapes (f64 integers), strides of the input, the matrix.
     SmallVector<Value> in(op.getInShape()), out(op.getOutShape()), m(op.getMatrix());
+    const bool bounded = op.getBounded();
+    SmallVector<Value> bounds(op.getBounds()); // lo0, hi0, lo1, hi1, ... when bounded
     auto c = [&](OpBuilder &b, double v) { return constant(b, loc, b.getF64Type(), v); };
     auto mul = [&](OpBuilder &b, Value x, Value y) {
       return b.create<arith::MulFOp>(loc, x, y).getResult();
@@ -177,6 +179,11 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
             o[d] = b.create<arith::SubFOp>(l, rest, mul(b, q, out[d]));
             rest = q;
           }
+          // Bounded: indices outside the box read as its edge (edge padding of the output).
+          if (bounded)
+            for (int64_t d = 0; d < n; ++d)
+              o[d] = b.create<arith::MinimumFOp>(
+                  l, b.create<arith::MaximumFOp>(l, o[d], bounds[2 * d]), bounds[2 * d + 1]);
           Value channelBase = mul(b, rest, inChannel);
           // Input position p = M (o, 1): the row-invariant terms first, then the column's.
           SmallVector<Value> p(n), rowStart(n);
@@ -236,6 +243,10 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
               picked = fromCompute(b, l, toCompute(b, l, picked, ct), elem);
             return picked;
           };
+          if (!linear && bounded) { // the clamped column breaks contiguous runs: no fast path
+            b.create<linalg::YieldOp>(l, generalNearest(b));
+            return;
+          }
           if (!linear) { // a copy: the stored value itself, converted only if the type changes
             Type inElem = cast<RankedTensorType>(input.getType()).getElementType();
             auto convert = [&](OpBuilder &b, Value picked) {

@@ -208,6 +208,15 @@ at::ScalarType gridOutputType(at::ScalarType in) {
   return in == at::kDouble ? at::kDouble : at::kFloat;
 }
 
+void boundWholeOutput(ResamplePlan &p) {
+  if (!p.bounds.empty())
+    return;
+  for (int64_t s : p.shape) {
+    p.bounds.push_back(0.0);
+    p.bounds.push_back(double(s) - 1.0);
+  }
+}
+
 bool gridTraceable(const std::string &mode, const std::string &padding, bool alignCorners) {
   return mode == "bilinear" && resampleSupports(mode, padding, alignCorners);
 }

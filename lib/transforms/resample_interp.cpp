@@ -26,13 +26,20 @@ bool nearestMode(const std::string &mode) { return mode == "nearest" || mode == 
 // position ("floor"), linear ones interpolate with border padding; MONAI works on a float32
 // copy (linear Resize keeps float64) and converts the result back to the image's type.
 void traceInterp(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
-                 bool keepFloat64) {
+                 bool keepFloat64, bool bounded) {
   const rt::DType in = chain.output();
   const bool keep = in == rt::DType::Float32 || (keepFloat64 && in == rt::DType::Float64);
   traceResample(t, chain, nearestMode(mode) ? "floor" : "bilinear", "border",
-                keep ? in : rt::DType::Float32);
+                keep ? in : rt::DType::Float32, bounded);
   if (!keep)
     chain.ops.push_back(frontend::OpSpec{"cast", {}, {}, in, t.name()});
+}
+
+// Whether Zoom's keep_size pads an axis back to its size (a factor < 1): its compiled form is
+// then a bounded resample, the pad's box as the bounds and its edge values repeated.
+bool padsBack(const ZoomOptions &o) {
+  return o.keep_size() &&
+         std::any_of(o.zoom().begin(), o.zoom().end(), [](double z) { return z < 1.0; });
 }
 
 // A linear mode's rank: bilinear needs 2 spatial axes, trilinear 3 (interpolate's error).
@@ -139,19 +146,16 @@ MetaTensor Zoom::eager(const MetaTensor &img) const {
 bool Zoom::traceable() const {
   if (o_.mode() != "bilinear" && o_.mode() != "trilinear" && !nearestMode(o_.mode()))
     return false;
-  if (!o_.keep_size())
-    return true;
-  for (double z : o_.zoom())
-    if (z < 1.0) // floor(size * z) < size: padded back, with edge or constant values
-      return false;
-  return true;
+  // A factor < 1 pads back: edge values are the bounded resample's; other pads stay eager.
+  return !padsBack(o_) || o_.padding_mode() == "edge";
 }
 
 void Zoom::trace(frontend::ChainSpec &chain) const {
   if (!nearestMode(o_.mode()))
     checkLinearRank(o_.mode(), chain.spatialRank, "Zoom.mode");
   factors(chain.spatialRank); // the factor count's error at compile time
-  traceInterp(*this, chain, o_.mode(), /*keepFloat64=*/false); // MONAI zooms a float32 copy
+  // MONAI zooms a float32 copy.
+  traceInterp(*this, chain, o_.mode(), /*keepFloat64=*/false, padsBack(o_));
 }
 
 ResamplePlan Zoom::plan(const std::vector<int64_t> &in, const Meta &meta, const double *) const {
@@ -169,7 +173,12 @@ ResamplePlan Zoom::plan(const std::vector<int64_t> &in, const Meta &meta, const 
                          .plan(size, p.meta, nullptr);
     for (int64_t d = 0; d < n; ++d) { // position = scale (o + start) + shift
       double &shift = p.matrix[d * (n + 1) + n];
-      shift += p.matrix[d * (n + 1) + d] * c.matrix[d * (n + 1) + n];
+      const double start = c.matrix[d * (n + 1) + n]; // < 0: -(voxels padded before)
+      shift += p.matrix[d * (n + 1) + d] * start;
+      if (padsBack(o_)) { // the zoomed voxels' box in the output; the pad repeats its edge
+        p.bounds.push_back(std::max(0.0, -start));
+        p.bounds.push_back(std::min(double(c.shape[d]), -start + double(size[d])) - 1.0);
+      }
     }
     const rt::OpRecord pc = c.meta.applied_operations.back();
     c.meta.applied_operations.pop_back();
@@ -178,6 +187,8 @@ ResamplePlan Zoom::plan(const std::vector<int64_t> &in, const Meta &meta, const 
     p.shape = c.shape;
     p.meta = std::move(c.meta);
   }
+  if (padsBack(o_)) // traced bounded
+    rs::boundWholeOutput(p);
   detail::putWidths(rec, "padded", pad);
   detail::putWidths(rec, "cropped", crop);
   p.meta.applied_operations.push_back(std::move(rec));
@@ -260,7 +271,7 @@ void Resize::trace(frontend::ChainSpec &chain) const {
     checkLinearRank(o_.mode(), chain.spatialRank, "Resize.mode");
   // Linear modes interpolate float64 images in float64 (docs/transforms-resample.md); the
   // nearest modes copy through float32 as eager does.
-  traceInterp(*this, chain, o_.mode(), /*keepFloat64=*/!nearest);
+  traceInterp(*this, chain, o_.mode(), /*keepFloat64=*/!nearest, /*bounded=*/false);
 }
 
 ResamplePlan Resize::plan(const std::vector<int64_t> &in, const Meta &meta, const double *) const {

@@ -6,13 +6,16 @@
 namespace med::transforms {
 
 void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
-                   const std::string &padding, rt::DType result) {
+                   const std::string &padding, rt::DType result, bool bounded) {
   const int n = chain.spatialRank;
   if (n != 2 && n != 3)
     throw Error(t.name(),
                 "a resample needs an image with 2 or 3 spatial axes, got " + std::to_string(n));
-  frontend::OpSpec op = opWithParams(t, chain, "resample", result, 2 * n + n * (n + 1));
+  frontend::OpSpec op =
+      opWithParams(t, chain, "resample", result, 2 * n + n * (n + 1) + (bounded ? 2 * n : 0));
   op.strings = {{"mode", mode}, {"padding_mode", padding}};
+  if (bounded)
+    op.flags = {"bounded"};
   op.resamples = true;
   chain.ops.push_back(std::move(op));
 }
@@ -29,6 +32,7 @@ void appendPlan(const std::vector<int64_t> &in, const ResamplePlan &plan,
   for (int64_t s : plan.shape)
     params.push_back(static_cast<double>(s));
   params.insert(params.end(), plan.matrix.begin(), plan.matrix.end());
+  params.insert(params.end(), plan.bounds.begin(), plan.bounds.end());
 }
 
 ResamplePlan permutePlan(const std::vector<int64_t> &shape, const Meta &meta,

@@ -4,6 +4,7 @@
 
 #include <ATen/Functions.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "med/core/error.h"
@@ -261,23 +262,76 @@ std::vector<double> RandZoom::factors(const double *params, int64_t nsp) const {
   return z;
 }
 
+Zoom RandZoom::zoom(std::vector<double> z) const {
+  return Zoom(ZoomOptions(std::move(z))
+                  .mode(o_.mode())
+                  .padding_mode(o_.padding_mode())
+                  .align_corners(o_.align_corners())
+                  .keep_size(o_.keep_size()));
+}
+
+namespace {
+// A call that does not fire: the image as it is, recorded as a Zoom that changed nothing.
+rt::OpRecord unzoomedRecord(const RandZoomOptions &o, const std::vector<int64_t> &shape) {
+  const int64_t n = static_cast<int64_t>(shape.size());
+  const std::optional<bool> &ac = o.align_corners();
+  rt::OpRecord rec{"Zoom",
+                   {{"mode", double(rs::interpMode(o.mode(), "RandZoom.mode"))},
+                    {"align_corners", ac ? (*ac ? 1.0 : 0.0) : -1.0}},
+                   shape};
+  detail::putWidths(rec, "padded", detail::Widths(n, {0, 0}));
+  detail::putWidths(rec, "cropped", detail::Widths(n, {0, 0}));
+  return rec;
+}
+
+// Whether some draw may zoom out with keep_size: every call is then a bounded resample.
+bool mayPadBack(const RandZoomOptions &o) {
+  return o.keep_size() &&
+         std::any_of(o.min_zoom().begin(), o.min_zoom().end(), [](double z) { return z < 1.0; });
+}
+} // namespace
+
 MetaTensor RandZoom::eager(const MetaTensor &img, const double *params) const {
   const int64_t n = detail::spatialRank(img.data, name());
   if (params[0] != 0.0)
-    return Zoom(ZoomOptions(factors(params, n))
-                    .mode(o_.mode())
-                    .padding_mode(o_.padding_mode())
-                    .align_corners(o_.align_corners())
-                    .keep_size(o_.keep_size()))
-        .eager(img);
-  const std::optional<bool> &ac = o_.align_corners();
-  rt::OpRecord rec{"Zoom",
-                   {{"mode", double(rs::interpMode(o_.mode(), "RandZoom.mode"))},
-                    {"align_corners", ac ? (*ac ? 1.0 : 0.0) : -1.0}},
-                   rs::spatialShape(img.data)};
-  detail::putWidths(rec, "padded", detail::Widths(n, {0, 0}));
-  detail::putWidths(rec, "cropped", detail::Widths(n, {0, 0}));
-  return identity(img, std::move(rec));
+    return zoom(factors(params, n)).eager(img);
+  return identity(img, unzoomedRecord(o_, rs::spatialShape(img.data)));
+}
+
+bool RandZoom::traceable() const {
+  // A call that does not fire returns float32 (MONAI), one that fires keeps the input's type:
+  // one kernel cannot do both, so only a RandZoom that always fires compiles.
+  if (o_.prob() < 1.0)
+    return false;
+  const std::string &m = o_.mode();
+  if (m != "bilinear" && m != "trilinear" && m != "nearest" && m != "nearest-exact")
+    return false;
+  return !mayPadBack(o_) || o_.padding_mode() == "edge";
+}
+
+void RandZoom::trace(frontend::ChainSpec &chain) const {
+  chain.numParams += numParams(); // the draws; the kernel reads the plan that follows them
+  // Zoom's trace with the smallest factors: bounded exactly when a draw may pad back.
+  std::vector<double> lowest(4, 0.0);
+  std::copy(o_.min_zoom().begin(), o_.min_zoom().end(), lowest.begin() + 1);
+  zoom(factors(lowest.data(), chain.spatialRank)).trace(chain);
+}
+
+ResamplePlan RandZoom::plan(const std::vector<int64_t> &in, const Meta &meta,
+                            const double *params) const {
+  const int64_t n = static_cast<int64_t>(in.size());
+  ResamplePlan p;
+  if (params[0] != 0.0) {
+    p = zoom(factors(params, n)).plan(in, meta, nullptr);
+  } else {
+    p = ResamplePlan{in, std::vector<double>(n * (n + 1), 0.0), meta};
+    for (int64_t d = 0; d < n; ++d)
+      p.matrix[d * (n + 1) + d] = 1.0;
+    p.meta.applied_operations.push_back(unzoomedRecord(o_, in));
+  }
+  if (mayPadBack(o_)) // traced bounded, whatever this draw pads
+    rs::boundWholeOutput(p);
+  return p;
 }
 
 } // namespace med::transforms

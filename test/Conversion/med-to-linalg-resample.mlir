@@ -95,3 +95,17 @@ func.func @floor_rounds_to_f32_then_floors(%x: tensor<?xi16>, %off: index, %rows
   %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "floor", padding_mode = "border"} : tensor<?xi16> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
+
+// -----
+
+// Bounded: each output index is clamped into its [lo, hi] box before the map (edge padding of
+// the output), and nearest-type modes take no contiguous-row fast path (no scf.if).
+// CHECK-LABEL: func @bounded_clamps_output_indices
+// CHECK:         linalg.generic
+// CHECK-COUNT-2:   arith.maximumf
+// CHECK-NOT:       scf.if
+// CHECK:           linalg.yield
+func.func @bounded_clamps_output_indices(%x: tensor<?xf32>, %off: index, %rows: index, %a: f64) -> tensor<?x?xf32> {
+  %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {bounded, mode = "floor", padding_mode = "border"} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}

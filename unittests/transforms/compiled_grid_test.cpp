@@ -6,6 +6,7 @@
 #include "med/transforms/intensity.h"
 #include "med/transforms/inverse.h"
 #include "med/transforms/resample.h"
+#include "med/transforms/resample_random.h"
 
 #include <cmath>
 #include <limits>
@@ -266,6 +267,73 @@ TEST(CompiledGrid, ResizeAndZoomNearestMatchInterpolateExactly) {
   }
 }
 
+// keep_size with a factor < 1: the zoomed image is padded back with its edge values (MONAI's
+// default padding_mode), which the compiled form does by clamping the output index into the
+// zoomed box (a bounded resample). Mixed axes pad and crop at once; odd and even pads.
+TEST(CompiledGrid, ZoomOutWithKeepSizePadsTheEdgeAsEager) {
+  med::MetaTensor img = smooth({2, 13, 11, 8}, 29);
+  med::MetaTensor labels = volume({1, 13, 11, 8});
+  labels.data = at::randint(0, 6, {1, 13, 11, 8}, at::kByte);
+  for (const auto &z : {std::vector<double>{0.5, 0.8, 0.7}, std::vector<double>{0.6, 1.3, 0.9},
+                        std::vector<double>{0.3, 1.0, 1.6}})
+    for (const char *mode : {"trilinear", "nearest", "nearest-exact"}) {
+      const std::string what = std::string(mode) + " " + std::to_string(z[0]) + "," +
+                               std::to_string(z[1]) + "," + std::to_string(z[2]);
+      T::Compose zoom({T::Zoom(T::ZoomOptions(z).mode(mode))}); // keep_size, edge
+      expectOneResampleKernel(zoom, at::kFloat, what);
+      const bool nearest = std::string(mode) != "trilinear";
+      expectCompiledEqualsEager(zoom, img, {0, 0, 0, 0}, nearest ? 0.0 : 1e-5, what);
+      if (nearest)
+        expectCompiledEqualsEager(zoom, labels, {0, 0, 0, 0}, 0.0, what + " uint8");
+      // The records alone undo the pad and the zoom, as eager's do.
+      med::MetaTensor back = T::inverse(zoom.compile().run(img, {0, 0, 0, 0}));
+      med::MetaTensor backRef = T::inverse(zoom.eager(img, {0, 0, 0, 0}));
+      EXPECT_EQ(back.data.sizes(), img.data.sizes()) << what;
+      EXPECT_LT(med::rt::maxAbsDiff(back.meta.affine, backRef.meta.affine), 1e-9) << what;
+    }
+  T::Compose plane({T::Zoom(T::ZoomOptions({0.55}).mode("bilinear"))});
+  expectCompiledEqualsEager(plane, smooth({2, 13, 10}, 30), {0, 0, 0, 0}, 1e-5, "2D");
+  // Fused with intensity ops on both sides.
+  T::Compose chain({T::ScaleIntensity(T::ScaleIntensityOptions()),
+                    T::Zoom(T::ZoomOptions({0.7}).mode("trilinear")),
+                    T::ShiftIntensity(T::ShiftIntensityOptions(0.25))});
+  expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 1e-5, "fused");
+}
+
+// RandZoom (prob 1) compiles as Zoom with the drawn factors: draws that zoom in (crop) and out
+// (pad back) share one bounded kernel; keep_size false changes the shape per call. Area
+// (RandZoom's default) and prob < 1 (a call that does not fire returns float32, one that fires
+// the input's type) stay eager.
+TEST(CompiledGrid, RandZoomMatchesEagerAcrossDraws) {
+  med::MetaTensor img = smooth({1, 12, 11, 9}, 31);
+  med::MetaTensor labels = volume({1, 12, 11, 9});
+  labels.data = at::randint(0, 6, {1, 12, 11, 9}, at::kByte);
+  for (const char *mode : {"trilinear", "nearest"})
+    for (bool keep : {true, false}) {
+      T::Compose chain({T::RandZoom(T::RandZoomOptions()
+                                        .prob(1.0)
+                                        .min_zoom({0.6, 0.8})
+                                        .max_zoom({1.4, 1.3})
+                                        .mode(mode)
+                                        .keep_size(keep))});
+      EXPECT_FALSE(chain.compile().ir(at::kFloat).empty()) << mode;
+      const bool nearest = std::string(mode) == "nearest";
+      for (uint64_t sample = 0; sample < 6; ++sample) {
+        const std::string what =
+            std::string(mode) + (keep ? " keep_size" : "") + " sample " + std::to_string(sample);
+        expectCompiledEqualsEager(chain, img, {3, 0, sample, 0}, nearest ? 0.0 : 1e-5, what);
+        if (nearest)
+          expectCompiledEqualsEager(chain, labels, {3, 0, sample, 0}, 0.0, what + " uint8");
+      }
+    }
+  T::Compose area({T::RandZoom(T::RandZoomOptions().prob(1.0))});
+  EXPECT_TRUE(area.compile().ir(at::kFloat).empty());
+  T::Compose sometimes({T::RandZoom(T::RandZoomOptions().prob(0.5).mode("trilinear"))});
+  EXPECT_TRUE(sometimes.compile().ir(at::kFloat).empty());
+  for (uint64_t sample = 0; sample < 4; ++sample)
+    expectCompiledEqualsEager(sometimes, labels, {3, 0, sample, 0}, 0.0, "prob 0.5");
+}
+
 TEST(CompiledGrid, ZoomLinearMatchesEagerAndInverts) {
   med::MetaTensor img = smooth({2, 11, 9, 8}, 23);
   // The zoomed grid (keep_size false; down and up per axis) and keep_size's centred crop of it
@@ -299,10 +367,12 @@ TEST(CompiledGrid, ZoomLinearMatchesEagerAndInverts) {
   med::MetaTensor wide = smooth({1, 9, 8, 7}, 25);
   wide.data = wide.data.to(at::kDouble);
   expectCompiledEqualsEager(aniso, wide, {0, 0, 0, 0}, 1e-6, "float64");
-  // Area (the default) and a factor < 1 with keep_size (padded back with edge or constant
-  // values, not an affine map) stay eager.
-  for (T::ZoomOptions o : {T::ZoomOptions({1.3}), T::ZoomOptions({0.7, 1.2, 1.0}).mode("nearest"),
-                           T::ZoomOptions({0.7, 1.2, 1.0}).mode("trilinear")}) {
+  // Area (the default) and a factor < 1 with keep_size padded back with constant values stay
+  // eager.
+  for (T::ZoomOptions o :
+       {T::ZoomOptions({1.3}),
+        T::ZoomOptions({0.7, 1.2, 1.0}).mode("nearest").padding_mode("constant"),
+        T::ZoomOptions({0.7, 1.2, 1.0}).mode("trilinear").padding_mode("constant")}) {
     T::Compose chain({T::Zoom(o)});
     EXPECT_TRUE(chain.compile().ir(at::kFloat).empty()) << o.mode();
     expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 0.0, o.mode());

@@ -126,11 +126,18 @@ struct RandZoomOptions {
 /// MONAI RandZoom. Records "Zoom".
 ///
 ///   RandZoom(RandZoomOptions().prob(0.5).min_zoom({0.8}).max_zoom({1.2}).mode("trilinear"))
-class RandZoom : public RandomHostTransform {
+class RandZoom : public RandomTransform, public Resampling {
 public:
   using Options = RandZoomOptions;
   explicit RandZoom(Options o = {});
   std::string name() const override { return "RandZoom"; }
+  /// Compiled as Zoom is (linear and nearest modes; with keep_size and a min_zoom below 1 only
+  /// for edge padding) when prob is 1: a call that does not fire returns float32, as MONAI,
+  /// while one that fires keeps the image's type, which one kernel cannot do per call.
+  bool traceable() const override;
+  void trace(frontend::ChainSpec &chain) const override;
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
   /// (fires, z0, z1, z2): one draw per min_zoom entry, the rest 0.
   int numParams() const override { return 4; }
   void sample(rt::Rng &rng, std::vector<double> &params) const override;
@@ -140,6 +147,8 @@ public:
   std::vector<double> factors(const double *params, int64_t nsp) const;
 
 private:
+  // The Zoom a call with factors `z` applies.
+  Zoom zoom(std::vector<double> z) const;
   Options o_;
 };
 

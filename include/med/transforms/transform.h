@@ -146,6 +146,9 @@ struct ResamplePlan {
   std::vector<int64_t> shape; ///< output spatial shape
   std::vector<double> matrix; ///< M: n x (n+1), row-major, output voxel -> input voxel
   Meta meta;                  ///< output metadata: affine and inversion record as eager writes
+  /// When the resample was traced `bounded`: the first and last output index per axis (lo0,
+  /// hi0, lo1, ...); indices outside repeat the edge (Zoom's keep_size padding). Else empty.
+  std::vector<double> bounds = {};
 };
 
 /// Implemented by transforms whose compiled form is one med.resample (Affine, RandAffine, Flip,
@@ -164,12 +167,13 @@ public:
                             const double *params) const = 0;
 };
 
-/// Appends `t`'s med.resample to `chain` (mode "nearest" | "bilinear", padding "zeros" |
-/// "border" | "reflection", result element type as `t`'s eager output), reserving the 2n + n(n+1)
-/// parameters a ResamplePlan fills: input shape, output shape, matrix. Throws med::Error when
-/// chain.spatialRank is not 2 or 3.
+/// Appends `t`'s med.resample to `chain` (mode "nearest" | "floor" | "bilinear", padding
+/// "zeros" | "border" | "reflection", result element type as `t`'s eager output), reserving the
+/// 2n + n(n+1) parameters a ResamplePlan fills: input shape, output shape, matrix; `bounded`
+/// reserves 2n more for ResamplePlan::bounds, which every plan of `t` must then fill. Throws
+/// med::Error when chain.spatialRank is not 2 or 3.
 void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
-                   const std::string &padding, rt::DType result);
+                   const std::string &padding, rt::DType result, bool bounded = false);
 /// Whether med.resample implements `mode` and `padding` for a transform whose grid_sample call
 /// has `alignCorners` (others run on the host). Reflection mirrors at -0.5 and size - 0.5, the
 /// edges without align_corners; with it, grid_sample mirrors at 0 and size - 1, which stays eager.

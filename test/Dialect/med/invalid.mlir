@@ -502,3 +502,11 @@ func.func @softmax_focal_grad_result(%x: tensor<3x?xf32>, %t: tensor<?xf32>, %k:
   %0 = med.softmax_focal_grad %x, %t, %k, %g : tensor<3x?xf32>, tensor<?xf32>, tensor<3xf64> -> tensor<3x?xf64>
   return %0 : tensor<3x?xf64>
 }
+
+// -----
+
+func.func @resample_bounded_args(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{with 'bounded' expects 14 args}}
+  %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {bounded, mode = "nearest", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
