@@ -236,7 +236,9 @@ int main(int argc, char **argv) {
     }
   }
 
-  // The chain's spatial ops alone on 1x128^3: the compiled resample against grid sampling.
+  // The chain's spatial ops alone on 1x128^3: the compiled resample against grid sampling; the
+  // same RandAffine with MONAI's default reflection padding, and a RandZoom that pads back or
+  // crops by its draw (interpolate and ResizeWithPadOrCrop eagerly).
   std::vector<std::pair<std::string, T::Compose>> spatial = {
       {"rand_affine", T::Compose({T::RandAffine(T::RandAffineOptions()
                                                     .prob(1.0)
@@ -244,6 +246,14 @@ int main(int argc, char **argv) {
                                                     .scale_range({0.1, 0.1, 0.1})
                                                     .mode("bilinear")
                                                     .padding_mode("zeros"))})},
+      {"rand_affine_reflection", T::Compose({T::RandAffine(T::RandAffineOptions()
+                                                               .prob(1.0)
+                                                               .rotate_range({0.26, 0.26, 0.26})
+                                                               .scale_range({0.1, 0.1, 0.1})
+                                                               .mode("bilinear"))})},
+      {"rand_zoom",
+       T::Compose({T::RandZoom(
+           T::RandZoomOptions().prob(1.0).min_zoom({0.8}).max_zoom({1.2}).mode("trilinear"))})},
       {"rand_flip", T::Compose({T::RandFlip(T::RandFlipOptions(0).prob(1.0))})}};
   std::vector<int64_t> spatialShape = {1, 128, 128, 128};
   med::MetaTensor spatialImg(at::randn(spatialShape) * 500);
