@@ -14,8 +14,8 @@
 // weight of the neighbour it is (or not at all). Flags and clamps run in the compute type
 // (coordinates are integers below 2^24 inside any image). The flat index is an exact f64
 // integer turned into an index by the 2^52 bias (one add and a bitcast, vectorised) instead of
-// fptosi, which AVX2 has only for 32-bit results. The gathered loads stay scalar: on this CPU
-// family LLVM's cost model prefers them to vgather.
+// fptosi, which AVX2 has only for 32-bit results. Whether the corner loads become gather
+// instructions is the target's choice (HostTuning.h: scalar loads on AMD Zen).
 #include "LoweringUtils.h"
 #include "med/MedOps.h"
 
