@@ -11,6 +11,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <set>
 
 namespace {
 
@@ -318,13 +319,27 @@ TEST(CompiledGrid, RandZoomMatchesEagerAcrossDraws) {
                                         .keep_size(keep))});
       EXPECT_FALSE(chain.compile().ir(at::kFloat).empty()) << mode;
       const bool nearest = std::string(mode) == "nearest";
+      std::vector<med::rt::RandomKey> keys;
       for (uint64_t sample = 0; sample < 6; ++sample) {
         const std::string what =
             std::string(mode) + (keep ? " keep_size" : "") + " sample " + std::to_string(sample);
         expectCompiledEqualsEager(chain, img, {3, 0, sample, 0}, nearest ? 0.0 : 1e-5, what);
         if (nearest)
           expectCompiledEqualsEager(chain, labels, {3, 0, sample, 0}, 0.0, what + " uint8");
+        keys.push_back({3, 0, sample, 0});
       }
+      // One batch of the six draws (shapes differ per sample without keep_size) equals the
+      // calls one by one.
+      std::vector<med::MetaTensor> batch =
+          chain.compile(T::Schedule::cpu().threads(2))
+              .runBatch(std::vector<med::MetaTensor>(6, img), keys);
+      std::set<std::vector<int64_t>> shapes;
+      for (size_t s = 0; s < keys.size(); ++s) {
+        med::MetaTensor one = chain.compile().run(img, keys[s]);
+        EXPECT_TRUE(at::equal(one.data, batch[s].data)) << mode << " batched sample " << s;
+        shapes.insert(std::vector<int64_t>(one.data.sizes().begin(), one.data.sizes().end()));
+      }
+      EXPECT_EQ(shapes.size() > 1, !keep) << mode;
     }
   T::Compose area({T::RandZoom(T::RandZoomOptions().prob(1.0))});
   EXPECT_TRUE(area.compile().ir(at::kFloat).empty());
