@@ -146,6 +146,8 @@ LogicalResult ResampleOp::verify() {
     return emitOpError("expects 10 args (2D: in, out shapes and a 2x3 matrix) or 18 (3D: 3x4), "
                        "got ")
            << getArgs().size();
+  if (getZeroOutside() && !getBounded())
+    return emitOpError("'zero_outside' needs 'bounded' (a box to be outside of)");
   if (getBounded() && getArgs().size() != 14 && getArgs().size() != 24)
     return emitOpError("with 'bounded' expects 14 args (2D: in, out shapes, a 2x3 matrix and "
                        "2 index bounds per axis) or 24 (3D), got ")

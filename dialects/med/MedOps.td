@@ -438,7 +438,8 @@ def Med_ResampleOp : Med_Op<"resample", [Pure]> {
     With the unit attribute `bounded`, `args` ends with 2n more values, a first and a last
     index per output axis: the output index is clamped into them before it is mapped, so voxels
     outside that box repeat its edge (edge padding of the output, as Zoom's keep_size pads a
-    zoomed image back to its size): 14 values in 2D, 24 in 3D.
+    zoomed image back to its size): 14 values in 2D, 24 in 3D. With `zero_outside` as well,
+    those voxels are 0 instead (constant padding).
 
     `mode` is "nearest" (round half to even, as `grid_sample`), "floor" (the floor of the
     position rounded to float32: `interpolate`'s nearest and nearest-exact source index, for a
@@ -458,7 +459,7 @@ def Med_ResampleOp : Med_Op<"resample", [Pure]> {
   }];
   let arguments = (ins Med_ImageTensor:$input, Index:$window_offset, Index:$window_rows,
                    Variadic<F64>:$args, StrAttr:$mode, StrAttr:$padding_mode,
-                   UnitAttr:$bounded);
+                   UnitAttr:$bounded, UnitAttr:$zero_outside);
   let results = (outs Med_ImageTensor:$result);
   let assemblyFormat = [{
     $input `[` $window_offset `,` $window_rows `]` `(` $args `)` attr-dict `:` type($input) `->` type($result)

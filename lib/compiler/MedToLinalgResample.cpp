@@ -32,6 +32,17 @@ using namespace mlir::med::lowering;
 
 namespace {
 
+// 0 of an element type: a float, or a signless integer cast to a signed/unsigned one.
+Value zeroOf(OpBuilder &b, Location l, Type t) {
+  if (isa<FloatType>(t))
+    return b.create<arith::ConstantOp>(l, t, b.getFloatAttr(t, 0.0));
+  Value z = b.create<arith::ConstantOp>(
+      l, b.getIntegerAttr(b.getIntegerType(t.getIntOrFloatBitWidth()), 0));
+  if (!t.isSignlessInteger())
+    z = b.create<UnrealizedConversionCastOp>(l, t, z).getResult(0);
+  return z;
+}
+
 struct ResampleLowering : OpRewritePattern<ResampleOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -51,7 +62,7 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
 
     // Loop invariants: shapes (f64 integers), strides of the input, the matrix.
     SmallVector<Value> in(op.getInShape()), out(op.getOutShape()), m(op.getMatrix());
-    const bool bounded = op.getBounded();
+    const bool bounded = op.getBounded(), zeroOutside = op.getZeroOutside();
     SmallVector<Value> bounds(op.getBounds()); // lo0, hi0, lo1, hi1, ... when bounded
     auto c = [&](OpBuilder &b, double v) { return constant(b, loc, b.getF64Type(), v); };
     auto mul = [&](OpBuilder &b, Value x, Value y) {
@@ -179,11 +190,25 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
             o[d] = b.create<arith::SubFOp>(l, rest, mul(b, q, out[d]));
             rest = q;
           }
-          // Bounded: indices outside the box read as its edge (edge padding of the output).
+          // Bounded: indices outside the box read as its edge (edge padding of the output), or
+          // give 0 with zero_outside.
+          Value inBox;
           if (bounded)
-            for (int64_t d = 0; d < n; ++d)
+            for (int64_t d = 0; d < n; ++d) {
+              if (zeroOutside) { // (named first: the order of the ops is the lit tests')
+                Value ge = cmp(b, arith::CmpFPredicate::OGE, o[d], bounds[2 * d]);
+                Value le = cmp(b, arith::CmpFPredicate::OLE, o[d], bounds[2 * d + 1]);
+                Value ok = b.create<arith::AndIOp>(l, ge, le);
+                inBox = inBox ? b.create<arith::AndIOp>(l, inBox, ok).getResult() : ok;
+              }
               o[d] = b.create<arith::MinimumFOp>(
                   l, b.create<arith::MaximumFOp>(l, o[d], bounds[2 * d]), bounds[2 * d + 1]);
+            }
+          // The value to store: 0 outside the box with zero_outside.
+          auto boxed = [&](Value v) -> Value {
+            return inBox ? b.create<arith::SelectOp>(l, inBox, v, zeroOf(b, l, elem)).getResult()
+                         : v;
+          };
           Value channelBase = mul(b, rest, inChannel);
           // Input position p = M (o, 1): the row-invariant terms first, then the column's.
           SmallVector<Value> p(n), rowStart(n);
@@ -229,22 +254,13 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
                                : b.create<math::RoundEvenOp>(l, p[d]).getResult();
             auto [v, inside] = sample(q);
             Type inElem = v.getType();
-            Value z =
-                isa<FloatType>(inElem)
-                    ? b.create<arith::ConstantOp>(l, inElem, b.getFloatAttr(inElem, 0.0))
-                          .getResult()
-                    : b.create<arith::ConstantOp>(
-                           l, b.getIntegerAttr(b.getIntegerType(inElem.getIntOrFloatBitWidth()), 0))
-                          .getResult();
-            if (!isa<FloatType>(inElem) && !inElem.isSignlessInteger())
-              z = b.create<UnrealizedConversionCastOp>(l, inElem, z).getResult(0);
-            Value picked = b.create<arith::SelectOp>(l, inside, v, z);
+            Value picked = b.create<arith::SelectOp>(l, inside, v, zeroOf(b, l, inElem));
             if (inElem != elem)
               picked = fromCompute(b, l, toCompute(b, l, picked, ct), elem);
             return picked;
           };
           if (!linear && bounded) { // the clamped column breaks contiguous runs: no fast path
-            b.create<linalg::YieldOp>(l, generalNearest(b));
+            b.create<linalg::YieldOp>(l, boxed(generalNearest(b)));
             return;
           }
           if (!linear) { // a copy: the stored value itself, converted only if the type changes
@@ -349,7 +365,7 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
               result = result ? b.create<arith::AddFOp>(l, result, term).getResult() : term;
             }
           }
-          b.create<linalg::YieldOp>(l, fromCompute(b, l, result, elem));
+          b.create<linalg::YieldOp>(l, boxed(fromCompute(b, l, result, elem)));
         });
     rw.replaceOp(op, generic.getResult(0));
     return success();

@@ -26,17 +26,18 @@ bool nearestMode(const std::string &mode) { return mode == "nearest" || mode == 
 // position ("floor"), linear ones interpolate with border padding; MONAI works on a float32
 // copy (linear Resize keeps float64) and converts the result back to the image's type.
 void traceInterp(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
-                 bool keepFloat64, bool bounded) {
+                 bool keepFloat64, bool bounded, bool zeroOutside = false) {
   const rt::DType in = chain.output();
   const bool keep = in == rt::DType::Float32 || (keepFloat64 && in == rt::DType::Float64);
   traceResample(t, chain, nearestMode(mode) ? "floor" : "bilinear", "border",
-                keep ? in : rt::DType::Float32, bounded);
+                keep ? in : rt::DType::Float32, bounded, zeroOutside);
   if (!keep)
     chain.ops.push_back(frontend::OpSpec{"cast", {}, {}, in, t.name()});
 }
 
 // Whether Zoom's keep_size pads an axis back to its size (a factor < 1): its compiled form is
-// then a bounded resample, the pad's box as the bounds and its edge values repeated.
+// then a bounded resample, the pad's box as the bounds, its edge values repeated ("edge") or
+// zeros outside ("constant", whose value is 0).
 bool padsBack(const ZoomOptions &o) {
   return o.keep_size() &&
          std::any_of(o.zoom().begin(), o.zoom().end(), [](double z) { return z < 1.0; });
@@ -146,8 +147,8 @@ MetaTensor Zoom::eager(const MetaTensor &img) const {
 bool Zoom::traceable() const {
   if (o_.mode() != "bilinear" && o_.mode() != "trilinear" && !nearestMode(o_.mode()))
     return false;
-  // A factor < 1 pads back: edge values are the bounded resample's; other pads stay eager.
-  return !padsBack(o_) || o_.padding_mode() == "edge";
+  // A factor < 1 pads back: edge and zero pads are the bounded resample's; others stay eager.
+  return !padsBack(o_) || o_.padding_mode() == "edge" || o_.padding_mode() == "constant";
 }
 
 void Zoom::trace(frontend::ChainSpec &chain) const {
@@ -155,7 +156,8 @@ void Zoom::trace(frontend::ChainSpec &chain) const {
     checkLinearRank(o_.mode(), chain.spatialRank, "Zoom.mode");
   factors(chain.spatialRank); // the factor count's error at compile time
   // MONAI zooms a float32 copy.
-  traceInterp(*this, chain, o_.mode(), /*keepFloat64=*/false, padsBack(o_));
+  traceInterp(*this, chain, o_.mode(), /*keepFloat64=*/false, padsBack(o_),
+              o_.padding_mode() == "constant");
 }
 
 ResamplePlan Zoom::plan(const std::vector<int64_t> &in, const Meta &meta, const double *) const {

@@ -6,7 +6,7 @@
 namespace med::transforms {
 
 void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
-                   const std::string &padding, rt::DType result, bool bounded) {
+                   const std::string &padding, rt::DType result, bool bounded, bool zeroOutside) {
   const int n = chain.spatialRank;
   if (n != 2 && n != 3)
     throw Error(t.name(),
@@ -16,6 +16,8 @@ void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::st
   op.strings = {{"mode", mode}, {"padding_mode", padding}};
   if (bounded)
     op.flags = {"bounded"};
+  if (bounded && zeroOutside)
+    op.flags.push_back("zero_outside");
   op.resamples = true;
   chain.ops.push_back(std::move(op));
 }

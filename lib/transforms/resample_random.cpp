@@ -306,7 +306,7 @@ bool RandZoom::traceable() const {
   const std::string &m = o_.mode();
   if (m != "bilinear" && m != "trilinear" && m != "nearest" && m != "nearest-exact")
     return false;
-  return !mayPadBack(o_) || o_.padding_mode() == "edge";
+  return !mayPadBack(o_) || o_.padding_mode() == "edge" || o_.padding_mode() == "constant";
 }
 
 void RandZoom::trace(frontend::ChainSpec &chain) const {

@@ -109,3 +109,22 @@ func.func @bounded_clamps_output_indices(%x: tensor<?xf32>, %off: index, %rows: 
   %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {bounded, mode = "floor", padding_mode = "border"} : tensor<?xf32> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
+
+// -----
+
+// Zero outside: the box test before the clamp, and a select of 0 for the value stored.
+// CHECK-LABEL: func @bounded_zero_outside_selects_zero
+// CHECK:         linalg.generic
+// CHECK:           arith.cmpf oge
+// CHECK:           arith.cmpf ole
+// CHECK:           arith.andi
+// CHECK:           arith.cmpf oge
+// CHECK:           arith.cmpf ole
+// CHECK:           arith.andi
+// CHECK:           %[[IN:.*]] = arith.andi
+// CHECK:           %[[V:.*]] = arith.select %[[IN]], %{{.*}}, %{{.*}} : f32
+// CHECK-NEXT:      linalg.yield %[[V]]
+func.func @bounded_zero_outside_selects_zero(%x: tensor<?xf32>, %off: index, %rows: index, %a: f64) -> tensor<?x?xf32> {
+  %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {bounded, mode = "bilinear", padding_mode = "border", zero_outside} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}

@@ -269,29 +269,31 @@ TEST(CompiledGrid, ResizeAndZoomNearestMatchInterpolateExactly) {
 }
 
 // keep_size with a factor < 1: the zoomed image is padded back with its edge values (MONAI's
-// default padding_mode), which the compiled form does by clamping the output index into the
-// zoomed box (a bounded resample). Mixed axes pad and crop at once; odd and even pads.
-TEST(CompiledGrid, ZoomOutWithKeepSizePadsTheEdgeAsEager) {
+// default padding_mode) or zeros ("constant"), which the compiled form does by clamping the
+// output index into the zoomed box (a bounded resample), zeroing outside it for "constant".
+// Mixed axes pad and crop at once; odd and even pads.
+TEST(CompiledGrid, ZoomOutWithKeepSizePadsAsEager) {
   med::MetaTensor img = smooth({2, 13, 11, 8}, 29);
   med::MetaTensor labels = volume({1, 13, 11, 8});
   labels.data = at::randint(0, 6, {1, 13, 11, 8}, at::kByte);
   for (const auto &z : {std::vector<double>{0.5, 0.8, 0.7}, std::vector<double>{0.6, 1.3, 0.9},
                         std::vector<double>{0.3, 1.0, 1.6}})
-    for (const char *mode : {"trilinear", "nearest", "nearest-exact"}) {
-      const std::string what = std::string(mode) + " " + std::to_string(z[0]) + "," +
-                               std::to_string(z[1]) + "," + std::to_string(z[2]);
-      T::Compose zoom({T::Zoom(T::ZoomOptions(z).mode(mode))}); // keep_size, edge
-      expectOneResampleKernel(zoom, at::kFloat, what);
-      const bool nearest = std::string(mode) != "trilinear";
-      expectCompiledEqualsEager(zoom, img, {0, 0, 0, 0}, nearest ? 0.0 : 1e-5, what);
-      if (nearest)
-        expectCompiledEqualsEager(zoom, labels, {0, 0, 0, 0}, 0.0, what + " uint8");
-      // The records alone undo the pad and the zoom, as eager's do.
-      med::MetaTensor back = T::inverse(zoom.compile().run(img, {0, 0, 0, 0}));
-      med::MetaTensor backRef = T::inverse(zoom.eager(img, {0, 0, 0, 0}));
-      EXPECT_EQ(back.data.sizes(), img.data.sizes()) << what;
-      EXPECT_LT(med::rt::maxAbsDiff(back.meta.affine, backRef.meta.affine), 1e-9) << what;
-    }
+    for (const char *mode : {"trilinear", "nearest", "nearest-exact"})
+      for (const char *pad : {"edge", "constant"}) {
+        const std::string what = std::string(mode) + " " + pad + " " + std::to_string(z[0]) + "," +
+                                 std::to_string(z[1]) + "," + std::to_string(z[2]);
+        T::Compose zoom({T::Zoom(T::ZoomOptions(z).mode(mode).padding_mode(pad))}); // keep_size
+        expectOneResampleKernel(zoom, at::kFloat, what);
+        const bool nearest = std::string(mode) != "trilinear";
+        expectCompiledEqualsEager(zoom, img, {0, 0, 0, 0}, nearest ? 0.0 : 1e-5, what);
+        if (nearest)
+          expectCompiledEqualsEager(zoom, labels, {0, 0, 0, 0}, 0.0, what + " uint8");
+        // The records alone undo the pad and the zoom, as eager's do.
+        med::MetaTensor back = T::inverse(zoom.compile().run(img, {0, 0, 0, 0}));
+        med::MetaTensor backRef = T::inverse(zoom.eager(img, {0, 0, 0, 0}));
+        EXPECT_EQ(back.data.sizes(), img.data.sizes()) << what;
+        EXPECT_LT(med::rt::maxAbsDiff(back.meta.affine, backRef.meta.affine), 1e-9) << what;
+      }
   T::Compose plane({T::Zoom(T::ZoomOptions({0.55}).mode("bilinear"))});
   expectCompiledEqualsEager(plane, smooth({2, 13, 10}, 30), {0, 0, 0, 0}, 1e-5, "2D");
   // Fused with intensity ops on both sides.
@@ -341,6 +343,15 @@ TEST(CompiledGrid, RandZoomMatchesEagerAcrossDraws) {
       }
       EXPECT_EQ(shapes.size() > 1, !keep) << mode;
     }
+  T::Compose zeros({T::RandZoom(T::RandZoomOptions()
+                                    .prob(1.0)
+                                    .min_zoom({0.6})
+                                    .max_zoom({1.3})
+                                    .mode("trilinear")
+                                    .padding_mode("constant"))});
+  for (uint64_t sample = 0; sample < 4; ++sample)
+    expectCompiledEqualsEager(zeros, img, {3, 0, sample, 0}, 1e-5,
+                              "constant sample " + std::to_string(sample));
   T::Compose area({T::RandZoom(T::RandZoomOptions().prob(1.0))});
   EXPECT_TRUE(area.compile().ir(at::kFloat).empty());
   T::Compose sometimes({T::RandZoom(T::RandZoomOptions().prob(0.5).mode("trilinear"))});
@@ -382,12 +393,12 @@ TEST(CompiledGrid, ZoomLinearMatchesEagerAndInverts) {
   med::MetaTensor wide = smooth({1, 9, 8, 7}, 25);
   wide.data = wide.data.to(at::kDouble);
   expectCompiledEqualsEager(aniso, wide, {0, 0, 0, 0}, 1e-6, "float64");
-  // Area (the default) and a factor < 1 with keep_size padded back with constant values stay
+  // Area (the default) and a factor < 1 with keep_size padded back in another numpy mode stay
   // eager.
   for (T::ZoomOptions o :
        {T::ZoomOptions({1.3}),
-        T::ZoomOptions({0.7, 1.2, 1.0}).mode("nearest").padding_mode("constant"),
-        T::ZoomOptions({0.7, 1.2, 1.0}).mode("trilinear").padding_mode("constant")}) {
+        T::ZoomOptions({0.7, 1.2, 1.0}).mode("nearest").padding_mode("reflect"),
+        T::ZoomOptions({0.7, 1.2, 1.0}).mode("trilinear").padding_mode("wrap")}) {
     T::Compose chain({T::Zoom(o)});
     EXPECT_TRUE(chain.compile().ir(at::kFloat).empty()) << o.mode();
     expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 0.0, o.mode());

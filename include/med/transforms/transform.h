@@ -170,10 +170,12 @@ public:
 /// Appends `t`'s med.resample to `chain` (mode "nearest" | "floor" | "bilinear", padding
 /// "zeros" | "border" | "reflection", result element type as `t`'s eager output), reserving the
 /// 2n + n(n+1) parameters a ResamplePlan fills: input shape, output shape, matrix; `bounded`
-/// reserves 2n more for ResamplePlan::bounds, which every plan of `t` must then fill. Throws
+/// reserves 2n more for ResamplePlan::bounds, which every plan of `t` must then fill, and
+/// `zeroOutside` makes the voxels outside the bounds 0 instead of the box's edge. Throws
 /// med::Error when chain.spatialRank is not 2 or 3.
 void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
-                   const std::string &padding, rt::DType result, bool bounded = false);
+                   const std::string &padding, rt::DType result, bool bounded = false,
+                   bool zeroOutside = false);
 /// Whether med.resample implements `mode` and `padding` for a transform whose grid_sample call
 /// has `alignCorners` (others run on the host). Reflection mirrors at -0.5 and size - 0.5, the
 /// edges without align_corners; with it, grid_sample mirrors at 0 and size - 1, which stays eager.

@@ -510,3 +510,11 @@ func.func @resample_bounded_args(%x: tensor<?xf32>, %i: index, %a: f64) -> tenso
   %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {bounded, mode = "nearest", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
+
+// -----
+
+func.func @resample_zero_outside_unbounded(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{'zero_outside' needs 'bounded'}}
+  %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "nearest", padding_mode = "zeros", zero_outside} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
