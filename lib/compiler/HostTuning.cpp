@@ -1,3 +1,5 @@
+// The host tuning decision (HostTuning.h); the measurements behind it are in docs/performance.md,
+// "Gathers on AMD Zen".
 #include "HostTuning.h"
 
 #include "llvm/ADT/StringRef.h"

@@ -25,10 +25,11 @@ void expectOneResampleKernel(const T::Compose &chain, at::ScalarType dtype,
 }
 
 TEST(CompiledGrid, SpacingMatchesEagerFloat64Resampling) {
-  // Oblique affines (volume()), anisotropic and isotropic spacings, both paddings, channels.
+  // Oblique affines (volume()), anisotropic and isotropic spacings, the three paddings (with
+  // align_corners, reflection runs eagerly), channels.
   for (auto shape : {std::vector<int64_t>{1, 13, 11, 9}, std::vector<int64_t>{2, 10, 12, 7},
                      std::vector<int64_t>{2, 17, 12}})
-    for (const char *padding : {"border", "zeros"})
+    for (const char *padding : {"border", "zeros", "reflection"})
       for (std::vector<double> pix :
            {std::vector<double>{1.5}, std::vector<double>{0.8, 1.1, 1.7}}) {
         const std::string what =
@@ -137,7 +138,8 @@ TEST(CompiledGrid, SpatialResampleMatchesEager) {
   med::MetaTensor img = smooth({2, 11, 9, 8}, 15);
   const std::vector<double> dst = {1.1, 0.2,  0.0, -19, -0.2, 1.0, 0.1, 14,
                                    0.0, -0.1, 2.2, 6,   0,    0,   0,   1};
-  for (const char *padding : {"zeros", "border"}) {
+  // The target grid reaches past the input on several sides, so reflection mirrors positions.
+  for (const char *padding : {"zeros", "border", "reflection"}) {
     const std::string what = padding;
     T::SpatialResampleOptions o = T::SpatialResampleOptions().dst_affine(dst).padding_mode(padding);
     T::Compose covering({T::SpatialResample(o)});

@@ -147,7 +147,8 @@ struct ResamplePlan {
   std::vector<double> matrix; ///< M: n x (n+1), row-major, output voxel -> input voxel
   Meta meta;                  ///< output metadata: affine and inversion record as eager writes
   /// When the resample was traced `bounded`: the first and last output index per axis (lo0,
-  /// hi0, lo1, ...); indices outside repeat the edge (Zoom's keep_size padding). Else empty.
+  /// hi0, lo1, ...); indices outside repeat the edge, or read 0 when traced `zeroOutside`
+  /// (Zoom's keep_size padding). Else empty.
   std::vector<double> bounds = {};
 };
 
