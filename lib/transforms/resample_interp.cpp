@@ -35,14 +35,6 @@ void traceInterp(const Transform &t, frontend::ChainSpec &chain, const std::stri
     chain.ops.push_back(frontend::OpSpec{"cast", {}, {}, in, t.name()});
 }
 
-// Whether Zoom's keep_size pads an axis back to its size (a factor < 1): its compiled form is
-// then a bounded resample, the pad's box as the bounds, its edge values repeated ("edge") or
-// zeros outside ("constant", whose value is 0).
-bool padsBack(const ZoomOptions &o) {
-  return o.keep_size() &&
-         std::any_of(o.zoom().begin(), o.zoom().end(), [](double z) { return z < 1.0; });
-}
-
 // A linear mode's rank: bilinear needs 2 spatial axes, trilinear 3 (interpolate's error).
 void checkLinearRank(const std::string &mode, int rank, const std::string &where) {
   const int want = mode == "bilinear" ? 2 : 3;
@@ -144,11 +136,17 @@ MetaTensor Zoom::eager(const MetaTensor &img) const {
   return out;
 }
 
+bool Zoom::padsBack() const {
+  return o_.keep_size() &&
+         std::any_of(o_.zoom().begin(), o_.zoom().end(), [](double z) { return z < 1.0; });
+}
+
 bool Zoom::traceable() const {
   if (o_.mode() != "bilinear" && o_.mode() != "trilinear" && !nearestMode(o_.mode()))
     return false;
-  // A factor < 1 pads back: edge and zero pads are the bounded resample's; others stay eager.
-  return !padsBack(o_) || o_.padding_mode() == "edge" || o_.padding_mode() == "constant";
+  // A factor < 1 pads back: the edge values repeated, or zeros outside ("constant", whose value
+  // is 0), are the bounded resample's; other pad modes stay eager.
+  return !padsBack() || o_.padding_mode() == "edge" || o_.padding_mode() == "constant";
 }
 
 void Zoom::trace(frontend::ChainSpec &chain) const {
@@ -156,7 +154,7 @@ void Zoom::trace(frontend::ChainSpec &chain) const {
     checkLinearRank(o_.mode(), chain.spatialRank, "Zoom.mode");
   factors(chain.spatialRank); // the factor count's error at compile time
   // MONAI zooms a float32 copy.
-  traceInterp(*this, chain, o_.mode(), /*keepFloat64=*/false, padsBack(o_),
+  traceInterp(*this, chain, o_.mode(), /*keepFloat64=*/false, padsBack(),
               o_.padding_mode() == "constant");
 }
 
@@ -177,7 +175,7 @@ ResamplePlan Zoom::plan(const std::vector<int64_t> &in, const Meta &meta, const 
       double &shift = p.matrix[d * (n + 1) + n];
       const double start = c.matrix[d * (n + 1) + n]; // < 0: -(voxels padded before)
       shift += p.matrix[d * (n + 1) + d] * start;
-      if (padsBack(o_)) { // the zoomed voxels' box in the output; the pad repeats its edge
+      if (padsBack()) { // the zoomed voxels' box in the output; the pad repeats its edge
         p.bounds.push_back(std::max(0.0, -start));
         p.bounds.push_back(std::min(double(c.shape[d]), -start + double(size[d])) - 1.0);
       }
@@ -189,7 +187,7 @@ ResamplePlan Zoom::plan(const std::vector<int64_t> &in, const Meta &meta, const 
     p.shape = c.shape;
     p.meta = std::move(c.meta);
   }
-  if (padsBack(o_)) // traced bounded
+  if (padsBack()) // traced bounded
     rs::boundWholeOutput(p);
   detail::putWidths(rec, "padded", pad);
   detail::putWidths(rec, "cropped", crop);

@@ -283,12 +283,6 @@ rt::OpRecord unzoomedRecord(const RandZoomOptions &o, const std::vector<int64_t>
   detail::putWidths(rec, "cropped", detail::Widths(n, {0, 0}));
   return rec;
 }
-
-// Whether some draw may zoom out with keep_size: every call is then a bounded resample.
-bool mayPadBack(const RandZoomOptions &o) {
-  return o.keep_size() &&
-         std::any_of(o.min_zoom().begin(), o.min_zoom().end(), [](double z) { return z < 1.0; });
-}
 } // namespace
 
 MetaTensor RandZoom::eager(const MetaTensor &img, const double *params) const {
@@ -301,12 +295,8 @@ MetaTensor RandZoom::eager(const MetaTensor &img, const double *params) const {
 bool RandZoom::traceable() const {
   // A call that does not fire returns float32 (MONAI), one that fires keeps the input's type:
   // one kernel cannot do both, so only a RandZoom that always fires compiles.
-  if (o_.prob() < 1.0)
-    return false;
-  const std::string &m = o_.mode();
-  if (m != "bilinear" && m != "trilinear" && m != "nearest" && m != "nearest-exact")
-    return false;
-  return !mayPadBack(o_) || o_.padding_mode() == "edge" || o_.padding_mode() == "constant";
+  // Otherwise as Zoom with the smallest factors, which pads back exactly when a draw may.
+  return o_.prob() >= 1.0 && zoom(o_.min_zoom()).traceable();
 }
 
 void RandZoom::trace(frontend::ChainSpec &chain) const {
@@ -329,7 +319,7 @@ ResamplePlan RandZoom::plan(const std::vector<int64_t> &in, const Meta &meta,
       p.matrix[d * (n + 1) + d] = 1.0;
     p.meta.applied_operations.push_back(unzoomedRecord(o_, in));
   }
-  if (mayPadBack(o_)) // traced bounded, whatever this draw pads
+  if (zoom(o_.min_zoom()).padsBack()) // traced bounded, whatever this draw pads
     rs::boundWholeOutput(p);
   return p;
 }

@@ -149,11 +149,13 @@ public:
   explicit Zoom(Options o);
   std::string name() const override { return "Zoom"; }
   MetaTensor eager(const MetaTensor &img) const override;
-  /// Compiled as a med.resample for bilinear/trilinear when the result is the zoomed grid or a
-  /// centred crop of it (keep_size false, or every factor >= 1): an affine map of the output
-  /// index. Padding the zoomed grid back (a factor < 1 with keep_size) is not one, nor are the
-  /// other modes: those run eagerly.
+  /// Compiled as a med.resample in the linear and nearest modes: the zoomed grid's map, with
+  /// keep_size's crop as a shift and its edge or constant padding as a bounded resample (see
+  /// padsBack). Area, bicubic and other pad modes run eagerly.
   bool traceable() const override;
+  /// Whether keep_size pads an axis back to its size (a factor < 1): the compiled form is then a
+  /// bounded resample, the zoomed box as its bounds.
+  bool padsBack() const;
   void trace(frontend::ChainSpec &chain) const override;
   ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
                     const double *params) const override;
