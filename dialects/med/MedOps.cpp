@@ -156,9 +156,9 @@ LogicalResult ResampleOp::verify() {
     return emitOpError("attribute 'mode' must be \"nearest\", \"floor\" or \"bilinear\", got \"")
            << getMode() << "\"";
   if (getPaddingMode() != "zeros" && getPaddingMode() != "border" &&
-      getPaddingMode() != "reflection")
-    return emitOpError("attribute 'padding_mode' must be \"zeros\", \"border\" or "
-                       "\"reflection\", got \"")
+      getPaddingMode() != "reflection" && getPaddingMode() != "reflection_corners")
+    return emitOpError("attribute 'padding_mode' must be \"zeros\", \"border\", "
+                       "\"reflection\" or \"reflection_corners\", got \"")
            << getPaddingMode() << "\"";
   bool floatOut = isa<FloatType>(out.getElementType());
   if (getMode() == "bilinear" && !floatOut)

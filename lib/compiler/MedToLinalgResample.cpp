@@ -57,7 +57,8 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
     // interpolate's nearest index: floorf of a float32 product, which the f64 FMA of the map
     // computes exactly (24-bit factors) before the rounding to float32 here.
     const bool floorMode = op.getMode() == "floor";
-    const bool reflection = op.getPaddingMode() == "reflection";
+    const bool reflectCorners = op.getPaddingMode() == "reflection_corners";
+    const bool reflection = op.getPaddingMode() == "reflection" || reflectCorners;
     const bool border = op.getPaddingMode() == "border";
 
     // Loop invariants: shapes (f64 integers), strides of the input, the matrix.
@@ -93,22 +94,31 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
                                       b.create<arith::SubIOp>(loc, biased, bits))
           .getResult();
     };
-    // grid_sample's reflection (align_corners false): the position mirrored at -0.5 and
-    // size - 0.5 until it lies between them. fmod(t, size) as t - size * floor(t / size): exact
-    // when the floor is, and a quotient rounded up to an integer lands within rounding of an
-    // edge, where the clamp that follows decides anyway.
-    auto reflect = [&](OpBuilder &b, Value x, Value size) {
-      Value t = b.create<math::AbsFOp>(loc, add(b, x, c(b, 0.5)));
-      Value flips = b.create<math::FloorOp>(loc, b.create<arith::DivFOp>(loc, t, size));
-      Value extra = b.create<math::FmaOp>(loc, b.create<arith::NegFOp>(loc, size), flips, t);
+    // t >= 0 mirrored at multiples of span until it lies in [0, span]: fmod(t, span) as
+    // t - span * floor(t / span), exact when the floor is; a quotient rounded up to an integer
+    // lands within rounding of an edge, where the clamp that follows decides anyway.
+    auto mirror = [&](OpBuilder &b, Value t, Value span) {
+      Value flips = b.create<math::FloorOp>(loc, b.create<arith::DivFOp>(loc, t, span));
+      Value extra = b.create<math::FmaOp>(loc, b.create<arith::NegFOp>(loc, span), flips, t);
       Value half = mul(b, flips, c(b, 0.5));
       Value even =
           cmp(b, arith::CmpFPredicate::OEQ, b.create<math::FloorOp>(loc, half).getResult(), half);
-      Value mirrored = b.create<arith::SubFOp>(loc, size, extra);
-      return b
-          .create<arith::SubFOp>(loc, b.create<arith::SelectOp>(loc, even, extra, mirrored),
-                                 c(b, 0.5))
-          .getResult();
+      Value mirrored = b.create<arith::SubFOp>(loc, span, extra);
+      return b.create<arith::SelectOp>(loc, even, extra, mirrored).getResult();
+    };
+    // grid_sample's reflection without align_corners: mirrored at -0.5 and size - 0.5 (the
+    // image's edges).
+    auto reflect = [&](OpBuilder &b, Value x, Value size) {
+      Value t = b.create<math::AbsFOp>(loc, add(b, x, c(b, 0.5)));
+      return b.create<arith::SubFOp>(loc, mirror(b, t, size), c(b, 0.5)).getResult();
+    };
+    // With align_corners: mirrored at 0 and size - 1 (the outer voxel centres); an axis of one
+    // voxel has no span and maps every position to 0.
+    auto reflectAtCentres = [&](OpBuilder &b, Value x, Value size) {
+      Value span = b.create<arith::SubFOp>(loc, size, c(b, 1.0));
+      Value inside = mirror(b, b.create<math::AbsFOp>(loc, x), span);
+      Value single = cmp(b, arith::CmpFPredicate::OEQ, span, c(b, 0.0));
+      return b.create<arith::SelectOp>(loc, single, c(b, 0.0), inside).getResult();
     };
     SmallVector<Value> inv(n), inStride(n);
     Value prod = c(rw, 1.0);
@@ -223,7 +233,7 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
               acc = b.create<arith::ExtFOp>(
                   l, f64, b.create<arith::TruncFOp>(l, b.getF32Type(), acc).getResult());
             if (reflection)
-              acc = reflect(b, acc, in[r]);
+              acc = reflectCorners ? reflectAtCentres(b, acc, in[r]) : reflect(b, acc, in[r]);
             if (border || reflection) // grid_sample clamps the position into the image
               acc = b.create<arith::MinimumFOp>(l, b.create<arith::MaximumFOp>(l, acc, c(b, 0.0)),
                                                 inMax[r]);

@@ -217,8 +217,8 @@ void boundWholeOutput(ResamplePlan &p) {
   }
 }
 
-bool gridTraceable(const std::string &mode, const std::string &padding, bool alignCorners) {
-  return mode == "bilinear" && resampleSupports(mode, padding, alignCorners);
+bool gridTraceable(const std::string &mode, const std::string &padding) {
+  return mode == "bilinear" && resampleSupports(mode, padding);
 }
 
 void traceGrid(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
@@ -398,12 +398,10 @@ MetaTensor Spacing::eager(const MetaTensor &img) const {
   return out;
 }
 
-bool Spacing::traceable() const {
-  return rs::gridTraceable(o_.mode(), o_.padding_mode(), o_.align_corners());
-}
+bool Spacing::traceable() const { return rs::gridTraceable(o_.mode(), o_.padding_mode()); }
 
 void Spacing::trace(frontend::ChainSpec &chain) const {
-  rs::traceGrid(*this, chain, o_.mode(), o_.padding_mode());
+  rs::traceGrid(*this, chain, o_.mode(), tracedPadding(o_.padding_mode(), o_.align_corners()));
 }
 
 ResamplePlan Spacing::plan(const std::vector<int64_t> &shape, const Meta &meta,

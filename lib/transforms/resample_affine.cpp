@@ -167,12 +167,11 @@ MetaTensor Affine::eager(const MetaTensor &img) const {
   return MetaTensor(data, plan(in, img.meta, nullptr).meta);
 }
 
-bool Affine::traceable() const {
-  return resampleSupports(o_.mode(), o_.padding_mode(), o_.align_corners());
-}
+bool Affine::traceable() const { return resampleSupports(o_.mode(), o_.padding_mode()); }
 
 void Affine::trace(frontend::ChainSpec &chain) const {
-  traceResample(*this, chain, o_.mode(), o_.padding_mode(), rt::DType::Float32);
+  traceResample(*this, chain, o_.mode(), tracedPadding(o_.padding_mode(), o_.align_corners()),
+                rt::DType::Float32);
 }
 
 ResamplePlan Affine::plan(const std::vector<int64_t> &in, const Meta &meta, const double *) const {
@@ -220,12 +219,11 @@ MetaTensor Rotate::eager(const MetaTensor &img) const {
                           o_.align_corners(), at::kFloat, false);
 }
 
-bool Rotate::traceable() const {
-  return resampleSupports(o_.mode(), o_.padding_mode(), o_.align_corners());
-}
+bool Rotate::traceable() const { return resampleSupports(o_.mode(), o_.padding_mode()); }
 
 void Rotate::trace(frontend::ChainSpec &chain) const {
-  traceResample(*this, chain, o_.mode(), o_.padding_mode(), rt::DType::Float32);
+  traceResample(*this, chain, o_.mode(), tracedPadding(o_.padding_mode(), o_.align_corners()),
+                rt::DType::Float32);
 }
 
 ResamplePlan Rotate::plan(const std::vector<int64_t> &in, const Meta &meta, const double *) const {
@@ -329,12 +327,10 @@ MetaTensor SpatialResample::eager(const MetaTensor &img) const {
                           o_.align_corners(), at::kDouble, true);
 }
 
-bool SpatialResample::traceable() const {
-  return rs::gridTraceable(o_.mode(), o_.padding_mode(), o_.align_corners());
-}
+bool SpatialResample::traceable() const { return rs::gridTraceable(o_.mode(), o_.padding_mode()); }
 
 void SpatialResample::trace(frontend::ChainSpec &chain) const {
-  rs::traceGrid(*this, chain, o_.mode(), o_.padding_mode());
+  rs::traceGrid(*this, chain, o_.mode(), tracedPadding(o_.padding_mode(), o_.align_corners()));
 }
 
 ResamplePlan SpatialResample::plan(const std::vector<int64_t> &in, const Meta &meta,

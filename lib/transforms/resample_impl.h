@@ -88,7 +88,7 @@ ResamplePlan gridPlan(const std::string &name, const std::vector<int64_t> &in, c
 at::ScalarType gridOutputType(at::ScalarType in);
 /// Spacing's and SpatialResample's compiled form: bilinear only (nearest stays eager: x.5 ties,
 /// docs/transforms-resample.md), traced with gridOutputType's element type.
-bool gridTraceable(const std::string &mode, const std::string &padding, bool alignCorners);
+bool gridTraceable(const std::string &mode, const std::string &padding);
 /// Gives a plan of a bounded resample that pads nothing (empty bounds) the whole output as its
 /// box, so the parameters keep the layout the trace reserved.
 void boundWholeOutput(ResamplePlan &p);

@@ -22,9 +22,13 @@ void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::st
   chain.ops.push_back(std::move(op));
 }
 
-bool resampleSupports(const std::string &mode, const std::string &padding, bool alignCorners) {
+bool resampleSupports(const std::string &mode, const std::string &padding) {
   return (mode == "nearest" || mode == "bilinear") &&
-         (padding == "zeros" || padding == "border" || (padding == "reflection" && !alignCorners));
+         (padding == "zeros" || padding == "border" || padding == "reflection");
+}
+
+std::string tracedPadding(const std::string &padding, bool alignCorners) {
+  return padding == "reflection" && alignCorners ? "reflection_corners" : padding;
 }
 
 void appendPlan(const std::vector<int64_t> &in, const ResamplePlan &plan,

@@ -117,9 +117,7 @@ MetaTensor RandAffine::eager(const MetaTensor &img, const double *params) const 
 }
 
 // MONAI's RandAffine resamples without align_corners.
-bool RandAffine::traceable() const {
-  return resampleSupports(o_.mode(), o_.padding_mode(), /*alignCorners=*/false);
-}
+bool RandAffine::traceable() const { return resampleSupports(o_.mode(), o_.padding_mode()); }
 
 void RandAffine::trace(frontend::ChainSpec &chain) const {
   chain.numParams += numParams(); // the draws; the kernel reads the plan that follows them
@@ -170,13 +168,12 @@ void RandRotate::sample(rt::Rng &rng, std::vector<double> &params) const {
     params[base + 1 + i] = rng.uniform(std::min(r[i]->lo, r[i]->hi), std::max(r[i]->lo, r[i]->hi));
 }
 
-bool RandRotate::traceable() const {
-  return resampleSupports(o_.mode(), o_.padding_mode(), o_.align_corners());
-}
+bool RandRotate::traceable() const { return resampleSupports(o_.mode(), o_.padding_mode()); }
 
 void RandRotate::trace(frontend::ChainSpec &chain) const {
   chain.numParams += numParams();
-  traceResample(*this, chain, o_.mode(), o_.padding_mode(), rt::DType::Float32);
+  traceResample(*this, chain, o_.mode(), tracedPadding(o_.padding_mode(), o_.align_corners()),
+                rt::DType::Float32);
 }
 
 ResamplePlan RandRotate::plan(const std::vector<int64_t> &in, const Meta &meta,

@@ -81,6 +81,27 @@ func.func @reflection_mirrors_then_clamps(%x: tensor<?xf32>, %off: index, %rows:
 
 // -----
 
+// Reflection with align_corners mirrors at the outer voxel centres: |p| against the span
+// size - 1, the parity of the spans picks the side, a one-voxel axis (span 0) maps to 0; then
+// the border clamp.
+// CHECK-LABEL: func @reflection_corners_mirrors_at_centres
+// CHECK:         linalg.generic
+// CHECK:           math.absf
+// CHECK:           arith.divf
+// CHECK:           math.floor
+// CHECK:           math.fma
+// CHECK:           arith.select
+// CHECK:           arith.cmpf oeq
+// CHECK:           arith.select
+// CHECK:           arith.maximumf
+// CHECK:           arith.minimumf
+func.func @reflection_corners_mirrors_at_centres(%x: tensor<?xf32>, %off: index, %rows: index, %a: f64) -> tensor<?x?xf32> {
+  %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bilinear", padding_mode = "reflection_corners"} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
 // Floor (interpolate's nearest): the position is rounded to f32 before the border clamp, and
 // the voxel read is at its floor, not its round-half-even.
 // CHECK-LABEL: func @floor_rounds_to_f32_then_floors

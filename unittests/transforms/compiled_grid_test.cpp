@@ -26,7 +26,7 @@ void expectOneResampleKernel(const T::Compose &chain, at::ScalarType dtype,
 
 TEST(CompiledGrid, SpacingMatchesEagerFloat64Resampling) {
   // Oblique affines (volume()), anisotropic and isotropic spacings, the three paddings (with
-  // align_corners, reflection runs eagerly), channels.
+  // align_corners too: reflection then mirrors at the outer voxel centres), channels.
   for (auto shape : {std::vector<int64_t>{1, 13, 11, 9}, std::vector<int64_t>{2, 10, 12, 7},
                      std::vector<int64_t>{2, 17, 12}})
     for (const char *padding : {"border", "zeros", "reflection"})
@@ -41,6 +41,7 @@ TEST(CompiledGrid, SpacingMatchesEagerFloat64Resampling) {
         for (bool align : {false, true}) {
           T::Compose aligned({T::Spacing(
               T::SpacingOptions(pix).padding_mode(padding).align_corners(align).diagonal(true))});
+          expectOneResampleKernel(aligned, at::kFloat, what + " diagonal");
           expectCompiledEqualsEager(aligned, smooth(shape, 12), {0, 0, 0, 0}, 1e-5,
                                     what + " diagonal" + (align ? " align_corners" : ""));
         }

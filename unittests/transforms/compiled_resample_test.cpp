@@ -265,13 +265,53 @@ TEST(CompiledResample, RandAffineWithItsDefaultReflectionCompiles) {
                               "RandAffine sample " + std::to_string(sample));
 }
 
+// Reflection with align_corners: grid_sample mirrors at the outer voxel centres (0 and
+// size - 1) instead of the edges, so a position 0.3 past the last centre reads size - 1.3.
+// Scales of 2.4-3.2 mirror positions more than once; one-voxel axes map every position to their
+// voxel; 2-D; RandRotate's align_corners; nearest on mirrored grid points is exact.
+TEST(CompiledResample, ReflectionWithAlignCornersMatchesGridSample) {
+  auto scaled = [](std::vector<double> scale, std::vector<double> rotate) {
+    return T::AffineOptions()
+        .rotate_params(std::move(rotate))
+        .scale_params(std::move(scale))
+        .translate_params({3.5, -6.25, 2.0})
+        .padding_mode("reflection")
+        .align_corners(true);
+  };
+  for (auto shape : {std::vector<int64_t>{1, 13, 11, 9}, std::vector<int64_t>{2, 17, 12, 7},
+                     std::vector<int64_t>{1, 1, 6, 5}, std::vector<int64_t>{1, 2, 5, 1}}) {
+    T::Compose chain({T::Affine(scaled({2.6, 0.45, 3.2}, {0.3, -0.2, 0.4}))});
+    EXPECT_NE(chain.compile().ir(at::kFloat).at(0).find("reflection_corners"), std::string::npos);
+    expectCompiledEqualsEager(chain, smooth(shape, 15), {0, 0, 0, 0}, 1e-5,
+                              "3D reflection align_corners " + std::to_string(shape[1]) + "x" +
+                                  std::to_string(shape[2]) + "x" + std::to_string(shape[3]));
+  }
+  T::Compose flat({T::Affine(scaled({2.4, 0.5}, {0.4}).translate_params({-7.0, 5.5}))});
+  expectCompiledEqualsEager(flat, smooth({2, 19, 15}, 16), {0, 0, 0, 0}, 1e-5,
+                            "2D reflection align_corners");
+  T::Compose rotate({T::RandRotate(T::RandRotateOptions()
+                                       .range_x(0.5)
+                                       .range_y(0.5)
+                                       .range_z(0.5)
+                                       .prob(1.0)
+                                       .padding_mode("reflection")
+                                       .align_corners(true)
+                                       .keep_size(false))});
+  for (uint64_t sample = 0; sample < 3; ++sample)
+    expectCompiledEqualsEager(rotate, smooth({1, 12, 10, 8}, 17), {0, 0, sample, 0}, 1e-5,
+                              "RandRotate align_corners sample " + std::to_string(sample));
+  T::Compose shift({T::Affine(T::AffineOptions()
+                                  .translate_params({9, -8, 13})
+                                  .mode("nearest")
+                                  .padding_mode("reflection")
+                                  .align_corners(true))});
+  expectCompiledEqualsEager(shift, volume({1, 8, 7, 6}), {0, 0, 0, 0}, 0.0,
+                            "nearest shift align_corners");
+}
+
 TEST(CompiledResample, UnsupportedModesRunEagerly) {
-  // Reflection with align_corners (grid_sample then mirrors at 0 and size - 1) and bicubic have
-  // no med lowering: the transform runs on the host and the pipeline still equals eager.
-  med::MetaTensor img = smooth({1, 9, 8, 7}, 8);
-  T::Compose chain({T::Affine(rotScale().padding_mode("reflection").align_corners(true))});
-  EXPECT_TRUE(chain.compile().ir(at::kFloat).empty());
-  expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 0.0, "reflection align_corners");
+  // Bicubic has no med lowering: the transform runs on the host and the pipeline still equals
+  // eager.
   T::Compose cubic({T::Affine(T::AffineOptions().rotate_params({0.3}).mode("bicubic"))});
   EXPECT_TRUE(cubic.compile().ir(at::kFloat).empty());
   expectCompiledEqualsEager(cubic, smooth({1, 9, 8}, 9), {0, 0, 0, 0}, 0.0, "bicubic 2D");

@@ -42,9 +42,9 @@ public:
   std::string name() const override { return "Spacing"; }
   MetaTensor eager(const MetaTensor &img) const override;
   /// Compiled as a med.resample (interpolating in the image's type, float32 or float64) for
-  /// bilinear with zeros/border padding; other modes run eagerly between kernels. Nearest
-  /// stays eager: where a position is a tie (x.5 in exact arithmetic) the last bit of the grid
-  /// arithmetic picks the voxel, and the kernel's direct voxel map breaks such ties otherwise
+  /// bilinear with zeros/border/reflection padding; other modes run eagerly between kernels.
+  /// Nearest stays eager: where a position is a tie (x.5 in exact arithmetic) the last bit of the
+  /// grid arithmetic picks the voxel, and the kernel's direct voxel map breaks such ties otherwise
   /// than MONAI's normalised grid does (docs/transforms-resample.md).
   bool traceable() const override;
   void trace(frontend::ChainSpec &chain) const override;
@@ -82,8 +82,8 @@ public:
   explicit Affine(Options o);
   std::string name() const override { return "Affine"; }
   MetaTensor eager(const MetaTensor &img) const override;
-  /// Compiled as a med.resample for nearest/bilinear with zeros/border padding; other modes run
-  /// eagerly between kernels.
+  /// Compiled as a med.resample for nearest/bilinear with zeros/border/reflection padding; other
+  /// modes run eagerly between kernels.
   bool traceable() const override;
   void trace(frontend::ChainSpec &chain) const override;
   ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
@@ -116,7 +116,7 @@ public:
   explicit Rotate(Options o);
   std::string name() const override { return "Rotate"; }
   MetaTensor eager(const MetaTensor &img) const override;
-  /// Compiled as a med.resample for nearest/bilinear with zeros/border padding.
+  /// Compiled as a med.resample for nearest/bilinear with zeros/border/reflection padding.
   bool traceable() const override;
   void trace(frontend::ChainSpec &chain) const override;
   ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,

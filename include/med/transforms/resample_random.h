@@ -53,7 +53,8 @@ public:
   using Options = RandAffineOptions;
   explicit RandAffine(Options o = {});
   std::string name() const override { return "RandAffine"; }
-  /// Compiled as a med.resample (nearest/bilinear, zeros/border); otherwise run eagerly.
+  /// Compiled as a med.resample (nearest/bilinear, zeros/border/reflection); otherwise run
+  /// eagerly.
   bool traceable() const override;
   void trace(frontend::ChainSpec &chain) const override;
   ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
@@ -94,7 +95,8 @@ public:
   using Options = RandRotateOptions;
   explicit RandRotate(Options o = {});
   std::string name() const override { return "RandRotate"; }
-  /// Compiled as a med.resample (nearest/bilinear, zeros/border); otherwise run eagerly.
+  /// Compiled as a med.resample (nearest/bilinear, zeros/border/reflection); otherwise run
+  /// eagerly.
   bool traceable() const override;
   void trace(frontend::ChainSpec &chain) const override;
   ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,

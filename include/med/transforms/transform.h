@@ -177,10 +177,15 @@ public:
 void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
                    const std::string &padding, rt::DType result, bool bounded = false,
                    bool zeroOutside = false);
-/// Whether med.resample implements `mode` and `padding` for a transform whose grid_sample call
-/// has `alignCorners` (others run on the host). Reflection mirrors at -0.5 and size - 0.5, the
-/// edges without align_corners; with it, grid_sample mirrors at 0 and size - 1, which stays eager.
-bool resampleSupports(const std::string &mode, const std::string &padding, bool alignCorners);
+/// Whether med.resample implements grid_sample's `mode` and `padding` (others run on the host).
+bool resampleSupports(const std::string &mode, const std::string &padding);
+/// med.resample's padding_mode for grid_sample's `padding` with `alignCorners`: reflection
+/// mirrors at -0.5 and size - 0.5 (the image's edges) without align_corners, and at 0 and
+/// size - 1 (the outer voxel centres, "reflection_corners") with it; the others are the same
+/// either way.
+///
+///   tracedPadding("reflection", true) == "reflection_corners"
+std::string tracedPadding(const std::string &padding, bool alignCorners);
 
 /// The parameters traceResample reserved, from a plan for an input of spatial shape `in`.
 void appendPlan(const std::vector<int64_t> &in, const ResamplePlan &plan,

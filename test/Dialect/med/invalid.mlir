@@ -194,7 +194,7 @@ func.func @resample_mode(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf3
 // -----
 
 func.func @resample_padding(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf32> {
-  // expected-error @+1 {{attribute 'padding_mode' must be "zeros", "border" or "reflection", got "mirror"}}
+  // expected-error @+1 {{attribute 'padding_mode' must be "zeros", "border", "reflection" or "reflection_corners", got "mirror"}}
   %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "nearest", padding_mode = "mirror"} : tensor<?xf32> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
