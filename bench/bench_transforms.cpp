@@ -254,7 +254,10 @@ int main(int argc, char **argv) {
       {"rand_zoom",
        T::Compose({T::RandZoom(
            T::RandZoomOptions().prob(1.0).min_zoom({0.8}).max_zoom({1.2}).mode("trilinear"))})},
-      {"rand_flip", T::Compose({T::RandFlip(T::RandFlipOptions(0).prob(1.0))})}};
+      {"rand_flip", T::Compose({T::RandFlip(T::RandFlipOptions(0).prob(1.0))})},
+      // Resize in its default area mode: halving (boxes of 2x2x2) and 128 -> 96 (boxes of 1-2).
+      {"resize_area_half", T::Compose({T::Resize(T::ResizeOptions({64, 64, 64}))})},
+      {"resize_area_96", T::Compose({T::Resize(T::ResizeOptions({96, 96, 96}))})}};
   std::vector<int64_t> spatialShape = {1, 128, 128, 128};
   med::MetaTensor spatialImg(at::randn(spatialShape) * 500);
   for (auto &[name, chain] : spatial) {

@@ -152,8 +152,10 @@ LogicalResult ResampleOp::verify() {
     return emitOpError("with 'bounded' expects 14 args (2D: in, out shapes, a 2x3 matrix and "
                        "2 index bounds per axis) or 24 (3D), got ")
            << getArgs().size();
-  if (getMode() != "nearest" && getMode() != "floor" && getMode() != "bilinear")
-    return emitOpError("attribute 'mode' must be \"nearest\", \"floor\" or \"bilinear\", got \"")
+  if (getMode() != "nearest" && getMode() != "floor" && getMode() != "bilinear" &&
+      getMode() != "area")
+    return emitOpError("attribute 'mode' must be \"nearest\", \"floor\", \"bilinear\" or "
+                       "\"area\", got \"")
            << getMode() << "\"";
   if (getPaddingMode() != "zeros" && getPaddingMode() != "border" &&
       getPaddingMode() != "reflection" && getPaddingMode() != "reflection_corners")
@@ -161,9 +163,9 @@ LogicalResult ResampleOp::verify() {
                        "\"reflection\" or \"reflection_corners\", got \"")
            << getPaddingMode() << "\"";
   bool floatOut = isa<FloatType>(out.getElementType());
-  if (getMode() == "bilinear" && !floatOut)
-    return emitOpError("bilinear interpolation needs a floating-point result, got ")
-           << out.getElementType();
+  if ((getMode() == "bilinear" || getMode() == "area") && !floatOut)
+    return emitOpError("") << getMode() << " interpolation needs a floating-point result, got "
+                           << out.getElementType();
   return success();
 }
 

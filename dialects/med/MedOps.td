@@ -443,7 +443,10 @@ def Med_ResampleOp : Med_Op<"resample", [Pure]> {
 
     `mode` is "nearest" (round half to even, as `grid_sample`), "floor" (the floor of the
     position rounded to float32: `interpolate`'s nearest and nearest-exact source index, for a
-    map whose f64 products are exact) or "bilinear" ((bi/tri)linear weights); `padding_mode` is
+    map whose f64 products are exact), "bilinear" ((bi/tri)linear weights) or "area" (the mean
+    of the input voxels in the box from floor(M * (o, 1)) to ceil(M * (o + 1, 1)), exclusive, per
+    axis, clamped into the input: `interpolate`'s area mode, adaptive average pooling, for a
+    diagonal `M`; `padding_mode` is then ignored); `padding_mode` is
     "zeros" (samples outside the input contribute 0), "border" (positions are clamped into the
     input first) or "reflection" (positions are mirrored at -0.5 and size - 0.5 until inside,
     then clamped: align_corners false) or "reflection_corners" (mirrored at 0 and size - 1,

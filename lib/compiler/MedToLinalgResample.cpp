@@ -26,6 +26,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace mlir::med;
 using namespace mlir::med::lowering;
@@ -43,6 +45,56 @@ Value zeroOf(OpBuilder &b, Location l, Type t) {
   return z;
 }
 
+// Area: the sum of the input voxels in the box [lo, hi) (exact f64 integers per axis, inside the
+// input, lo <= hi) of channel `channelBase`, in the compute type and in row-major order as
+// interpolate's area mode (adaptive average pooling) adds them: nested loops, the innermost axis
+// inside.
+Value boxSum(OpBuilder &b, Location l, Value input, ArrayRef<Value> lo, ArrayRef<Value> hi,
+             ArrayRef<Value> stride, Value channelBase, FloatType ct) {
+  auto index = [&](Value v) {
+    return b
+        .create<arith::IndexCastOp>(l, b.getIndexType(),
+                                    b.create<arith::FPToSIOp>(l, b.getI64Type(), v))
+        .getResult();
+  };
+  Value one = b.create<arith::ConstantIndexOp>(l, 1);
+  // Each level adds its index times its stride.
+  std::function<Value(int64_t, Value, Value)> level = [&](int64_t d, Value base, Value acc) {
+    auto loop = b.create<scf::ForOp>(
+        l, index(lo[d]), index(hi[d]), one, ValueRange{acc},
+        [&](OpBuilder &nb, Location nl, Value iv, ValueRange iter) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value at = b.create<arith::AddIOp>(nl, base, b.create<arith::MulIOp>(nl, iv, stride[d]));
+          Value next =
+              d + 1 < static_cast<int64_t>(lo.size())
+                  ? level(d + 1, at, iter[0])
+                  : b.create<arith::AddFOp>(
+                         nl, iter[0],
+                         toCompute(b, nl, b.create<tensor::ExtractOp>(nl, input, ValueRange{at}),
+                                   ct))
+                        .getResult();
+          b.create<scf::YieldOp>(nl, next);
+        });
+    return loop.getResult(0);
+  };
+  return level(0, index(channelBase), constant(b, l, ct, 0.0));
+}
+
+// The mean from the sum of the box [lo, hi): divided by the extent along each axis in turn (as
+// adaptive average pooling divides); an empty box gives 0.
+Value boxMean(OpBuilder &b, Location l, Value sum, ArrayRef<Value> lo, ArrayRef<Value> hi,
+              FloatType ct) {
+  Value zero = constant(b, l, ct, 0.0), mean = sum, empty;
+  for (size_t d = 0; d < lo.size(); ++d) {
+    Value extent = scalarIn(b, l, b.create<arith::SubFOp>(l, hi[d], lo[d]), ct);
+    mean = b.create<arith::DivFOp>(l, mean, extent);
+    Value none = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, extent, zero);
+    empty = empty ? b.create<arith::OrIOp>(l, empty, none).getResult() : none;
+  }
+  return b.create<arith::SelectOp>(l, empty, zero, mean);
+}
+
 struct ResampleLowering : OpRewritePattern<ResampleOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -57,6 +109,8 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
     // interpolate's nearest index: floorf of a float32 product, which the f64 FMA of the map
     // computes exactly (24-bit factors) before the rounding to float32 here.
     const bool floorMode = op.getMode() == "floor";
+    // Area: the box between the images of the voxel's corners o and o + 1 (padding ignored).
+    const bool area = op.getMode() == "area";
     const bool reflectCorners = op.getPaddingMode() == "reflection_corners";
     const bool reflection = op.getPaddingMode() == "reflection" || reflectCorners;
     const bool border = op.getPaddingMode() == "border";
@@ -128,6 +182,26 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
       prod = mul(rw, prod, in[d]);
     }
     Value inChannel = prod; // voxels per input channel
+    // Area: the strides as indices for the loops, and whether every box holds at most two or
+    // three voxels per axis: a box spans ceil(f + r) voxels for a scale r = in / out and a
+    // fraction f < 1 of its start, so at most 2 when r <= 1 (exactly 2 when r is 2) and at most
+    // 3 when r < 2.
+    SmallVector<Value> inStrideIndex;
+    Value boxesOf2, boxesOf3;
+    auto all = [&](Value acc, Value ok) {
+      return acc ? rw.create<arith::AndIOp>(loc, acc, ok).getResult() : ok;
+    };
+    if (area)
+      for (int64_t d = 0; d < n; ++d) {
+        inStrideIndex.push_back(rw.create<arith::IndexCastOp>(
+            loc, rw.getIndexType(), rw.create<arith::FPToSIOp>(loc, rw.getI64Type(), inStride[d])));
+        Value r = rw.create<math::AbsFOp>(loc, m[d * (n + 1) + d]);
+        boxesOf2 =
+            all(boxesOf2,
+                rw.create<arith::OrIOp>(loc, cmp(rw, arith::CmpFPredicate::OLE, r, c(rw, 1.0)),
+                                        cmp(rw, arith::CmpFPredicate::OEQ, r, c(rw, 2.0))));
+        boxesOf3 = all(boxesOf3, cmp(rw, arith::CmpFPredicate::OLT, r, c(rw, 2.0)));
+      }
     Value offset = rw.create<arith::UIToFPOp>(
         loc, f64, rw.create<arith::IndexCastUIOp>(loc, rw.getI64Type(), op.getWindowOffset()));
     // The window's first row, and the row length as an index (the result's second dimension).
@@ -145,7 +219,7 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
     // the inner loop, so LLVM unswitches it into a vectorised copy loop (flips, Rotate90 about
     // outer axes, integer shifts).
     Value unitRows;
-    if (!linear) {
+    if (!linear && !area) {
       for (int64_t r = 0; r < n; ++r) {
         Value want = c(rw, r == n - 1 ? 1.0 : 0.0);
         Value eq =
@@ -183,201 +257,270 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
         loc, ArrayRef<OpFoldResult>{op.getWindowRows(), rowLength}, elem);
     AffineMap id = rw.getMultiDimIdentityMap(2);
     auto parallel = utils::IteratorType::parallel;
-    auto generic = rw.create<linalg::GenericOp>(
-        loc, resultType, ValueRange{}, ValueRange{init}, ArrayRef<AffineMap>{id},
-        ArrayRef<utils::IteratorType>{parallel, parallel},
-        [&](OpBuilder &b, Location l, ValueRange) {
-          auto asF64 = [&](Value index) {
-            return b.create<arith::UIToFPOp>(
-                l, f64, b.create<arith::IndexCastUIOp>(l, b.getI64Type(), index));
-          };
-          // Row number -> (channel, o_0, ..., o_{n-2}); the column is o_{n-1}.
-          SmallVector<Value> o(n);
-          o[n - 1] = asF64(b.create<linalg::IndexOp>(l, 1));
-          Value rest = add(b, asF64(b.create<linalg::IndexOp>(l, 0)), firstRow);
-          for (int64_t d = n - 2; d >= 0; --d) {
-            Value q = b.create<math::FloorOp>(l, mul(b, add(b, rest, c(b, 0.5)), inv[d]));
-            o[d] = b.create<arith::SubFOp>(l, rest, mul(b, q, out[d]));
-            rest = q;
+    // Area builds two generics (boxes of at most two voxels per axis, any box) and picks one
+    // per call: the choice is invariant, but LLVM does not unswitch a loop this large.
+    int64_t areaReach = 0; // the generic being built: voxels read per axis, 0 for loops
+    auto body = [&](OpBuilder &b, Location l, ValueRange) {
+      auto asF64 = [&](Value index) {
+        return b.create<arith::UIToFPOp>(l, f64,
+                                         b.create<arith::IndexCastUIOp>(l, b.getI64Type(), index));
+      };
+      // Row number -> (channel, o_0, ..., o_{n-2}); the column is o_{n-1}.
+      SmallVector<Value> o(n);
+      o[n - 1] = asF64(b.create<linalg::IndexOp>(l, 1));
+      Value rest = add(b, asF64(b.create<linalg::IndexOp>(l, 0)), firstRow);
+      for (int64_t d = n - 2; d >= 0; --d) {
+        Value q = b.create<math::FloorOp>(l, mul(b, add(b, rest, c(b, 0.5)), inv[d]));
+        o[d] = b.create<arith::SubFOp>(l, rest, mul(b, q, out[d]));
+        rest = q;
+      }
+      // Bounded: indices outside the box read as its edge (edge padding of the output), or
+      // give 0 with zero_outside.
+      Value inBox;
+      if (bounded)
+        for (int64_t d = 0; d < n; ++d) {
+          if (zeroOutside) { // (named first: the order of the ops is the lit tests')
+            Value ge = cmp(b, arith::CmpFPredicate::OGE, o[d], bounds[2 * d]);
+            Value le = cmp(b, arith::CmpFPredicate::OLE, o[d], bounds[2 * d + 1]);
+            Value ok = b.create<arith::AndIOp>(l, ge, le);
+            inBox = inBox ? b.create<arith::AndIOp>(l, inBox, ok).getResult() : ok;
           }
-          // Bounded: indices outside the box read as its edge (edge padding of the output), or
-          // give 0 with zero_outside.
-          Value inBox;
-          if (bounded)
-            for (int64_t d = 0; d < n; ++d) {
-              if (zeroOutside) { // (named first: the order of the ops is the lit tests')
-                Value ge = cmp(b, arith::CmpFPredicate::OGE, o[d], bounds[2 * d]);
-                Value le = cmp(b, arith::CmpFPredicate::OLE, o[d], bounds[2 * d + 1]);
-                Value ok = b.create<arith::AndIOp>(l, ge, le);
-                inBox = inBox ? b.create<arith::AndIOp>(l, inBox, ok).getResult() : ok;
-              }
-              o[d] = b.create<arith::MinimumFOp>(
-                  l, b.create<arith::MaximumFOp>(l, o[d], bounds[2 * d]), bounds[2 * d + 1]);
-            }
-          // The value to store: 0 outside the box with zero_outside.
-          auto boxed = [&](Value v) -> Value {
-            return inBox ? b.create<arith::SelectOp>(l, inBox, v, zeroOf(b, l, elem)).getResult()
-                         : v;
-          };
-          Value channelBase = mul(b, rest, inChannel);
-          // Input position p = M (o, 1): the row-invariant terms first, then the column's.
-          SmallVector<Value> p(n), rowStart(n);
-          for (int64_t r = 0; r < n; ++r) {
-            Value acc = m[r * (n + 1) + n];
-            for (int64_t k = 0; k < n; ++k) {
-              if (k == n - 1)
-                rowStart[r] = acc; // the position of the row's first voxel
-              acc = b.create<math::FmaOp>(l, m[r * (n + 1) + k], o[k], acc);
-            }
-            if (floorMode)
-              acc = b.create<arith::ExtFOp>(
-                  l, f64, b.create<arith::TruncFOp>(l, b.getF32Type(), acc).getResult());
-            if (reflection)
-              acc = reflectCorners ? reflectAtCentres(b, acc, in[r]) : reflect(b, acc, in[r]);
-            if (border || reflection) // grid_sample clamps the position into the image
-              acc = b.create<arith::MinimumFOp>(l, b.create<arith::MaximumFOp>(l, acc, c(b, 0.0)),
-                                                inMax[r]);
-            p[r] = acc;
+          o[d] = b.create<arith::MinimumFOp>(l, b.create<arith::MaximumFOp>(l, o[d], bounds[2 * d]),
+                                             bounds[2 * d + 1]);
+        }
+      // The value to store: 0 outside the box with zero_outside.
+      auto boxed = [&](Value v) -> Value {
+        return inBox ? b.create<arith::SelectOp>(l, inBox, v, zeroOf(b, l, elem)).getResult() : v;
+      };
+      Value channelBase = mul(b, rest, inChannel);
+      // Input position p = M (o, 1): the row-invariant terms first, then the column's.
+      SmallVector<Value> p(n), rowStart(n);
+      for (int64_t r = 0; r < n; ++r) {
+        Value acc = m[r * (n + 1) + n];
+        for (int64_t k = 0; k < n; ++k) {
+          if (k == n - 1)
+            rowStart[r] = acc; // the position of the row's first voxel
+          acc = b.create<math::FmaOp>(l, m[r * (n + 1) + k], o[k], acc);
+        }
+        if (floorMode)
+          acc = b.create<arith::ExtFOp>(
+              l, f64, b.create<arith::TruncFOp>(l, b.getF32Type(), acc).getResult());
+        if (reflection)
+          acc = reflectCorners ? reflectAtCentres(b, acc, in[r]) : reflect(b, acc, in[r]);
+        if ((border || reflection) && !area) // grid_sample clamps the position into the image
+          acc = b.create<arith::MinimumFOp>(l, b.create<arith::MaximumFOp>(l, acc, c(b, 0.0)),
+                                            inMax[r]);
+        p[r] = acc;
+      }
+      // One nearest sample: its value (0 outside the input) and whether it was inside.
+      auto sample = [&](ArrayRef<Value> q) {
+        Value inside, flat = channelBase;
+        for (int64_t d = 0; d < n; ++d) {
+          Value ge = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, q[d], c(b, 0.0));
+          Value le = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLE, q[d], inMax[d]);
+          Value ok = b.create<arith::AndIOp>(l, ge, le);
+          inside = inside ? b.create<arith::AndIOp>(l, inside, ok).getResult() : ok;
+          // Clamped so that the load stays inside the buffer whatever the position.
+          flat = b.create<math::FmaOp>(l, clampIndex(b, q[d], inMax[d]), inStride[d], flat);
+        }
+        Value v = b.create<tensor::ExtractOp>(l, input, ValueRange{exactIndex(b, flat)});
+        return std::make_pair(v, inside);
+      };
+      Value zero = constant(b, l, ct, 0.0);
+      if (area) {
+        // The box per axis: floor of the lower corner's image and ceil of the upper's,
+        // nudged by 1e-7 so that an image that is an integer in exact arithmetic (a multiple
+        // of out / in) is not moved past it by the rounding of the f64 scale; others lie at
+        // least 1 / out from an integer. Clamped into the input so every read is inside it.
+        SmallVector<Value> lo(n), hi(n);
+        for (int64_t d = 0; d < n; ++d) {
+          Value upper = p[d];
+          for (int64_t k = 0; k < n; ++k)
+            upper = add(b, upper, m[d * (n + 1) + k]);
+          Value first = b.create<math::FloorOp>(l, add(b, p[d], c(b, 1e-7)));
+          Value end = b.create<math::CeilOp>(l, add(b, upper, c(b, -1e-7)));
+          lo[d] = clampIndex(b, first, in[d]);
+          Value past = b.create<arith::SelectOp>(l, cmp(b, arith::CmpFPredicate::OGT, end, lo[d]),
+                                                 end, lo[d]);
+          hi[d] = b.create<arith::SelectOp>(l, cmp(b, arith::CmpFPredicate::OLT, past, in[d]), past,
+                                            in[d]);
+        }
+        // Boxes of at most areaReach voxels per axis: the areaReach^n voxels from lo, each
+        // counted when inside its box (a select, so an Inf outside the box adds nothing), summed
+        // in row-major order; the read index is clamped into the input. Vectorised like the
+        // bilinear gather. Any box (areaReach 0): loops.
+        Value sum = zero;
+        int64_t reads = areaReach;
+        for (int64_t d = 1; d < n; ++d)
+          reads *= areaReach;
+        if (areaReach == 0)
+          sum = boxSum(b, l, input, lo, hi, inStrideIndex, channelBase, ct);
+        for (int64_t voxel = 0; voxel < reads; ++voxel) {
+          Value inside, flat = channelBase;
+          for (int64_t d = 0, rest = voxel; d < n; ++d) {
+            int64_t step = 1;
+            for (int64_t k = d + 1; k < n; ++k)
+              step *= areaReach;
+            Value at = lo[d];
+            if (rest / step > 0)
+              at = add(b, at, c(b, double(rest / step)));
+            rest %= step;
+            Value ok = cmp(b, arith::CmpFPredicate::OLT, at, hi[d]);
+            inside = inside ? b.create<arith::AndIOp>(l, inside, ok).getResult() : ok;
+            Value read = b.create<arith::SelectOp>(
+                l, cmp(b, arith::CmpFPredicate::OLT, at, inMax[d]), at, inMax[d]);
+            flat = b.create<math::FmaOp>(l, read, inStride[d], flat);
           }
-          // One nearest sample: its value (0 outside the input) and whether it was inside.
-          auto sample = [&](ArrayRef<Value> q) {
-            Value inside, flat = channelBase;
-            for (int64_t d = 0; d < n; ++d) {
-              Value ge = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, q[d], c(b, 0.0));
-              Value le = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLE, q[d], inMax[d]);
-              Value ok = b.create<arith::AndIOp>(l, ge, le);
-              inside = inside ? b.create<arith::AndIOp>(l, inside, ok).getResult() : ok;
-              // Clamped so that the load stays inside the buffer whatever the position.
-              flat = b.create<math::FmaOp>(l, clampIndex(b, q[d], inMax[d]), inStride[d], flat);
-            }
-            Value v = b.create<tensor::ExtractOp>(l, input, ValueRange{exactIndex(b, flat)});
-            return std::make_pair(v, inside);
-          };
-          Value zero = constant(b, l, ct, 0.0);
-          Value result;
-          // Any row: round (or floor) the position, read the voxel, 0 outside (what `sample`
-          // does).
-          auto generalNearest = [&](OpBuilder &) -> Value {
-            SmallVector<Value> q(n);
-            for (int64_t d = 0; d < n; ++d)
-              q[d] = floorMode ? b.create<math::FloorOp>(l, p[d]).getResult()
-                               : b.create<math::RoundEvenOp>(l, p[d]).getResult();
-            auto [v, inside] = sample(q);
-            Type inElem = v.getType();
-            Value picked = b.create<arith::SelectOp>(l, inside, v, zeroOf(b, l, inElem));
-            if (inElem != elem)
-              picked = fromCompute(b, l, toCompute(b, l, picked, ct), elem);
-            return picked;
-          };
-          if (!linear && bounded) { // the clamped column breaks contiguous runs: no fast path
-            b.create<linalg::YieldOp>(l, boxed(generalNearest(b)));
-            return;
+          Value v = toCompute(
+              b, l, b.create<tensor::ExtractOp>(l, input, ValueRange{exactIndex(b, flat)}), ct);
+          sum = b.create<arith::AddFOp>(l, sum, b.create<arith::SelectOp>(l, inside, v, zero));
+        }
+        b.create<linalg::YieldOp>(l,
+                                  boxed(fromCompute(b, l, boxMean(b, l, sum, lo, hi, ct), elem)));
+        return;
+      }
+      Value result;
+      // Any row: round (or floor) the position, read the voxel, 0 outside (what `sample`
+      // does).
+      auto generalNearest = [&](OpBuilder &) -> Value {
+        SmallVector<Value> q(n);
+        for (int64_t d = 0; d < n; ++d)
+          q[d] = floorMode ? b.create<math::FloorOp>(l, p[d]).getResult()
+                           : b.create<math::RoundEvenOp>(l, p[d]).getResult();
+        auto [v, inside] = sample(q);
+        Type inElem = v.getType();
+        Value picked = b.create<arith::SelectOp>(l, inside, v, zeroOf(b, l, inElem));
+        if (inElem != elem)
+          picked = fromCompute(b, l, toCompute(b, l, picked, ct), elem);
+        return picked;
+      };
+      if (!linear && bounded) { // the clamped column breaks contiguous runs: no fast path
+        b.create<linalg::YieldOp>(l, boxed(generalNearest(b)));
+        return;
+      }
+      if (!linear) { // a copy: the stored value itself, converted only if the type changes
+        Type inElem = cast<RankedTensorType>(input.getType()).getElementType();
+        auto convert = [&](OpBuilder &b, Value picked) {
+          return inElem == elem ? picked : fromCompute(b, l, toCompute(b, l, picked, ct), elem);
+        };
+        // Whether this row is a contiguous run inside the input (see unitRows).
+        Value lastColumn = b.create<arith::SubFOp>(l, out[n - 1], c(b, 1.0));
+        Value fast = unitRows;
+        Value rowBase = channelBase;
+        for (int64_t d = 0; d < n; ++d) {
+          Value s = rowStart[d];
+          Value onGrid = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, s,
+                                                 b.create<math::FloorOp>(l, s));
+          Value end = d == n - 1 ? add(b, s, lastColumn) : s;
+          Value ge = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, s, c(b, 0.0));
+          Value le = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLE, end, inMax[d]);
+          fast = b.create<arith::AndIOp>(
+              l, fast, b.create<arith::AndIOp>(l, onGrid, b.create<arith::AndIOp>(l, ge, le)));
+          Value sc = b.create<arith::MinimumFOp>(l, b.create<arith::MaximumFOp>(l, s, c(b, 0.0)),
+                                                 inMax[d]);
+          rowBase = b.create<math::FmaOp>(l, sc, inStride[d], rowBase);
+        }
+        Value column = b.create<linalg::IndexOp>(l, 1); // linalg.index must not nest
+        auto ifOp = b.create<scf::IfOp>(
+            l, fast,
+            [&](OpBuilder &t, Location tl) {
+              Value base = t.create<arith::IndexCastOp>(
+                  tl, t.getIndexType(), t.create<arith::FPToSIOp>(tl, t.getI64Type(), rowBase));
+              Value idx = t.create<arith::AddIOp>(tl, base, column);
+              Value v = t.create<tensor::ExtractOp>(tl, input, ValueRange{idx});
+              t.create<scf::YieldOp>(tl, convert(t, v));
+            },
+            [&](OpBuilder &e, Location el) {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPoint(e.getInsertionBlock(), e.getInsertionPoint());
+              e.create<scf::YieldOp>(el, generalNearest(b));
+            });
+        b.create<linalg::YieldOp>(l, ifOp.getResult(0));
+        return;
+      }
+      {
+        // Per axis once: the two neighbours lo and lo + 1 with their weights and whether
+        // each lies inside the input (the upper one only when the position is off the grid
+        // line, so an identity map returns the input exactly, NaN and Inf neighbours
+        // included). The voxels read are cb and cb + 1 with cb = lo clamped into
+        // [0, size - 2]: always inside, so one flat index per voxel and the 2^n corners at
+        // fixed offsets from it. A read voxel counts with the weight of the neighbour it is,
+        // and not at all when it is neither (near the border) or that neighbour is outside.
+        SmallVector<Value> wA(n), wB(n), okA(n), okB(n);
+        Value flat = channelBase;
+        // Flags and clamps in the compute type: coordinates are integers below 2^24 inside
+        // any image, so float32 compares decide as float64 ones, eight lanes at a time.
+        auto k = [&](double v) { return constant(b, l, ct, v); };
+        for (int64_t d = 0; d < n; ++d) {
+          Value lo64 = b.create<math::FloorOp>(l, p[d]);
+          Value w1 = scalarIn(b, l, b.create<arith::SubFOp>(l, p[d], lo64), ct);
+          Value w0 = b.create<arith::SubFOp>(l, k(1.0), w1);
+          Value lo = scalarIn(b, l, lo64, ct);
+          Value okLo = b.create<arith::AndIOp>(l, cmp(b, arith::CmpFPredicate::OGE, lo, k(0.0)),
+                                               cmp(b, arith::CmpFPredicate::OLE, lo, inMaxC[d]));
+          Value okHi = b.create<arith::AndIOp>(
+              l, cmp(b, arith::CmpFPredicate::ONE, w1, k(0.0)),
+              b.create<arith::AndIOp>(l, cmp(b, arith::CmpFPredicate::OGE, lo, k(-1.0)),
+                                      cmp(b, arith::CmpFPredicate::OLE, lo, hiMaxC[d])));
+          Value cb = clampIndex(b, lo, baseMaxC[d]);
+          Value atLo = cmp(b, arith::CmpFPredicate::OEQ, cb, lo);
+          Value aIsLo = b.create<arith::AndIOp>(l, atLo, okLo);
+          Value aIsHi = b.create<arith::AndIOp>(
+              l, cmp(b, arith::CmpFPredicate::OEQ, cb, b.create<arith::AddFOp>(l, lo, k(1.0))),
+              okHi);
+          Value bIsLo = b.create<arith::AndIOp>(
+              l, cmp(b, arith::CmpFPredicate::OEQ, b.create<arith::AddFOp>(l, cb, k(1.0)), lo),
+              okLo);
+          Value bIsHi = b.create<arith::AndIOp>(l, atLo, okHi);
+          wA[d] = b.create<arith::SelectOp>(l, aIsLo, w0, w1);
+          okA[d] = b.create<arith::OrIOp>(l, aIsLo, aIsHi);
+          wB[d] = b.create<arith::SelectOp>(l, bIsLo, w0, w1);
+          okB[d] = b.create<arith::OrIOp>(l, bIsLo, bIsHi);
+          Value cb64 = cb.getType() == f64 ? cb : b.create<arith::ExtFOp>(l, f64, cb).getResult();
+          flat = b.create<math::FmaOp>(l, cb64, inStride[d], flat);
+        }
+        Value base = exactIndex(b, flat);
+        for (int64_t corner = 0; corner < (int64_t(1) << n); ++corner) {
+          Value w, inside;
+          for (int64_t d = 0; d < n; ++d) {
+            bool hi = (corner >> (n - 1 - d)) & 1;
+            Value wd = hi ? wB[d] : wA[d], ok = hi ? okB[d] : okA[d];
+            w = w ? b.create<arith::MulFOp>(l, w, wd).getResult() : wd;
+            inside = inside ? b.create<arith::AndIOp>(l, inside, ok).getResult() : ok;
           }
-          if (!linear) { // a copy: the stored value itself, converted only if the type changes
-            Type inElem = cast<RankedTensorType>(input.getType()).getElementType();
-            auto convert = [&](OpBuilder &b, Value picked) {
-              return inElem == elem ? picked : fromCompute(b, l, toCompute(b, l, picked, ct), elem);
-            };
-            // Whether this row is a contiguous run inside the input (see unitRows).
-            Value lastColumn = b.create<arith::SubFOp>(l, out[n - 1], c(b, 1.0));
-            Value fast = unitRows;
-            Value rowBase = channelBase;
-            for (int64_t d = 0; d < n; ++d) {
-              Value s = rowStart[d];
-              Value onGrid = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, s,
-                                                     b.create<math::FloorOp>(l, s));
-              Value end = d == n - 1 ? add(b, s, lastColumn) : s;
-              Value ge = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, s, c(b, 0.0));
-              Value le = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLE, end, inMax[d]);
-              fast = b.create<arith::AndIOp>(
-                  l, fast, b.create<arith::AndIOp>(l, onGrid, b.create<arith::AndIOp>(l, ge, le)));
-              Value sc = b.create<arith::MinimumFOp>(
-                  l, b.create<arith::MaximumFOp>(l, s, c(b, 0.0)), inMax[d]);
-              rowBase = b.create<math::FmaOp>(l, sc, inStride[d], rowBase);
-            }
-            Value column = b.create<linalg::IndexOp>(l, 1); // linalg.index must not nest
-            auto ifOp = b.create<scf::IfOp>(
-                l, fast,
-                [&](OpBuilder &t, Location tl) {
-                  Value base = t.create<arith::IndexCastOp>(
-                      tl, t.getIndexType(), t.create<arith::FPToSIOp>(tl, t.getI64Type(), rowBase));
-                  Value idx = t.create<arith::AddIOp>(tl, base, column);
-                  Value v = t.create<tensor::ExtractOp>(tl, input, ValueRange{idx});
-                  t.create<scf::YieldOp>(tl, convert(t, v));
-                },
-                [&](OpBuilder &e, Location el) {
-                  OpBuilder::InsertionGuard guard(b);
-                  b.setInsertionPoint(e.getInsertionBlock(), e.getInsertionPoint());
-                  e.create<scf::YieldOp>(el, generalNearest(b));
-                });
-            b.create<linalg::YieldOp>(l, ifOp.getResult(0));
-            return;
-          }
-          {
-            // Per axis once: the two neighbours lo and lo + 1 with their weights and whether
-            // each lies inside the input (the upper one only when the position is off the grid
-            // line, so an identity map returns the input exactly, NaN and Inf neighbours
-            // included). The voxels read are cb and cb + 1 with cb = lo clamped into
-            // [0, size - 2]: always inside, so one flat index per voxel and the 2^n corners at
-            // fixed offsets from it. A read voxel counts with the weight of the neighbour it is,
-            // and not at all when it is neither (near the border) or that neighbour is outside.
-            SmallVector<Value> wA(n), wB(n), okA(n), okB(n);
-            Value flat = channelBase;
-            // Flags and clamps in the compute type: coordinates are integers below 2^24 inside
-            // any image, so float32 compares decide as float64 ones, eight lanes at a time.
-            auto k = [&](double v) { return constant(b, l, ct, v); };
-            for (int64_t d = 0; d < n; ++d) {
-              Value lo64 = b.create<math::FloorOp>(l, p[d]);
-              Value w1 = scalarIn(b, l, b.create<arith::SubFOp>(l, p[d], lo64), ct);
-              Value w0 = b.create<arith::SubFOp>(l, k(1.0), w1);
-              Value lo = scalarIn(b, l, lo64, ct);
-              Value okLo =
-                  b.create<arith::AndIOp>(l, cmp(b, arith::CmpFPredicate::OGE, lo, k(0.0)),
-                                          cmp(b, arith::CmpFPredicate::OLE, lo, inMaxC[d]));
-              Value okHi = b.create<arith::AndIOp>(
-                  l, cmp(b, arith::CmpFPredicate::ONE, w1, k(0.0)),
-                  b.create<arith::AndIOp>(l, cmp(b, arith::CmpFPredicate::OGE, lo, k(-1.0)),
-                                          cmp(b, arith::CmpFPredicate::OLE, lo, hiMaxC[d])));
-              Value cb = clampIndex(b, lo, baseMaxC[d]);
-              Value atLo = cmp(b, arith::CmpFPredicate::OEQ, cb, lo);
-              Value aIsLo = b.create<arith::AndIOp>(l, atLo, okLo);
-              Value aIsHi = b.create<arith::AndIOp>(
-                  l, cmp(b, arith::CmpFPredicate::OEQ, cb, b.create<arith::AddFOp>(l, lo, k(1.0))),
-                  okHi);
-              Value bIsLo = b.create<arith::AndIOp>(
-                  l, cmp(b, arith::CmpFPredicate::OEQ, b.create<arith::AddFOp>(l, cb, k(1.0)), lo),
-                  okLo);
-              Value bIsHi = b.create<arith::AndIOp>(l, atLo, okHi);
-              wA[d] = b.create<arith::SelectOp>(l, aIsLo, w0, w1);
-              okA[d] = b.create<arith::OrIOp>(l, aIsLo, aIsHi);
-              wB[d] = b.create<arith::SelectOp>(l, bIsLo, w0, w1);
-              okB[d] = b.create<arith::OrIOp>(l, bIsLo, bIsHi);
-              Value cb64 =
-                  cb.getType() == f64 ? cb : b.create<arith::ExtFOp>(l, f64, cb).getResult();
-              flat = b.create<math::FmaOp>(l, cb64, inStride[d], flat);
-            }
-            Value base = exactIndex(b, flat);
-            for (int64_t corner = 0; corner < (int64_t(1) << n); ++corner) {
-              Value w, inside;
-              for (int64_t d = 0; d < n; ++d) {
-                bool hi = (corner >> (n - 1 - d)) & 1;
-                Value wd = hi ? wB[d] : wA[d], ok = hi ? okB[d] : okA[d];
-                w = w ? b.create<arith::MulFOp>(l, w, wd).getResult() : wd;
-                inside = inside ? b.create<arith::AndIOp>(l, inside, ok).getResult() : ok;
-              }
-              Value idx = corner == 0
-                              ? base
-                              : b.create<arith::AddIOp>(l, base, cornerOffset[corner]).getResult();
-              Value raw = b.create<tensor::ExtractOp>(l, input, ValueRange{idx});
-              Value v = toCompute(b, l, raw, ct);
-              Value term =
-                  b.create<arith::SelectOp>(l, inside, b.create<arith::MulFOp>(l, v, w), zero);
-              result = result ? b.create<arith::AddFOp>(l, result, term).getResult() : term;
-            }
-          }
-          b.create<linalg::YieldOp>(l, boxed(fromCompute(b, l, result, elem)));
-        });
-    rw.replaceOp(op, generic.getResult(0));
+          Value idx = corner == 0
+                          ? base
+                          : b.create<arith::AddIOp>(l, base, cornerOffset[corner]).getResult();
+          Value raw = b.create<tensor::ExtractOp>(l, input, ValueRange{idx});
+          Value v = toCompute(b, l, raw, ct);
+          Value term = b.create<arith::SelectOp>(l, inside, b.create<arith::MulFOp>(l, v, w), zero);
+          result = result ? b.create<arith::AddFOp>(l, result, term).getResult() : term;
+        }
+      }
+      b.create<linalg::YieldOp>(l, boxed(fromCompute(b, l, result, elem)));
+    };
+    auto build = [&](OpBuilder &gb) {
+      return gb
+          .create<linalg::GenericOp>(loc, resultType, ValueRange{}, ValueRange{init},
+                                     ArrayRef<AffineMap>{id},
+                                     ArrayRef<utils::IteratorType>{parallel, parallel}, body)
+          .getResult(0);
+    };
+    if (!area) {
+      rw.replaceOp(op, build(rw));
+      return success();
+    }
+    auto withReach = [&](int64_t reach) {
+      return [&, reach](OpBuilder &t, Location) {
+        areaReach = reach;
+        t.create<scf::YieldOp>(loc, build(t));
+      };
+    };
+    auto choice = rw.create<scf::IfOp>(loc, boxesOf2, withReach(2), [&](OpBuilder &e, Location) {
+      auto wider = e.create<scf::IfOp>(loc, boxesOf3, withReach(3), withReach(0));
+      e.create<scf::YieldOp>(loc, wider.getResult(0));
+    });
+    rw.replaceOp(op, choice.getResult(0));
     return success();
   }
 };

@@ -22,15 +22,21 @@ void checkInterp(const std::string &mode, std::optional<bool> align, const std::
 // interpolate's nearest modes: the source index is floorf of a float32 position.
 bool nearestMode(const std::string &mode) { return mode == "nearest" || mode == "nearest-exact"; }
 
+// The modes Resize and Zoom compile: linear, nearest and area (the others stay eager).
+bool compiledMode(const std::string &mode) {
+  return mode == "bilinear" || mode == "trilinear" || mode == "area" || nearestMode(mode);
+}
+
 // Resize's and Zoom's med.resample: nearest modes read the voxel at floor of the float32
-// position ("floor"), linear ones interpolate with border padding; MONAI works on a float32
-// copy (linear Resize keeps float64) and converts the result back to the image's type.
+// position ("floor"), area averages the box a voxel covers ("area"), linear ones interpolate
+// with border padding; MONAI works on a float32 copy (linear Resize keeps float64) and converts
+// the result back to the image's type.
 void traceInterp(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
                  bool keepFloat64, bool bounded, bool zeroOutside = false) {
   const rt::DType in = chain.output();
   const bool keep = in == rt::DType::Float32 || (keepFloat64 && in == rt::DType::Float64);
-  traceResample(t, chain, nearestMode(mode) ? "floor" : "bilinear", "border",
-                keep ? in : rt::DType::Float32, bounded, zeroOutside);
+  const char *traced = nearestMode(mode) ? "floor" : mode == "area" ? "area" : "bilinear";
+  traceResample(t, chain, traced, "border", keep ? in : rt::DType::Float32, bounded, zeroOutside);
   if (!keep)
     chain.ops.push_back(frontend::OpSpec{"cast", {}, {}, in, t.name()});
 }
@@ -142,7 +148,7 @@ bool Zoom::padsBack() const {
 }
 
 bool Zoom::traceable() const {
-  if (o_.mode() != "bilinear" && o_.mode() != "trilinear" && !nearestMode(o_.mode()))
+  if (!compiledMode(o_.mode()))
     return false;
   // A factor < 1 pads back: the edge values repeated, or zeros outside ("constant", whose value
   // is 0), are the bounded resample's; other pad modes stay eager.
@@ -150,7 +156,7 @@ bool Zoom::traceable() const {
 }
 
 void Zoom::trace(frontend::ChainSpec &chain) const {
-  if (!nearestMode(o_.mode()))
+  if (!nearestMode(o_.mode()) && o_.mode() != "area")
     checkLinearRank(o_.mode(), chain.spatialRank, "Zoom.mode");
   factors(chain.spatialRank); // the factor count's error at compile time
   // MONAI zooms a float32 copy.
@@ -260,18 +266,15 @@ MetaTensor Resize::eager(const MetaTensor &img) const {
   return out;
 }
 
-bool Resize::traceable() const {
-  return (o_.mode() == "bilinear" || o_.mode() == "trilinear" || nearestMode(o_.mode())) &&
-         !o_.anti_aliasing();
-}
+bool Resize::traceable() const { return compiledMode(o_.mode()) && !o_.anti_aliasing(); }
 
 void Resize::trace(frontend::ChainSpec &chain) const {
-  const bool nearest = nearestMode(o_.mode());
-  if (!nearest)
+  const bool linear = !nearestMode(o_.mode()) && o_.mode() != "area";
+  if (linear)
     checkLinearRank(o_.mode(), chain.spatialRank, "Resize.mode");
   // Linear modes interpolate float64 images in float64 (docs/transforms-resample.md); the
-  // nearest modes copy through float32 as eager does.
-  traceInterp(*this, chain, o_.mode(), /*keepFloat64=*/!nearest, /*bounded=*/false);
+  // nearest and area modes work through float32 as eager does.
+  traceInterp(*this, chain, o_.mode(), /*keepFloat64=*/linear, /*bounded=*/false);
 }
 
 ResamplePlan Resize::plan(const std::vector<int64_t> &in, const Meta &meta, const double *) const {
@@ -287,6 +290,8 @@ ResamplePlan Resize::plan(const std::vector<int64_t> &in, const Meta &meta, cons
       // product is exact, the kernel rounds it to float32 (mode "floor").
       scale = double(float(in[d]) / float(p.shape[d]));
       shift = o_.mode() == "nearest-exact" ? 0.5 * scale : 0.0;
+    } else if (o_.mode() == "area") {
+      scale = double(in[d]) / double(p.shape[d]); // the box [o, o + 1) scaled: in / out each
     } else if (p.shape[d] == in[d]) {
       scale = 1.0; // torch's scale is exactly 1 here, and the position the index
     } else if (o_.align_corners().value_or(false)) {

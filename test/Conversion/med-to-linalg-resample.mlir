@@ -102,6 +102,38 @@ func.func @reflection_corners_mirrors_at_centres(%x: tensor<?xf32>, %off: index,
 
 // -----
 
+// Area: per axis the box from floor of the voxel's lower corner's image to ceil of its upper
+// one's (no border clamp of the position). Three generics, picked per call: boxes of at most two
+// voxels per axis read the 2^n voxels from the box's start, boxes of at most three the 3^n, any
+// other loops over its box; the sum is divided by each axis's extent.
+// CHECK-LABEL: func @area_sums_the_box_then_divides
+// CHECK:         scf.if
+// CHECK:           linalg.generic
+// CHECK:             math.floor
+// CHECK:             math.ceil
+// CHECK-COUNT-4:     tensor.extract
+// CHECK-NOT:         tensor.extract
+// CHECK:             arith.divf
+// CHECK:         } else {
+// CHECK:           scf.if
+// CHECK:             linalg.generic
+// CHECK-COUNT-9:       tensor.extract
+// CHECK-NOT:           tensor.extract
+// CHECK:               arith.divf
+// CHECK:           } else {
+// CHECK:             linalg.generic
+// CHECK:               scf.for
+// CHECK:                 scf.for
+// CHECK:                   tensor.extract
+// CHECK:                   arith.addf
+// CHECK:               arith.divf
+func.func @area_sums_the_box_then_divides(%x: tensor<?xf32>, %off: index, %rows: index, %a: f64) -> tensor<?x?xf32> {
+  %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "area", padding_mode = "border"} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
 // Floor (interpolate's nearest): the position is rounded to f32 before the border clamp, and
 // the voxel read is at its floor, not its round-half-even.
 // CHECK-LABEL: func @floor_rounds_to_f32_then_floors

@@ -24,6 +24,17 @@ void expectOneResampleKernel(const T::Compose &chain, at::ScalarType dtype,
   EXPECT_NE(ir[0].find("med.resample"), std::string::npos) << what;
 }
 
+// The compiled result's records alone bring it back to the input's shape with the affine that
+// eager's records give; returns the inverted compiled result.
+med::MetaTensor expectInvertsAsEager(const T::Compose &chain, const med::MetaTensor &img,
+                                     const std::string &what) {
+  med::MetaTensor back = T::inverse(chain.compile().run(img, {0, 0, 0, 0}));
+  med::MetaTensor backRef = T::inverse(chain.eager(img, {0, 0, 0, 0}));
+  EXPECT_EQ(back.data.sizes(), img.data.sizes()) << what;
+  EXPECT_LT(med::rt::maxAbsDiff(back.meta.affine, backRef.meta.affine), 1e-9) << what;
+  return back;
+}
+
 TEST(CompiledGrid, SpacingMatchesEagerFloat64Resampling) {
   // Oblique affines (volume()), anisotropic and isotropic spacings, the three paddings (with
   // align_corners too: reflection then mirrors at the outer voxel centres), channels.
@@ -214,10 +225,8 @@ TEST(CompiledGrid, ResizeKeepsTheTypeAndLeavesOtherModesEager) {
   // The same size: the image as it is.
   T::Compose same({T::Resize(T::ResizeOptions({9, 8, 7}).mode("trilinear"))});
   expectCompiledEqualsEager(same, labels, {0, 0, 0, 0}, 0.0, "same size");
-  // Area (the default) and anti-aliasing stay eager; a linear mode of the wrong rank fails as
-  // eager does.
-  for (T::ResizeOptions o : {T::ResizeOptions({5, 11, 7}),
-                             T::ResizeOptions({5, 11, 7}).mode("nearest").anti_aliasing(true),
+  // Anti-aliasing stays eager; a linear mode of the wrong rank fails as eager does.
+  for (T::ResizeOptions o : {T::ResizeOptions({5, 11, 7}).mode("nearest").anti_aliasing(true),
                              T::ResizeOptions({5, 11, 7}).mode("trilinear").anti_aliasing(true)}) {
     T::Compose chain({T::Resize(o)});
     EXPECT_TRUE(chain.compile().ir(at::kFloat).empty()) << o.mode();
@@ -292,10 +301,7 @@ TEST(CompiledGrid, ZoomOutWithKeepSizePadsAsEager) {
         if (nearest)
           expectCompiledEqualsEager(zoom, labels, {0, 0, 0, 0}, 0.0, what + " uint8");
         // The records alone undo the pad and the zoom, as eager's do.
-        med::MetaTensor back = T::inverse(zoom.compile().run(img, {0, 0, 0, 0}));
-        med::MetaTensor backRef = T::inverse(zoom.eager(img, {0, 0, 0, 0}));
-        EXPECT_EQ(back.data.sizes(), img.data.sizes()) << what;
-        EXPECT_LT(med::rt::maxAbsDiff(back.meta.affine, backRef.meta.affine), 1e-9) << what;
+        expectInvertsAsEager(zoom, img, what);
       }
   T::Compose plane({T::Zoom(T::ZoomOptions({0.55}).mode("bilinear"))});
   expectCompiledEqualsEager(plane, smooth({2, 13, 10}, 30), {0, 0, 0, 0}, 1e-5, "2D");
@@ -307,9 +313,9 @@ TEST(CompiledGrid, ZoomOutWithKeepSizePadsAsEager) {
 }
 
 // RandZoom (prob 1) compiles as Zoom with the drawn factors: draws that zoom in (crop) and out
-// (pad back) share one bounded kernel; keep_size false changes the shape per call. Area
-// (RandZoom's default) and prob < 1 (a call that does not fire returns float32, one that fires
-// the input's type) stay eager.
+// (pad back) share one bounded kernel; keep_size false changes the shape per call; area, its
+// default mode, too. prob < 1 (a call that does not fire returns float32, one that fires the
+// input's type) stays eager.
 TEST(CompiledGrid, RandZoomMatchesEagerAcrossDraws) {
   med::MetaTensor img = smooth({1, 12, 11, 9}, 31);
   med::MetaTensor labels = volume({1, 12, 11, 9});
@@ -355,12 +361,71 @@ TEST(CompiledGrid, RandZoomMatchesEagerAcrossDraws) {
   for (uint64_t sample = 0; sample < 4; ++sample)
     expectCompiledEqualsEager(zeros, img, {3, 0, sample, 0}, 1e-5,
                               "constant sample " + std::to_string(sample));
-  T::Compose area({T::RandZoom(T::RandZoomOptions().prob(1.0))});
-  EXPECT_TRUE(area.compile().ir(at::kFloat).empty());
+  T::Compose area({T::RandZoom(T::RandZoomOptions().prob(1.0))}); // area, its default
+  EXPECT_FALSE(area.compile().ir(at::kFloat).empty());
+  for (uint64_t sample = 0; sample < 4; ++sample)
+    expectCompiledEqualsEager(area, img, {3, 0, sample, 0}, 1e-5,
+                              "area sample " + std::to_string(sample));
   T::Compose sometimes({T::RandZoom(T::RandZoomOptions().prob(0.5).mode("trilinear"))});
   EXPECT_TRUE(sometimes.compile().ir(at::kFloat).empty());
   for (uint64_t sample = 0; sample < 4; ++sample)
     expectCompiledEqualsEager(sometimes, labels, {3, 0, sample, 0}, 0.0, "prob 0.5");
+}
+
+// Area, Resize's and Zoom's default mode: interpolate averages the input box each output voxel
+// covers (adaptive average pooling; start floor(o * in / out), end ceil((o + 1) * in / out)).
+// Ratios that are not integers (13 -> 5, 11 -> 4), integer ones (13 -> 26: every box one or two
+// voxels; 12 -> 6: two), mixed axes, 2-D, channels; integer images average in float32 and truncate
+// back (a mean within rounding of an integer may land on either side), float64 goes through
+// float32 as eager does. Zoom: the zoomed grid, keep_size's crop and its pad back (edge and
+// constant), the records invert; RandZoom is in RandZoomMatchesEagerAcrossDraws.
+TEST(CompiledGrid, ResizeAndZoomAreaMatchInterpolate) {
+  med::MetaTensor img = smooth({2, 13, 11, 7}, 32);
+  med::MetaTensor labels = volume({1, 13, 11, 7});
+  labels.data = at::randint(0, 200, {1, 13, 11, 7}, at::kByte);
+  med::MetaTensor wide = smooth({1, 13, 11, 7}, 33);
+  wide.data = wide.data.to(at::kDouble);
+  for (auto size : {std::vector<int64_t>{5, 4, 3}, std::vector<int64_t>{26, 22, 14},
+                    std::vector<int64_t>{6, 29, 31}, std::vector<int64_t>{13, 4, 7},
+                    std::vector<int64_t>{1, 11, 2}}) {
+    const std::string what = "area " + std::to_string(size[0]) + "x" + std::to_string(size[1]) +
+                             "x" + std::to_string(size[2]);
+    T::Compose chain({T::Resize(T::ResizeOptions(size))});
+    expectOneResampleKernel(chain, at::kFloat, what);
+    expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 1e-5, what);
+    expectCompiledEqualsEager(chain, labels, {0, 0, 0, 0}, 1.0, what + " uint8");
+    expectCompiledEqualsEager(chain, wide, {0, 0, 0, 0}, 1e-5, what + " float64");
+    EXPECT_EQ(chain.compile().run(labels, {0, 0, 0, 0}).data.scalar_type(), at::kByte);
+    EXPECT_EQ(chain.compile().run(wide, {0, 0, 0, 0}).data.scalar_type(), at::kDouble);
+  }
+  // The kernel's three forms: boxes of at most 2 voxels per axis (scale <= 1, or exactly 2), of
+  // at most 3 (scale < 2), and any box; the sizes above are mostly the last.
+  med::MetaTensor even = smooth({2, 12, 10, 8}, 35);
+  for (auto size : {std::vector<int64_t>{6, 5, 4}, std::vector<int64_t>{6, 10, 16},
+                    std::vector<int64_t>{9, 7, 5}, std::vector<int64_t>{7, 9, 6}}) {
+    const std::string what = "area form " + std::to_string(size[0]) + "x" +
+                             std::to_string(size[1]) + "x" + std::to_string(size[2]);
+    T::Compose chain({T::Resize(T::ResizeOptions(size))});
+    expectCompiledEqualsEager(chain, even, {0, 0, 0, 0}, 1e-5, what);
+  }
+  T::Compose plane({T::Resize(T::ResizeOptions({7, 23}))});
+  expectCompiledEqualsEager(plane, smooth({2, 19, 10}, 34), {0, 0, 0, 0}, 1e-5, "area 2D");
+  for (const auto &z : {std::vector<double>{0.45, 1.7, 1.0}, std::vector<double>{1.3, 2.0, 1.15},
+                        std::vector<double>{0.5, 0.8, 0.7}})
+    for (bool keep : {false, true})
+      for (const char *pad : {"edge", "constant"}) {
+        const std::string what = "area zoom " + std::to_string(z[0]) + "," + std::to_string(z[1]) +
+                                 (keep ? " keep_size " + std::string(pad) : "");
+        T::Compose zoom({T::Zoom(T::ZoomOptions(z).keep_size(keep).padding_mode(pad))});
+        expectOneResampleKernel(zoom, at::kFloat, what);
+        expectCompiledEqualsEager(zoom, img, {0, 0, 0, 0}, 1e-5, what);
+        expectInvertsAsEager(zoom, img, what);
+      }
+  // Fused with intensity ops on both sides (the scaling is evaluated at every voxel of a box).
+  T::Compose fused({T::ScaleIntensity(T::ScaleIntensityOptions()),
+                    T::Resize(T::ResizeOptions({6, 5, 4})),
+                    T::ShiftIntensity(T::ShiftIntensityOptions(0.25))});
+  expectCompiledEqualsEager(fused, img, {0, 0, 0, 0}, 1e-5, "area fused");
 }
 
 TEST(CompiledGrid, ZoomLinearMatchesEagerAndInverts) {
@@ -379,10 +444,7 @@ TEST(CompiledGrid, ZoomLinearMatchesEagerAndInverts) {
         expectOneResampleKernel(chain, at::kFloat, what);
         expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 1e-5, what);
         // The records alone bring the image back to the input's shape and affine, as eager's.
-        med::MetaTensor back = T::inverse(chain.compile().run(img, {0, 0, 0, 0}));
-        med::MetaTensor backRef = T::inverse(chain.eager(img, {0, 0, 0, 0}));
-        EXPECT_EQ(back.data.sizes(), img.data.sizes()) << what;
-        EXPECT_LT(med::rt::maxAbsDiff(back.meta.affine, backRef.meta.affine), 1e-9) << what;
+        med::MetaTensor back = expectInvertsAsEager(chain, img, what);
         EXPECT_LT(med::rt::maxAbsDiff(back.meta.affine, img.meta.affine), 1e-9) << what;
       }
   T::Compose plane({T::Zoom(T::ZoomOptions({1.4}).mode("bilinear"))});
@@ -396,11 +458,9 @@ TEST(CompiledGrid, ZoomLinearMatchesEagerAndInverts) {
   med::MetaTensor wide = smooth({1, 9, 8, 7}, 25);
   wide.data = wide.data.to(at::kDouble);
   expectCompiledEqualsEager(aniso, wide, {0, 0, 0, 0}, 1e-6, "float64");
-  // Area (the default) and a factor < 1 with keep_size padded back in another numpy mode stay
-  // eager.
+  // A factor < 1 with keep_size padded back in another numpy mode stays eager.
   for (T::ZoomOptions o :
-       {T::ZoomOptions({1.3}),
-        T::ZoomOptions({0.7, 1.2, 1.0}).mode("nearest").padding_mode("reflect"),
+       {T::ZoomOptions({0.7, 1.2, 1.0}).mode("nearest").padding_mode("reflect"),
         T::ZoomOptions({0.7, 1.2, 1.0}).mode("trilinear").padding_mode("wrap")}) {
     T::Compose chain({T::Zoom(o)});
     EXPECT_TRUE(chain.compile().ir(at::kFloat).empty()) << o.mode();

@@ -149,9 +149,9 @@ public:
   explicit Zoom(Options o);
   std::string name() const override { return "Zoom"; }
   MetaTensor eager(const MetaTensor &img) const override;
-  /// Compiled as a med.resample in the linear and nearest modes: the zoomed grid's map, with
-  /// keep_size's crop as a shift and its edge or constant padding as a bounded resample (see
-  /// padsBack). Area, bicubic and other pad modes run eagerly.
+  /// Compiled as a med.resample in the linear, nearest and area modes: the zoomed grid's map,
+  /// with keep_size's crop as a shift and its edge or constant padding as a bounded resample
+  /// (see padsBack). Bicubic and other pad modes run eagerly.
   bool traceable() const override;
   /// Whether keep_size pads an axis back to its size (a factor < 1): the compiled form is then a
   /// bounded resample, the zoomed box as its bounds.
@@ -192,8 +192,9 @@ public:
   /// "trilinear" in 3D) without anti-aliasing: interpolate's source index, scale (o + 0.5) -
   /// 0.5 clamped at 0 (or o (in - 1) / (out - 1) with align_corners), is an affine map whose
   /// clamping is border padding; integer images are interpolated in float32 and cast back
-  /// (med.cast), float64 ones in float64 (eager: float32). Area, nearest and cubic modes and
-  /// anti-aliasing run eagerly between kernels.
+  /// (med.cast), float64 ones in float64 (eager: float32). The nearest modes read interpolate's
+  /// voxel (med.resample "floor"), area averages each output voxel's box ("area"), both through
+  /// float32 as eager. Cubic modes and anti-aliasing run eagerly between kernels.
   bool traceable() const override;
   void trace(frontend::ChainSpec &chain) const override;
   ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,

@@ -133,9 +133,9 @@ public:
   using Options = RandZoomOptions;
   explicit RandZoom(Options o = {});
   std::string name() const override { return "RandZoom"; }
-  /// Compiled as Zoom is (linear and nearest modes; with keep_size and a min_zoom below 1 only
-  /// for edge or constant padding) when prob is 1: a call that does not fire returns float32, as
-  /// MONAI, while one that fires keeps the image's type, which one kernel cannot do per call.
+  /// Compiled as Zoom is (linear, nearest and area modes; with keep_size and a min_zoom below 1
+  /// only for edge or constant padding) when prob is 1: a call that does not fire returns float32,
+  /// as MONAI, while one that fires keeps the image's type, which one kernel cannot do per call.
   bool traceable() const override;
   void trace(frontend::ChainSpec &chain) const override;
   ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,

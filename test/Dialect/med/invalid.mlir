@@ -186,7 +186,7 @@ func.func @resample_args(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf3
 // -----
 
 func.func @resample_mode(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf32> {
-  // expected-error @+1 {{attribute 'mode' must be "nearest", "floor" or "bilinear", got "bicubic"}}
+  // expected-error @+1 {{attribute 'mode' must be "nearest", "floor", "bilinear" or "area", got "bicubic"}}
   %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bicubic", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
@@ -213,6 +213,14 @@ func.func @resample_bilinear_int(%x: tensor<?xi16>, %i: index, %a: f64) -> tenso
   // expected-error @+1 {{bilinear interpolation needs a floating-point result, got 'i16'}}
   %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bilinear", padding_mode = "zeros"} : tensor<?xi16> -> tensor<?x?xi16>
   return %0 : tensor<?x?xi16>
+}
+
+// -----
+
+func.func @resample_area_int(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xui8> {
+  // expected-error @+1 {{area interpolation needs a floating-point result, got 'ui8'}}
+  %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "area", padding_mode = "border"} : tensor<?xf32> -> tensor<?x?xui8>
+  return %0 : tensor<?x?xui8>
 }
 
 // -----
