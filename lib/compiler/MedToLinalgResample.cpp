@@ -1,5 +1,5 @@
 // med.resample -> one linalg.generic over the output window (rows x row length) that gathers
-// from the input.
+// from the input (three for area, below).
 //
 // Each row recovers its (channel, outer voxel indices) from its global row number once; along
 // the row only the innermost index changes, so the position is one FMA per axis from a
@@ -16,6 +16,12 @@
 // integer turned into an index by the 2^52 bias (one add and a bitcast, vectorised) instead of
 // fptosi, which AVX2 has only for 32-bit results. Whether the corner loads become gather
 // instructions is the target's choice (HostTuning.h: scalar loads on AMD Zen).
+//
+// Area: the input box between the images of the output voxel's corners, summed and divided by
+// its extents. A box spans at most 2 voxels per axis when the scale is <= 1 (or exactly 2), at
+// most 3 when it is < 2: those read a fixed 2^n or 3^n voxels with selects and vectorise like
+// bilinear, other boxes are loops. The choice is per call, between three generics, because LLVM
+// does not unswitch a loop this large.
 #include "LoweringUtils.h"
 #include "med/MedOps.h"
 
@@ -257,8 +263,8 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
         loc, ArrayRef<OpFoldResult>{op.getWindowRows(), rowLength}, elem);
     AffineMap id = rw.getMultiDimIdentityMap(2);
     auto parallel = utils::IteratorType::parallel;
-    // Area builds two generics (boxes of at most two voxels per axis, any box) and picks one
-    // per call: the choice is invariant, but LLVM does not unswitch a loop this large.
+    // Area builds three generics (boxes of at most 2 or 3 voxels per axis, any box) and picks
+    // one per call: the choice is invariant, but LLVM does not unswitch a loop this large.
     int64_t areaReach = 0; // the generic being built: voxels read per axis, 0 for loops
     auto body = [&](OpBuilder &b, Location l, ValueRange) {
       auto asF64 = [&](Value index) {
