@@ -168,12 +168,13 @@ public:
                             const double *params) const = 0;
 };
 
-/// Appends `t`'s med.resample to `chain` (mode "nearest" | "floor" | "bilinear", padding
-/// "zeros" | "border" | "reflection", result element type as `t`'s eager output), reserving the
-/// 2n + n(n+1) parameters a ResamplePlan fills: input shape, output shape, matrix; `bounded`
-/// reserves 2n more for ResamplePlan::bounds, which every plan of `t` must then fill, and
-/// `zeroOutside` makes the voxels outside the bounds 0 instead of the box's edge. Throws
-/// med::Error when chain.spatialRank is not 2 or 3.
+/// Appends `t`'s med.resample to `chain` (mode "nearest" | "floor" | "bilinear" | "area",
+/// padding "zeros" | "border" | "reflection" | "reflection_corners", defined in MedOps.td; result
+/// element type as `t`'s eager output), reserving the 2n + n(n+1) parameters a ResamplePlan
+/// fills: input shape, output shape, matrix; `bounded` reserves 2n more for
+/// ResamplePlan::bounds, which every plan of `t` must then fill, and `zeroOutside` makes the
+/// voxels outside the bounds 0 instead of the box's edge. Throws med::Error when
+/// chain.spatialRank is not 2 or 3.
 void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
                    const std::string &padding, rt::DType result, bool bounded = false,
                    bool zeroOutside = false);
