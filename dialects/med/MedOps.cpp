@@ -158,10 +158,15 @@ LogicalResult ResampleOp::verify() {
                        "\"area\", got \"")
            << getMode() << "\"";
   if (getPaddingMode() != "zeros" && getPaddingMode() != "border" &&
-      getPaddingMode() != "reflection" && getPaddingMode() != "reflection_corners")
+      getPaddingMode() != "reflection" && getPaddingMode() != "reflection_corners" &&
+      getPaddingMode() != "wrap")
     return emitOpError("attribute 'padding_mode' must be \"zeros\", \"border\", "
-                       "\"reflection\" or \"reflection_corners\", got \"")
+                       "\"reflection\", \"reflection_corners\" or \"wrap\", got \"")
            << getPaddingMode() << "\"";
+  if (getPaddingMode() == "wrap" && getMode() != "nearest")
+    return emitOpError("padding_mode \"wrap\" needs mode \"nearest\" (it wraps the integer "
+                       "positions of a pad), got \"")
+           << getMode() << "\"";
   bool floatOut = isa<FloatType>(out.getElementType());
   if ((getMode() == "bilinear" || getMode() == "area") && !floatOut)
     return emitOpError("") << getMode() << " interpolation needs a floating-point result, got "

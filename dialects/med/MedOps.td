@@ -450,7 +450,8 @@ def Med_ResampleOp : Med_Op<"resample", [Pure]> {
     "zeros" (samples outside the input contribute 0), "border" (positions are clamped into the
     input first) or "reflection" (positions are mirrored at -0.5 and size - 0.5 until inside,
     then clamped: align_corners false) or "reflection_corners" (mirrored at 0 and size - 1,
-    then clamped: grid_sample's reflection with align_corners). This is `torch.nn.functional.grid_sample` with the grid `M * (o, 1)` in voxel units, which is how MONAI's Affine, RandAffine, Rotate, Flip
+    then clamped: grid_sample's reflection with align_corners) or "wrap" (positions taken modulo
+    the size, numpy's wrap pad; with mode "nearest" only). This is `torch.nn.functional.grid_sample` with the grid `M * (o, 1)` in voxel units, which is how MONAI's Affine, RandAffine, Rotate, Flip
     and Spacing resample. Index arithmetic is exact in f64; the interpolation runs in f32 (f64
     for f64 images). Elements of the input feeding the resample are read where they are needed,
     so elementwise producers fuse into the gather (their body is evaluated per sample).

@@ -120,6 +120,7 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
     const bool reflectCorners = op.getPaddingMode() == "reflection_corners";
     const bool reflection = op.getPaddingMode() == "reflection" || reflectCorners;
     const bool border = op.getPaddingMode() == "border";
+    const bool wrap = op.getPaddingMode() == "wrap"; // numpy's wrap pad: p modulo the size
 
     // Loop invariants: shapes (f64 integers), strides of the input, the matrix.
     SmallVector<Value> in(op.getInShape()), out(op.getOutShape()), m(op.getMatrix());
@@ -313,7 +314,11 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
               l, f64, b.create<arith::TruncFOp>(l, b.getF32Type(), acc).getResult());
         if (reflection)
           acc = reflectCorners ? reflectAtCentres(b, acc, in[r]) : reflect(b, acc, in[r]);
-        if ((border || reflection) && !area) // grid_sample clamps the position into the image
+        if (wrap) // p - size floor(p / size), exact for the integer positions of a pad
+          acc = b.create<math::FmaOp>(
+              l, b.create<arith::NegFOp>(l, in[r]),
+              b.create<math::FloorOp>(l, b.create<arith::DivFOp>(l, acc, in[r])), acc);
+        if ((border || reflection || wrap) && !area) // clamped into the image
           acc = b.create<arith::MinimumFOp>(l, b.create<arith::MaximumFOp>(l, acc, c(b, 0.0)),
                                             inMax[r]);
         p[r] = acc;

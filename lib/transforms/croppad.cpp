@@ -117,6 +117,9 @@ std::string resamplePadding(const std::string &mode, double value, const std::st
     return "border"; // clamping a position into the image reads the nearest edge voxel
   if ((numpy == "constant" && value == 0.0) || numpy == "empty")
     return "zeros";
+  if (numpy == "wrap")
+    return "wrap"; // periodic at any width, as numpy and torch's circular
+
   return "";
 }
 } // namespace

@@ -134,6 +134,22 @@ func.func @area_sums_the_box_then_divides(%x: tensor<?xf32>, %off: index, %rows:
 
 // -----
 
+// Wrap (numpy's wrap pad): the position less size times floor(position / size), then clamped.
+// CHECK-LABEL: func @wrap_takes_positions_modulo_the_size
+// CHECK:         linalg.generic
+// CHECK:           arith.divf
+// CHECK:           math.floor
+// CHECK:           math.fma
+// CHECK:           arith.maximumf
+// CHECK:           arith.minimumf
+// CHECK:           math.roundeven
+func.func @wrap_takes_positions_modulo_the_size(%x: tensor<?xi16>, %off: index, %rows: index, %a: f64) -> tensor<?x?xi16> {
+  %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "nearest", padding_mode = "wrap"} : tensor<?xi16> -> tensor<?x?xi16>
+  return %0 : tensor<?x?xi16>
+}
+
+// -----
+
 // Floor (interpolate's nearest): the position is rounded to f32 before the border clamp, and
 // the voxel read is at its floor, not its round-half-even.
 // CHECK-LABEL: func @floor_rounds_to_f32_then_floors

@@ -34,9 +34,9 @@ struct CropPadBox {
 /// pads with ATen; the compiled form is a copy, a nearest med.resample whose map is an integer
 /// shift (output voxel o reads input voxel o + cropped before - padded before), so it fuses with
 /// the intensity ops around it instead of ending the fused region. Padding compiles as "zeros"
-/// (mode constant with value 0, or empty) or "border" (mode edge = replicate); other modes and
-/// constants run `eager` as a host step. Like every resample, the compiled form needs 2 or 3
-/// spatial axes.
+/// (mode constant with value 0, or empty), "border" (mode edge = replicate) or "wrap" (wrap =
+/// circular); other modes and constants run `eager` as a host step. Like every resample, the
+/// compiled form needs 2 or 3 spatial axes.
 class CropPadTransform : public Transform, public Resampling {
 public:
   MetaTensor eager(const MetaTensor &img) const final;

@@ -194,7 +194,7 @@ func.func @resample_mode(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf3
 // -----
 
 func.func @resample_padding(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf32> {
-  // expected-error @+1 {{attribute 'padding_mode' must be "zeros", "border", "reflection" or "reflection_corners", got "mirror"}}
+  // expected-error @+1 {{attribute 'padding_mode' must be "zeros", "border", "reflection", "reflection_corners" or "wrap", got "mirror"}}
   %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "nearest", padding_mode = "mirror"} : tensor<?xf32> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
@@ -524,5 +524,13 @@ func.func @resample_bounded_args(%x: tensor<?xf32>, %i: index, %a: f64) -> tenso
 func.func @resample_zero_outside_unbounded(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf32> {
   // expected-error @+1 {{'zero_outside' needs 'bounded'}}
   %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "nearest", padding_mode = "zeros", zero_outside} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @resample_wrap_bilinear(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{padding_mode "wrap" needs mode "nearest" (it wraps the integer positions of a pad), got "bilinear"}}
+  %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bilinear", padding_mode = "wrap"} : tensor<?xf32> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
