@@ -237,8 +237,8 @@ int main(int argc, char **argv) {
   }
 
   // The chain's spatial ops alone on 1x128^3: the compiled resample against grid sampling; the
-  // same RandAffine with MONAI's default reflection padding, and a RandZoom that pads back or
-  // crops by its draw (interpolate and ResizeWithPadOrCrop eagerly).
+  // same RandAffine with MONAI's default reflection padding, a RandZoom that pads back or
+  // crops by its draw (interpolate and ResizeWithPadOrCrop eagerly), an elastic deformation.
   std::vector<std::pair<std::string, T::Compose>> spatial = {
       {"rand_affine", T::Compose({T::RandAffine(T::RandAffineOptions()
                                                     .prob(1.0)
@@ -255,6 +255,12 @@ int main(int argc, char **argv) {
        T::Compose({T::RandZoom(
            T::RandZoomOptions().prob(1.0).min_zoom({0.8}).max_zoom({1.2}).mode("trilinear"))})},
       {"rand_flip", T::Compose({T::RandFlip(T::RandFlipOptions(0).prob(1.0))})},
+      // MONAI's documented 3-D elastic example (sigma 5-8, magnitude 100-200) with the chain's
+      // rotation: the host smooths the displacement in both variants, the sampling differs.
+      {"rand_elastic", T::Compose({T::Rand3DElastic(T::Rand3DElasticOptions({5, 8}, {100, 200})
+                                                        .prob(1.0)
+                                                        .rotate_range({0.26, 0.26, 0.26})
+                                                        .padding_mode("zeros"))})},
       // Resize in its default area mode: halving (boxes of 2x2x2) and 128 -> 96 (boxes of 1-2).
       {"resize_area_half", T::Compose({T::Resize(T::ResizeOptions({64, 64, 64}))})},
       {"resize_area_96", T::Compose({T::Resize(T::ResizeOptions({96, 96, 96}))})}};

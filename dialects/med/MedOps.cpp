@@ -167,6 +167,18 @@ LogicalResult ResampleOp::verify() {
     return emitOpError("padding_mode \"wrap\" needs mode \"nearest\" (it wraps the integer "
                        "positions of a pad), got \"")
            << getMode() << "\"";
+  if (Value d = getDisplacement()) {
+    if (cast<RankedTensorType>(d.getType()).getRank() != 1)
+      return emitOpError("reads a flat displacement (n planes of the output's spatial shape), "
+                         "got ")
+             << d.getType();
+    if (getMode() != "nearest" && getMode() != "bilinear")
+      return emitOpError("a displacement needs mode \"nearest\" or \"bilinear\", got \"")
+             << getMode() << "\"";
+    if (getBounded())
+      return emitOpError("a displacement cannot be 'bounded' (the box would clamp the "
+                         "displaced index)");
+  }
   bool floatOut = isa<FloatType>(out.getElementType());
   if ((getMode() == "bilinear" || getMode() == "area") && !floatOut)
     return emitOpError("") << getMode() << " interpolation needs a floating-point result, got "

@@ -424,7 +424,7 @@ include "MedFocalOps.td"
 // thread reads the whole input, and each row is a simple loop.
 //===------------------------------------------------------------------------------------------===//
 
-def Med_ResampleOp : Med_Op<"resample", [Pure]> {
+def Med_ResampleOp : Med_Op<"resample", [Pure, AttrSizedOperandSegments]> {
   let summary = "Sample a channel-first image at an affine map of the output voxel grid";
   let description = [{
     `input` is a channel-first image of `C` channels and spatial shape `in` (2 or 3 axes),
@@ -456,18 +456,30 @@ def Med_ResampleOp : Med_Op<"resample", [Pure]> {
     for f64 images). Elements of the input feeding the resample are read where they are needed,
     so elementwise producers fuse into the gather (their body is evaluated per sample).
 
+    With a `displacement` operand (a flat f32 tensor of n planes of the output's spatial shape,
+    channel-first), output voxel `o` reads the position `M * (o + d(o), 1)`, where `d(o)` holds
+    the n values at `o`, in output voxel units: a dense deformation (MONAI's elastic transforms)
+    composed with the affine and sampled once. Every channel reads the same displacement. Only
+    with the modes "nearest" and "bilinear", not `bounded`.
+
     ```mlir
     %r = med.resample %x [%off, %rows] (%i0, %i1, %i2, %o0, %o1, %o2, %m00, %m01, %m02, %m03,
                                          %m10, %m11, %m12, %m13, %m20, %m21, %m22, %m23)
         {mode = "bilinear", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
+    %e = med.resample %x [%off, %rows] (%i0, %i1, %o0, %o1, %m00, %m01, %m02, %m10, %m11, %m12)
+        displaced by %field : tensor<?xf32>
+        {mode = "bilinear", padding_mode = "reflection"} : tensor<?xf32> -> tensor<?x?xf32>
     ```
   }];
   let arguments = (ins Med_ImageTensor:$input, Index:$window_offset, Index:$window_rows,
-                   Variadic<F64>:$args, StrAttr:$mode, StrAttr:$padding_mode,
-                   UnitAttr:$bounded, UnitAttr:$zero_outside);
+                   Variadic<F64>:$args, Optional<RankedTensorOf<[F32]>>:$displacement,
+                   StrAttr:$mode, StrAttr:$padding_mode, UnitAttr:$bounded,
+                   UnitAttr:$zero_outside);
   let results = (outs Med_ImageTensor:$result);
   let assemblyFormat = [{
-    $input `[` $window_offset `,` $window_rows `]` `(` $args `)` attr-dict `:` type($input) `->` type($result)
+    $input `[` $window_offset `,` $window_rows `]` `(` $args `)`
+    (`displaced` `by` $displacement^ `:` type($displacement))?
+    attr-dict `:` type($input) `->` type($result)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

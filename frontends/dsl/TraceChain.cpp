@@ -73,7 +73,7 @@ std::string chainKey(const ChainSpec &chain) {
   for (const OpSpec &op : chain.ops) {
     os << "\n"
        << op.op << '|' << static_cast<int>(op.result) << '|' << op.origin << '|' << op.elementwise
-       << op.cheap << op.resamples << '|';
+       << op.cheap << op.resamples << op.displaced << '|';
     for (const auto &[name, v] : op.attrs) {
       os << name << '=';
       hex(v);
@@ -153,6 +153,9 @@ std::string traceUncached(const ChainSpec &chain, std::string *error, std::strin
   llvm::SmallVector<mlir::Type> args{memref(chain.input), outType};
   if (chain.numParams > 0) // per-call parameters (random draws), never split between chunks
     args.push_back(mlir::MemRefType::get({mlir::ShapedType::kDynamic}, b.getF64Type()));
+  const int fieldArg = static_cast<int>(args.size()); // a displacement, whole, if read
+  if (chain.readsField())
+    args.push_back(mlir::MemRefType::get({mlir::ShapedType::kDynamic}, b.getF32Type()));
   auto func = b.create<mlir::func::FuncOp>(loc, "med_kernel", b.getFunctionType(args, {}));
   func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   mlir::Block *body = func.addEntryBlock();
@@ -220,6 +223,16 @@ std::string traceUncached(const ChainSpec &chain, std::string *error, std::strin
         return "";
       }
       state.addOperands(operandOf(ref));
+    }
+    if (spec.resamples) { // input, window offset and rows, args, optional displacement
+      const int32_t numArgs = static_cast<int32_t>(spec.operands.size());
+      if (spec.displaced)
+        state.addOperands(b.create<mlir::bufferization::ToTensorOp>(
+                               loc, tensor(rt::DType::Float32), body->getArgument(fieldArg),
+                               /*restrict=*/true, /*writable=*/false)
+                              .getResult());
+      state.addAttribute("operandSegmentSizes",
+                         b.getDenseI32ArrayAttr({1, 1, 1, numArgs, spec.displaced ? 1 : 0}));
     }
     // Ops from the resample on produce the 2-D window.
     state.addTypes(tensor(spec.result, indexBuffer == 1 || spec.resamples ? 2 : 1));

@@ -17,6 +17,9 @@
 // fptosi, which AVX2 has only for 32-bit results. Whether the corner loads become gather
 // instructions is the target's choice (HostTuning.h: scalar loads on AMD Zen).
 //
+// Displaced (a dense deformation): each voxel first adds its displacement d(o), read from the
+// f32 planes of the displacement operand, to its index; rows are then no copies.
+//
 // Area: the input box between the images of the output voxel's corners, summed and divided by
 // its extents. A box spans at most 2 voxels per axis when the scale is <= 1 (or exactly 2), at
 // most 3 when it is < 2: those read a fixed 2^n or 3^n voxels with selects and vectorise like
@@ -189,6 +192,15 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
       prod = mul(rw, prod, in[d]);
     }
     Value inChannel = prod; // voxels per input channel
+    // A displacement: output strides and voxels per plane, to read d(o) at o.
+    Value displacement = op.getDisplacement();
+    SmallVector<Value> outStride(n);
+    Value outPlane = c(rw, 1.0);
+    if (displacement)
+      for (int64_t d = n - 1; d >= 0; --d) {
+        outStride[d] = outPlane;
+        outPlane = mul(rw, outPlane, out[d]);
+      }
     // Area: the strides as indices for the loops, and whether every box holds at most two or
     // three voxels per axis: a box spans ceil(f + r) voxels for a scale r = in / out and a
     // fraction f < 1 of its start, so at most 2 when r <= 1 (exactly 2 when r is 2) and at most
@@ -295,6 +307,20 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
           o[d] = b.create<arith::MinimumFOp>(l, b.create<arith::MaximumFOp>(l, o[d], bounds[2 * d]),
                                              bounds[2 * d + 1]);
         }
+      // Displaced: o + d(o), the n values at o in the planes of the displacement (f32).
+      if (displacement) {
+        Value flatOut = c(b, 0.0);
+        for (int64_t d = 0; d < n; ++d)
+          flatOut = b.create<math::FmaOp>(l, o[d], outStride[d], flatOut);
+        SmallVector<Value> shifted(n);
+        for (int64_t d = 0; d < n; ++d) {
+          Value at =
+              d == 0 ? flatOut : b.create<math::FmaOp>(l, c(b, double(d)), outPlane, flatOut);
+          Value v = b.create<tensor::ExtractOp>(l, displacement, ValueRange{exactIndex(b, at)});
+          shifted[d] = add(b, o[d], b.create<arith::ExtFOp>(l, f64, v));
+        }
+        o = shifted;
+      }
       // The value to store: 0 outside the box with zero_outside.
       auto boxed = [&](Value v) -> Value {
         return inBox ? b.create<arith::SelectOp>(l, inBox, v, zeroOf(b, l, elem)).getResult() : v;
@@ -405,7 +431,7 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
           picked = fromCompute(b, l, toCompute(b, l, picked, ct), elem);
         return picked;
       };
-      if (!linear && bounded) { // the clamped column breaks contiguous runs: no fast path
+      if (!linear && (bounded || displacement)) { // no contiguous runs: no fast path
         b.create<linalg::YieldOp>(l, boxed(generalNearest(b)));
         return;
       }

@@ -58,6 +58,8 @@ struct Stage {
   /// shape.
   bool gathers = false;
   int shapeIndex = -1;
+  /// Whether the kernel takes its resample's displacement (CallPlan::fields) as last buffer.
+  bool takesField = false;
 };
 /// A segment's compiled stages, and which of its traced transforms are copies folded into an
 /// earlier resample (planCall composes their maps).
@@ -93,6 +95,12 @@ int64_t sliceRows(const Stage &stage, const CallPlan &call) {
   return stage.gathers ? call.sliceRows.at(stage.shapeIndex) : 0;
 }
 
+// The displacement a stage's resample reads, whole on every thread.
+rt::BufferRef fieldBuffer(const Stage &stage, CallPlan &call) {
+  at::Tensor &f = call.fields.at(stage.shapeIndex);
+  return {f.data_ptr(), f.numel(), 4, /*split=*/false};
+}
+
 // Runs compiled stages on a contiguous tensor; each stage writes a fresh tensor. The call's
 // parameters are passed whole to every stage that reads them.
 at::Tensor runStages(const Program &prog, at::Tensor cur, int threads, CallPlan &call) {
@@ -100,12 +108,14 @@ at::Tensor runStages(const Program &prog, at::Tensor cur, int threads, CallPlan 
   for (size_t i = 0; i < prog.size(); ++i) {
     const Stage &stage = prog[i];
     at::Tensor out = stageOutput(stage, cur, call, i + 1 == prog.size());
-    rt::BufferRef buffers[3] = {
+    rt::BufferRef buffers[4] = {
         {cur.data_ptr(), cur.numel(), static_cast<int>(cur.element_size()), !stage.gathers},
         {out.data_ptr(), out.numel(), static_cast<int>(out.element_size()), true,
          rowLength(stage, out), sliceRows(stage, call)},
         {params.data(), static_cast<int64_t>(params.size()), 8, /*split=*/false}};
     int count = stage.takesParams ? 3 : 2;
+    if (stage.takesField)
+      buffers[count++] = fieldBuffer(stage, call);
     if (stage.kernel->elementwise)
       rt::launchElementwise(stage.kernel->entry, buffers, count, threads);
     else
@@ -217,8 +227,8 @@ struct CompiledPipeline::State {
         throw Error("Compose", "compiling the traced chain failed: " + kernels[c].second);
       const bool gathers = chains[c].gathers();
       resamples += gathers ? 1 : 0;
-      prog->push_back(
-          {kernels[c].first, chains[c].output(), chains[c].numParams > 0, gathers, resamples - 1});
+      prog->push_back({kernels[c].first, chains[c].output(), chains[c].numParams > 0, gathers,
+                       resamples - 1, chains[c].readsField()});
       ++compiles;
     }
     programs.emplace(std::make_tuple(key, index, input, rank), prog);
@@ -337,9 +347,12 @@ struct CompiledPipeline::State {
             buffers.push_back({calls[b].params.data(), static_cast<int64_t>(calls[b].params.size()),
                                8,
                                /*split=*/false});
+          if (stage.takesField)
+            buffers.push_back(fieldBuffer(stage, calls[b]));
         }
-        rt::launchBatch(stage.kernel->entry, buffers.data(), stage.takesParams ? 3 : 2,
-                        static_cast<int>(n), schedule.threads(), stage.kernel->elementwise);
+        const int count = (stage.takesParams ? 3 : 2) + (stage.takesField ? 1 : 0);
+        rt::launchBatch(stage.kernel->entry, buffers.data(), count, static_cast<int>(n),
+                        schedule.threads(), stage.kernel->elementwise);
         data = std::move(out);
       }
       for (size_t b = 0; b < n; ++b)

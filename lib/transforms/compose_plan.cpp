@@ -70,7 +70,7 @@ Reduction reductionOf(const Transform *t) {
 CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor &input,
                   int64_t channel, const Meta &meta, int threads,
                   const std::vector<bool> &composed) {
-  CallPlan call{{}, {}, {}, meta};
+  CallPlan call{{}, {}, {}, {}, meta};
   std::vector<int64_t> shape(input.sizes().begin() + (input.dim() > 0 ? 1 : 0),
                              input.sizes().end());
   size_t lastPlan = 0;        // where the last resample's plan starts in call.params
@@ -120,6 +120,8 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
         call.shapes.back() = shape;
       } else {
         call.shapes.push_back(shape);
+        call.fields.push_back(plan.field.defined() ? plan.field.to(at::kFloat).contiguous()
+                                                   : plan.field);
         starts.push_back(lastPlan);
       }
       call.meta = std::move(plan.meta);

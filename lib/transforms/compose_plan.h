@@ -55,6 +55,9 @@ struct CallPlan {
   /// Per resample (as `shapes`): rows per output slice when its output should be computed in
   /// slice-blocked windows (rt::BufferRef::sliceRows), else 0. See sliceBlockedRows.
   std::vector<int64_t> sliceRows;
+  /// Per resample (as `shapes`): its displacement (ResamplePlan::field, contiguous float32), or
+  /// undefined.
+  std::vector<at::Tensor> fields;
   Meta meta;
 };
 

@@ -1,8 +1,10 @@
 // Rand2DElastic and Rand3DElastic (MONAI semantics): a dense sampling grid in centred voxel
-// coordinates (random displacement + the random affine), resampled once through grid_sample.
+// coordinates (random displacement + the random affine), resampled once through grid_sample;
+// compiled, a displaced med.resample (the deformation as its field, the rest as its matrix).
 #include <ATen/Functions.h>
 #include <ATen/TensorOperators.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "med/core/error.h"
@@ -81,6 +83,49 @@ void checkRank(const MetaTensor &img, int64_t want, const std::string &where) {
                            std::to_string(img.data.dim() - 1));
 }
 
+// The plan of sampling the grid G(o) = A (o - c + f(o), 1) as sampleGrid does (A: an (n+1) x
+// (n+1) affine in centred coordinates, c: the output's centre, f: `field`, (n, *out)). With
+// grid_sample's align_corners false a grid value g along axis d reads input position
+// g in / max(in, 2) + (in - 1) / 2, so the matrix is that scale and shift after A and c.
+ResamplePlan gridPlan(const std::vector<int64_t> &in, const std::vector<int64_t> &out,
+                      const at::Tensor &affine, at::Tensor field, const Meta &meta) {
+  const int64_t n = static_cast<int64_t>(in.size());
+  at::Tensor a = affine.to(at::kDouble).contiguous();
+  const double *m = a.data_ptr<double>();
+  ResamplePlan p{out, std::vector<double>(n * (n + 1)), meta};
+  for (int64_t d = 0; d < n; ++d) {
+    const double scale = double(in[d]) / double(std::max<int64_t>(in[d], 2));
+    double shift = m[d * (n + 1) + n];
+    for (int64_t k = 0; k < n; ++k) {
+      p.matrix[d * (n + 1) + k] = scale * m[d * (n + 1) + k];
+      shift -= m[d * (n + 1) + k] * (double(out[k]) - 1.0) / 2.0;
+    }
+    p.matrix[d * (n + 1) + n] = scale * shift + (double(in[d]) - 1.0) / 2.0;
+  }
+  p.field = std::move(field);
+  return p;
+}
+
+// The output size of a plan for an input of spatial shape `in`, which must have `rank` axes.
+std::vector<int64_t> plannedSize(const std::vector<int64_t> &want, const std::vector<int64_t> &in,
+                                 size_t rank, const std::string &where) {
+  if (in.size() != rank)
+    throw Error(where, "expects an image with " + std::to_string(rank) + " spatial axes, got " +
+                           std::to_string(in.size()));
+  return outSize(want, in);
+}
+
+// Both elastic transforms trace their draws, then a displaced resample (the plan that follows
+// the draws fills its operands and its field).
+void traceElastic(const RandomTransform &t, frontend::ChainSpec &chain, int64_t rank,
+                  const std::string &mode, const std::string &padding) {
+  if (chain.spatialRank != 0 && chain.spatialRank != rank)
+    throw Error(t.name(), "expects an image with " + std::to_string(rank) + " spatial axes, got " +
+                              std::to_string(chain.spatialRank));
+  chain.numParams += t.numParams();
+  traceResample(t, chain, mode, padding, rt::DType::Float32, false, false, /*displaced=*/true);
+}
+
 void putKey(rt::Rng &rng, std::vector<double> &params, size_t base) {
   const std::array<uint32_t, 2> k = rng.child(0).key();
   params[base + 1] = k[0];
@@ -138,9 +183,32 @@ void Rand2DElastic::sample(rt::Rng &rng, std::vector<double> &params) const {
   affine_.sample(rng, params);
 }
 
+bool Rand2DElastic::traceable() const { return resampleSupports(o_.mode(), o_.padding_mode()); }
+
+void Rand2DElastic::trace(frontend::ChainSpec &chain) const {
+  traceElastic(*this, chain, 2, o_.mode(), o_.padding_mode());
+}
+
+ResamplePlan Rand2DElastic::plan(const std::vector<int64_t> &in, const Meta &meta,
+                                 const double *params) const {
+  const std::vector<int64_t> sp = plannedSize(o_.spatial_size(), in, 2, name());
+  // The grid less the identity: what each pixel adds to its index (the affine is in the grid).
+  at::Tensor g = grid(sp, params);
+  at::Tensor last = g[2];
+  last = at::where(last != 0, last, at::ones_like(last));
+  at::Tensor field = g.slice(0, 0, 2) / last - createGrid(sp, {1.0, 1.0}).slice(0, 0, 2);
+  return gridPlan(in, sp, at::eye(3, at::kDouble), field, meta);
+}
+
 MetaTensor Rand2DElastic::eager(const MetaTensor &img, const double *params) const {
   checkRank(img, 2, name());
   const std::vector<int64_t> sp = outSize(o_.spatial_size(), rs::spatialShape(img.data));
+  return MetaTensor(
+      detail::sampleGrid(img.data, grid(sp, params), o_.mode(), o_.padding_mode(), name()),
+      img.meta);
+}
+
+at::Tensor Rand2DElastic::grid(const std::vector<int64_t> &sp, const double *params) const {
   at::Tensor grid;
   if (params[0] == 0.0) {
     grid = createGrid(sp, {1.0, 1.0});
@@ -166,9 +234,7 @@ MetaTensor Rand2DElastic::eager(const MetaTensor &img, const double *params) con
       cg = cg.narrow(1 + d, up[d] / 2 - sp[d] / 2, sp[d]);
     grid = cg;
   }
-  MetaTensor out(detail::sampleGrid(img.data, grid, o_.mode(), o_.padding_mode(), name()),
-                 img.meta);
-  return out;
+  return grid;
 }
 
 // --- Rand3DElastic -------------------------------------------------------------------------------
@@ -195,37 +261,57 @@ void Rand3DElastic::sample(rt::Rng &rng, std::vector<double> &params) const {
   affine_.sample(rng, params);
 }
 
+bool Rand3DElastic::traceable() const { return resampleSupports(o_.mode(), o_.padding_mode()); }
+
+void Rand3DElastic::trace(frontend::ChainSpec &chain) const {
+  traceElastic(*this, chain, 3, o_.mode(), o_.padding_mode());
+}
+
+ResamplePlan Rand3DElastic::plan(const std::vector<int64_t> &in, const Meta &meta,
+                                 const double *params) const {
+  const std::vector<int64_t> sp = plannedSize(o_.spatial_size(), in, 3, name());
+  if (params[0] == 0.0)
+    return gridPlan(in, sp, at::eye(4, at::kDouble), at::zeros({3, sp[0], sp[1], sp[2]}), meta);
+  // The kernel adds the displacement to the voxel index and applies the affine itself.
+  return gridPlan(in, sp, Affine(affine_.affineOptions(params + 5)).matrix(3),
+                  displacement(sp, params), meta);
+}
+
 MetaTensor Rand3DElastic::eager(const MetaTensor &img, const double *params) const {
   checkRank(img, 3, name());
   const std::vector<int64_t> sp = outSize(o_.spatial_size(), rs::spatialShape(img.data));
   at::Tensor grid = createGrid(sp, {1.0, 1.0, 1.0});
   if (params[0] != 0.0) {
-    const int64_t nv = 3 * sp[0] * sp[1] * sp[2];
-    std::vector<float> off(nv);
-    for (int64_t i = 0; i < nv; i += 4) { // U(-1, 1), four per Philox block
-      const auto w =
-          rt::philox4x32({uint32_t(i / 4), uint32_t(uint64_t(i / 4) >> 32), 0, 0}, keyOf(params));
-      for (int64_t j = 0; j < 4 && i + j < nv; ++j)
-        off[i + j] = float(2.0 * rt::uniformFromBits(w[j]) - 1.0);
-    }
-    // GaussianFilter(3, sigma, truncated=3.0): separable erf kernel, zero padding.
-    const double sigma = params[4];
-    const auto tail = static_cast<int64_t>(std::max(sigma * 3.0, 0.5) + 0.5);
-    at::Tensor x = at::arange(-tail, tail + 1, at::kFloat);
-    const float t = 0.70710678f / std::fabs(float(sigma));
-    at::Tensor k = (0.5f * (at::erf(t * (x + 0.5f)) - at::erf(t * (x - 0.5f)))).clamp_min(0);
-    at::Tensor y = at::tensor(off, at::kFloat).reshape({3, 1, sp[0], sp[1], sp[2]});
-    for (int64_t d = 0; d < 3; ++d) {
-      std::vector<int64_t> ws(5, 1), pad(3, 0);
-      ws[2 + d] = k.numel();
-      pad[d] = tail;
-      y = at::conv3d(y, k.reshape(ws), {}, 1, pad);
-    }
-    grid.slice(0, 0, 3).add_(y.squeeze(1) * float(params[3]));
+    grid.slice(0, 0, 3).add_(displacement(sp, params));
     grid = applyAffine(affine_, params + 5, grid);
   }
   return MetaTensor(detail::sampleGrid(img.data, grid, o_.mode(), o_.padding_mode(), name()),
                     img.meta);
+}
+
+at::Tensor Rand3DElastic::displacement(const std::vector<int64_t> &sp, const double *params) const {
+  const int64_t nv = 3 * sp[0] * sp[1] * sp[2];
+  std::vector<float> off(nv);
+  for (int64_t i = 0; i < nv; i += 4) { // U(-1, 1), four per Philox block
+    const auto w =
+        rt::philox4x32({uint32_t(i / 4), uint32_t(uint64_t(i / 4) >> 32), 0, 0}, keyOf(params));
+    for (int64_t j = 0; j < 4 && i + j < nv; ++j)
+      off[i + j] = float(2.0 * rt::uniformFromBits(w[j]) - 1.0);
+  }
+  // GaussianFilter(3, sigma, truncated=3.0): separable erf kernel, zero padding.
+  const double sigma = params[4];
+  const auto tail = static_cast<int64_t>(std::max(sigma * 3.0, 0.5) + 0.5);
+  at::Tensor x = at::arange(-tail, tail + 1, at::kFloat);
+  const float t = 0.70710678f / std::fabs(float(sigma));
+  at::Tensor k = (0.5f * (at::erf(t * (x + 0.5f)) - at::erf(t * (x - 0.5f)))).clamp_min(0);
+  at::Tensor y = at::tensor(off, at::kFloat).reshape({3, 1, sp[0], sp[1], sp[2]});
+  for (int64_t d = 0; d < 3; ++d) {
+    std::vector<int64_t> ws(5, 1), pad(3, 0);
+    ws[2 + d] = k.numel();
+    pad[d] = tail;
+    y = at::conv3d(y, k.reshape(ws), {}, 1, pad);
+  }
+  return y.squeeze(1) * float(params[3]);
 }
 
 } // namespace med::transforms

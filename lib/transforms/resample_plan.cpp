@@ -6,7 +6,8 @@
 namespace med::transforms {
 
 void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
-                   const std::string &padding, rt::DType result, bool bounded, bool zeroOutside) {
+                   const std::string &padding, rt::DType result, bool bounded, bool zeroOutside,
+                   bool displaced) {
   const int n = chain.spatialRank;
   if (n != 2 && n != 3)
     throw Error(t.name(),
@@ -19,6 +20,7 @@ void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::st
   if (bounded && zeroOutside)
     op.flags.push_back("zero_outside");
   op.resamples = true;
+  op.displaced = displaced;
   chain.ops.push_back(std::move(op));
 }
 

@@ -197,3 +197,25 @@ func.func @bounded_zero_outside_selects_zero(%x: tensor<?xf32>, %off: index, %ro
   %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {bounded, mode = "bilinear", padding_mode = "border", zero_outside} : tensor<?xf32> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
+
+// -----
+
+// Displaced: each axis's displacement (f32, from its plane) is added to the output index before
+// the map, and nearest takes no contiguous-row fast path (no scf.if).
+// CHECK-LABEL: func @displaced_adds_the_field_before_the_map
+// CHECK:         linalg.generic
+// CHECK:           %[[D0:.*]] = tensor.extract %[[F:.*]][%{{.*}}] : tensor<?xf32>
+// CHECK:           %[[E0:.*]] = arith.extf %[[D0]] : f32 to f64
+// CHECK:           %[[O0:.*]] = arith.addf %{{.*}}, %[[E0]] : f64
+// CHECK:           %[[D1:.*]] = tensor.extract %[[F]][%{{.*}}] : tensor<?xf32>
+// CHECK:           %[[E1:.*]] = arith.extf %[[D1]] : f32 to f64
+// CHECK:           %[[O1:.*]] = arith.addf %{{.*}}, %[[E1]] : f64
+// CHECK:           math.fma %{{.*}}, %[[O0]], %{{.*}} : f64
+// CHECK:           math.fma %{{.*}}, %[[O1]], %{{.*}} : f64
+// CHECK:           math.roundeven
+// CHECK-NOT:       scf.if
+// CHECK:           linalg.yield
+func.func @displaced_adds_the_field_before_the_map(%x: tensor<?xi16>, %off: index, %rows: index, %a: f64, %d: tensor<?xf32>) -> tensor<?x?xi16> {
+  %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) displaced by %d : tensor<?xf32> {mode = "nearest", padding_mode = "zeros"} : tensor<?xi16> -> tensor<?x?xi16>
+  return %0 : tensor<?x?xi16>
+}

@@ -334,7 +334,8 @@ TEST(RandomElastic, ReproducibleAndCompiledEqualsEager) {
       med::MetaTensor out = chain.compile(T::Schedule::cpu().threads(threads)).run(img, key);
       EXPECT_TRUE(at::allclose(out.data, ref.data, 1e-5, 1e-6)) << "sample " << s;
       med::MetaTensor out2 = chain2.compile(T::Schedule::cpu().threads(threads)).run(img2, key);
-      EXPECT_TRUE(at::equal(out2.data, ref2.data)) << "2D sample " << s;
+      // Compiled: f64 positions from the grid (values up to 200 here).
+      EXPECT_TRUE(at::allclose(out2.data, ref2.data, 1e-5, 1e-3)) << "2D sample " << s;
     }
   }
   EXPECT_GT(changed, 0);

@@ -41,6 +41,9 @@ struct OpSpec {
   /// (traceToIR passes the output buffer's offset and size), and ops after it index voxels of
   /// the output. A kernel holds at most one such op.
   bool resamples = false;
+  /// For med.resample: it reads a per-call displacement (a dense deformation), which the kernel
+  /// takes as its last buffer, flat f32 (ResamplePlan::field).
+  bool displaced = false;
 };
 
 /// A chain applied to a 1-D buffer of `input` elements. Kernels work on flattened buffers: an
@@ -64,10 +67,18 @@ struct ChainSpec {
         return true;
     return false;
   }
+  /// Whether the kernel reads a displacement (a resample that is `displaced`).
+  bool readsField() const {
+    for (const OpSpec &op : ops)
+      if (op.displaced)
+        return true;
+    return false;
+  }
 };
 
 /// Builds the med IR module of `chain`: `func.func @med_kernel(%in: memref<?xT, strided<[1],
-/// offset: ?>>, %out: memref<?xU, ...>[, %params: memref<?xf64>])` that reads `in`, applies the
+/// offset: ?>>, %out: memref<?xU, ...>[, %params: memref<?xf64>][, %field: memref<?xf32>])`
+/// that reads `in` (and `field`, when chain.readsField()), applies the
 /// ops and writes `out`. The module is verified;
 /// on failure returns an empty string, sets *error to the diagnostics and *origin (if given) to
 /// the `origin` of the first op at fault.

@@ -173,14 +173,22 @@ struct Rand2DElasticOptions {
 
 /// MONAI Rand2DElastic: a coarse random control grid, the random affine applied to it, bicubic
 /// upsampling to the pixel grid, one grid_sample. Not invertible (MONAI records nothing); the
-/// affine is unchanged.
+/// affine is unchanged. Compiled, the upsampled grid is the kernel's displacement: the host
+/// builds the grid, the kernel samples it with the fused intensity ops around it.
 ///
 ///   Rand2DElastic(Rand2DElasticOptions({20, 20}, {1, 2}).prob(0.5).rotate_range({0.2}))
-class Rand2DElastic : public RandomHostTransform {
+class Rand2DElastic : public RandomTransform, public Resampling {
 public:
   using Options = Rand2DElasticOptions;
   explicit Rand2DElastic(Options o);
   std::string name() const override { return "Rand2DElastic"; }
+  /// Compiled (a displaced med.resample) in the modes and paddings med.resample has.
+  bool traceable() const override;
+  void trace(frontend::ChainSpec &chain) const override;
+  /// The deformation as ResamplePlan::field and the rest of the grid's map as the matrix;
+  /// the metadata is kept, as eager keeps it.
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
   /// (fires, key0, key1, magnitude, 0, RandAffine's 16): key = the Philox key of the
   /// per-control-point normals (their number depends on the image size).
   int numParams() const override { return 21; }
@@ -189,6 +197,8 @@ public:
   MetaTensor eager(const MetaTensor &img, const double *params) const override;
 
 private:
+  // The sampling grid for output shape `sp` (3, *sp): centred input coordinates, float32.
+  at::Tensor grid(const std::vector<int64_t> &sp, const double *params) const;
   Options o_;
   RandAffine affine_;
 };
@@ -211,14 +221,23 @@ struct Rand3DElasticOptions {
 };
 
 /// MONAI Rand3DElastic: identity grid + smoothed random displacement, then the random affine,
-/// one grid_sample. Not invertible; the affine is unchanged.
+/// one grid_sample. Not invertible; the affine is unchanged. Compiled, the host smooths the
+/// displacement and the kernel applies it and the affine per voxel (one sampling, with the
+/// fused intensity ops around it).
 ///
 ///   Rand3DElastic(Rand3DElasticOptions({5, 8}, {100, 200}).prob(0.5).scale_range({0.1}))
-class Rand3DElastic : public RandomHostTransform {
+class Rand3DElastic : public RandomTransform, public Resampling {
 public:
   using Options = Rand3DElasticOptions;
   explicit Rand3DElastic(Options o);
   std::string name() const override { return "Rand3DElastic"; }
+  /// Compiled (a displaced med.resample) in the modes and paddings med.resample has.
+  bool traceable() const override;
+  void trace(frontend::ChainSpec &chain) const override;
+  /// The deformation as ResamplePlan::field and the rest of the grid's map as the matrix;
+  /// the metadata is kept, as eager keeps it.
+  ResamplePlan plan(const std::vector<int64_t> &shape, const Meta &meta,
+                    const double *params) const override;
   /// (fires, key0, key1, magnitude, sigma, RandAffine's 16); key: the per-voxel offsets' stream.
   int numParams() const override { return 21; }
   void sample(rt::Rng &rng, std::vector<double> &params) const override;
@@ -226,6 +245,8 @@ public:
   MetaTensor eager(const MetaTensor &img, const double *params) const override;
 
 private:
+  // The smoothed displacement of a firing call for output shape `sp`: (3, *sp), voxels, f32.
+  at::Tensor displacement(const std::vector<int64_t> &sp, const double *params) const;
   Options o_;
   RandAffine affine_;
 };

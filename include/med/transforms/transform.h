@@ -150,6 +150,10 @@ struct ResamplePlan {
   /// hi0, lo1, ...); indices outside repeat the edge, or read 0 when traced `zeroOutside`
   /// (Zoom's keep_size padding). Else empty.
   std::vector<double> bounds = {};
+  /// When the resample was traced `displaced`: a float32 tensor of shape (n, *shape), the
+  /// displacement d(o) in output voxels that output voxel o adds to its index before M maps it
+  /// (an elastic deformation). Else undefined.
+  at::Tensor field = {};
 };
 
 /// Implemented by transforms whose compiled form is one med.resample (Affine, RandAffine, Flip,
@@ -173,11 +177,12 @@ public:
 /// element type as `t`'s eager output), reserving the 2n + n(n+1) parameters a ResamplePlan
 /// fills: input shape, output shape, matrix; `bounded` reserves 2n more for
 /// ResamplePlan::bounds, which every plan of `t` must then fill, and `zeroOutside` makes the
-/// voxels outside the bounds 0 instead of the box's edge. Throws med::Error when
+/// voxels outside the bounds 0 instead of the box's edge; `displaced` makes the kernel read
+/// ResamplePlan::field, which every plan of `t` must then fill. Throws med::Error when
 /// chain.spatialRank is not 2 or 3.
 void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,
                    const std::string &padding, rt::DType result, bool bounded = false,
-                   bool zeroOutside = false);
+                   bool zeroOutside = false, bool displaced = false);
 /// Whether med.resample implements grid_sample's `mode` and `padding` (others run on the host).
 bool resampleSupports(const std::string &mode, const std::string &padding);
 /// med.resample's padding_mode for grid_sample's `padding` with `alignCorners`: reflection

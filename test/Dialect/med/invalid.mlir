@@ -534,3 +534,27 @@ func.func @resample_wrap_bilinear(%x: tensor<?xf32>, %i: index, %a: f64) -> tens
   %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bilinear", padding_mode = "wrap"} : tensor<?xf32> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
+
+// -----
+
+func.func @resample_displaced_area(%x: tensor<?xf32>, %i: index, %a: f64, %d: tensor<?xf32>) -> tensor<?x?xf32> {
+  // expected-error @+1 {{a displacement needs mode "nearest" or "bilinear", got "area"}}
+  %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) displaced by %d : tensor<?xf32> {mode = "area", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @resample_displaced_bounded(%x: tensor<?xf32>, %i: index, %a: f64, %d: tensor<?xf32>) -> tensor<?x?xf32> {
+  // expected-error @+1 {{a displacement cannot be 'bounded' (the box would clamp the displaced index)}}
+  %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a) displaced by %d : tensor<?xf32> {bounded, mode = "bilinear", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @resample_displaced_rank(%x: tensor<?xf32>, %i: index, %a: f64, %d: tensor<2x?xf32>) -> tensor<?x?xf32> {
+  // expected-error @+1 {{reads a flat displacement (n planes of the output's spatial shape), got 'tensor<2x?xf32>'}}
+  %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) displaced by %d : tensor<2x?xf32> {mode = "bilinear", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
