@@ -2,12 +2,15 @@
 // coordinates (random displacement + the random affine), resampled once through grid_sample;
 // compiled, a displaced med.resample (the deformation as its field, the rest as its matrix).
 #include <ATen/Functions.h>
+#include <ATen/Parallel.h>
 #include <ATen/TensorOperators.h>
 
 #include <algorithm>
 #include <cmath>
 
 #include "med/core/error.h"
+#include "med/runtime/launcher.h"
+#include "med/runtime/memory.h"
 #include "med/runtime/rng.h"
 #include "med/transforms/resample_random.h"
 #include "med/transforms/spatial.h"
@@ -124,6 +127,46 @@ void traceElastic(const RandomTransform &t, frontend::ChainSpec &chain, int64_t 
                               std::to_string(chain.spatialRank));
   chain.numParams += t.numParams();
   traceResample(t, chain, mode, padding, rt::DType::Float32, false, false, /*displaced=*/true);
+}
+
+// One pass of the zero-padded 1-D filter `k` (2 tail + 1 taps) along the middle axis of a
+// float32 volume viewed as (outer, len, inner), `in` to `out`: conv3d's result up to the order
+// of the float32 sums, which is fixed per voxel (taps in order), so it does not depend on the
+// threads. Rows along the axis are accumulated whole, in strips of the contiguous axis that
+// stay in cache while the taps reread them (conv3d's unfolded copy is taps times the volume).
+// It runs on the launcher's pool with ATen's thread count: ATen's own (OpenMP) workers spin
+// after a region and would take the cores from the kernel launched next.
+void filterAxis(const float *in, float *out, int64_t outer, int64_t len, int64_t inner,
+                const std::vector<float> &k) {
+  const int64_t tail = static_cast<int64_t>(k.size() - 1) / 2;
+  const int64_t strip = std::min<int64_t>(inner, 1024);
+  const int64_t strips = (inner + strip - 1) / strip;
+  rt::parallelFor(outer * strips, at::get_num_threads(), 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t o = b / strips, e0 = (b % strips) * strip, e1 = std::min(inner, e0 + strip);
+      const float *src = in + o * len * inner;
+      float *dst = out + o * len * inner;
+      if (inner == 1) { // the innermost axis: taps outside, positions inside (vectorised)
+        std::fill(dst, dst + len, 0.0f);
+        for (int64_t j = 0; j <= 2 * tail; ++j) {
+          const int64_t s = j - tail, lo = std::max<int64_t>(0, -s);
+          const int64_t hi = std::min(len, len - s);
+          for (int64_t i = lo; i < hi; ++i)
+            dst[i] += k[j] * src[i + s];
+        }
+        continue;
+      }
+      for (int64_t i = 0; i < len; ++i) {
+        float *row = dst + i * inner;
+        std::fill(row + e0, row + e1, 0.0f);
+        for (int64_t j = std::max<int64_t>(0, tail - i); j <= 2 * tail && i + j - tail < len; ++j) {
+          const float *from = src + (i + j - tail) * inner, w = k[j];
+          for (int64_t e = e0; e < e1; ++e)
+            row[e] += w * from[e];
+        }
+      }
+    }
+  });
 }
 
 void putKey(rt::Rng &rng, std::vector<double> &params, size_t base) {
@@ -274,7 +317,7 @@ ResamplePlan Rand3DElastic::plan(const std::vector<int64_t> &in, const Meta &met
     return gridPlan(in, sp, at::eye(4, at::kDouble), at::zeros({3, sp[0], sp[1], sp[2]}), meta);
   // The kernel adds the displacement to the voxel index and applies the affine itself.
   return gridPlan(in, sp, Affine(affine_.affineOptions(params + 5)).matrix(3),
-                  displacement(sp, params), meta);
+                  displacement(sp, params, /*direct=*/true), meta);
 }
 
 MetaTensor Rand3DElastic::eager(const MetaTensor &img, const double *params) const {
@@ -282,36 +325,57 @@ MetaTensor Rand3DElastic::eager(const MetaTensor &img, const double *params) con
   const std::vector<int64_t> sp = outSize(o_.spatial_size(), rs::spatialShape(img.data));
   at::Tensor grid = createGrid(sp, {1.0, 1.0, 1.0});
   if (params[0] != 0.0) {
-    grid.slice(0, 0, 3).add_(displacement(sp, params));
+    grid.slice(0, 0, 3).add_(displacement(sp, params, /*direct=*/false));
     grid = applyAffine(affine_, params + 5, grid);
   }
   return MetaTensor(detail::sampleGrid(img.data, grid, o_.mode(), o_.padding_mode(), name()),
                     img.meta);
 }
 
-at::Tensor Rand3DElastic::displacement(const std::vector<int64_t> &sp, const double *params) const {
+at::Tensor Rand3DElastic::displacement(const std::vector<int64_t> &sp, const double *params,
+                                       bool direct) const {
   const int64_t nv = 3 * sp[0] * sp[1] * sp[2];
-  std::vector<float> off(nv);
-  for (int64_t i = 0; i < nv; i += 4) { // U(-1, 1), four per Philox block
-    const auto w =
-        rt::philox4x32({uint32_t(i / 4), uint32_t(uint64_t(i / 4) >> 32), 0, 0}, keyOf(params));
-    for (int64_t j = 0; j < 4 && i + j < nv; ++j)
-      off[i + j] = float(2.0 * rt::uniformFromBits(w[j]) - 1.0);
-  }
+  at::Tensor y = at::empty({3, 1, sp[0], sp[1], sp[2]}, at::kFloat);
+  rt::preferHugePages(y.data_ptr(), y.nbytes()); // a fresh buffer per call: fewer page faults
+  float *off = y.data_ptr<float>();
+  rt::parallelFor((nv + 3) / 4, at::get_num_threads(), 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) { // U(-1, 1), four per Philox block
+      const auto w =
+          rt::philox4x32({uint32_t(b), uint32_t(uint64_t(b) >> 32), 0, 0}, keyOf(params));
+      for (int64_t j = 0; j < 4 && 4 * b + j < nv; ++j)
+        off[4 * b + j] = float(2.0 * rt::uniformFromBits(w[j]) - 1.0);
+    }
+  });
   // GaussianFilter(3, sigma, truncated=3.0): separable erf kernel, zero padding.
   const double sigma = params[4];
   const auto tail = static_cast<int64_t>(std::max(sigma * 3.0, 0.5) + 0.5);
   at::Tensor x = at::arange(-tail, tail + 1, at::kFloat);
   const float t = 0.70710678f / std::fabs(float(sigma));
   at::Tensor k = (0.5f * (at::erf(t * (x + 0.5f)) - at::erf(t * (x - 0.5f)))).clamp_min(0);
-  at::Tensor y = at::tensor(off, at::kFloat).reshape({3, 1, sp[0], sp[1], sp[2]});
-  for (int64_t d = 0; d < 3; ++d) {
-    std::vector<int64_t> ws(5, 1), pad(3, 0);
-    ws[2 + d] = k.numel();
-    pad[d] = tail;
-    y = at::conv3d(y, k.reshape(ws), {}, 1, pad);
+  if (!direct) {
+    for (int64_t d = 0; d < 3; ++d) {
+      std::vector<int64_t> ws(5, 1), pad(3, 0);
+      ws[2 + d] = k.numel();
+      pad[d] = tail;
+      y = at::conv3d(y, k.reshape(ws), {}, 1, pad);
+    }
+    return y.squeeze(1) * float(params[3]);
   }
-  return y.squeeze(1) * float(params[3]);
+  // The magnitude rides on the last pass's taps (one rounding apart from eager's product).
+  std::vector<float> taps(k.data_ptr<float>(), k.data_ptr<float>() + k.numel());
+  at::Tensor other = at::empty_like(y);
+  rt::preferHugePages(other.data_ptr(), other.nbytes());
+  for (int64_t d = 0; d < 3; ++d) {
+    int64_t outer = 3, inner = 1;
+    for (int64_t a = 0; a < 3; ++a)
+      (a < d ? outer : inner) *= a == d ? 1 : sp[a];
+    if (d == 2)
+      for (float &w : taps)
+        w *= float(params[3]);
+    filterAxis(y.data_ptr<float>(), other.data_ptr<float>(), outer, sp[d], inner, taps);
+    std::swap(y, other);
+  }
+  return y.squeeze(1);
 }
 
 } // namespace med::transforms

@@ -38,6 +38,10 @@ TEST(CompiledElastic, Bilinear3DMatchesGridSampleForEachPadding) {
   // Another output size (spatial_size), two channels reading one displacement.
   T::Compose sized({T::Rand3DElastic(elastic3("zeros").spatial_size({9, -1, 13}))});
   expectCompiledEqualsEager(sized, smooth({2, 14, 12, 10}, 4), {1, 0, 0, 0}, 2e-5, "sized");
+  // The compiled plan smooths the offsets with its own separable loop (eager: conv3d); a
+  // Gaussian wider than the image (3 sigma > 10 voxels) reaches past every edge.
+  T::Compose wide({T::Rand3DElastic(T::Rand3DElasticOptions({6.0, 8.0}, {50.0, 100.0}).prob(1.0))});
+  expectCompiledEqualsEager(wide, smooth({1, 14, 12, 10}, 5), {3, 0, 0, 0}, 2e-5, "wide");
 }
 
 TEST(CompiledElastic, Bilinear2DMatchesGridSampleForEachPadding) {

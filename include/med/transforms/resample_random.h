@@ -246,7 +246,9 @@ public:
 
 private:
   // The smoothed displacement of a firing call for output shape `sp`: (3, *sp), voxels, f32.
-  at::Tensor displacement(const std::vector<int64_t> &sp, const double *params) const;
+  // Smoothed by conv3d as MONAI (eager), or `direct`ly by a separable loop (compiled plans):
+  // the same values up to the order of float32 sums.
+  at::Tensor displacement(const std::vector<int64_t> &sp, const double *params, bool direct) const;
   Options o_;
   RandAffine affine_;
 };
