@@ -264,21 +264,37 @@ int main(int argc, char **argv) {
       // Resize in its default area mode: halving (boxes of 2x2x2) and 128 -> 96 (boxes of 1-2).
       {"resize_area_half", T::Compose({T::Resize(T::ResizeOptions({64, 64, 64}))})},
       {"resize_area_96", T::Compose({T::Resize(T::ResizeOptions({96, 96, 96}))})}};
-  std::vector<int64_t> spatialShape = {1, 128, 128, 128};
-  med::MetaTensor spatialImg(at::randn(spatialShape) * 500);
-  for (auto &[name, chain] : spatial) {
-    if (!wanted(name))
-      continue;
-    for (int threads : {1, 2}) {
-      at::set_num_threads(threads);
-      auto fused = chain.compile(T::Schedule::cpu().threads(threads));
-      report.add({name, "fused", spatialShape, threads,
-                  med::bench::medianMs([&] { fused(spatialImg); }, reps)});
-      report.add({name, "eager", spatialShape, threads,
-                  med::bench::medianMs([&] { chain.eager(spatialImg); }, reps)});
-      report.printRatio(name, threads, "eager", "fused");
+  // Each case alone on `img`: compiled against eager, one and two threads.
+  auto timeAlone = [&](std::vector<std::pair<std::string, T::Compose>> &chains,
+                       const med::MetaTensor &img) {
+    const std::vector<int64_t> shape = img.data.sizes().vec();
+    for (auto &[name, chain] : chains) {
+      if (!wanted(name))
+        continue;
+      for (int threads : {1, 2}) {
+        at::set_num_threads(threads);
+        auto fused = chain.compile(T::Schedule::cpu().threads(threads));
+        report.add(
+            {name, "fused", shape, threads, med::bench::medianMs([&] { fused(img); }, reps)});
+        report.add(
+            {name, "eager", shape, threads, med::bench::medianMs([&] { chain.eager(img); }, reps)});
+        report.printRatio(name, threads, "eager", "fused");
+      }
     }
-  }
+  };
+  timeAlone(spatial, med::MetaTensor(at::randn({1, 128, 128, 128}) * 500));
+
+  // Bicubic, 2-D only (grid_sample and interpolate have no 3-D bicubic): a three-channel 512^2
+  // image rotated and scaled, and resized to 768^2.
+  std::vector<std::pair<std::string, T::Compose>> planar = {
+      {"rand_affine_bicubic_2d", T::Compose({T::RandAffine(T::RandAffineOptions()
+                                                               .prob(1.0)
+                                                               .rotate_range({0.26})
+                                                               .scale_range({0.1})
+                                                               .mode("bicubic")
+                                                               .padding_mode("zeros"))})},
+      {"resize_bicubic_2d", T::Compose({T::Resize(T::ResizeOptions({768, 768}).mode("bicubic"))})}};
+  timeAlone(planar, med::MetaTensor(at::rand({3, 512, 512})));
 
   fmt::print("\nratios (time / time; eager/fused is the speed-up, fused/floor the distance to "
              "memory bandwidth):\n");

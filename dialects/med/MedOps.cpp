@@ -153,10 +153,13 @@ LogicalResult ResampleOp::verify() {
                        "2 index bounds per axis) or 24 (3D), got ")
            << getArgs().size();
   if (getMode() != "nearest" && getMode() != "floor" && getMode() != "bilinear" &&
-      getMode() != "area")
-    return emitOpError("attribute 'mode' must be \"nearest\", \"floor\", \"bilinear\" or "
-                       "\"area\", got \"")
+      getMode() != "bicubic" && getMode() != "area")
+    return emitOpError("attribute 'mode' must be \"nearest\", \"floor\", \"bilinear\", "
+                       "\"bicubic\" or \"area\", got \"")
            << getMode() << "\"";
+  if (getMode() == "bicubic" && getSpatialRank() != 2)
+    return emitOpError("bicubic needs 2 spatial axes (10 args, or 14 bounded), got ")
+           << getArgs().size() << " args";
   if (getPaddingMode() != "zeros" && getPaddingMode() != "border" &&
       getPaddingMode() != "reflection" && getPaddingMode() != "reflection_corners" &&
       getPaddingMode() != "wrap")
@@ -172,15 +175,16 @@ LogicalResult ResampleOp::verify() {
       return emitOpError("reads a flat displacement (n planes of the output's spatial shape), "
                          "got ")
              << d.getType();
-    if (getMode() != "nearest" && getMode() != "bilinear")
-      return emitOpError("a displacement needs mode \"nearest\" or \"bilinear\", got \"")
+    if (getMode() != "nearest" && getMode() != "bilinear" && getMode() != "bicubic")
+      return emitOpError("a displacement needs mode \"nearest\", \"bilinear\" or \"bicubic\", "
+                         "got \"")
              << getMode() << "\"";
     if (getBounded())
       return emitOpError("a displacement cannot be 'bounded' (the box would clamp the "
                          "displaced index)");
   }
   bool floatOut = isa<FloatType>(out.getElementType());
-  if ((getMode() == "bilinear" || getMode() == "area") && !floatOut)
+  if ((getMode() == "bilinear" || getMode() == "bicubic" || getMode() == "area") && !floatOut)
     return emitOpError("") << getMode() << " interpolation needs a floating-point result, got "
                            << out.getElementType();
   return success();

@@ -443,7 +443,10 @@ def Med_ResampleOp : Med_Op<"resample", [Pure, AttrSizedOperandSegments]> {
 
     `mode` is "nearest" (round half to even, as `grid_sample`), "floor" (the floor of the
     position rounded to float32: `interpolate`'s nearest and nearest-exact source index, for a
-    map whose f64 products are exact), "bilinear" ((bi/tri)linear weights) or "area" (the mean
+    map whose f64 products are exact), "bilinear" ((bi/tri)linear weights), "bicubic" (2-D
+    only: cubic convolution with A = -0.75 over the 4 x 4 taps around the position, as
+    `grid_sample` and `interpolate` compute it; the padding maps each tap, not the position, so
+    "border" is `interpolate`'s clamped taps) or "area" (the mean
     of the input voxels in the box from floor(M * (o, 1)) to ceil(M * (o + 1, 1)), exclusive, per
     axis, clamped into the input: `interpolate`'s area mode, adaptive average pooling, for a
     diagonal `M`; `padding_mode` is then ignored); `padding_mode` is
@@ -460,7 +463,7 @@ def Med_ResampleOp : Med_Op<"resample", [Pure, AttrSizedOperandSegments]> {
     channel-first), output voxel `o` reads the position `M * (o + d(o), 1)`, where `d(o)` holds
     the n values at `o`, in output voxel units: a dense deformation (MONAI's elastic transforms)
     composed with the affine and sampled once. Every channel reads the same displacement. Only
-    with the modes "nearest" and "bilinear", not `bounded`.
+    with the modes "nearest", "bilinear" and "bicubic", not `bounded`.
 
     ```mlir
     %r = med.resample %x [%off, %rows] (%i0, %i1, %i2, %o0, %o1, %o2, %m00, %m01, %m02, %m03,

@@ -115,6 +115,8 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
     FloatType ct = computeType(op);
     Type f64 = rw.getF64Type();
     const bool linear = op.getMode() == "bilinear";
+    // Bicubic (2-D): padding applies to each of the 4 x 4 taps, not to the position.
+    const bool cubic = op.getMode() == "bicubic";
     // interpolate's nearest index: floorf of a float32 product, which the f64 FMA of the map
     // computes exactly (24-bit factors) before the rounding to float32 here.
     const bool floorMode = op.getMode() == "floor";
@@ -238,7 +240,7 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
     // the inner loop, so LLVM unswitches it into a vectorised copy loop (flips, Rotate90 about
     // outer axes, integer shifts).
     Value unitRows;
-    if (!linear && !area) {
+    if (!linear && !area && !cubic) {
       for (int64_t r = 0; r < n; ++r) {
         Value want = c(rw, r == n - 1 ? 1.0 : 0.0);
         Value eq =
@@ -338,13 +340,13 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
         if (floorMode)
           acc = b.create<arith::ExtFOp>(
               l, f64, b.create<arith::TruncFOp>(l, b.getF32Type(), acc).getResult());
-        if (reflection)
+        if (reflection && !cubic)
           acc = reflectCorners ? reflectAtCentres(b, acc, in[r]) : reflect(b, acc, in[r]);
         if (wrap) // p - size floor(p / size), exact for the integer positions of a pad
           acc = b.create<math::FmaOp>(
               l, b.create<arith::NegFOp>(l, in[r]),
               b.create<math::FloorOp>(l, b.create<arith::DivFOp>(l, acc, in[r])), acc);
-        if ((border || reflection || wrap) && !area) // clamped into the image
+        if ((border || reflection || wrap) && !area && !cubic) // clamped into the image
           acc = b.create<arith::MinimumFOp>(l, b.create<arith::MaximumFOp>(l, acc, c(b, 0.0)),
                                             inMax[r]);
         p[r] = acc;
@@ -417,6 +419,60 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
         return;
       }
       Value result;
+      if (cubic) {
+        // grid_sample's and interpolate's bicubic (cubic convolution, A = -0.75): per axis the
+        // four taps floor(p) - 1 .. floor(p) + 2 and their weights; each tap is mapped by the
+        // padding (zeros: 0 outside; border: clamped; reflection: mirrored, then clamped).
+        // Summed as ATen does: each of the four rows along the innermost axis first.
+        auto k = [&](double v) { return constant(b, l, ct, v); };
+        const double a = -0.75;
+        auto near = [&](Value x) { // ((A + 2) x - (A + 3)) x x + 1, for |x| <= 1
+          Value r = b.create<arith::SubFOp>(l, b.create<arith::MulFOp>(l, k(a + 2), x), k(a + 3));
+          return b.create<arith::AddFOp>(
+              l, b.create<arith::MulFOp>(l, b.create<arith::MulFOp>(l, r, x), x), k(1.0));
+        };
+        auto far = [&](Value x) { // ((A x - 5 A) x + 8 A) x - 4 A, for 1 < |x| < 2
+          Value r = b.create<arith::SubFOp>(l, b.create<arith::MulFOp>(l, k(a), x), k(5 * a));
+          r = b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, r, x), k(8 * a));
+          return b.create<arith::SubFOp>(l, b.create<arith::MulFOp>(l, r, x), k(4 * a));
+        };
+        SmallVector<SmallVector<Value, 4>> w(n), tap(n), ok(n);
+        for (int64_t d = 0; d < n; ++d) {
+          Value x0 = b.create<math::FloorOp>(l, p[d]);
+          Value t = scalarIn(b, l, b.create<arith::SubFOp>(l, p[d], x0), ct);
+          Value u = b.create<arith::SubFOp>(l, k(1.0), t);
+          w[d] = {far(b.create<arith::AddFOp>(l, t, k(1.0))), near(t), near(u),
+                  far(b.create<arith::AddFOp>(l, u, k(1.0)))};
+          for (int64_t i = 0; i < 4; ++i) {
+            Value at = add(b, x0, c(b, double(i - 1)));
+            if (!border && !reflection) // zeros: a tap outside reads 0
+              ok[d].push_back(
+                  b.create<arith::AndIOp>(l, cmp(b, arith::CmpFPredicate::OGE, at, c(b, 0.0)),
+                                          cmp(b, arith::CmpFPredicate::OLE, at, inMax[d])));
+            if (reflection)
+              at = reflectCorners ? reflectAtCentres(b, at, in[d]) : reflect(b, at, in[d]);
+            tap[d].push_back(clampIndex(b, at, inMax[d]));
+          }
+        }
+        for (int64_t j = 0; j < 4; ++j) {
+          Value row;
+          for (int64_t i = 0; i < 4; ++i) {
+            Value flat = b.create<math::FmaOp>(l, tap[0][j], inStride[0], channelBase);
+            flat = b.create<math::FmaOp>(l, tap[1][i], inStride[1], flat);
+            Value v = toCompute(
+                b, l, b.create<tensor::ExtractOp>(l, input, ValueRange{exactIndex(b, flat)}), ct);
+            if (!ok[0].empty())
+              v = b.create<arith::SelectOp>(l, b.create<arith::AndIOp>(l, ok[0][j], ok[1][i]), v,
+                                            zero);
+            Value term = b.create<arith::MulFOp>(l, v, w[1][i]);
+            row = row ? b.create<arith::AddFOp>(l, row, term).getResult() : term;
+          }
+          Value term = b.create<arith::MulFOp>(l, row, w[0][j]);
+          result = result ? b.create<arith::AddFOp>(l, result, term).getResult() : term;
+        }
+        b.create<linalg::YieldOp>(l, boxed(fromCompute(b, l, result, elem)));
+        return;
+      }
       // Any row: round (or floor) the position, read the voxel, 0 outside (what `sample`
       // does).
       auto generalNearest = [&](OpBuilder &) -> Value {

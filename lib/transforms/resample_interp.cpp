@@ -22,9 +22,11 @@ void checkInterp(const std::string &mode, std::optional<bool> align, const std::
 // interpolate's nearest modes: the source index is floorf of a float32 position.
 bool nearestMode(const std::string &mode) { return mode == "nearest" || mode == "nearest-exact"; }
 
-// The modes Resize and Zoom compile: linear, nearest and area (the others stay eager).
+// The modes Resize and Zoom compile: linear, bicubic, nearest and area (linear, interpolate's
+// 1-D mode, stays eager).
 bool compiledMode(const std::string &mode) {
-  return mode == "bilinear" || mode == "trilinear" || mode == "area" || nearestMode(mode);
+  return mode == "bilinear" || mode == "trilinear" || mode == "bicubic" || mode == "area" ||
+         nearestMode(mode);
 }
 
 // Resize's and Zoom's med.resample: nearest modes read the voxel at floor of the float32
@@ -35,15 +37,19 @@ void traceInterp(const Transform &t, frontend::ChainSpec &chain, const std::stri
                  bool keepFloat64, bool bounded, bool zeroOutside = false) {
   const rt::DType in = chain.output();
   const bool keep = in == rt::DType::Float32 || (keepFloat64 && in == rt::DType::Float64);
-  const char *traced = nearestMode(mode) ? "floor" : mode == "area" ? "area" : "bilinear";
+  const char *traced = nearestMode(mode)   ? "floor"
+                       : mode == "area"    ? "area"
+                       : mode == "bicubic" ? "bicubic"
+                                           : "bilinear";
   traceResample(t, chain, traced, "border", keep ? in : rt::DType::Float32, bounded, zeroOutside);
   if (!keep)
     chain.ops.push_back(frontend::OpSpec{"cast", {}, {}, in, t.name()});
 }
 
-// A linear mode's rank: bilinear needs 2 spatial axes, trilinear 3 (interpolate's error).
+// A linear or cubic mode's rank: bilinear and bicubic need 2 spatial axes, trilinear 3
+// (interpolate's error).
 void checkLinearRank(const std::string &mode, int rank, const std::string &where) {
-  const int want = mode == "bilinear" ? 2 : 3;
+  const int want = mode == "trilinear" ? 3 : 2;
   if (rank != want)
     throw Error(where, "mode '" + mode + "' needs " + std::to_string(want) +
                            " spatial axes, the image has " + std::to_string(rank));

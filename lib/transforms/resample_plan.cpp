@@ -12,6 +12,9 @@ void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::st
   if (n != 2 && n != 3)
     throw Error(t.name(),
                 "a resample needs an image with 2 or 3 spatial axes, got " + std::to_string(n));
+  if (mode == "bicubic" && n != 2) // the message eager's grid_sample gives
+    throw Error(t.name() + ".mode", "bicubic needs an image with 2 spatial axes, got " +
+                                        std::to_string(n) + " (grid_sample has no 3-D bicubic)");
   frontend::OpSpec op =
       opWithParams(t, chain, "resample", result, 2 * n + n * (n + 1) + (bounded ? 2 * n : 0));
   op.strings = {{"mode", mode}, {"padding_mode", padding}};
@@ -25,7 +28,7 @@ void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::st
 }
 
 bool resampleSupports(const std::string &mode, const std::string &padding) {
-  return (mode == "nearest" || mode == "bilinear") &&
+  return (mode == "nearest" || mode == "bilinear" || mode == "bicubic") &&
          (padding == "zeros" || padding == "border" || padding == "reflection");
 }
 

@@ -219,3 +219,20 @@ func.func @displaced_adds_the_field_before_the_map(%x: tensor<?xi16>, %off: inde
   %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) displaced by %d : tensor<?xf32> {mode = "nearest", padding_mode = "zeros"} : tensor<?xi16> -> tensor<?x?xi16>
   return %0 : tensor<?x?xi16>
 }
+
+// -----
+
+// Bicubic: the position is not clamped (the padding maps the taps); per axis a floor and four
+// cubic-convolution weights, then the 4 x 4 taps, each 0 outside with zeros padding.
+// CHECK-LABEL: func @bicubic_weights_then_sixteen_taps
+// CHECK:         linalg.generic
+// CHECK-NOT:       arith.maximumf
+// CHECK:           math.floor
+// CHECK:           math.floor
+// CHECK:           math.floor
+// CHECK-COUNT-16:  tensor.extract %{{.*}} : tensor<?xf32>
+// CHECK:           linalg.yield
+func.func @bicubic_weights_then_sixteen_taps(%x: tensor<?xf32>, %off: index, %rows: index, %a: f64) -> tensor<?x?xf32> {
+  %0 = med.resample %x [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bicubic", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}

@@ -310,9 +310,9 @@ TEST(CompiledResample, ReflectionWithAlignCornersMatchesGridSample) {
 }
 
 TEST(CompiledResample, UnsupportedModesRunEagerly) {
-  // Bicubic has no med lowering: the transform runs on the host and the pipeline still equals
-  // eager.
-  T::Compose cubic({T::Affine(T::AffineOptions().rotate_params({0.3}).mode("bicubic"))});
+  // Spacing compiles bilinear only: in bicubic it runs on the host and the pipeline still
+  // equals eager.
+  T::Compose cubic({T::Spacing(T::SpacingOptions({0.7, 1.3}).mode("bicubic"))});
   EXPECT_TRUE(cubic.compile().ir(at::kFloat).empty());
   expectCompiledEqualsEager(cubic, smooth({1, 9, 8}, 9), {0, 0, 0, 0}, 0.0, "bicubic 2D");
 }

@@ -186,8 +186,8 @@ func.func @resample_args(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf3
 // -----
 
 func.func @resample_mode(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf32> {
-  // expected-error @+1 {{attribute 'mode' must be "nearest", "floor", "bilinear" or "area", got "bicubic"}}
-  %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bicubic", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
+  // expected-error @+1 {{attribute 'mode' must be "nearest", "floor", "bilinear", "bicubic" or "area", got "tricubic"}}
+  %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "tricubic", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
 
@@ -538,7 +538,7 @@ func.func @resample_wrap_bilinear(%x: tensor<?xf32>, %i: index, %a: f64) -> tens
 // -----
 
 func.func @resample_displaced_area(%x: tensor<?xf32>, %i: index, %a: f64, %d: tensor<?xf32>) -> tensor<?x?xf32> {
-  // expected-error @+1 {{a displacement needs mode "nearest" or "bilinear", got "area"}}
+  // expected-error @+1 {{a displacement needs mode "nearest", "bilinear" or "bicubic", got "area"}}
   %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) displaced by %d : tensor<?xf32> {mode = "area", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
@@ -556,5 +556,21 @@ func.func @resample_displaced_bounded(%x: tensor<?xf32>, %i: index, %a: f64, %d:
 func.func @resample_displaced_rank(%x: tensor<?xf32>, %i: index, %a: f64, %d: tensor<2x?xf32>) -> tensor<?x?xf32> {
   // expected-error @+1 {{reads a flat displacement (n planes of the output's spatial shape), got 'tensor<2x?xf32>'}}
   %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) displaced by %d : tensor<2x?xf32> {mode = "bilinear", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @resample_bicubic_3d(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{bicubic needs 2 spatial axes (10 args, or 14 bounded), got 18 args}}
+  %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bicubic", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @resample_bicubic_wrap(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{padding_mode "wrap" needs mode "nearest" (it wraps the integer positions of a pad), got "bicubic"}}
+  %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bicubic", padding_mode = "wrap"} : tensor<?xf32> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
