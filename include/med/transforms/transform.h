@@ -172,8 +172,9 @@ public:
                             const double *params) const = 0;
 };
 
-/// Appends `t`'s med.resample to `chain` (mode "nearest" | "floor" | "bilinear" | "area",
-/// padding "zeros" | "border" | "reflection" | "reflection_corners", defined in MedOps.td; result
+/// Appends `t`'s med.resample to `chain` (mode "nearest" | "floor" | "bilinear" | "bicubic" |
+/// "area", padding "zeros" | "border" | "reflection" | "reflection_corners" | "wrap", defined
+/// in MedOps.td; bicubic needs 2 spatial axes, else med::Error naming `t`'s mode; result
 /// element type as `t`'s eager output), reserving the 2n + n(n+1) parameters a ResamplePlan
 /// fills: input shape, output shape, matrix; `bounded` reserves 2n more for
 /// ResamplePlan::bounds, which every plan of `t` must then fill, and `zeroOutside` makes the
