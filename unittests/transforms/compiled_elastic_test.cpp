@@ -114,6 +114,19 @@ TEST(CompiledElastic, FusesWithIntensityOpsAndMatchesEager) {
   expectCompiledEqualsEager(plain, ints, {9, 0, 0, 0}, 2e-2, "int16");
 }
 
+// The dictionary forms: the keys share one draw, so they get the same deformation.
+TEST(CompiledElastic, DictionaryKeysShareTheDeformation) {
+  const med::MetaTensor img = smooth({1, 12, 10, 9}, 11);
+  med::Data data{{"image", img}, {"label", img}};
+  T::Compose chain({T::Rand3DElasticd({"image", "label"}, elastic3("zeros").prob(0.6))});
+  for (uint64_t s = 0; s < 4; ++s) {
+    med::Data out = chain.compile(T::Schedule::cpu().threads(2)).run(data, {4, 0, s, 0});
+    EXPECT_TRUE(at::equal(out["image"].data, out["label"].data)) << "sample " << s;
+    expectClose(out["image"], chain.eager(data, {4, 0, s, 0})["image"], 2e-5,
+                "sample " + std::to_string(s));
+  }
+}
+
 // A batch in one launch per stage equals the samples one at a time, each with its own field.
 TEST(CompiledElastic, BatchesEqualSingleRuns) {
   T::Compose chain({T::Rand3DElastic(elastic3("border").prob(0.7)),
