@@ -6,8 +6,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
+
+#include <unistd.h>
 
 namespace med::bench {
 
@@ -25,16 +28,30 @@ double timedMs(const std::function<void()> &f) {
 }
 } // namespace
 
+void passiveOpenMP(char **argv) {
+  if (std::getenv("OMP_WAIT_POLICY"))
+    return;
+  setenv("OMP_WAIT_POLICY", "passive", 1);
+  execv("/proc/self/exe", argv); // returns only on failure: then run as we are
+}
+
+std::vector<double> alternatingMediansMs(const std::vector<std::function<void()>> &fs, int reps) {
+  for (const auto &f : fs)
+    f();
+  std::vector<std::vector<double>> times(fs.size());
+  for (int i = 0; i < reps; ++i)
+    for (size_t k = 0; k < fs.size(); ++k)
+      times[k].push_back(timedMs(fs[k]));
+  std::vector<double> out;
+  for (auto &t : times)
+    out.push_back(median(t));
+  return out;
+}
+
 std::pair<double, double> alternatingMedianMs(const std::function<void()> &a,
                                               const std::function<void()> &b, int reps) {
-  a();
-  b();
-  std::vector<double> ta, tb;
-  for (int i = 0; i < reps; ++i) {
-    ta.push_back(timedMs(a));
-    tb.push_back(timedMs(b));
-  }
-  return {median(ta), median(tb)};
+  const std::vector<double> m = alternatingMediansMs({a, b}, reps);
+  return {m[0], m[1]};
 }
 
 double medianMs(const std::function<void()> &f, int reps, int warmup) {

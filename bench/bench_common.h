@@ -22,11 +22,21 @@ struct Row {
 /// Median wall time of `reps` calls of f after `warmup` untimed calls.
 double medianMs(const std::function<void()> &f, int reps, int warmup = 1);
 
+/// Re-executes the program with OMP_WAIT_POLICY=passive unless the variable is set. ATen's
+/// OpenMP workers otherwise spin after each parallel region and take the cores from the
+/// launcher's threads that run a compiled kernel next (docs/performance.md, "OpenMP's spinning
+/// workers"); with the variable set by the caller (e.g. `active`) nothing changes. Call first
+/// in main(); returns only when no re-execution happened.
+void passiveOpenMP(char **argv);
+
 /// Median of `v` (the upper middle for an even count).
 double median(std::vector<double> v);
 
-/// Median wall times of two workloads timed in alternation (a, b, a, b, ... after one untimed
-/// call of each), so a shared machine's drift hits both alike: {median of a, median of b}.
+/// Median wall times of workloads timed in alternation (a, b, c, a, b, c, ... after one untimed
+/// call of each), so a shared machine's drift hits all alike: one median per workload, in order.
+std::vector<double> alternatingMediansMs(const std::vector<std::function<void()>> &fs, int reps);
+
+/// The two-workload form: {median of a, median of b}.
 std::pair<double, double> alternatingMedianMs(const std::function<void()> &a,
                                               const std::function<void()> &b, int reps);
 

@@ -105,6 +105,7 @@ void compileCost(med::bench::Report &report, const std::string &self) {
 } // namespace
 
 int main(int argc, char **argv) {
+  med::bench::passiveOpenMP(argv);
   CLI::App app{"Intensity chains: fused vs unfused vs eager ATen vs streaming floor"};
   std::string json;
   int size = 256, reps = 7;
@@ -154,7 +155,8 @@ int main(int argc, char **argv) {
   med::bench::Report report("med-bench-transforms");
   if (wanted("compile_cost"))
     compileCost(report, std::filesystem::read_symlink("/proc/self/exe").string());
-  fmt::print("med-bench-transforms: 1x{0}x{0}x{0} float32, median of {1}\n", size, reps);
+  fmt::print("med-bench-transforms: 1x{0}x{0}x{0} float32, median of {1}, OMP_WAIT_POLICY={2}\n",
+             size, reps, std::getenv("OMP_WAIT_POLICY"));
 
   for (int threads : {1, 2}) {
     at::set_num_threads(threads);
@@ -203,11 +205,15 @@ int main(int argc, char **argv) {
       at::set_num_threads(threads);
       auto fused = aug.compile(T::Schedule::cpu().threads(threads));
       auto unfused = aug.compile(T::Schedule::cpu().threads(threads).fuse(false));
-      int r = std::min(reps, 5);
-      report.add({"aug_chain", "fused", augShape, threads,
-                  med::bench::medianMs([&] { fused(augImg); }, r)});
-      report.add({"aug_chain", "unfused", augShape, threads,
-                  med::bench::medianMs([&] { unfused(augImg); }, r)});
+      // Fused and unfused in alternation, so the machine's drift and each draw's cost (the i-th
+      // call of each draws the same rotation) hit both alike; eager after them, on its own: a
+      // compiled run right after a second of eager work was up to 2x slower on two threads
+      // (docs/performance.md, "Timing next to eager ATen").
+      const int r = std::min(reps, 5);
+      auto [fusedMs, unfusedMs] =
+          med::bench::alternatingMedianMs([&] { fused(augImg); }, [&] { unfused(augImg); }, r);
+      report.add({"aug_chain", "fused", augShape, threads, fusedMs});
+      report.add({"aug_chain", "unfused", augShape, threads, unfusedMs});
       report.add({"aug_chain", "eager", augShape, threads,
                   med::bench::medianMs([&] { aug.eager(augImg); }, r)});
       std::vector<med::MetaTensor> batch(8, augImg);
