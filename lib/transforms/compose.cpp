@@ -98,6 +98,8 @@ int64_t sliceRows(const Stage &stage, const CallPlan &call) {
 // The displacement a stage's resample reads, whole on every thread.
 rt::BufferRef fieldBuffer(const Stage &stage, CallPlan &call) {
   at::Tensor &f = call.fields.at(stage.shapeIndex);
+  if (!f.defined()) // a plan of a transform traced `displaced` must fill its field
+    throw Error("Compose", "a displaced resample's plan has no displacement field");
   return {f.data_ptr(), f.numel(), 4, /*split=*/false};
 }
 

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <c10/util/accumulate.h>
+
 #include "compose_copies.h"
 #include "med/core/error.h"
 #include "med/kernels/reductions.h"
@@ -120,6 +122,11 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
         call.shapes.back() = shape;
       } else {
         call.shapes.push_back(shape);
+        if (plan.field.defined() &&
+            plan.field.numel() != int64_t(shape.size()) * c10::multiply_integers(shape))
+          throw Error(p.transform->name(), "the plan's displacement holds " +
+                                               std::to_string(plan.field.numel()) +
+                                               " values, expected one per axis and output voxel");
         call.fields.push_back(plan.field.defined() ? plan.field.to(at::kFloat).contiguous()
                                                    : plan.field);
         starts.push_back(lastPlan);

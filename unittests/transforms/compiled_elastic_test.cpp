@@ -142,4 +142,37 @@ TEST(CompiledElastic, BatchesEqualSingleRuns) {
   EXPECT_FALSE(at::equal(outs[0].data, outs[1].data));
 }
 
+// A transform traced `displaced` whose plan gives no field, or one of the wrong size: a
+// med::Error, not a read past the buffer.
+class BadField : public T::Transform, public T::Resampling {
+public:
+  explicit BadField(int64_t values) : values_(values) {}
+  std::string name() const override { return "BadField"; }
+  med::MetaTensor eager(const med::MetaTensor &img) const override { return img; }
+  void trace(med::frontend::ChainSpec &chain) const override {
+    T::traceResample(*this, chain, "bilinear", "zeros", med::rt::DType::Float32, false, false,
+                     /*displaced=*/true);
+  }
+  T::ResamplePlan plan(const std::vector<int64_t> &shape, const med::Meta &meta,
+                       const double *) const override {
+    T::ResamplePlan p{shape, {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0}, meta};
+    if (values_ >= 0)
+      p.field = at::zeros({values_});
+    return p;
+  }
+
+private:
+  int64_t values_;
+};
+
+TEST(CompiledElastic, PlansWithoutAFittingFieldAreRefused) {
+  const med::MetaTensor img = smooth({1, 5, 4, 3}, 12);
+  T::Compose none({BadField(-1)});
+  expectError([&] { none.compile().run(img, {0, 0, 0, 0}); }, {"Compose", "displacement"});
+  T::Compose small({BadField(3 * 5 * 4 * 3 - 1)});
+  expectError([&] { small.compile().run(img, {0, 0, 0, 0}); }, {"BadField", "displacement"});
+  T::Compose fits({BadField(3 * 5 * 4 * 3)}); // a zero field: the identity map
+  EXPECT_TRUE(at::equal(fits.compile().run(img, {0, 0, 0, 0}).data, img.data));
+}
+
 } // namespace
