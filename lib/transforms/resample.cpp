@@ -218,7 +218,7 @@ void boundWholeOutput(ResamplePlan &p) {
 }
 
 bool gridTraceable(const std::string &mode, const std::string &padding) {
-  return mode == "bilinear" && resampleSupports(mode, padding);
+  return mode != "nearest" && resampleSupports(mode, padding);
 }
 
 void traceGrid(const Transform &t, frontend::ChainSpec &chain, const std::string &mode,

@@ -86,8 +86,8 @@ ResamplePlan gridPlan(const std::string &name, const std::vector<int64_t> &in, c
 /// The element type of Spacing's and SpatialResample's output for an input of type `in`: float64
 /// stays float64 (the float64 resampling cast back), every other type becomes float32.
 at::ScalarType gridOutputType(at::ScalarType in);
-/// Spacing's and SpatialResample's compiled form: bilinear only (nearest stays eager: x.5 ties,
-/// docs/transforms-resample.md), traced with gridOutputType's element type.
+/// Spacing's and SpatialResample's compiled form: bilinear and (2-D) bicubic; nearest stays
+/// eager (x.5 ties, docs/transforms-resample.md). Traced with gridOutputType's element type.
 bool gridTraceable(const std::string &mode, const std::string &padding);
 /// Gives a plan of a bounded resample that pads nothing (empty bounds) the whole output as its
 /// box, so the parameters keep the layout the trace reserved.

@@ -100,6 +100,27 @@ TEST(CompiledBicubic, ResizeAndZoomMatchInterpolate) {
   expectCompiledEqualsEager(up, wide, {0, 0, 0, 0}, 1e-6, "float64");
 }
 
+// Spacing and SpatialResample: MONAI's grid in float64, the compiled map's weights in float32
+// for float32 images (as bilinear Spacing).
+TEST(CompiledBicubic, SpacingAndSpatialResampleMatchEager) {
+  med::MetaTensor img = smooth({2, 15, 12}, 36);
+  for (const std::string padding : {"zeros", "border", "reflection"}) {
+    T::Compose spacing({T::Spacing(
+        T::SpacingOptions({0.7, 1.6}).mode("bicubic").padding_mode(padding).diagonal(true))});
+    expectOneBicubicKernel(spacing, padding);
+    expectCompiledEqualsEager(spacing, img, {0, 0, 0, 0}, 2e-5, "Spacing " + padding);
+  }
+  T::Compose aligned({T::Spacing(
+      T::SpacingOptions({1.3, 0.8}).mode("bicubic").padding_mode("border").align_corners(true))});
+  expectCompiledEqualsEager(aligned, img, {0, 0, 0, 0}, 2e-5, "Spacing align_corners");
+  // A target affine that rotates in the image plane and reaches past the input.
+  const std::vector<double> dst = {1.1, 0.3, 0, -19, -0.2, 0.9, 0, 14, 0, 0, 1, 0, 0, 0, 0, 1};
+  T::Compose resample({T::SpatialResample(
+      T::SpatialResampleOptions().dst_affine(dst).mode("bicubic").padding_mode("zeros"))});
+  expectOneBicubicKernel(resample, "SpatialResample");
+  expectCompiledEqualsEager(resample, img, {0, 0, 0, 0}, 2e-5, "SpatialResample");
+}
+
 // grid_sample has no 3-D bicubic: compiled, the trace refuses it with eager's message.
 TEST(CompiledBicubic, ThreeDimensionsFailAsEager) {
   T::Compose chain({T::RandAffine(
