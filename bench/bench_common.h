@@ -24,8 +24,8 @@ double medianMs(const std::function<void()> &f, int reps, int warmup = 1);
 
 /// Re-executes the program with OMP_WAIT_POLICY=passive unless the variable is set. ATen's
 /// OpenMP workers otherwise spin after each parallel region and take the cores from the
-/// launcher's threads that run a compiled kernel next (docs/performance.md, "OpenMP's spinning
-/// workers"); with the variable set by the caller (e.g. `active`) nothing changes. Call first
+/// launcher's threads that run a compiled kernel next (docs/performance.md, "Timing next to
+/// eager ATen"); with the variable set by the caller (e.g. `active`) nothing changes. Call first
 /// in main(); returns only when no re-execution happened.
 void passiveOpenMP(char **argv);
 

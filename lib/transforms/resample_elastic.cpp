@@ -80,10 +80,15 @@ std::array<uint32_t, 2> keyOf(const double *params) {
   return {static_cast<uint32_t>(params[1]), static_cast<uint32_t>(params[2])};
 }
 
-void checkRank(const MetaTensor &img, int64_t want, const std::string &where) {
-  if (detail::spatialRank(img.data, where) != want)
+// The one rank error of both transforms, eager, traced or planned.
+void checkAxes(int64_t got, int64_t want, const std::string &where) {
+  if (got != want)
     throw Error(where, "expects an image with " + std::to_string(want) + " spatial axes, got " +
-                           std::to_string(img.data.dim() - 1));
+                           std::to_string(got));
+}
+
+void checkRank(const MetaTensor &img, int64_t want, const std::string &where) {
+  checkAxes(detail::spatialRank(img.data, where), want, where);
 }
 
 // The plan of sampling the grid G(o) = A (o - c + f(o), 1) as sampleGrid does (A: an (n+1) x
@@ -112,9 +117,7 @@ ResamplePlan gridPlan(const std::vector<int64_t> &in, const std::vector<int64_t>
 // The output size of a plan for an input of spatial shape `in`, which must have `rank` axes.
 std::vector<int64_t> plannedSize(const std::vector<int64_t> &want, const std::vector<int64_t> &in,
                                  size_t rank, const std::string &where) {
-  if (in.size() != rank)
-    throw Error(where, "expects an image with " + std::to_string(rank) + " spatial axes, got " +
-                           std::to_string(in.size()));
+  checkAxes(static_cast<int64_t>(in.size()), static_cast<int64_t>(rank), where);
   return outSize(want, in);
 }
 
@@ -122,9 +125,8 @@ std::vector<int64_t> plannedSize(const std::vector<int64_t> &want, const std::ve
 // the draws fills its operands and its field).
 void traceElastic(const RandomTransform &t, frontend::ChainSpec &chain, int64_t rank,
                   const std::string &mode, const std::string &padding) {
-  if (chain.spatialRank != 0 && chain.spatialRank != rank)
-    throw Error(t.name(), "expects an image with " + std::to_string(rank) + " spatial axes, got " +
-                              std::to_string(chain.spatialRank));
+  if (chain.spatialRank != 0) // 0 while validating parameters
+    checkAxes(chain.spatialRank, rank, t.name());
   chain.numParams += t.numParams();
   traceResample(t, chain, mode, padding, rt::DType::Float32, false, false, /*displaced=*/true);
 }

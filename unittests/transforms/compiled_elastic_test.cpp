@@ -165,6 +165,19 @@ private:
   int64_t values_;
 };
 
+// An image of the other rank fails compiled as it fails eagerly, naming the transform.
+TEST(CompiledElastic, WrongRankNamesTheTransform) {
+  T::Compose c2({T::Rand2DElastic(elastic2("zeros"))});
+  T::Compose c3({T::Rand3DElastic(elastic3("zeros"))});
+  const med::MetaTensor img3 = smooth({1, 6, 5, 4}, 13), img2 = smooth({1, 6, 5}, 14);
+  for (const auto &[chain, img, name] :
+       {std::tuple<T::Compose *, med::MetaTensor, std::string>{&c2, img3, "Rand2DElastic"},
+        {&c3, img2, "Rand3DElastic"}}) {
+    expectError([&] { chain->compile().run(img, {0, 0, 0, 0}); }, {name, "spatial axes"});
+    expectError([&] { chain->eager(img, {0, 0, 0, 0}); }, {name, "spatial axes"});
+  }
+}
+
 TEST(CompiledElastic, PlansWithoutAFittingFieldAreRefused) {
   const med::MetaTensor img = smooth({1, 5, 4, 3}, 12);
   T::Compose none({BadField(-1)});
