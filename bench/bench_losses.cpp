@@ -5,7 +5,9 @@
 // module (sigmoid inside the generated kernels) against the eager formulation. Cases
 // focal_loss_fwd_bwd (FocalLoss(use_softmax, to_onehot_y)) and focal_sigmoid_fwd_bwd (FocalLoss on
 // the multi-label target): the module (generated focal kernels) against forward_eager, MONAI's
-// formulation op by op. Prints medians and ratios; --json FILE writes the rows.
+// formulation op by op. Case gwdl_fwd_bwd: GeneralizedWassersteinDiceLoss (default weighting) on
+// the generated Wasserstein kernels against MONAI's formulation op by op. Prints medians and
+// ratios; --json FILE writes the rows.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
@@ -17,6 +19,7 @@
 #include "med/losses/dice.h"
 #include "med/losses/dice_fused.h"
 #include "med/losses/focal.h"
+#include "med/losses/wasserstein.h"
 
 namespace L = med::losses;
 
@@ -46,10 +49,28 @@ at::Tensor eagerDiceSigmoid(const at::Tensor &x, const at::Tensor &t) {
   return at::mean(1.0 - (2.0 * inter + 1e-5) / (denom + 1e-5));
 }
 
+/// MONAI's GeneralizedWassersteinDiceLoss (default weighting) forward as its Python runs it:
+/// softmax, the distance matrix's rows gathered per voxel, the distance map, then the weighted
+/// true positives and the denominator, one tensor operation at a time.
+at::Tensor eagerGwdl(const at::Tensor &x, const at::Tensor &labels, const at::Tensor &m) {
+  const int64_t B = x.size(0), C = x.size(1);
+  at::Tensor p = at::softmax(x.reshape({B, C, -1}), 1);
+  at::Tensor y = labels.reshape({B, -1}).to(at::kLong);
+  at::Tensor rows = m.index({y}).permute({0, 2, 1}); // (B, C, N)
+  at::Tensor wass = (rows * p).sum(1);
+  at::Tensor alpha = at::ones({B, C}, x.options().requires_grad(false));
+  alpha.select(1, 0).fill_(0.0);
+  at::Tensor av = alpha.gather(1, y);
+  at::Tensor tp = (av * (1.0 - wass)).sum(1);
+  at::Tensor denom = 2 * tp + wass.sum(1);
+  return (1.0 - (2.0 * tp + 1e-5) / (denom + 1e-5)).mean();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-  CLI::App app{"DiceLoss and FocalLoss forward + backward: module vs eager ATen (vs fused kernel)"};
+  CLI::App app{
+      "DiceLoss, FocalLoss and GWDL forward + backward: module vs eager ATen (vs fused kernel)"};
   std::string json;
   int size = 128, reps = 5;
   app.add_option("--json", json, "write the rows as JSON to this file");
@@ -66,6 +87,8 @@ int main(int argc, char **argv) {
   L::DiceLoss sigmoidModule(L::DiceLossOptions().sigmoid(true));
   L::FocalLoss focal(L::FocalLossOptions().use_softmax(true).to_onehot_y(true));
   L::FocalLoss focalSigmoid{L::FocalLossOptions()};
+  at::Tensor distances = at::tensor({0.f, 1.f, 1.f, 1.f, 0.f, .5f, 1.f, .5f, 0.f}).view({3, 3});
+  L::GeneralizedWassersteinDiceLoss gwdl{L::GeneralizedWassersteinDiceLossOptions(distances)};
   med::bench::Report report("med-bench-losses");
   fmt::print("med-bench-losses: DiceLoss(softmax, to_onehot_y) fwd+bwd, 2x3x{0}^3 float32, "
              "median of {1}\n",
@@ -114,6 +137,13 @@ int main(int argc, char **argv) {
                                        return focalSigmoid->forward_eager(v, multi);
                                      }),
                                      reps)});
+    report.add(
+        {"gwdl_fwd_bwd", "module", shape, threads,
+         med::bench::medianMs(fwdBwd([&](const at::Tensor &v) { return gwdl(v, labels); }), reps)});
+    report.add(
+        {"gwdl_fwd_bwd", "eager", shape, threads,
+         med::bench::medianMs(
+             fwdBwd([&](const at::Tensor &v) { return eagerGwdl(v, labels, distances); }), reps)});
   }
   fmt::print("\nratios (time / time):\n");
   for (int threads : {1, 2}) {
@@ -124,6 +154,7 @@ int main(int argc, char **argv) {
     report.printRatio("dice_sigmoid_fwd_bwd", threads, "eager", "module");
     report.printRatio("focal_loss_fwd_bwd", threads, "eager", "module");
     report.printRatio("focal_sigmoid_fwd_bwd", threads, "eager", "module");
+    report.printRatio("gwdl_fwd_bwd", threads, "eager", "module");
   }
   report.writeJson(json);
   return 0;

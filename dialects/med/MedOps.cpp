@@ -346,14 +346,46 @@ LogicalResult SoftmaxFocalGradOp::verify() {
   return success();
 }
 
+/// Checks a Wasserstein kernel's logits, label map and C x C operand `what`; gives C.
+static FailureOr<int64_t> verifyWasserstein(Operation *op, Value input, Value target, Value matrix,
+                                            StringRef what, StringRef entries) {
+  FailureOr<int64_t> c = verifyChannels(op, input, target);
+  if (failed(c))
+    return failure();
+  if (cast<RankedTensorType>(target.getType()).getRank() != 1)
+    return op->emitOpError("target must be a flat label map, got ") << target.getType();
+  if (failed(verifyVector(op, matrix, what, *c * *c, entries)))
+    return failure();
+  return c;
+}
+
+LogicalResult WassersteinSumsOp::verify() {
+  FailureOr<int64_t> c = verifyWasserstein(*this, getInput(), getTarget(), getMatrix(), "matrix",
+                                           "the class distances row by row");
+  if (failed(c))
+    return failure();
+  return verifyVector(*this, getResult(), "result", 2 * *c,
+                      "labelled voxels, then summed distances, per class");
+}
+
+LogicalResult WassersteinGradOp::verify() {
+  if (failed(verifyWasserstein(*this, getInput(), getTarget(), getCoefficients(), "coefficients",
+                               "d loss / d summed distance times the distances, row by row")))
+    return failure();
+  if (getResult().getType() != getInput().getType())
+    return emitOpError("result must have the input's type ")
+           << getInput().getType() << ", got " << getResult().getType();
+  return success();
+}
+
 bool mlir::med::isElementwise(Operation *op) {
   return llvm::TypeSwitch<Operation *, bool>(op)
       .Case<ScaleIntensityRangeOp, ShiftIntensityOp, ScaleIntensityOp, ThresholdIntensityOp, ClipOp,
             CastOp, ShiftByOp, ScaleByOp, AdjustContrastOp, GaussianNoiseOp, NormalizeOp,
             ScaleRangeByOp, RescaleByOp, ClipByOp>([](auto o) { return o.isElementwise(); })
       .Case<ExtremaOp, MomentsOp, OverlapCountsOp, DiceSumsOp, ErrorSumsOp, SoftmaxDiceSumsOp,
-            SoftmaxDiceGradOp, FocalSumsOp, SoftmaxFocalSumsOp, SoftmaxFocalGradOp>(
-          [](Operation *) { return false; })
+            SoftmaxDiceGradOp, FocalSumsOp, SoftmaxFocalSumsOp, SoftmaxFocalGradOp,
+            WassersteinSumsOp, WassersteinGradOp>([](Operation *) { return false; })
       .Default([](Operation *) { return true; });
 }
 

@@ -418,6 +418,9 @@ def Med_SoftmaxDiceGradOp : Med_Op<"softmax_dice_grad", [Pure]> {
 // The focal loss kernels, in a file of their own.
 include "MedFocalOps.td"
 
+// The Wasserstein Dice kernels, in a file of their own.
+include "MedWassersteinOps.td"
+
 //===------------------------------------------------------------------------------------------===//
 // Spatial operations. A kernel computes one window of its output, a run of whole rows (a row is
 // the innermost spatial axis), so the launcher can split the output between threads while every

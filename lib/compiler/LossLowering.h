@@ -1,5 +1,5 @@
-// Helpers shared by the loss kernels' lowerings (MedToLinalgLoss.cpp, MedToLinalgFocal.cpp;
-// internal to lib/compiler).
+// Helpers shared by the loss kernels' lowerings (MedToLinalgLoss.cpp, MedToLinalgFocal.cpp,
+// MedToLinalgWasserstein.cpp; internal to lib/compiler).
 #pragma once
 
 #include "mlir/IR/Builders.h"
@@ -32,6 +32,17 @@ SmallVector<Value> rowsOf(OpBuilder &b, Location l, Value t);
 /// map (class trunc(v)): 1 when -1 < v < 1 for c = 0, when c <= v < c + 1 for c > 0, else 0
 /// (NaN compares false: no class). In v's type.
 Value oneHotEntry(OpBuilder &b, Location l, Value v, int64_t c);
+
+/// One voxel's softmax over its C logits `x` (exp of each less their largest, over their sum,
+/// as ATen's softmax) and its C targets: the target values themselves, or from a label v the
+/// one-hot entries of oneHotEntry.
+struct VoxelSoftmax {
+  SmallVector<Value> p, t;
+};
+VoxelSoftmax softmaxAt(OpBuilder &b, Location l, ValueRange x, ValueRange target);
+
+/// The n entries of a tensor<nxf64> operand, each rounded to `ft` once (outside the loops).
+SmallVector<Value> entriesIn(OpBuilder &b, Location l, Value vector, int64_t n, FloatType ft);
 
 /// One element's gradient from the input element `x` and the target element `t`.
 using PairMapFn = function_ref<Value(OpBuilder &, Location, Value x, Value t)>;

@@ -63,5 +63,8 @@ void populateLossLoweringPatterns(RewritePatternSet &patterns);
 /// The patterns for the focal loss kernels, med.focal_sums, med.focal_grad and their softmax
 /// forms (MedToLinalgFocal.cpp).
 void populateFocalLoweringPatterns(RewritePatternSet &patterns);
+/// The patterns for the Wasserstein Dice kernels, med.wasserstein_sums and
+/// med.wasserstein_grad (MedToLinalgWasserstein.cpp).
+void populateWassersteinLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::med::lowering

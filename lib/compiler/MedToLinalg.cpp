@@ -151,6 +151,7 @@ struct ConvertMedToLinalgPass : mlir::med::impl::ConvertMedToLinalgBase<ConvertM
     populateReductionLoweringPatterns(patterns);
     populateLossLoweringPatterns(patterns);
     populateFocalLoweringPatterns(patterns);
+    populateWassersteinLoweringPatterns(patterns);
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))

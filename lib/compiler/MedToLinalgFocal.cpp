@@ -216,13 +216,7 @@ struct SoftmaxFocalGradLowering : OpRewritePattern<SoftmaxFocalGradOp> {
     auto type = cast<RankedTensorType>(op.getInput().getType());
     auto ft = cast<FloatType>(type.getElementType());
     const int64_t C = type.getDimSize(0), first = op.getFirst();
-    SmallVector<Value> coeff;
-    for (int64_t c = 0; c < C; ++c)
-      coeff.push_back(scalarIn(
-          rw, loc,
-          rw.create<tensor::ExtractOp>(loc, op.getCoefficients(),
-                                       ValueRange{rw.create<arith::ConstantIndexOp>(loc, c)}),
-          ft));
+    SmallVector<Value> coeff = entriesIn(rw, loc, op.getCoefficients(), C, ft);
     FloatType f64 = rw.getF64Type();
     Value gammaLess64 = rw.create<arith::SubFOp>(loc, op.getGamma(), constant(rw, loc, f64, 1.0));
     Value gamma = scalarIn(rw, loc, op.getGamma(), ft),

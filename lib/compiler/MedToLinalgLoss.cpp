@@ -251,15 +251,8 @@ Value mlir::med::lowering::mapVoxels(OpBuilder &rw, Location loc, Value input, V
   return loop.getResult(0);
 }
 
-namespace {
-
-/// One voxel's softmax over its C logits `x` and its C targets: the target values themselves,
-/// or from a label v the one-hot entries of class trunc(v), MONAI's one_hot of a float label:
-/// t_0 = (-1 < v < 1), t_c = (c <= v < c + 1) for c > 0 (NaN compares false: no class).
-struct VoxelSoftmax {
-  SmallVector<Value> p, t;
-};
-VoxelSoftmax softmaxAt(OpBuilder &b, Location l, ValueRange x, ValueRange target) {
+VoxelSoftmax mlir::med::lowering::softmaxAt(OpBuilder &b, Location l, ValueRange x,
+                                            ValueRange target) {
   Value m = x.front();
   for (Value v : x.drop_front())
     m = b.create<arith::MaximumFOp>(l, m, v); // NaN propagates, as in ATen's softmax
@@ -280,6 +273,19 @@ VoxelSoftmax softmaxAt(OpBuilder &b, Location l, ValueRange x, ValueRange target
     s.t.push_back(oneHotEntry(b, l, target[0], int64_t(c)));
   return s;
 }
+
+SmallVector<Value> mlir::med::lowering::entriesIn(OpBuilder &b, Location l, Value vector, int64_t n,
+                                                  FloatType ft) {
+  SmallVector<Value> out;
+  for (int64_t i = 0; i < n; ++i)
+    out.push_back(scalarIn(
+        b, l,
+        b.create<tensor::ExtractOp>(l, vector, ValueRange{b.create<arith::ConstantIndexOp>(l, i)}),
+        ft));
+  return out;
+}
+
+namespace {
 
 // [sum p_c t_c..., sum p_c (p_c p_c)..., sum t_c (t_c t_c)...] by sumInGroups; the inputs are
 // the logit rows followed by the target rows (or the label map).
@@ -316,12 +322,9 @@ struct SoftmaxDiceGradLowering : OpRewritePattern<SoftmaxDiceGradOp> {
     auto ft = cast<FloatType>(type.getElementType());
     const int64_t C = type.getDimSize(0);
     const bool squared = op.getSquared();
-    SmallVector<Value> dInter, dPred;
-    for (int64_t k = 0; k < 2 * C; ++k) {
-      Value i = rw.create<arith::ConstantIndexOp>(loc, k);
-      Value v = scalarIn(rw, loc, rw.create<tensor::ExtractOp>(loc, op.getCoefficients(), i), ft);
-      (k < C ? dInter : dPred).push_back(v);
-    }
+    SmallVector<Value> coeff = entriesIn(rw, loc, op.getCoefficients(), 2 * C, ft);
+    ArrayRef<Value> dInter = ArrayRef<Value>(coeff).take_front(C),
+                    dPred = ArrayRef<Value>(coeff).drop_front(C);
     auto gradient = [&](OpBuilder &b, Location l, ValueRange x, ValueRange t) {
       VoxelSoftmax s = softmaxAt(b, l, x, t);
       SmallVector<Value> grad; // d loss / d p_c

@@ -11,7 +11,6 @@
 #include "launch.h"
 #include "med/core/dtype.h"
 #include "med/core/error.h"
-#include "med/runtime/memory.h"
 
 namespace med::kernels {
 
@@ -190,7 +189,7 @@ at::Tensor softmax_focal_grad(const at::Tensor &logits, const at::Tensor &target
                               const at::Tensor &coefficients, int64_t first, double gamma,
                               int threads, const std::string &owner) {
   const bool labels = checkSoftmaxPair(logits, target, first, owner);
-  const int64_t B = logits.size(0), C = logits.size(1), N = B ? logits.numel() / (B * C) : 0;
+  const int64_t B = logits.size(0), C = logits.size(1);
   const int64_t kept = C - first;
   if (coefficients.dim() != 2 || coefficients.size(0) != B || coefficients.size(1) != kept ||
       coefficients.scalar_type() != at::kDouble)
@@ -200,23 +199,15 @@ at::Tensor softmax_focal_grad(const at::Tensor &logits, const at::Tensor &target
       softmaxGradIR(toDType(logits.scalar_type(), owner), kept, labels, labels ? first : 0),
       "softmax focal gradient", owner);
   at::Tensor coeff = coefficients.contiguous().cpu();
-  at::Tensor grad = at::empty_like(logits, at::MemoryFormat::Contiguous);
-  rt::preferHugePages(grad.data_ptr(), grad.nbytes());
-  if (first > 0) // the dropped channels are not in the loss
-    grad.view({B, C, N}).slice(1, 0, first).zero_();
-  const int64_t per = blocksPerSlab(N);
   double *k = coeff.data_ptr<double>();
   double g = gamma;
-  forEachBlock(B, N, threads, [&](int64_t block, int64_t start, int64_t count) {
-    const int64_t b = block / per, v0 = start - b * N;
-    CallArgs args;
-    bindBlock(args, logits, target, labels, first, b, v0, count);
-    args.flat(k + kept * b, kept);
-    args.flat(&g, 1);
-    args.rows(elementAt(grad, (b * C + first) * N + v0), kept, count, N);
-    args.call(*kernel);
-  });
-  return grad;
+  // The dropped channels (before `first`) are not in the loss: zero gradient.
+  return gradOverItems(*kernel, logits, first, threads,
+                       [&](CallArgs &args, int64_t b, int64_t v0, int64_t count) {
+                         bindBlock(args, logits, target, labels, first, b, v0, count);
+                         args.flat(k + kept * b, kept);
+                         args.flat(&g, 1);
+                       });
 }
 
 } // namespace med::kernels

@@ -171,6 +171,24 @@ at::Tensor gradOverBlocks(const compiler::Kernel &kernel, const at::Tensor &inpu
   return grad;
 }
 
+at::Tensor gradOverItems(const compiler::Kernel &kernel, const at::Tensor &logits, int64_t first,
+                         int threads, const BindFn &bind) {
+  const int64_t B = logits.size(0), C = logits.size(1), N = B ? logits.numel() / (B * C) : 0;
+  at::Tensor grad = at::empty_like(logits, at::MemoryFormat::Contiguous);
+  rt::preferHugePages(grad.data_ptr(), grad.nbytes());
+  if (first > 0)
+    grad.view({B, C, N}).slice(1, 0, first).zero_();
+  const int64_t per = blocksPerSlab(N);
+  forEachBlock(B, N, threads, [&](int64_t block, int64_t start, int64_t count) {
+    const int64_t b = block / per, v0 = start - b * N;
+    CallArgs args;
+    bind(args, b, v0, count);
+    args.rows(elementAt(grad, (b * C + first) * N + v0), C - first, count, N);
+    args.call(kernel);
+  });
+  return grad;
+}
+
 void *elementAt(const at::Tensor &t, int64_t index) {
   return static_cast<char *>(t.data_ptr()) + index * t.element_size();
 }

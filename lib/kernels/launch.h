@@ -103,6 +103,13 @@ at::Tensor gradOverBlocks(const compiler::Kernel &kernel, const at::Tensor &inpu
                           const at::Tensor &target, int64_t slabs, const double *params,
                           int64_t stride, int64_t used, int threads);
 
+/// Runs a softmax gradient kernel over every block of each item of `logits` (B, C, *spatial):
+/// each call gets the inputs `bind` gives (item, first voxel, voxel count), then the block of
+/// the result's channels `first` .. C - 1, a fresh contiguous tensor like the logits whose
+/// channels before `first` (not in the loss) are zero.
+at::Tensor gradOverItems(const compiler::Kernel &kernel, const at::Tensor &logits, int64_t first,
+                         int threads, const BindFn &bind);
+
 /// The address of element `index` of a contiguous CPU tensor (counting from its first).
 void *elementAt(const at::Tensor &t, int64_t index);
 

@@ -10,7 +10,6 @@
 #include "launch.h"
 #include "med/core/dtype.h"
 #include "med/core/error.h"
-#include "med/runtime/memory.h"
 
 namespace med::kernels {
 
@@ -147,26 +146,19 @@ at::Tensor softmax_dice_grad(const at::Tensor &logits, const at::Tensor &target,
                              const at::Tensor &coefficients, bool squared, int threads,
                              const std::string &owner) {
   const bool labels = checkSoftmaxPair(logits, target, owner);
-  const int64_t B = logits.size(0), C = logits.size(1), N = B ? logits.numel() / (B * C) : 0;
+  const int64_t B = logits.size(0), C = logits.size(1);
   if (coefficients.dim() != 3 || coefficients.size(0) != B || coefficients.size(1) != 2 ||
       coefficients.size(2) != C || coefficients.scalar_type() != at::kDouble)
     throw Error(owner, "the softmax Dice gradient kernel needs (B, 2, C) float64 coefficients");
   auto kernel = compiled(softmaxGradIR(toDType(logits.scalar_type(), owner), C, labels, squared),
                          "softmax Dice gradient", owner);
   at::Tensor coeff = coefficients.contiguous().cpu();
-  at::Tensor grad = at::empty_like(logits, at::MemoryFormat::Contiguous);
-  rt::preferHugePages(grad.data_ptr(), grad.nbytes());
-  const int64_t per = blocksPerSlab(N);
   double *k = coeff.data_ptr<double>();
-  forEachBlock(B, N, threads, [&](int64_t block, int64_t start, int64_t count) {
-    const int64_t b = block / per, v0 = start - b * N;
-    CallArgs args;
-    bindSoftmaxBlock(args, logits, target, labels, b, v0, count);
-    args.flat(k + 2 * C * b, 2 * C);
-    args.rows(elementAt(grad, b * C * N + v0), C, count, N);
-    args.call(*kernel);
-  });
-  return grad;
+  return gradOverItems(*kernel, logits, 0, threads,
+                       [&](CallArgs &args, int64_t b, int64_t v0, int64_t count) {
+                         bindSoftmaxBlock(args, logits, target, labels, b, v0, count);
+                         args.flat(k + 2 * C * b, 2 * C);
+                       });
 }
 
 } // namespace med::kernels

@@ -4,12 +4,14 @@
 #include "med/losses/registration.h"
 #include "med/losses/wasserstein.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
 #include <ATen/ATen.h>
 
 #include "med/core/error.h"
+#include "wasserstein_generated.h"
 
 namespace med::losses {
 
@@ -52,30 +54,19 @@ at::Tensor GeneralizedWassersteinDiceLossImpl::forward(const at::Tensor &input,
     throw Error(owner + ".input",
                 "expected (B, " + std::to_string(C) + ", *spatial) logits, got " + shapeOf(input));
   const int64_t B = input.size(0);
-  at::Tensor p = at::softmax(input.reshape({B, C, -1}), 1);
-  const int64_t N = p.size(2);
+  const int64_t N = input.numel() / std::max<int64_t>(B * C, 1);
   if (!target.defined() || target.numel() != B * N)
     throw Error(owner + ".target", "expected labels of shape (B, [1,] *spatial) matching " +
                                        shapeOf(input) + ", got " + shapeOf(target));
-  at::Tensor y = target.reshape({B, N}).detach().to(at::kLong);
-  if (y.min().item<int64_t>() < 0 || y.max().item<int64_t>() >= C)
-    throw Error(owner + ".target", "labels must lie in [0, " + std::to_string(C) + ")");
-  // Wasserstein distance at each voxel: sum_c M[y_v, c] p_c(v).
-  at::Tensor mrows = m_.to(p.options().requires_grad(false)).index_select(0, y.reshape(-1));
-  at::Tensor wass = (mrows.view({B, N, C}).permute({0, 2, 1}) * p).sum(1); // (B, N)
-  at::Tensor alpha;
-  if (options.weighting_mode() == "GDL") {
-    at::Tensor vol = at::zeros({B, C}, at::kFloat).scatter_add_(1, y, at::ones({B, N}, at::kFloat));
-    alpha = 1.0 / (vol + 1.0);
-  } else {
-    alpha = at::ones({B, C}, at::kFloat);
-    alpha.select(1, 0).fill_(0.0);
+  const detail::WassersteinPlan plan{m_, options.weighting_mode() == "GDL", options.smooth_nr(),
+                                     options.smooth_dr()};
+  at::Tensor loss = detail::wasserstein_dice_generated(plan, input, target);
+  if (!loss.defined()) { // the ATen form: other dtypes and devices, a target with a gradient
+    at::Tensor y = target.reshape({B, N}).detach().to(at::kLong);
+    if (y.numel() > 0 && (y.min().item<int64_t>() < 0 || y.max().item<int64_t>() >= C))
+      throw Error(owner + ".target", "labels must lie in [0, " + std::to_string(C) + ")");
+    loss = detail::wasserstein_dice_eager(plan, input, y);
   }
-  at::Tensor av = alpha.gather(1, y).to(p.scalar_type()); // alpha of each voxel's true class
-  at::Tensor tp = (av * (1.0 - wass)).sum(1);
-  at::Tensor denom =
-      options.weighting_mode() == "GDL" ? (av * (2.0 - wass)).sum(1) : 2 * tp + wass.sum(1);
-  at::Tensor loss = 1.0 - (2.0 * tp + options.smooth_nr()) / (denom + options.smooth_dr());
   return reduce(loss, options.reduction());
 }
 

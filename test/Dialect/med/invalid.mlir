@@ -574,3 +574,51 @@ func.func @resample_bicubic_wrap(%x: tensor<?xf32>, %i: index, %a: f64) -> tenso
   %0 = med.resample %x [%i, %i] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bicubic", padding_mode = "wrap"} : tensor<?xf32> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
+
+// -----
+
+func.func @wasserstein_sums_channels(%x: tensor<1x?xf32>, %t: tensor<?xf32>, %m: tensor<1xf64>) -> tensor<2xf64> {
+  // expected-error @+1 {{reads (channels x voxels) logits with a static channel count >= 2, got 'tensor<1x?xf32>'}}
+  %0 = med.wasserstein_sums %x, %t, %m : tensor<1x?xf32>, tensor<?xf32>, tensor<1xf64> -> tensor<2xf64>
+  return %0 : tensor<2xf64>
+}
+
+// -----
+
+func.func @wasserstein_sums_per_class(%x: tensor<3x?xf32>, %t: tensor<3x?xf32>, %m: tensor<9xf64>) -> tensor<6xf64> {
+  // expected-error @+1 {{target must be a flat label map, got 'tensor<3x?xf32>'}}
+  %0 = med.wasserstein_sums %x, %t, %m : tensor<3x?xf32>, tensor<3x?xf32>, tensor<9xf64> -> tensor<6xf64>
+  return %0 : tensor<6xf64>
+}
+
+// -----
+
+func.func @wasserstein_sums_matrix(%x: tensor<3x?xf32>, %t: tensor<?xf32>, %m: tensor<3xf64>) -> tensor<6xf64> {
+  // expected-error @+1 {{matrix must be tensor<9xf64> (the class distances row by row), got 'tensor<3xf64>'}}
+  %0 = med.wasserstein_sums %x, %t, %m : tensor<3x?xf32>, tensor<?xf32>, tensor<3xf64> -> tensor<6xf64>
+  return %0 : tensor<6xf64>
+}
+
+// -----
+
+func.func @wasserstein_sums_result(%x: tensor<3x?xf32>, %t: tensor<?xf32>, %m: tensor<9xf64>) -> tensor<3xf64> {
+  // expected-error @+1 {{result must be tensor<6xf64> (labelled voxels, then summed distances, per class), got 'tensor<3xf64>'}}
+  %0 = med.wasserstein_sums %x, %t, %m : tensor<3x?xf32>, tensor<?xf32>, tensor<9xf64> -> tensor<3xf64>
+  return %0 : tensor<3xf64>
+}
+
+// -----
+
+func.func @wasserstein_grad_coefficients(%x: tensor<2x?xf64>, %t: tensor<?xf64>, %k: tensor<2xf64>) -> tensor<2x?xf64> {
+  // expected-error @+1 {{coefficients must be tensor<4xf64> (d loss / d summed distance times the distances, row by row), got 'tensor<2xf64>'}}
+  %0 = med.wasserstein_grad %x, %t, %k : tensor<2x?xf64>, tensor<?xf64>, tensor<2xf64> -> tensor<2x?xf64>
+  return %0 : tensor<2x?xf64>
+}
+
+// -----
+
+func.func @wasserstein_grad_result(%x: tensor<2x?xf32>, %t: tensor<?xf32>, %k: tensor<4xf64>) -> tensor<2x?xf64> {
+  // expected-error @+1 {{result must have the input's type 'tensor<2x?xf32>', got 'tensor<2x?xf64>'}}
+  %0 = med.wasserstein_grad %x, %t, %k : tensor<2x?xf32>, tensor<?xf32>, tensor<4xf64> -> tensor<2x?xf64>
+  return %0 : tensor<2x?xf64>
+}

@@ -176,3 +176,14 @@ func.func @softmax_focal_ops(%x: tensor<3x?xf32>, %l: tensor<?xf32>, %t: tensor<
   %2 = med.softmax_focal_grad %x, %l, %k, %g : tensor<3x?xf32>, tensor<?xf32>, tensor<3xf64> -> tensor<3x?xf32>
   return %2 : tensor<3x?xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @wasserstein_ops
+func.func @wasserstein_ops(%x: tensor<3x?xf32>, %l: tensor<?xf32>, %m: tensor<9xf64>) -> tensor<3x?xf32> {
+  // CHECK: med.wasserstein_sums %{{.*}}, %{{.*}}, %{{.*}} : tensor<3x?xf32>, tensor<?xf32>, tensor<9xf64> -> tensor<6xf64>
+  %0 = med.wasserstein_sums %x, %l, %m : tensor<3x?xf32>, tensor<?xf32>, tensor<9xf64> -> tensor<6xf64>
+  // CHECK: med.wasserstein_grad %{{.*}}, %{{.*}}, %{{.*}} : tensor<3x?xf32>, tensor<?xf32>, tensor<9xf64> -> tensor<3x?xf32>
+  %1 = med.wasserstein_grad %x, %l, %m : tensor<3x?xf32>, tensor<?xf32>, tensor<9xf64> -> tensor<3x?xf32>
+  return %1 : tensor<3x?xf32>
+}
