@@ -4,7 +4,8 @@
 // per-(item, class) sums of the focal term, a formula over the sums on the host (class weights,
 // the softmax form's alpha, the reduction), and a gradient kernel whose per-(item, class)
 // coefficients are the loss's derivatives with respect to those sums. The focal parameters are
-// f64 operands, so one compiled kernel serves every gamma and alpha.
+// f64 operands, so one compiled kernel serves every gamma and alpha. Reduction "none" returns the
+// loss map itself: the `_terms` ops write it, and their gradients take its incoming gradient.
 //
 //===------------------------------------------------------------------------------------------===//
 
@@ -103,6 +104,84 @@ def Med_SoftmaxFocalGradOp : Med_Op<"softmax_focal_grad", [Pure]> {
   let results = (outs RankedTensorOf<[F32, F64]>:$result);
   let assemblyFormat = "$input `,` $target `,` $coefficients `,` $gamma attr-dict `:` "
                        "type($input) `,` type($target) `,` type($coefficients) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Med_FocalTermsOp : Med_Op<"focal_terms", [Pure]> {
+  let summary = "The sigmoid focal term of every element, scaled: FocalLoss's forward for reduction none";
+  let description = [{
+    Per element, the term of `med.focal_sums` (with the alpha factor when `alpha` is given)
+    times `coefficient` (the class weight of the slab the kernel reads), all in the input type:
+    the loss map MONAI returns with reduction "none".
+
+    ```mlir
+    %m = med.focal_terms %x, %t, %k, %gamma : tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32, F64]>:$input, RankedTensorOf<[F32, F64]>:$target,
+                   F64:$coefficient, F64:$gamma, Optional<F64>:$alpha);
+  let results = (outs RankedTensorOf<[F32, F64]>:$result);
+  let assemblyFormat = "$input `,` $target `,` $coefficient `,` $gamma (`,` $alpha^)? attr-dict "
+                       "`:` type($input) `,` type($target) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Med_FocalTermsGradOp : Med_Op<"focal_terms_grad", [Pure]> {
+  let summary = "The gradient of a sigmoid focal loss map: FocalLoss's backward for reduction none";
+  let description = [{
+    `med.focal_grad` with the coefficient of each element `coefficient * upstream` (the
+    incoming gradient of the map at that element, times the slab's class weight).
+
+    ```mlir
+    %g = med.focal_terms_grad %x, %t, %up, %k, %gamma : tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32, F64]>:$input, RankedTensorOf<[F32, F64]>:$target,
+                   RankedTensorOf<[F32, F64]>:$upstream, F64:$coefficient, F64:$gamma,
+                   Optional<F64>:$alpha);
+  let results = (outs RankedTensorOf<[F32, F64]>:$result);
+  let assemblyFormat = "$input `,` $target `,` $upstream `,` $coefficient `,` $gamma (`,` $alpha^)? "
+                       "attr-dict `:` type($input) `,` type($target) `,` type($upstream) `->` "
+                       "type($result)";
+  let hasVerifier = 1;
+}
+
+def Med_SoftmaxFocalTermsOp : Med_Op<"softmax_focal_terms", [Pure]> {
+  let summary = "The softmax focal term of every voxel and class, scaled: the map for reduction none";
+  let description = [{
+    Per voxel and channel `c`, the term of `med.softmax_focal_sums` times `coefficients[c]` (the
+    class's weight and alpha factor), in the input type: a (C x voxels) block like the input.
+
+    ```mlir
+    %m = med.softmax_focal_terms %x, %labels, %k, %gamma {first = 1} : tensor<2x?xf32>, tensor<?xf32>, tensor<2xf64> -> tensor<2x?xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32, F64]>:$input, RankedTensorOf<[F32, F64]>:$target,
+                   TensorOf<[F64]>:$coefficients, F64:$gamma,
+                   DefaultValuedAttr<I64Attr, "0">:$first);
+  let results = (outs RankedTensorOf<[F32, F64]>:$result);
+  let assemblyFormat = "$input `,` $target `,` $coefficients `,` $gamma attr-dict `:` "
+                       "type($input) `,` type($target) `,` type($coefficients) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Med_SoftmaxFocalTermsGradOp : Med_Op<"softmax_focal_terms_grad", [Pure]> {
+  let summary = "The gradient of a softmax focal loss map: the backward for reduction none";
+  let description = [{
+    `med.softmax_focal_grad` with the coefficient of each voxel and class
+    `coefficients[c] * upstream[c][v]` (the incoming gradient of the map, a block like the input).
+
+    ```mlir
+    %g = med.softmax_focal_terms_grad %x, %labels, %up, %k, %gamma : tensor<3x?xf32>, tensor<?xf32>, tensor<3x?xf32>, tensor<3xf64> -> tensor<3x?xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32, F64]>:$input, RankedTensorOf<[F32, F64]>:$target,
+                   RankedTensorOf<[F32, F64]>:$upstream, TensorOf<[F64]>:$coefficients,
+                   F64:$gamma, DefaultValuedAttr<I64Attr, "0">:$first);
+  let results = (outs RankedTensorOf<[F32, F64]>:$result);
+  let assemblyFormat = "$input `,` $target `,` $upstream `,` $coefficients `,` $gamma attr-dict "
+                       "`:` type($input) `,` type($target) `,` type($upstream) `,` "
+                       "type($coefficients) `->` type($result)";
   let hasVerifier = 1;
 }
 

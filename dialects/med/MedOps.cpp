@@ -346,6 +346,45 @@ LogicalResult SoftmaxFocalGradOp::verify() {
   return success();
 }
 
+/// Checks that `v` has the input's type (an upstream gradient or a result).
+static LogicalResult verifyLikeInput(Operation *op, Value input, Value v, StringRef what) {
+  if (v.getType() != input.getType())
+    return op->emitOpError(what) << " must have the input's type " << input.getType() << ", got "
+                                 << v.getType();
+  return success();
+}
+
+LogicalResult FocalTermsOp::verify() {
+  if (failed(verifyFocalOperands(*this, getInput(), getTarget())))
+    return failure();
+  return verifyLikeInput(*this, getInput(), getResult(), "result");
+}
+
+LogicalResult FocalTermsGradOp::verify() {
+  if (failed(verifyFocalOperands(*this, getInput(), getTarget())) ||
+      failed(verifyLikeInput(*this, getInput(), getUpstream(), "upstream")))
+    return failure();
+  return verifyLikeInput(*this, getInput(), getResult(), "result");
+}
+
+LogicalResult SoftmaxFocalTermsOp::verify() {
+  auto c = verifySoftmaxFocal(*this, getInput(), getTarget(), getFirst());
+  if (failed(c) || failed(verifyVector(*this, getCoefficients(), "coefficients", c->first,
+                                       "the factor of each class's terms")))
+    return failure();
+  return verifyLikeInput(*this, getInput(), getResult(), "result");
+}
+
+LogicalResult SoftmaxFocalTermsGradOp::verify() {
+  auto c = verifySoftmaxFocal(*this, getInput(), getTarget(), getFirst());
+  if (failed(c) ||
+      failed(verifyVector(*this, getCoefficients(), "coefficients", c->first,
+                          "the factor of each class's terms")) ||
+      failed(verifyLikeInput(*this, getInput(), getUpstream(), "upstream")))
+    return failure();
+  return verifyLikeInput(*this, getInput(), getResult(), "result");
+}
+
 /// Checks a Wasserstein kernel's logits, label map and C x C operand `what`; gives C.
 static FailureOr<int64_t> verifyWasserstein(Operation *op, Value input, Value target, Value matrix,
                                             StringRef what, StringRef entries) {
@@ -385,7 +424,8 @@ bool mlir::med::isElementwise(Operation *op) {
             ScaleRangeByOp, RescaleByOp, ClipByOp>([](auto o) { return o.isElementwise(); })
       .Case<ExtremaOp, MomentsOp, OverlapCountsOp, DiceSumsOp, ErrorSumsOp, SoftmaxDiceSumsOp,
             SoftmaxDiceGradOp, FocalSumsOp, SoftmaxFocalSumsOp, SoftmaxFocalGradOp,
-            WassersteinSumsOp, WassersteinGradOp>([](Operation *) { return false; })
+            SoftmaxFocalTermsOp, SoftmaxFocalTermsGradOp, WassersteinSumsOp, WassersteinGradOp>(
+          [](Operation *) { return false; })
       .Default([](Operation *) { return true; });
 }
 

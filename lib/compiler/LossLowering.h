@@ -44,6 +44,13 @@ VoxelSoftmax softmaxAt(OpBuilder &b, Location l, ValueRange x, ValueRange target
 /// The n entries of a tensor<nxf64> operand, each rounded to `ft` once (outside the loops).
 SmallVector<Value> entriesIn(OpBuilder &b, Location l, Value vector, int64_t n, FloatType ft);
 
+/// One element's value from the elements of a map's inputs at its place.
+using ElementMapFn = function_ref<Value(OpBuilder &, Location, ValueRange in)>;
+
+/// The elementwise map `f` over inputs of one shape, as a linalg.generic whose result has the
+/// first input's type.
+Value mapElements(OpBuilder &rw, Location loc, ValueRange inputs, ElementMapFn f);
+
 /// One element's gradient from the input element `x` and the target element `t`.
 using PairMapFn = function_ref<Value(OpBuilder &, Location, Value x, Value t)>;
 
@@ -63,5 +70,12 @@ using VoxelMapFn =
 /// rows slices of one tensor, and bufferization copies all but one of them; the loop's inserts
 /// bufferize in place, into the kernel's output once the empty tensor is eliminated.)
 Value mapVoxels(OpBuilder &rw, Location loc, Value input, Value target, VoxelMapFn f);
+
+/// mapVoxels that also reads the voxel's C values of `upstream`, a block like `input` (an
+/// incoming gradient per voxel and channel).
+using UpstreamVoxelMapFn = function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange x,
+                                                           ValueRange t, ValueRange upstream)>;
+Value mapVoxels(OpBuilder &rw, Location loc, Value input, Value target, Value upstream,
+                UpstreamVoxelMapFn f);
 
 } // namespace mlir::med::lowering

@@ -1,7 +1,9 @@
 // convert-med-to-linalg, the focal loss kernels: med.focal_sums (the sigmoid focal term summed
 // by sumInGroups) and med.focal_grad (an elementwise map over logits and target);
 // med.softmax_focal_sums and med.softmax_focal_grad, the same over the rows of a
-// (channels x voxels) block with the log softmax across the rows formed per voxel. The
+// (channels x voxels) block with the log softmax across the rows formed per voxel; and the
+// `_terms` forms for reduction "none", which write the term of every element (or voxel and
+// class) and take the map's incoming gradient per element. The
 // arithmetic follows the order in which MONAI's formula (and so the ATen reference) forms it.
 #include "LossLowering.h"
 #include "LoweringUtils.h"
@@ -89,6 +91,43 @@ SigmoidFocal sigmoidFocalAt(OpBuilder &b, Location l, Value x, Value t, Value ga
   return r;
 }
 
+/// One element's sigmoid focal term: f bce, times the alpha factor when there is one.
+Value sigmoidTerm(OpBuilder &b, Location l, Value x, Value t, Value gamma, const Alpha &alpha) {
+  SigmoidFocal s = sigmoidFocalAt(b, l, x, t, gamma, alpha);
+  Value term = b.create<arith::MulFOp>(l, s.f, s.bce);
+  return s.factor ? b.create<arith::MulFOp>(l, s.factor, term).getResult() : term;
+}
+
+/// coefficient * factor * (f gamma sigmoid(-z) (-s) bce + f (sigmoid(x) - t)): the derivative
+/// of the term with respect to x, times `coeff`.
+Value sigmoidGrad(OpBuilder &b, Location l, Value x, Value t, Value coeff, Value gamma,
+                  const Alpha &alpha) {
+  SigmoidFocal s = sigmoidFocalAt(b, l, x, t, gamma, alpha);
+  // d f / dx = f gamma sigmoid(-z) dz/dx with dz/dx = -s; d bce / dx = sigmoid(x) - t.
+  Value dLog = b.create<arith::MulFOp>(
+      l, b.create<arith::MulFOp>(l, gamma, sigmoid(b, l, b.create<arith::NegFOp>(l, s.z))),
+      b.create<arith::NegFOp>(l, s.s));
+  Value inner = b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, dLog, s.bce),
+                                        b.create<arith::SubFOp>(l, sigmoid(b, l, x), t));
+  Value grad = b.create<arith::MulFOp>(l, s.f, inner);
+  if (s.factor)
+    grad = b.create<arith::MulFOp>(l, s.factor, grad);
+  return b.create<arith::MulFOp>(l, coeff, grad);
+}
+
+/// A sigmoid kernel's scalars with a coefficient (med.focal_grad, med.focal_terms and
+/// med.focal_terms_grad), each rounded to the input type once, outside the loops.
+struct SigmoidScalars {
+  Value coeff, gamma;
+  Alpha alpha;
+};
+template <typename Op> SigmoidScalars sigmoidScalars(OpBuilder &rw, Op op) {
+  auto ft = cast<FloatType>(cast<RankedTensorType>(op.getInput().getType()).getElementType());
+  Location loc = op.getLoc();
+  return {scalarIn(rw, loc, op.getCoefficient(), ft), scalarIn(rw, loc, op.getGamma(), ft),
+          alphaIn(rw, loc, op.getAlpha(), ft)};
+}
+
 // [sum of the focal term] as a tensor<1xf64> by sumInGroups.
 struct FocalSumsLowering : OpRewritePattern<FocalSumsOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -98,41 +137,55 @@ struct FocalSumsLowering : OpRewritePattern<FocalSumsOp> {
     Value gamma = scalarIn(rw, loc, op.getGamma(), ft);
     Alpha alpha = alphaIn(rw, loc, op.getAlpha(), ft);
     auto terms = [&](OpBuilder &b, Location l, ValueRange in) {
-      SigmoidFocal s = sigmoidFocalAt(b, l, in[0], in[1], gamma, alpha);
-      Value term = b.create<arith::MulFOp>(l, s.f, s.bce);
-      if (s.factor)
-        term = b.create<arith::MulFOp>(l, s.factor, term);
-      return SmallVector<Value>{term};
+      return SmallVector<Value>{sigmoidTerm(b, l, in[0], in[1], gamma, alpha)};
     };
     replaceBySums(rw, op, ValueRange{op.getInput(), op.getTarget()}, 1, terms);
     return success();
   }
 };
 
-// coefficient * factor * (f gamma sigmoid(-z) (-s) bce + f (sigmoid(x) - t)), elementwise.
+// The gradient, elementwise (sigmoidGrad).
 struct FocalGradLowering : OpRewritePattern<FocalGradOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(FocalGradOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    auto type = cast<RankedTensorType>(op.getInput().getType());
-    auto ft = cast<FloatType>(type.getElementType());
-    Value coeff = scalarIn(rw, loc, op.getCoefficient(), ft);
-    Value gamma = scalarIn(rw, loc, op.getGamma(), ft);
-    Alpha alpha = alphaIn(rw, loc, op.getAlpha(), ft);
+    SigmoidScalars k = sigmoidScalars(rw, op);
     auto gradient = [&](OpBuilder &b, Location l, Value x, Value t) {
-      SigmoidFocal s = sigmoidFocalAt(b, l, x, t, gamma, alpha);
-      // d f / dx = f gamma sigmoid(-z) dz/dx with dz/dx = -s; d bce / dx = sigmoid(x) - t.
-      Value dLog = b.create<arith::MulFOp>(
-          l, b.create<arith::MulFOp>(l, gamma, sigmoid(b, l, b.create<arith::NegFOp>(l, s.z))),
-          b.create<arith::NegFOp>(l, s.s));
-      Value inner = b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, dLog, s.bce),
-                                            b.create<arith::SubFOp>(l, sigmoid(b, l, x), t));
-      Value grad = b.create<arith::MulFOp>(l, s.f, inner);
-      if (s.factor)
-        grad = b.create<arith::MulFOp>(l, s.factor, grad);
-      return b.create<arith::MulFOp>(l, coeff, grad).getResult();
+      return sigmoidGrad(b, l, x, t, k.coeff, k.gamma, k.alpha);
     };
     rw.replaceOp(op, mapPairs(rw, loc, op.getInput(), op.getTarget(), gradient));
+    return success();
+  }
+};
+
+// coefficient * term, elementwise: the loss map.
+struct FocalTermsLowering : OpRewritePattern<FocalTermsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(FocalTermsOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    SigmoidScalars k = sigmoidScalars(rw, op);
+    auto term = [&](OpBuilder &b, Location l, Value x, Value t) {
+      return b.create<arith::MulFOp>(l, k.coeff, sigmoidTerm(b, l, x, t, k.gamma, k.alpha))
+          .getResult();
+    };
+    rw.replaceOp(op, mapPairs(rw, loc, op.getInput(), op.getTarget(), term));
+    return success();
+  }
+};
+
+// sigmoidGrad with the coefficient coefficient * upstream of each element.
+struct FocalTermsGradLowering : OpRewritePattern<FocalTermsGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(FocalTermsGradOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    SigmoidScalars k = sigmoidScalars(rw, op);
+    auto gradient = [&](OpBuilder &b, Location l, ValueRange in) {
+      Value scaled = b.create<arith::MulFOp>(l, k.coeff, in[2]);
+      return sigmoidGrad(b, l, in[0], in[1], scaled, k.gamma, k.alpha);
+    };
+    rw.replaceOp(op,
+                 mapElements(rw, loc, ValueRange{op.getInput(), op.getTarget(), op.getUpstream()},
+                             gradient));
     return success();
   }
 };
@@ -169,6 +222,15 @@ VoxelLogSoftmax logSoftmaxAt(OpBuilder &b, Location l, ValueRange x, ValueRange 
   return s;
 }
 
+/// One voxel's softmax focal term of class c: -(1 - p_c)^gamma l_c t_c.
+Value softmaxTerm(OpBuilder &b, Location l, const VoxelLogSoftmax &s, int64_t c, Value gamma,
+                  Value gammaZero) {
+  auto ft = cast<FloatType>(s.p[c].getType());
+  Value q = b.create<arith::SubFOp>(l, constant(b, l, ft, 1.0), s.p[c]);
+  Value w = b.create<arith::NegFOp>(l, powNonNegative(b, l, q, gamma, gammaZero));
+  return b.create<arith::MulFOp>(l, b.create<arith::MulFOp>(l, w, s.l[c]), s.t[c]);
+}
+
 // [sum_v -(1 - p_c)^gamma l_c t_c for each c] (+ the labelled voxels) by sumInGroups; the
 // inputs are the logit rows followed by the target rows (or the label map).
 struct SoftmaxFocalSumsLowering : OpRewritePattern<SoftmaxFocalSumsOp> {
@@ -185,21 +247,17 @@ struct SoftmaxFocalSumsLowering : OpRewritePattern<SoftmaxFocalSumsOp> {
     llvm::append_range(rows, rowsOf(rw, loc, op.getTarget()));
     auto terms = [&](OpBuilder &b, Location l, ValueRange in) {
       VoxelLogSoftmax s = logSoftmaxAt(b, l, in.take_front(C), in.drop_front(C), first);
-      Value one = constant(b, l, ft, 1.0);
       SmallVector<Value> t;
-      for (int64_t c = 0; c < C; ++c) {
-        Value q = b.create<arith::SubFOp>(l, one, s.p[c]);
-        Value w = b.create<arith::NegFOp>(l, powNonNegative(b, l, q, gamma, gammaZero));
-        t.push_back(b.create<arith::MulFOp>(l, b.create<arith::MulFOp>(l, w, s.l[c]), s.t[c]));
-      }
+      for (int64_t c = 0; c < C; ++c)
+        t.push_back(softmaxTerm(b, l, s, c, gamma, gammaZero));
       if (labels) { // the label names a class in [0, first + C): -1 < v < first + C
         Value v = in[C];
         Value above =
             b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v, constant(b, l, ft, -1.0));
         Value below = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, v,
                                               constant(b, l, ft, double(first + C)));
-        t.push_back(b.create<arith::SelectOp>(l, b.create<arith::AndIOp>(l, above, below), one,
-                                              constant(b, l, ft, 0.0)));
+        t.push_back(b.create<arith::SelectOp>(l, b.create<arith::AndIOp>(l, above, below),
+                                              constant(b, l, ft, 1.0), constant(b, l, ft, 0.0)));
       }
       return t;
     };
@@ -207,6 +265,72 @@ struct SoftmaxFocalSumsLowering : OpRewritePattern<SoftmaxFocalSumsOp> {
     return success();
   }
 };
+
+// coefficients[c] * term_c per voxel and class (mapVoxels): the loss map.
+struct SoftmaxFocalTermsLowering : OpRewritePattern<SoftmaxFocalTermsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SoftmaxFocalTermsOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getInput().getType());
+    auto ft = cast<FloatType>(type.getElementType());
+    const int64_t C = type.getDimSize(0), first = op.getFirst();
+    SmallVector<Value> coeff = entriesIn(rw, loc, op.getCoefficients(), C, ft);
+    Value gamma = scalarIn(rw, loc, op.getGamma(), ft);
+    Value gammaZero = isZeroF64(rw, loc, op.getGamma());
+    auto terms = [&](OpBuilder &b, Location l, ValueRange x, ValueRange t) {
+      VoxelLogSoftmax s = logSoftmaxAt(b, l, x, t, first);
+      SmallVector<Value> out;
+      for (int64_t c = 0; c < C; ++c)
+        out.push_back(
+            b.create<arith::MulFOp>(l, coeff[c], softmaxTerm(b, l, s, c, gamma, gammaZero)));
+      return out;
+    };
+    rw.replaceOp(op, mapVoxels(rw, loc, op.getInput(), op.getTarget(), terms));
+    return success();
+  }
+};
+
+/// The softmax focal gradient's scalars, formed once per kernel outside the loops: gamma and
+/// gamma - 1 in the input type, and whether each is 0 ((1 - p)^gamma has no slope in p when
+/// gamma is 0, as ATen's pow backward, even where (1 - p)^(gamma - 1) is infinite).
+struct SoftmaxFocalScalars {
+  Value gamma, gammaLess, flat, lessZero;
+};
+SoftmaxFocalScalars softmaxFocalScalars(OpBuilder &rw, Location loc, Value gamma64, FloatType ft) {
+  FloatType f64 = rw.getF64Type();
+  Value gammaLess64 = rw.create<arith::SubFOp>(loc, gamma64, constant(rw, loc, f64, 1.0));
+  return {scalarIn(rw, loc, gamma64, ft), scalarIn(rw, loc, gammaLess64, ft),
+          isZeroF64(rw, loc, gamma64), isZeroF64(rw, loc, gammaLess64)};
+}
+
+/// One voxel's gradient with respect to its logits, u_c - p_c sum_k u_k with u_c = coeff_c t_c
+/// g'(l_c) for g(l) = -(1 - e^l)^gamma l: the derivative through the log softmax.
+SmallVector<Value> softmaxFocalGrad(OpBuilder &b, Location l, const VoxelLogSoftmax &s,
+                                    ArrayRef<Value> coeff, const SoftmaxFocalScalars &k) {
+  auto ft = cast<FloatType>(s.p.front().getType());
+  Value one = constant(b, l, ft, 1.0), fzero = constant(b, l, ft, 0.0);
+  SmallVector<Value> u; // d loss / d l_c
+  Value total;          // sum_k u_k
+  for (size_t c = 0; c < s.p.size(); ++c) {
+    Value q = b.create<arith::SubFOp>(l, one, s.p[c]);
+    Value qg = powNonNegative(b, l, q, k.gamma, k.flat);
+    Value slope = b.create<arith::MulFOp>(
+        l,
+        b.create<arith::MulFOp>(
+            l,
+            b.create<arith::MulFOp>(l, k.gamma, powNonNegative(b, l, q, k.gammaLess, k.lessZero)),
+            s.p[c]),
+        s.l[c]);
+    slope = b.create<arith::SelectOp>(l, k.flat, fzero, slope);
+    Value dg = b.create<arith::SubFOp>(l, slope, qg); // g'(l)
+    u.push_back(b.create<arith::MulFOp>(l, b.create<arith::MulFOp>(l, coeff[c], s.t[c]), dg));
+    total = total ? b.create<arith::AddFOp>(l, total, u.back()).getResult() : u.back();
+  }
+  SmallVector<Value> g;
+  for (size_t c = 0; c < s.p.size(); ++c)
+    g.push_back(b.create<arith::SubFOp>(l, u[c], b.create<arith::MulFOp>(l, s.p[c], total)));
+  return g;
+}
 
 // The gradient with respect to the logits, voxel by voxel (mapVoxels, as med.softmax_dice_grad).
 struct SoftmaxFocalGradLowering : OpRewritePattern<SoftmaxFocalGradOp> {
@@ -217,38 +341,32 @@ struct SoftmaxFocalGradLowering : OpRewritePattern<SoftmaxFocalGradOp> {
     auto ft = cast<FloatType>(type.getElementType());
     const int64_t C = type.getDimSize(0), first = op.getFirst();
     SmallVector<Value> coeff = entriesIn(rw, loc, op.getCoefficients(), C, ft);
-    FloatType f64 = rw.getF64Type();
-    Value gammaLess64 = rw.create<arith::SubFOp>(loc, op.getGamma(), constant(rw, loc, f64, 1.0));
-    Value gamma = scalarIn(rw, loc, op.getGamma(), ft),
-          gammaLess = scalarIn(rw, loc, gammaLess64, ft);
-    // (1 - p)^gamma has no slope in p when gamma is 0 (as ATen's pow backward), even where
-    // (1 - p)^(gamma - 1) is infinite.
-    Value flat = isZeroF64(rw, loc, op.getGamma()), lessZero = isZeroF64(rw, loc, gammaLess64);
+    SoftmaxFocalScalars k = softmaxFocalScalars(rw, loc, op.getGamma(), ft);
     auto gradient = [&](OpBuilder &b, Location l, ValueRange x, ValueRange t) {
-      VoxelLogSoftmax s = logSoftmaxAt(b, l, x, t, first);
-      Value one = constant(b, l, ft, 1.0), fzero = constant(b, l, ft, 0.0);
-      SmallVector<Value> u; // d loss / d l_c
-      Value total;          // sum_k u_k
-      for (int64_t c = 0; c < C; ++c) {
-        Value q = b.create<arith::SubFOp>(l, one, s.p[c]);
-        Value qg = powNonNegative(b, l, q, gamma, flat);
-        Value slope = b.create<arith::MulFOp>(
-            l,
-            b.create<arith::MulFOp>(
-                l, b.create<arith::MulFOp>(l, gamma, powNonNegative(b, l, q, gammaLess, lessZero)),
-                s.p[c]),
-            s.l[c]);
-        slope = b.create<arith::SelectOp>(l, flat, fzero, slope);
-        Value dg = b.create<arith::SubFOp>(l, slope, qg); // g'(l) for g(l) = -(1 - e^l)^gamma l
-        u.push_back(b.create<arith::MulFOp>(l, b.create<arith::MulFOp>(l, coeff[c], s.t[c]), dg));
-        total = total ? b.create<arith::AddFOp>(l, total, u.back()).getResult() : u.back();
-      }
-      SmallVector<Value> g;
-      for (int64_t c = 0; c < C; ++c)
-        g.push_back(b.create<arith::SubFOp>(l, u[c], b.create<arith::MulFOp>(l, s.p[c], total)));
-      return g;
+      return softmaxFocalGrad(b, l, logSoftmaxAt(b, l, x, t, first), coeff, k);
     };
     rw.replaceOp(op, mapVoxels(rw, loc, op.getInput(), op.getTarget(), gradient));
+    return success();
+  }
+};
+
+// softmaxFocalGrad with the coefficients coefficients[c] * upstream[c] of each voxel.
+struct SoftmaxFocalTermsGradLowering : OpRewritePattern<SoftmaxFocalTermsGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SoftmaxFocalTermsGradOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getInput().getType());
+    auto ft = cast<FloatType>(type.getElementType());
+    const int64_t C = type.getDimSize(0), first = op.getFirst();
+    SmallVector<Value> coeff = entriesIn(rw, loc, op.getCoefficients(), C, ft);
+    SoftmaxFocalScalars k = softmaxFocalScalars(rw, loc, op.getGamma(), ft);
+    auto gradient = [&](OpBuilder &b, Location l, ValueRange x, ValueRange t, ValueRange up) {
+      SmallVector<Value> scaled;
+      for (int64_t c = 0; c < C; ++c)
+        scaled.push_back(b.create<arith::MulFOp>(l, coeff[c], up[c]));
+      return softmaxFocalGrad(b, l, logSoftmaxAt(b, l, x, t, first), scaled, k);
+    };
+    rw.replaceOp(op, mapVoxels(rw, loc, op.getInput(), op.getTarget(), op.getUpstream(), gradient));
     return success();
   }
 };
@@ -256,6 +374,7 @@ struct SoftmaxFocalGradLowering : OpRewritePattern<SoftmaxFocalGradOp> {
 } // namespace
 
 void mlir::med::lowering::populateFocalLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<FocalSumsLowering, FocalGradLowering, SoftmaxFocalSumsLowering,
-               SoftmaxFocalGradLowering>(patterns.getContext());
+  patterns.add<FocalSumsLowering, FocalGradLowering, FocalTermsLowering, FocalTermsGradLowering,
+               SoftmaxFocalSumsLowering, SoftmaxFocalGradLowering, SoftmaxFocalTermsLowering,
+               SoftmaxFocalTermsGradLowering>(patterns.getContext());
 }

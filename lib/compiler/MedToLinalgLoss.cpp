@@ -199,26 +199,34 @@ Value mlir::med::lowering::oneHotEntry(OpBuilder &b, Location l, Value v, int64_
   return b.create<arith::SelectOp>(l, hit, constant(b, l, ft, 1.0), constant(b, l, ft, 0.0));
 }
 
-Value mlir::med::lowering::mapPairs(OpBuilder &rw, Location loc, Value input, Value target,
-                                    PairMapFn f) {
-  auto type = cast<RankedTensorType>(input.getType());
+Value mlir::med::lowering::mapElements(OpBuilder &rw, Location loc, ValueRange inputs,
+                                       ElementMapFn f) {
+  auto type = cast<RankedTensorType>(inputs.front().getType());
   SmallVector<Value> dims;
   for (int64_t d = 0; d < type.getRank(); ++d)
     if (type.isDynamicDim(d))
-      dims.push_back(rw.create<tensor::DimOp>(loc, input, d));
+      dims.push_back(rw.create<tensor::DimOp>(loc, inputs.front(), d));
   Value init = rw.create<tensor::EmptyOp>(loc, type, dims);
   AffineMap id = rw.getMultiDimIdentityMap(type.getRank());
+  SmallVector<AffineMap> maps(inputs.size() + 1, id);
   SmallVector<utils::IteratorType> iterators(type.getRank(), utils::IteratorType::parallel);
-  auto g = rw.create<linalg::GenericOp>(loc, TypeRange{type}, ValueRange{input, target},
-                                        ValueRange{init}, ArrayRef<AffineMap>{id, id, id},
+  auto g = rw.create<linalg::GenericOp>(loc, TypeRange{type}, inputs, ValueRange{init}, maps,
                                         iterators, [&](OpBuilder &b, Location l, ValueRange args) {
-                                          b.create<linalg::YieldOp>(l, f(b, l, args[0], args[1]));
+                                          b.create<linalg::YieldOp>(
+                                              l, f(b, l, args.take_front(inputs.size())));
                                         });
   return g.getResult(0);
 }
 
+Value mlir::med::lowering::mapPairs(OpBuilder &rw, Location loc, Value input, Value target,
+                                    PairMapFn f) {
+  return mapElements(
+      rw, loc, ValueRange{input, target},
+      [&](OpBuilder &b, Location l, ValueRange in) { return f(b, l, in[0], in[1]); });
+}
+
 Value mlir::med::lowering::mapVoxels(OpBuilder &rw, Location loc, Value input, Value target,
-                                     VoxelMapFn f) {
+                                     Value upstream, UpstreamVoxelMapFn f) {
   auto type = cast<RankedTensorType>(input.getType());
   const int64_t C = type.getDimSize(0);
   const bool labels = cast<RankedTensorType>(target.getType()).getRank() == 1;
@@ -234,21 +242,31 @@ Value mlir::med::lowering::mapVoxels(OpBuilder &rw, Location loc, Value input, V
   Value step = rw.create<arith::ConstantIndexOp>(loc, 1);
   auto loop = rw.create<scf::ForOp>(
       loc, zero, n, step, ValueRange{init}, [&](OpBuilder &b, Location l, Value v, ValueRange acc) {
-        SmallVector<Value> x, t;
+        SmallVector<Value> x, t, up;
         for (int64_t c = 0; c < C; ++c) {
           x.push_back(b.create<tensor::ExtractOp>(l, input, ValueRange{channel[c], v}));
           if (!labels)
             t.push_back(b.create<tensor::ExtractOp>(l, target, ValueRange{channel[c], v}));
+          if (upstream)
+            up.push_back(b.create<tensor::ExtractOp>(l, upstream, ValueRange{channel[c], v}));
         }
         if (labels)
           t.push_back(b.create<tensor::ExtractOp>(l, target, ValueRange{v}));
-        SmallVector<Value> values = f(b, l, x, t);
+        SmallVector<Value> values = f(b, l, x, t, up);
         Value out = acc[0];
         for (int64_t c = 0; c < C; ++c)
           out = b.create<tensor::InsertOp>(l, values[c], out, ValueRange{channel[c], v});
         b.create<scf::YieldOp>(l, out);
       });
   return loop.getResult(0);
+}
+
+Value mlir::med::lowering::mapVoxels(OpBuilder &rw, Location loc, Value input, Value target,
+                                     VoxelMapFn f) {
+  return mapVoxels(rw, loc, input, target, Value(),
+                   [&](OpBuilder &b, Location l, ValueRange x, ValueRange t, ValueRange) {
+                     return f(b, l, x, t);
+                   });
 }
 
 VoxelSoftmax mlir::med::lowering::softmaxAt(OpBuilder &b, Location l, ValueRange x,

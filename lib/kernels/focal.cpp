@@ -1,5 +1,6 @@
-// Launchers of the generated focal loss kernels: med.focal_sums, med.focal_grad and their softmax
-// forms (see med/kernels/losses.h). gamma and alpha reach the kernels as f64 parameters, so one
+// Launchers of the generated focal loss kernels: med.focal_sums, med.focal_grad, the `_terms`
+// maps of reduction "none" and their gradients, and the softmax forms of all
+// (see med/kernels/losses.h). gamma and alpha reach the kernels as f64 parameters, so one
 // compiled kernel per dtype (and alpha or not, channel count, label map or not) serves them all.
 #include "med/kernels/losses.h"
 
@@ -11,6 +12,7 @@
 #include "launch.h"
 #include "med/core/dtype.h"
 #include "med/core/error.h"
+#include "med/runtime/memory.h"
 
 namespace med::kernels {
 
@@ -54,13 +56,19 @@ std::string sumsIR(rt::DType t, bool alpha) {
          store("tensor<?xf64>", "memref<?xf64>");
 }
 
-/// The sigmoid gradient kernel's IR: input, target, params [coefficient, gamma (, alpha)], the
-/// gradient.
-std::string gradIR(rt::DType t, bool alpha) {
+/// The IR of the sigmoid kernels that map elements: `op` (med.focal_grad or med.focal_terms)
+/// over input, target, params [coefficient, gamma (, alpha)], into the output; with `upstream`
+/// (med.focal_terms_grad) a third input, the map's incoming gradient, follows the target.
+std::string mapIR(const std::string &op, rt::DType t, bool alpha, bool upstream = false) {
   const std::string e = mlirElement(t), m = "memref<?x" + e + ">", v = "tensor<?x" + e + ">";
-  return header("%in0: " + m + ", %in1: " + m + ", %params: memref<?xf64>, %out: " + m, m, m) +
-         loads("%params", alpha ? 3 : 2) + "  %r = med.focal_grad %x, %t, %p0, %p1" +
-         (alpha ? ", %p2" : "") + " : " + v + ", " + v + " -> " + v + "\n" + store(v, m);
+  const std::string up =
+      upstream ? "  %u = bufferization.to_tensor %in2 restrict : " + m + "\n" : "";
+  return header("%in0: " + m + ", %in1: " + m + (upstream ? ", %in2: " + m : "") +
+                    ", %params: memref<?xf64>, %out: " + m,
+                m, m) +
+         up + loads("%params", alpha ? 3 : 2) + "  %r = " + op + " %x, %t, " +
+         (upstream ? "%u, " : "") + "%p0, %p1" + (alpha ? ", %p2" : "") + " : " + v + ", " + v +
+         (upstream ? ", " + v : "") + " -> " + v + "\n" + store(v, m);
 }
 
 /// The softmax kernels' operand types for C rows: the logit block, the target (a flat label map
@@ -94,19 +102,34 @@ std::string softmaxSumsIR(rt::DType t, int64_t C, bool labels, int64_t first) {
          store("tensor<?xf64>", "memref<?xf64>");
 }
 
-/// The softmax gradient kernel's IR: logit block, target, the item's C coefficients, params
-/// [gamma], the gradient block (strided like the logits).
-std::string softmaxGradIR(rt::DType t, int64_t C, bool labels, int64_t first) {
+/// The IR of the softmax kernels that write a block: `op` (med.softmax_focal_grad or
+/// med.softmax_focal_terms) over logit block, target, C coefficients, params [gamma], into a
+/// block strided like the logits; with `upstream` (med.softmax_focal_terms_grad) a block of the
+/// map's incoming gradient follows the target.
+std::string softmaxMapIR(const std::string &op, rt::DType t, int64_t C, bool labels, int64_t first,
+                         bool upstream = false) {
   const Types s = softmaxTypes(t, C, labels);
   const std::string k = "tensor<" + std::to_string(C) + "xf64>";
   return header("%in0: " + s.block + ", %in1: " + s.target +
+                    (upstream ? ", %in2: " + s.block : "") +
                     ", %coeff: memref<?xf64>, %params: memref<?xf64>, %out: " + s.block,
                 s.block, s.target) +
+         (upstream ? "  %u = bufferization.to_tensor %in2 restrict : " + s.block + "\n" : "") +
          "  %kd = bufferization.to_tensor %coeff restrict : memref<?xf64>\n  %k = tensor.cast "
          "%kd : tensor<?xf64> to " +
-         k + "\n" + loads("%params", 1) + "  %r = med.softmax_focal_grad %x, %t, %k, %p0" +
-         firstAttr(first) + " : " + s.blockTensor + ", " + s.targetTensor + ", " + k + " -> " +
-         s.blockTensor + "\n" + store(s.blockTensor, s.block);
+         k + "\n" + loads("%params", 1) + "  %r = " + op + " %x, %t, " + (upstream ? "%u, " : "") +
+         "%k, %p0" + firstAttr(first) + " : " + s.blockTensor + ", " + s.targetTensor +
+         (upstream ? ", " + s.blockTensor : "") + ", " + k + " -> " + s.blockTensor + "\n" +
+         store(s.blockTensor, s.block);
+}
+
+/// Per slab its coefficient, gamma and alpha (0 without): a (slabs, 3) float64 tensor.
+at::Tensor slabParams(const at::Tensor &coefficients, double gamma, std::optional<double> alpha) {
+  at::Tensor params = at::empty({coefficients.size(0), 3}, at::kDouble);
+  params.select(1, 0).copy_(coefficients);
+  params.select(1, 1).fill_(gamma);
+  params.select(1, 2).fill_(alpha.value_or(0.0));
+  return params;
 }
 
 /// (B, C, *spatial) logits and their target, checked for the softmax focal kernels (classes
@@ -159,12 +182,8 @@ at::Tensor focal_grad(const at::Tensor &input, const at::Tensor &target,
     throw Error(owner, "the focal gradient kernel needs (slabs) float64 coefficients");
   checkPair(input, target, slabs, true, owner);
   const rt::DType type = toDType(input.scalar_type(), owner);
-  auto kernel = compiled(gradIR(type, alpha.has_value()), "focal gradient", owner);
-  // Per slab: its coefficient, gamma and alpha.
-  at::Tensor params = at::empty({slabs, 3}, at::kDouble);
-  params.select(1, 0).copy_(coefficients);
-  params.select(1, 1).fill_(gamma);
-  params.select(1, 2).fill_(alpha.value_or(0.0));
+  auto kernel = compiled(mapIR("med.focal_grad", type, alpha.has_value()), "focal gradient", owner);
+  at::Tensor params = slabParams(coefficients, gamma, alpha);
   return gradOverBlocks(*kernel, input, target, slabs, params.data_ptr<double>(), 3, alpha ? 3 : 2,
                         threads);
 }
@@ -195,9 +214,10 @@ at::Tensor softmax_focal_grad(const at::Tensor &logits, const at::Tensor &target
       coefficients.scalar_type() != at::kDouble)
     throw Error(owner, "the softmax focal gradient kernel needs (B, " + std::to_string(kept) +
                            ") float64 coefficients");
-  auto kernel = compiled(
-      softmaxGradIR(toDType(logits.scalar_type(), owner), kept, labels, labels ? first : 0),
-      "softmax focal gradient", owner);
+  auto kernel =
+      compiled(softmaxMapIR("med.softmax_focal_grad", toDType(logits.scalar_type(), owner), kept,
+                            labels, labels ? first : 0),
+               "softmax focal gradient", owner);
   at::Tensor coeff = coefficients.contiguous().cpu();
   double *k = coeff.data_ptr<double>();
   double g = gamma;
@@ -206,6 +226,99 @@ at::Tensor softmax_focal_grad(const at::Tensor &logits, const at::Tensor &target
                        [&](CallArgs &args, int64_t b, int64_t v0, int64_t count) {
                          bindBlock(args, logits, target, labels, first, b, v0, count);
                          args.flat(k + kept * b, kept);
+                         args.flat(&g, 1);
+                       });
+}
+
+at::Tensor focal_terms(const at::Tensor &input, const at::Tensor &target,
+                       const at::Tensor &coefficients, double gamma, std::optional<double> alpha,
+                       int threads, const std::string &owner) {
+  const int64_t slabs = coefficients.dim() == 1 ? coefficients.size(0) : -1;
+  if (slabs < 0 || coefficients.scalar_type() != at::kDouble)
+    throw Error(owner, "the focal map kernel needs (slabs) float64 coefficients");
+  checkPair(input, target, slabs, true, owner);
+  const rt::DType type = toDType(input.scalar_type(), owner);
+  auto kernel = compiled(mapIR("med.focal_terms", type, alpha.has_value()), "focal map", owner);
+  at::Tensor params = slabParams(coefficients, gamma, alpha);
+  return gradOverBlocks(*kernel, input, target, slabs, params.data_ptr<double>(), 3, alpha ? 3 : 2,
+                        threads);
+}
+
+at::Tensor focal_terms_grad(const at::Tensor &input, const at::Tensor &target,
+                            const at::Tensor &upstream, const at::Tensor &coefficients,
+                            double gamma, std::optional<double> alpha, int threads,
+                            const std::string &owner) {
+  const int64_t slabs = coefficients.dim() == 1 ? coefficients.size(0) : -1;
+  if (slabs < 0 || coefficients.scalar_type() != at::kDouble)
+    throw Error(owner, "the focal map gradient kernel needs (slabs) float64 coefficients");
+  checkPair(input, target, slabs, true, owner);
+  checkPair(input, upstream, slabs, true, owner);
+  const rt::DType type = toDType(input.scalar_type(), owner);
+  auto kernel = compiled(mapIR("med.focal_terms_grad", type, alpha.has_value(), true),
+                         "focal map gradient", owner);
+  at::Tensor params = slabParams(coefficients, gamma, alpha);
+  at::Tensor grad = at::empty_like(input, at::MemoryFormat::Contiguous);
+  rt::preferHugePages(grad.data_ptr(), grad.nbytes());
+  const int64_t len = slabs ? input.numel() / slabs : 0, per = blocksPerSlab(len);
+  const double *p = params.data_ptr<double>();
+  forEachBlock(slabs, len, threads, [&](int64_t b, int64_t start, int64_t count) {
+    CallArgs args;
+    args.flat(elementAt(input, start), count);
+    args.flat(elementAt(target, start), count);
+    args.flat(elementAt(upstream, start), count);
+    args.flat(const_cast<double *>(p) + 3 * (b / per), alpha ? 3 : 2);
+    args.flat(elementAt(grad, start), count);
+    args.call(*kernel);
+  });
+  return grad;
+}
+
+at::Tensor softmax_focal_terms(const at::Tensor &logits, const at::Tensor &target,
+                               const std::vector<double> &coefficients, int64_t first, double gamma,
+                               int threads, const std::string &owner) {
+  const bool labels = checkSoftmaxPair(logits, target, first, owner);
+  const int64_t kept = logits.size(1) - first;
+  if (int64_t(coefficients.size()) != kept)
+    throw Error(owner, "the softmax focal map kernel needs " + std::to_string(kept) +
+                           " coefficients, one per kept class");
+  auto kernel =
+      compiled(softmaxMapIR("med.softmax_focal_terms", toDType(logits.scalar_type(), owner), kept,
+                            labels, labels ? first : 0),
+               "softmax focal map", owner);
+  double g = gamma;
+  at::Tensor map = gradOverItems(*kernel, logits, first, threads,
+                                 [&](CallArgs &args, int64_t b, int64_t v0, int64_t count) {
+                                   bindBlock(args, logits, target, labels, first, b, v0, count);
+                                   args.flat(const_cast<double *>(coefficients.data()), kept);
+                                   args.flat(&g, 1);
+                                 });
+  return first ? map.slice(1, first).contiguous() : map;
+}
+
+at::Tensor softmax_focal_terms_grad(const at::Tensor &logits, const at::Tensor &target,
+                                    const at::Tensor &upstream,
+                                    const std::vector<double> &coefficients, int64_t first,
+                                    double gamma, int threads, const std::string &owner) {
+  const bool labels = checkSoftmaxPair(logits, target, first, owner);
+  const int64_t B = logits.size(0), C = logits.size(1), kept = C - first;
+  const int64_t N = B ? logits.numel() / (B * C) : 0;
+  if (int64_t(coefficients.size()) != kept)
+    throw Error(owner, "the softmax focal map gradient kernel needs " + std::to_string(kept) +
+                           " coefficients, one per kept class");
+  if (!upstream.is_contiguous() || upstream.scalar_type() != logits.scalar_type() ||
+      upstream.numel() != B * kept * N)
+    throw Error(owner, "the softmax focal map gradient kernel needs a contiguous incoming "
+                       "gradient of the map's shape and the logits' dtype");
+  auto kernel =
+      compiled(softmaxMapIR("med.softmax_focal_terms_grad", toDType(logits.scalar_type(), owner),
+                            kept, labels, labels ? first : 0, true),
+               "softmax focal map gradient", owner);
+  double g = gamma;
+  return gradOverItems(*kernel, logits, first, threads,
+                       [&](CallArgs &args, int64_t b, int64_t v0, int64_t count) {
+                         bindBlock(args, logits, target, labels, first, b, v0, count);
+                         args.rows(elementAt(upstream, b * kept * N + v0), kept, count, N);
+                         args.flat(const_cast<double *>(coefficients.data()), kept);
                          args.flat(&g, 1);
                        });
 }

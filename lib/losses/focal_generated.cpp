@@ -1,5 +1,6 @@
-// FocalLoss on the generated kernels: forward sums and backward gradient as `med` ops (see
-// focal_generated.h), wrapped as a torch::autograd::Function.
+// FocalLoss on the generated kernels: forward sums and backward gradient as `med` ops, or the
+// loss map and its gradient for reduction "none" (see focal_generated.h), each pair wrapped as
+// a torch::autograd::Function.
 #include "focal_generated.h"
 
 #include <ATen/ATen.h>
@@ -45,11 +46,18 @@ void checkLabels(const at::Tensor &counted, const at::Tensor &labels, int64_t cl
               "labels must lie in [0, " + std::to_string(classes) + ") for one-hot encoding");
 }
 
-/// The loss the kernels compute, as an ATen graph of `x` (the saved input, part of the caller's
-/// graph): per-voxel focal terms, summed per item and kept class, times the class factors. Used
-/// when backward runs with create_graph, so that the gradient has a graph of its own for second
-/// derivatives; the kernels' gradient has none.
-at::Tensor eagerLoss(AutogradContext *ctx, const at::Tensor &x) {
+/// checkLabels for a label map the kernels do not count (the map of reduction "none"): every
+/// label must lie in (-1, classes), which NaN does not.
+void checkLabelRange(const at::Tensor &labels, int64_t classes) {
+  const bool named = at::logical_and(labels > -1.0, labels < double(classes)).all().item<bool>();
+  checkLabels(at::full({1}, named ? 1.0 : 0.0, at::kDouble), labels, classes, 1);
+}
+
+/// The focal terms the kernels compute, per element of the kept classes, as an ATen graph of
+/// `x` (the saved input, part of the caller's graph). Used when backward runs with
+/// create_graph, so that the gradient has a graph of its own for second derivatives; the
+/// kernels' gradient has none.
+at::Tensor eagerTerms(AutogradContext *ctx, const at::Tensor &x) {
   at::Tensor y = ctx->saved_data["y"].toTensor().to(x.scalar_type());
   at::Tensor scale = ctx->saved_data["scale"].toTensor();
   const double gamma = ctx->saved_data["gamma"].toDouble();
@@ -69,10 +77,50 @@ at::Tensor eagerLoss(AutogradContext *ctx, const at::Tensor &x) {
       term = (y * alpha + (1 - y) * (1 - alpha)) * term;
     }
   }
+  return term;
+}
+
+/// The loss the kernels compute from eagerTerms: summed per item and kept class, times the
+/// class factors.
+at::Tensor eagerLoss(AutogradContext *ctx, const at::Tensor &x) {
+  at::Tensor term = eagerTerms(ctx, x);
+  at::Tensor scale = ctx->saved_data["scale"].toTensor();
   std::vector<int64_t> spatial;
   for (int64_t d = 2; d < term.dim(); ++d)
     spatial.push_back(d);
   return (term.sum(spatial).to(at::kDouble) * scale).sum().to(at::kFloat);
+}
+
+/// The map of reduction "none" from eagerTerms: each kept class's terms times its factor.
+at::Tensor eagerMap(AutogradContext *ctx, const at::Tensor &x) {
+  at::Tensor term = eagerTerms(ctx, x);
+  std::vector<int64_t> shape(term.dim(), 1);
+  shape[1] = term.size(1);
+  at::Tensor scale = ctx->saved_data["scale"].toTensor().to(at::kFloat).view(shape);
+  return term * scale;
+}
+
+/// What both Functions' backward needs: the contiguous operands the kernels read, the class
+/// factors, the plan, and `x` itself (part of the caller's graph) for a backward with
+/// create_graph.
+void savePlan(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &xc, const at::Tensor &yc,
+              const at::Tensor &scale, const FocalPlan &plan) {
+  ctx->saved_data["x"] = xc;
+  ctx->saved_data["y"] = yc;
+  ctx->saved_data["scale"] = scale;
+  ctx->saved_data["softmax"] = plan.softmax;
+  ctx->saved_data["gamma"] = plan.gamma;
+  ctx->saved_data["has_alpha"] = plan.alpha.has_value();
+  ctx->saved_data["alpha"] = plan.alpha.value_or(0.0);
+  ctx->saved_data["first"] = plan.first;
+  ctx->save_for_backward({x});
+}
+
+/// The saved alpha of the sigmoid form, if any.
+std::optional<double> savedAlpha(AutogradContext *ctx) {
+  if (!ctx->saved_data["has_alpha"].toBool())
+    return std::nullopt;
+  return ctx->saved_data["alpha"].toDouble();
 }
 
 struct FocalSumsFunction : public torch::autograd::Function<FocalSumsFunction> {
@@ -94,15 +142,7 @@ struct FocalSumsFunction : public torch::autograd::Function<FocalSumsFunction> {
                  .view({B, kept});
     }
     at::Tensor scale = at::tensor(plan->scale, at::kDouble);
-    ctx->saved_data["x"] = xc;
-    ctx->saved_data["y"] = yc;
-    ctx->saved_data["scale"] = scale;
-    ctx->saved_data["softmax"] = plan->softmax;
-    ctx->saved_data["gamma"] = plan->gamma;
-    ctx->saved_data["has_alpha"] = plan->alpha.has_value();
-    ctx->saved_data["alpha"] = plan->alpha.value_or(0.0);
-    ctx->saved_data["first"] = plan->first;
-    ctx->save_for_backward({x});
+    savePlan(ctx, x, xc, yc, scale, *plan);
     // The loss in float32, as MONAI computes it (the sums themselves are float64).
     return (sums * scale).sum().to(at::kFloat);
   }
@@ -124,11 +164,57 @@ struct FocalSumsFunction : public torch::autograd::Function<FocalSumsFunction> {
       g = kernels::softmax_focal_grad(x, y, coeff.contiguous(), ctx->saved_data["first"].toInt(),
                                       gamma, at::get_num_threads(), kOwner);
     } else {
-      std::optional<double> alpha;
-      if (ctx->saved_data["has_alpha"].toBool())
-        alpha = ctx->saved_data["alpha"].toDouble();
+      std::optional<double> alpha = savedAlpha(ctx);
       g = kernels::focal_grad(x, y, coeff.flatten().contiguous(), gamma, alpha,
                               at::get_num_threads(), kOwner);
+    }
+    return {g, at::Tensor(), at::Tensor()};
+  }
+};
+
+/// Reduction "none": the loss map from med.focal_terms (med.softmax_focal_terms), its backward
+/// from the map's incoming gradient through med.focal_terms_grad (med.softmax_focal_terms_grad).
+struct FocalMapFunction : public torch::autograd::Function<FocalMapFunction> {
+  static at::Tensor forward(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &y,
+                            const FocalPlan *plan) {
+    at::Tensor xc = x.contiguous(), yc = y.contiguous();
+    const int64_t B = xc.size(0);
+    at::Tensor scale = at::tensor(plan->scale, at::kDouble);
+    at::Tensor map;
+    if (plan->softmax) {
+      if (yc.size(1) == 1)
+        checkLabelRange(yc, xc.size(1));
+      map = kernels::softmax_focal_terms(xc, yc, plan->scale, plan->first, plan->gamma,
+                                         at::get_num_threads(), kOwner);
+    } else {
+      map = kernels::focal_terms(xc, yc, scale.repeat({B}), plan->gamma, plan->alpha,
+                                 at::get_num_threads(), kOwner);
+    }
+    savePlan(ctx, x, xc, yc, scale, *plan);
+    return map;
+  }
+
+  static variable_list backward(AutogradContext *ctx, variable_list go) {
+    if (at::GradMode::is_enabled()) { // create_graph: a gradient that has a graph itself
+      at::Tensor x = ctx->get_saved_variables()[0];
+      return {torch::autograd::grad({eagerMap(ctx, x)}, {x}, {go[0]}, /*retain_graph=*/true,
+                                    /*create_graph=*/true)[0],
+              at::Tensor(), at::Tensor()};
+    }
+    at::Tensor x = ctx->saved_data["x"].toTensor(), y = ctx->saved_data["y"].toTensor();
+    at::Tensor scale = ctx->saved_data["scale"].toTensor();
+    const double gamma = ctx->saved_data["gamma"].toDouble();
+    at::Tensor up = go[0].to(x.scalar_type()).contiguous();
+    at::Tensor g;
+    if (ctx->saved_data["softmax"].toBool()) {
+      std::vector<double> factors(scale.data_ptr<double>(),
+                                  scale.data_ptr<double>() + scale.numel());
+      g = kernels::softmax_focal_terms_grad(x, y, up, factors, ctx->saved_data["first"].toInt(),
+                                            gamma, at::get_num_threads(), kOwner);
+    } else {
+      std::optional<double> alpha = savedAlpha(ctx);
+      g = kernels::focal_terms_grad(x, y, up, scale.repeat({x.size(0)}), gamma, alpha,
+                                    at::get_num_threads(), kOwner);
     }
     return {g, at::Tensor(), at::Tensor()};
   }
@@ -172,8 +258,8 @@ std::vector<double> focal_class_weights(const std::vector<double> &weight, int64
 
 at::Tensor focal_loss_generated(const FocalLossOptions &o, std::optional<double> alpha,
                                 const at::Tensor &input, const at::Tensor &target) {
-  if (o.reduction() == "none" || !input.defined() || !target.defined() || input.dim() < 3 ||
-      target.dim() != input.dim() || !input.device().is_cpu() || !target.device().is_cpu() ||
+  if (!input.defined() || !target.defined() || input.dim() < 3 || target.dim() != input.dim() ||
+      !input.device().is_cpu() || !target.device().is_cpu() ||
       !at::isFloatingType(input.scalar_type()) || at::isComplexType(target.scalar_type()) ||
       target.requires_grad() || input.numel() == 0)
     return {};
@@ -205,6 +291,8 @@ at::Tensor focal_loss_generated(const FocalLossOptions &o, std::optional<double>
     plan.alpha = alpha;
     plan.scale = classFactors(kept, focal_class_weights(o.weight(), kept), std::nullopt);
   }
+  if (o.reduction() == "none") // the map itself, each class's terms times its factor
+    return FocalMapFunction::apply(x, y, &plan);
   // "mean": over every element; "sum": MONAI's sum over items and classes of spatial means.
   const double count = double(N) * (o.reduction() == "mean" ? double(B * kept) : 1.0);
   for (double &s : plan.scale)

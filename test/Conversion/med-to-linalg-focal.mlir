@@ -249,3 +249,70 @@ func.func @softmax_focal_grad_targets(%x: tensor<2x?xf32>, %t: tensor<2x?xf32>, 
   %0 = med.softmax_focal_grad %x, %t, %k, %g : tensor<2x?xf32>, tensor<2x?xf32>, tensor<2xf64> -> tensor<2x?xf32>
   return %0 : tensor<2x?xf32>
 }
+
+// -----
+
+// Reduction "none", sigmoid form: the term of every element times the coefficient, one
+// elementwise generic (the term as med.focal_sums forms it).
+// CHECK-LABEL: func @focal_terms
+// CHECK:         %[[K:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK:         linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel"]
+// CHECK-SAME:      ins(%{{.*}}, %{{.*}} : tensor<?xf32>, tensor<?xf32>)
+// CHECK:           %[[F:.*]] = math.exp
+// CHECK:           %[[R:.*]] = arith.mulf %[[K]], %{{.*}} : f32
+// CHECK-NEXT:      linalg.yield %[[R]] : f32
+func.func @focal_terms(%x: tensor<?xf32>, %t: tensor<?xf32>, %k: f64, %g: f64) -> tensor<?xf32> {
+  %0 = med.focal_terms %x, %t, %k, %g : tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// Its gradient: med.focal_grad's with the coefficient times the incoming gradient of the element.
+// CHECK-LABEL: func @focal_terms_grad
+// CHECK:         %[[K:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK:         linalg.generic
+// CHECK-SAME:      ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>)
+// CHECK:         ^bb0(%{{.*}}: f32, %{{.*}}: f32, %[[UP:[a-z0-9_]+]]: f32, %{{.*}}: f32):
+// CHECK:           %[[KU:.*]] = arith.mulf %[[K]], %[[UP]] : f32
+// CHECK:           %[[R:.*]] = arith.mulf %[[KU]], %{{.*}} : f32
+// CHECK-NEXT:      linalg.yield %[[R]] : f32
+func.func @focal_terms_grad(%x: tensor<?xf32>, %t: tensor<?xf32>, %u: tensor<?xf32>, %k: f64, %g: f64, %a: f64) -> tensor<?xf32> {
+  %0 = med.focal_terms_grad %x, %t, %u, %k, %g, %a : tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// Softmax form: a loop over the voxels inserting each class's term times its coefficient.
+// CHECK-LABEL: func @softmax_focal_terms
+// CHECK:         %[[K0:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK:         %[[K1:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK:         scf.for
+// CHECK:           %[[R0:.*]] = arith.mulf %[[K0]], %{{.*}} : f32
+// CHECK:           %[[R1:.*]] = arith.mulf %[[K1]], %{{.*}} : f32
+// CHECK:           tensor.insert %[[R0]]
+// CHECK:           tensor.insert %[[R1]]
+func.func @softmax_focal_terms(%x: tensor<2x?xf32>, %t: tensor<?xf32>, %k: tensor<2xf64>, %g: f64) -> tensor<2x?xf32> {
+  %0 = med.softmax_focal_terms %x, %t, %k, %g {first = 1} : tensor<2x?xf32>, tensor<?xf32>, tensor<2xf64> -> tensor<2x?xf32>
+  return %0 : tensor<2x?xf32>
+}
+
+// -----
+
+// Its gradient reads the voxel's incoming gradient beside logits and targets and scales each
+// class's coefficient by it before the softmax backward.
+// CHECK-LABEL: func @softmax_focal_terms_grad
+// CHECK:         %[[K0:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK:         %[[K1:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK:         scf.for
+// CHECK:           %[[U0:.*]] = tensor.extract %arg2[%{{.*}}, %{{.*}}] : tensor<2x?xf32>
+// CHECK:           %[[U1:.*]] = tensor.extract %arg2[%{{.*}}, %{{.*}}] : tensor<2x?xf32>
+// CHECK:           arith.mulf %[[K0]], %[[U0]] : f32
+// CHECK:           arith.mulf %[[K1]], %[[U1]] : f32
+// CHECK:           math.log
+func.func @softmax_focal_terms_grad(%x: tensor<2x?xf32>, %t: tensor<2x?xf32>, %u: tensor<2x?xf32>, %k: tensor<2xf64>, %g: f64) -> tensor<2x?xf32> {
+  %0 = med.softmax_focal_terms_grad %x, %t, %u, %k, %g : tensor<2x?xf32>, tensor<2x?xf32>, tensor<2x?xf32>, tensor<2xf64> -> tensor<2x?xf32>
+  return %0 : tensor<2x?xf32>
+}

@@ -1,7 +1,7 @@
 // FocalLoss and DiceFocalLoss on the generated kernels against float64 references written here
 // from the textbook formulas (explicit per-class factors, one-hot by comparison): value and
-// gradient (autograd through the reference), the fallbacks, label errors, and that the kernels
-// were really used (the JIT session's counters).
+// gradient (autograd through the reference) for every reduction, "none"'s map included, the
+// fallbacks, label errors, and that the kernels were really used (the JIT session's counters).
 
 #include <cmath>
 #include <optional>
@@ -66,9 +66,11 @@ at::Tensor referenceMap(const Case &k, const at::Tensor &input, const at::Tensor
 }
 
 /// referenceMap reduced as MONAI reduces: "mean" over every element, "sum" the sum over items
-/// and classes of the spatial means.
+/// and classes of the spatial means, "none" the map itself.
 at::Tensor reference(const Case &k, const at::Tensor &input, const at::Tensor &target) {
   at::Tensor m = referenceMap(k, input, target);
+  if (k.reduction == "none")
+    return m;
   if (k.reduction == "mean")
     return m.mean();
   return m.flatten(2).mean(2).sum();
@@ -86,20 +88,23 @@ FocalLossOptions optionsOf(const Case &k) {
 }
 
 /// The module's value and input gradient against the reference's (autograd in float64), both
-/// relative to 1e-5 (FocalLoss computes in float32), and that the kernels ran.
+/// relative to 1e-5 (FocalLoss computes in float32), and that the kernels ran. A map (reduction
+/// "none") is differentiated along a random incoming gradient.
 void compare(const Case &k, const at::Tensor &x, const at::Tensor &target) {
   FocalLoss loss(optionsOf(k));
   at::Tensor xg = x.detach().clone().set_requires_grad(true);
   const int64_t before = kernelRequests();
   at::Tensor v = loss(xg, target);
-  at::Tensor g = torch::autograd::grad({v}, {xg})[0];
+  at::Tensor up =
+      k.reduction == "none" ? at::rand(v.sizes(), at::kFloat) + 0.5 : at::ones({}, at::kFloat);
+  at::Tensor g = torch::autograd::grad({v}, {xg}, {up})[0];
   EXPECT_EQ(kernelRequests() - before, 2) << "the generated kernels did not run";
   EXPECT_EQ(v.scalar_type(), at::kFloat); // MONAI's float32 whatever the input
   EXPECT_EQ(g.scalar_type(), x.scalar_type());
   at::Tensor xr = x.detach().to(at::kDouble).set_requires_grad(true);
   at::Tensor r = reference(k, xr, target);
-  at::Tensor gr = torch::autograd::grad({r}, {xr})[0];
-  expectClose(v, r, 1e-5 * std::max(1.0, std::abs(r.item<double>())));
+  at::Tensor gr = torch::autograd::grad({r}, {xr}, {up.to(at::kDouble)})[0];
+  expectClose(v, r, 1e-5 * std::max(1.0, r.abs().max().item<double>()));
   expectClose(g, gr, 1e-5 * std::max(1e-3, gr.abs().max().item<double>()));
 }
 
@@ -118,7 +123,7 @@ TEST(FocalLossGenerated, MatchesReferenceForEveryOption) {
               for (std::optional<double> alpha :
                    {std::optional<double>(), std::optional<double>(0.25)})
                 for (bool weighted : {false, true})
-                  for (const char *red : {"mean", "sum"}) {
+                  for (const char *red : {"mean", "sum", "none"}) {
                     Case k{softmax, bg, toOnehot, gamma, alpha, {}, red};
                     if (weighted)
                       k.weight =
@@ -151,12 +156,14 @@ TEST(FocalLossGenerated, FallbacksAgreeWithTheKernels) {
   for (bool softmax : {false, true}) {
     Case k{softmax, false, false, 2.0, 0.25, {2.0, 0.5}, "mean"};
     FocalLoss loss(optionsOf(k));
-    // Reduction "none" stays on ATen: the element-wise map, no kernel.
+    // Reduction "none" runs its map kernel (MatchesReferenceForEveryOption checks it in full),
+    // and agrees with forward_eager.
     FocalLoss none(optionsOf(k).reduction("none"));
     int64_t before = kernelRequests();
     at::Tensor map = none(x, t);
-    EXPECT_EQ(kernelRequests(), before);
+    EXPECT_EQ(kernelRequests(), before + 1);
     expectClose(map, referenceMap(k, x, t), 1e-5);
+    expectClose(map, none->forward_eager(x, t), 1e-5);
     // A target that needs a gradient takes the ATen path and gets one; the input's gradient
     // agrees with the kernels'.
     at::Tensor tg = t.clone().set_requires_grad(true), xg = x.clone().set_requires_grad(true);
@@ -182,10 +189,13 @@ TEST(FocalLossGenerated, FallbacksAgreeWithTheKernels) {
 
 TEST(FocalLossGenerated, LabelErrorsBackwardTwiceAndThreadCounts) {
   at::Tensor x = logits({2, 3, 6, 5}, 136), lab = labels({2, 1, 6, 5}, 3, 137);
-  for (bool bg : {true, false}) {
-    FocalLoss loss(FocalLossOptions().use_softmax(true).to_onehot_y(true).include_background(bg));
-    expectStrayLabelsRejected([&](const at::Tensor &l) { return loss(x, l); }, lab, "FocalLoss");
-  }
+  for (bool bg : {true, false})
+    for (const char *red : {"mean", "none"}) {
+      FocalLoss loss(
+          FocalLossOptions().use_softmax(true).to_onehot_y(true).include_background(bg).reduction(
+              red));
+      expectStrayLabelsRejected([&](const at::Tensor &l) { return loss(x, l); }, lab, "FocalLoss");
+    }
   FocalLoss loss(FocalLossOptions().use_softmax(true).to_onehot_y(true).alpha(0.3));
   at::Tensor big = logits({2, 3, 40, 40, 50}, 138).to(at::kFloat);
   at::Tensor bigLab = labels({2, 1, 40, 40, 50}, 3, 139);
@@ -194,11 +204,19 @@ TEST(FocalLossGenerated, LabelErrorsBackwardTwiceAndThreadCounts) {
   at::Tensor g1 = torch::autograd::grad({v}, {xg}, {}, /*retain_graph=*/true)[0];
   at::Tensor g2 = torch::autograd::grad({v}, {xg})[0];
   EXPECT_TRUE(at::equal(g1, g2));
-  for (bool softmax : {false, true}) {
-    FocalLoss f(FocalLossOptions().use_softmax(softmax).to_onehot_y(true));
-    auto run = [&] { return f(big, bigLab); };
-    EXPECT_TRUE(at::equal(med::testing::withThreads(1, run), med::testing::withThreads(2, run)));
-  }
+  for (bool softmax : {false, true})
+    for (const char *red : {"mean", "none"}) {
+      FocalLoss f(FocalLossOptions().use_softmax(softmax).to_onehot_y(true).reduction(red));
+      auto run = [&] {
+        at::Tensor xr = big.clone().set_requires_grad(true);
+        at::Tensor value = f(xr, bigLab);
+        at::Tensor up = at::full(value.sizes(), 0.75, at::kFloat);
+        return at::cat(
+            {value.reshape(-1), torch::autograd::grad({value}, {xr}, {up})[0].reshape(-1)});
+      };
+      EXPECT_TRUE(at::equal(med::testing::withThreads(1, run), med::testing::withThreads(2, run)))
+          << red;
+    }
 }
 
 TEST(FocalLossGenerated, DoubleBackwardMatchesEager) {
@@ -220,13 +238,18 @@ TEST(FocalLossGenerated, DoubleBackwardMatchesEager) {
         if (!bg)
           o.weight({2.0, 0.5});
         SCOPED_TRACE(::testing::Message() << "softmax " << softmax << " bg " << bg);
-        FocalLoss loss(o);
-        auto [g, h] = gradAndHvp([&](const at::Tensor &t) { return loss(t, lab); }, x, v);
-        auto [gRef, hRef] =
-            gradAndHvp([&](const at::Tensor &t) { return loss->forward_eager(t, lab); }, x, v);
-        expectClose(g, gRef, 1e-6);
-        expectClose(h, hRef, 1e-5 * std::max(1.0, hRef.abs().max().item<double>()));
-        EXPECT_GT(hRef.abs().max().item<double>(), 0.0);
+        for (const char *red : {"mean", "none"}) {
+          FocalLoss loss(FocalLossOptions(o).reduction(red));
+          // The map is weighted by a fixed random tensor, so its incoming gradient varies.
+          at::Tensor w = at::rand({2, bg ? 3 : 2, 5, 4}, at::kDouble);
+          auto scalar = [&](const at::Tensor &m) { return red[0] == 'n' ? (m * w).sum() : m; };
+          auto [g, h] = gradAndHvp([&](const at::Tensor &t) { return scalar(loss(t, lab)); }, x, v);
+          auto [gRef, hRef] = gradAndHvp(
+              [&](const at::Tensor &t) { return scalar(loss->forward_eager(t, lab)); }, x, v);
+          expectClose(g, gRef, 1e-6);
+          expectClose(h, hRef, 1e-5 * std::max(1.0, hRef.abs().max().item<double>()));
+          EXPECT_GT(hRef.abs().max().item<double>(), 0.0);
+        }
       }
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace med::kernels {
 
@@ -91,5 +92,38 @@ at::Tensor softmax_focal_sums(const at::Tensor &logits, const at::Tensor &target
 at::Tensor softmax_focal_grad(const at::Tensor &logits, const at::Tensor &target,
                               const at::Tensor &coefficients, int64_t first, double gamma,
                               int threads, const std::string &owner);
+
+/// FocalLoss's map for reduction "none", sigmoid form: per element of `input` (logits) and
+/// `target` (cut into `slabs` equal slabs, as focal_sums) the focal term of focal_sums times its
+/// slab's coefficient (`coefficients`: (slabs) float64, the class weight), formed in the input
+/// dtype: a new contiguous tensor like `input`.
+///
+///   at::Tensor m = med::kernels::focal_terms(logits, onehot, w, 2.0, 0.25, 1, "FocalLoss");
+at::Tensor focal_terms(const at::Tensor &input, const at::Tensor &target,
+                       const at::Tensor &coefficients, double gamma, std::optional<double> alpha,
+                       int threads, const std::string &owner);
+
+/// The gradient of focal_terms' map with respect to `input`, given the map's incoming gradient
+/// `upstream` (contiguous, like `input`): per element upstream times the slab's coefficient
+/// times the term's derivative.
+at::Tensor focal_terms_grad(const at::Tensor &input, const at::Tensor &target,
+                            const at::Tensor &upstream, const at::Tensor &coefficients,
+                            double gamma, std::optional<double> alpha, int threads,
+                            const std::string &owner);
+
+/// FocalLoss's map for reduction "none", softmax form: with the operands of softmax_focal_sums,
+/// per voxel and kept class c (first .. C - 1) the focal term times `coefficients[c - first]`
+/// (the class weight and alpha factor): a new contiguous (B, C - first, *spatial) tensor.
+at::Tensor softmax_focal_terms(const at::Tensor &logits, const at::Tensor &target,
+                               const std::vector<double> &coefficients, int64_t first, double gamma,
+                               int threads, const std::string &owner);
+
+/// The gradient of softmax_focal_terms' map with respect to the logits, given its incoming
+/// gradient `upstream` (contiguous (B, C - first, *spatial), the logits' dtype): a new
+/// contiguous tensor like the logits (channels before `first` zero).
+at::Tensor softmax_focal_terms_grad(const at::Tensor &logits, const at::Tensor &target,
+                                    const at::Tensor &upstream,
+                                    const std::vector<double> &coefficients, int64_t first,
+                                    double gamma, int threads, const std::string &owner);
 
 } // namespace med::kernels

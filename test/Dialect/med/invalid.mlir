@@ -622,3 +622,35 @@ func.func @wasserstein_grad_result(%x: tensor<2x?xf32>, %t: tensor<?xf32>, %k: t
   %0 = med.wasserstein_grad %x, %t, %k : tensor<2x?xf32>, tensor<?xf32>, tensor<4xf64> -> tensor<2x?xf64>
   return %0 : tensor<2x?xf64>
 }
+
+// -----
+
+func.func @focal_terms_result(%x: tensor<?xf32>, %t: tensor<?xf32>, %k: f64, %g: f64) -> tensor<?xf64> {
+  // expected-error @+1 {{result must have the input's type 'tensor<?xf32>', got 'tensor<?xf64>'}}
+  %0 = med.focal_terms %x, %t, %k, %g : tensor<?xf32>, tensor<?xf32> -> tensor<?xf64>
+  return %0 : tensor<?xf64>
+}
+
+// -----
+
+func.func @focal_terms_grad_upstream(%x: tensor<?xf32>, %t: tensor<?xf32>, %u: tensor<?xf64>, %k: f64, %g: f64) -> tensor<?xf32> {
+  // expected-error @+1 {{upstream must have the input's type 'tensor<?xf32>', got 'tensor<?xf64>'}}
+  %0 = med.focal_terms_grad %x, %t, %u, %k, %g : tensor<?xf32>, tensor<?xf32>, tensor<?xf64> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+func.func @softmax_focal_terms_coefficients(%x: tensor<3x?xf32>, %t: tensor<?xf32>, %k: tensor<2xf64>, %g: f64) -> tensor<3x?xf32> {
+  // expected-error @+1 {{coefficients must be tensor<3xf64> (the factor of each class's terms), got 'tensor<2xf64>'}}
+  %0 = med.softmax_focal_terms %x, %t, %k, %g : tensor<3x?xf32>, tensor<?xf32>, tensor<2xf64> -> tensor<3x?xf32>
+  return %0 : tensor<3x?xf32>
+}
+
+// -----
+
+func.func @softmax_focal_terms_grad_upstream(%x: tensor<3x?xf32>, %t: tensor<?xf32>, %u: tensor<2x?xf32>, %k: tensor<3xf64>, %g: f64) -> tensor<3x?xf32> {
+  // expected-error @+1 {{upstream must have the input's type 'tensor<3x?xf32>', got 'tensor<2x?xf32>'}}
+  %0 = med.softmax_focal_terms_grad %x, %t, %u, %k, %g : tensor<3x?xf32>, tensor<?xf32>, tensor<2x?xf32>, tensor<3xf64> -> tensor<3x?xf32>
+  return %0 : tensor<3x?xf32>
+}

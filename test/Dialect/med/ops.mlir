@@ -187,3 +187,18 @@ func.func @wasserstein_ops(%x: tensor<3x?xf32>, %l: tensor<?xf32>, %m: tensor<9x
   %1 = med.wasserstein_grad %x, %l, %m : tensor<3x?xf32>, tensor<?xf32>, tensor<9xf64> -> tensor<3x?xf32>
   return %1 : tensor<3x?xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @focal_terms_ops
+func.func @focal_terms_ops(%x: tensor<?xf32>, %t: tensor<?xf32>, %u: tensor<?xf32>, %b: tensor<3x?xf32>, %l: tensor<?xf32>, %ub: tensor<3x?xf32>, %k: tensor<3xf64>, %c: f64, %g: f64, %a: f64) -> tensor<3x?xf32> {
+  // CHECK: med.focal_terms %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+  %0 = med.focal_terms %x, %t, %c, %g, %a : tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+  // CHECK: med.focal_terms_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+  %1 = med.focal_terms_grad %x, %t, %u, %c, %g : tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+  // CHECK: med.softmax_focal_terms %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {first = 1 : i64} : tensor<3x?xf32>, tensor<?xf32>, tensor<3xf64> -> tensor<3x?xf32>
+  %2 = med.softmax_focal_terms %b, %l, %k, %g {first = 1} : tensor<3x?xf32>, tensor<?xf32>, tensor<3xf64> -> tensor<3x?xf32>
+  // CHECK: med.softmax_focal_terms_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<3x?xf32>, tensor<?xf32>, tensor<3x?xf32>, tensor<3xf64> -> tensor<3x?xf32>
+  %3 = med.softmax_focal_terms_grad %b, %l, %ub, %k, %g : tensor<3x?xf32>, tensor<?xf32>, tensor<3x?xf32>, tensor<3xf64> -> tensor<3x?xf32>
+  return %3 : tensor<3x?xf32>
+}
