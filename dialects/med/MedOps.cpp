@@ -385,6 +385,25 @@ LogicalResult SoftmaxFocalTermsGradOp::verify() {
   return verifyLikeInput(*this, getInput(), getResult(), "result");
 }
 
+/// Checks a HausdorffDTLoss kernel's four flat operands of one type.
+static LogicalResult verifyHausdorffOperands(Operation *op, ValueRange operands) {
+  return verifyFlatOperands(op, "a flat (rank-1) input", operands);
+}
+
+LogicalResult HausdorffDTSumsOp::verify() {
+  if (failed(verifyHausdorffOperands(*this,
+                                     {getInput(), getTarget(), getInputField(), getTargetField()})))
+    return failure();
+  return verifyVector(*this, getResult(), "result", 1, "the weighted squared error's sum");
+}
+
+LogicalResult HausdorffDTGradOp::verify() {
+  if (failed(verifyHausdorffOperands(*this,
+                                     {getInput(), getTarget(), getInputField(), getTargetField()})))
+    return failure();
+  return verifyLikeInput(*this, getInput(), getResult(), "result");
+}
+
 /// Checks a Wasserstein kernel's logits, label map and C x C operand `what`; gives C.
 static FailureOr<int64_t> verifyWasserstein(Operation *op, Value input, Value target, Value matrix,
                                             StringRef what, StringRef entries) {
@@ -424,8 +443,8 @@ bool mlir::med::isElementwise(Operation *op) {
             ScaleRangeByOp, RescaleByOp, ClipByOp>([](auto o) { return o.isElementwise(); })
       .Case<ExtremaOp, MomentsOp, OverlapCountsOp, DiceSumsOp, ErrorSumsOp, SoftmaxDiceSumsOp,
             SoftmaxDiceGradOp, FocalSumsOp, SoftmaxFocalSumsOp, SoftmaxFocalGradOp,
-            SoftmaxFocalTermsOp, SoftmaxFocalTermsGradOp, WassersteinSumsOp, WassersteinGradOp>(
-          [](Operation *) { return false; })
+            SoftmaxFocalTermsOp, SoftmaxFocalTermsGradOp, WassersteinSumsOp, WassersteinGradOp,
+            HausdorffDTSumsOp>([](Operation *) { return false; })
       .Default([](Operation *) { return true; });
 }
 

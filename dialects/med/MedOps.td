@@ -421,6 +421,9 @@ include "MedFocalOps.td"
 // The Wasserstein Dice kernels, in a file of their own.
 include "MedWassersteinOps.td"
 
+// The HausdorffDTLoss kernels, in a file of their own.
+include "MedHausdorffOps.td"
+
 //===------------------------------------------------------------------------------------------===//
 // Spatial operations. A kernel computes one window of its output, a run of whole rows (a row is
 // the innermost spatial axis), so the launcher can split the output between threads while every

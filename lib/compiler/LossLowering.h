@@ -1,5 +1,5 @@
 // Helpers shared by the loss kernels' lowerings (MedToLinalgLoss.cpp, MedToLinalgFocal.cpp,
-// MedToLinalgWasserstein.cpp; internal to lib/compiler).
+// MedToLinalgWasserstein.cpp, MedToLinalgHausdorff.cpp; internal to lib/compiler).
 #pragma once
 
 #include "mlir/IR/Builders.h"
@@ -10,6 +10,15 @@ namespace mlir::med::lowering {
 
 /// sigmoid(x) = 1 / (1 + exp(-x)) in x's type (0 for x far below zero, 1 far above).
 Value sigmoid(OpBuilder &b, Location l, Value x);
+
+/// q^e for q >= 0 as exp(e log q): libmvec's vector logf and expf cost a fraction of its powf,
+/// and the error stays a few ulp of |e log q| (as for RandAdjustContrast's power). q = 0 gives
+/// 0 for e > 0 and inf for e < 0, as pow; `isZero` (e == 0, decided once per call) gives 1
+/// whatever q, also 0 and NaN, as pow does.
+Value powNonNegative(OpBuilder &b, Location l, Value q, Value e, Value isZero);
+
+/// Whether an f64 operand is 0, as an i1 computed once outside the loops.
+Value isZeroF64(OpBuilder &b, Location l, Value v);
 
 /// The terms a sums kernel adds up for one element (or voxel) of its inputs, in the input type.
 using TermsFn = function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange in)>;

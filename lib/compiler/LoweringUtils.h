@@ -66,5 +66,8 @@ void populateFocalLoweringPatterns(RewritePatternSet &patterns);
 /// The patterns for the Wasserstein Dice kernels, med.wasserstein_sums and
 /// med.wasserstein_grad (MedToLinalgWasserstein.cpp).
 void populateWassersteinLoweringPatterns(RewritePatternSet &patterns);
+/// The patterns for the HausdorffDTLoss kernels, med.hausdorff_dt_sums and
+/// med.hausdorff_dt_grad (MedToLinalgHausdorff.cpp).
+void populateHausdorffLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::med::lowering

@@ -152,6 +152,7 @@ struct ConvertMedToLinalgPass : mlir::med::impl::ConvertMedToLinalgBase<ConvertM
     populateLossLoweringPatterns(patterns);
     populateFocalLoweringPatterns(patterns);
     populateWassersteinLoweringPatterns(patterns);
+    populateHausdorffLoweringPatterns(patterns);
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))

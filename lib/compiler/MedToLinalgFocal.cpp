@@ -41,22 +41,6 @@ Value logSigmoid(OpBuilder &b, Location l, Value v) {
   return b.create<arith::SubFOp>(l, low, log1p(b, l, e));
 }
 
-/// q^e for q >= 0 as exp(e log q): libmvec's vector logf and expf cost a fraction of its powf,
-/// and the error stays a few ulp of |e log q| (as for RandAdjustContrast's power). q = 0 gives
-/// 0 for e > 0 and inf for e < 0, as pow; `isZero` (e == 0, decided once per call) gives 1
-/// whatever q, also 0 and NaN, as pow does.
-Value powNonNegative(OpBuilder &b, Location l, Value q, Value e, Value isZero) {
-  auto ft = cast<FloatType>(q.getType());
-  Value p = b.create<math::ExpOp>(l, b.create<arith::MulFOp>(l, e, b.create<math::LogOp>(l, q)));
-  return b.create<arith::SelectOp>(l, isZero, constant(b, l, ft, 1.0), p);
-}
-
-/// Whether an f64 operand is 0, as an i1 computed once outside the loops.
-Value isZeroF64(OpBuilder &b, Location l, Value v) {
-  return b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, v,
-                                 constant(b, l, b.getF64Type(), 0.0));
-}
-
 /// The sigmoid form's alpha and 1 - alpha (formed in f64), rounded to the input type once;
 /// both null without alpha.
 struct Alpha {

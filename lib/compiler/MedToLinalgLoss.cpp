@@ -199,6 +199,18 @@ Value mlir::med::lowering::oneHotEntry(OpBuilder &b, Location l, Value v, int64_
   return b.create<arith::SelectOp>(l, hit, constant(b, l, ft, 1.0), constant(b, l, ft, 0.0));
 }
 
+Value mlir::med::lowering::powNonNegative(OpBuilder &b, Location l, Value q, Value e,
+                                          Value isZero) {
+  auto ft = cast<FloatType>(q.getType());
+  Value p = b.create<math::ExpOp>(l, b.create<arith::MulFOp>(l, e, b.create<math::LogOp>(l, q)));
+  return b.create<arith::SelectOp>(l, isZero, constant(b, l, ft, 1.0), p);
+}
+
+Value mlir::med::lowering::isZeroF64(OpBuilder &b, Location l, Value v) {
+  return b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, v,
+                                 constant(b, l, b.getF64Type(), 0.0));
+}
+
 Value mlir::med::lowering::mapElements(OpBuilder &rw, Location loc, ValueRange inputs,
                                        ElementMapFn f) {
   auto type = cast<RankedTensorType>(inputs.front().getType());

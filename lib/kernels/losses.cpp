@@ -1,5 +1,5 @@
-// Launchers of the generated loss kernels: med.dice_sums, med.dice_grad and their softmax forms
-// (see med/kernels/losses.h).
+// Launchers of the generated loss kernels: med.dice_sums, med.dice_grad and their softmax forms,
+// med.hausdorff_dt_sums and med.hausdorff_dt_grad (see med/kernels/losses.h).
 #include "med/kernels/losses.h"
 
 #include <ATen/ATen.h>
@@ -10,6 +10,7 @@
 #include "launch.h"
 #include "med/core/dtype.h"
 #include "med/core/error.h"
+#include "med/runtime/memory.h"
 
 namespace med::kernels {
 
@@ -159,6 +160,90 @@ at::Tensor softmax_dice_grad(const at::Tensor &logits, const at::Tensor &target,
                          bindSoftmaxBlock(args, logits, target, labels, b, v0, count);
                          args.flat(k + 2 * C * b, 2 * C);
                        });
+}
+
+namespace {
+
+/// The HausdorffDTLoss kernels' IR over four flat memrefs of `t` (input, target, the two
+/// fields), params [alpha] (sums) or [coefficient, alpha] (gradient), then the output.
+std::string hausdorffIR(rt::DType t, bool sums) {
+  const std::string e = mlirElement(t), m = "memref<?x" + e + ">", v = "tensor<?x" + e + ">";
+  std::string ir = "func.func @med_kernel(";
+  for (int i = 0; i < 4; ++i)
+    ir += "%in" + std::to_string(i) + ": " + m + ", ";
+  ir += "%params: memref<?xf64>, %out: " + (sums ? std::string("memref<?xf64>") : m) +
+        ") attributes {llvm.emit_c_interface} {\n";
+  for (int i = 0; i < 4; ++i)
+    ir += "  %v" + std::to_string(i) + " = bufferization.to_tensor %in" + std::to_string(i) +
+          " restrict : " + m + "\n";
+  ir += "  %c0 = arith.constant 0 : index\n  %p0 = memref.load %params[%c0] : memref<?xf64>\n";
+  const std::string operands = " %v0, %v1, %v2, %v3, ";
+  const std::string types = " : " + v + ", " + v + ", " + v + ", " + v + " -> ";
+  if (sums)
+    return ir + "  %s = med.hausdorff_dt_sums" + operands + "%p0" + types +
+           "tensor<1xf64>\n  %r = tensor.cast %s : tensor<1xf64> to tensor<?xf64>\n"
+           "  bufferization.materialize_in_destination %r in restrict writable %out : "
+           "(tensor<?xf64>, memref<?xf64>) -> ()\n  return\n}\n";
+  return ir +
+         "  %c1 = arith.constant 1 : index\n  %p1 = memref.load %params[%c1] : memref<?xf64>\n"
+         "  %r = med.hausdorff_dt_grad" +
+         operands + "%p0, %p1" + types + v +
+         "\n  bufferization.materialize_in_destination %r in restrict writable %out : (" + v +
+         ", " + m + ") -> ()\n  return\n}\n";
+}
+
+/// Checks the four operands of the HausdorffDTLoss kernels: one size and dtype, cut into slabs.
+void checkHausdorff(const std::vector<at::Tensor> &in, int64_t slabs, const std::string &owner) {
+  for (size_t i = 1; i < in.size(); ++i)
+    checkPair(in[0], in[i], slabs, true, owner);
+}
+
+} // namespace
+
+at::Tensor hausdorff_dt_sums(const at::Tensor &input, const at::Tensor &target,
+                             const at::Tensor &inputField, const at::Tensor &targetField,
+                             int64_t slabs, double alpha, int threads, const std::string &owner) {
+  const std::vector<at::Tensor> in = {input, target, inputField, targetField};
+  checkHausdorff(in, slabs, owner);
+  auto kernel = compiled(hausdorffIR(toDType(input.scalar_type(), owner), true),
+                         "HausdorffDTLoss sums", owner);
+  const int64_t len = slabs ? input.numel() / slabs : 0;
+  at::Tensor sums = sumOverBlocks(*kernel, slabs, len, 1, threads,
+                                  [&](CallArgs &args, int64_t slab, int64_t v0, int64_t n) {
+                                    for (const at::Tensor &t : in)
+                                      args.flat(elementAt(t, slab * len + v0), n);
+                                    args.flat(&alpha, 1);
+                                  });
+  return sums.view({slabs});
+}
+
+at::Tensor hausdorff_dt_grad(const at::Tensor &input, const at::Tensor &target,
+                             const at::Tensor &inputField, const at::Tensor &targetField,
+                             const at::Tensor &coefficients, double alpha, int threads,
+                             const std::string &owner) {
+  const int64_t slabs = coefficients.dim() == 1 ? coefficients.size(0) : -1;
+  if (slabs < 0 || coefficients.scalar_type() != at::kDouble)
+    throw Error(owner, "the HausdorffDTLoss gradient kernel needs (slabs) float64 coefficients");
+  const std::vector<at::Tensor> in = {input, target, inputField, targetField};
+  checkHausdorff(in, slabs, owner);
+  auto kernel = compiled(hausdorffIR(toDType(input.scalar_type(), owner), false),
+                         "HausdorffDTLoss gradient", owner);
+  at::Tensor params = at::empty({slabs, 2}, at::kDouble);
+  params.select(1, 0).copy_(coefficients);
+  params.select(1, 1).fill_(alpha);
+  at::Tensor grad = at::empty_like(input, at::MemoryFormat::Contiguous);
+  rt::preferHugePages(grad.data_ptr(), grad.nbytes());
+  const int64_t len = slabs ? input.numel() / slabs : 0, per = blocksPerSlab(len);
+  double *p = params.data_ptr<double>();
+  forEachBlock(slabs, len, threads, [&](int64_t b, int64_t start, int64_t count) {
+    CallArgs args;
+    for (const at::Tensor &t : in)
+      args.flat(elementAt(t, start), count);
+    args.flat(p + 2 * (b / per), 2);
+    args.flat(elementAt(grad, start), count);
+    args.call(*kernel);
+  });
+  return grad;
 }
 
 } // namespace med::kernels

@@ -126,4 +126,24 @@ at::Tensor softmax_focal_terms_grad(const at::Tensor &logits, const at::Tensor &
                                     const std::vector<double> &coefficients, int64_t first,
                                     double gamma, int threads, const std::string &owner);
 
+/// HausdorffDTLoss's sums: per slab of `input` and `target` (cut into `slabs` equal slabs, as
+/// dice_sums) with the distance fields `inputField` and `targetField` of the same layout (all
+/// four contiguous CPU float32/float64 of one dtype), the sum of (x - t)^2 (f_x^alpha +
+/// f_t^alpha) formed in that dtype, summed over groups of 1024 elements in it, the group sums
+/// in float64 in block order: a (slabs) float64 tensor.
+///
+///   at::Tensor s = med::kernels::hausdorff_dt_sums(p, t, fp, ft, B * C, 2.0, 1,
+///   "HausdorffDTLoss");
+at::Tensor hausdorff_dt_sums(const at::Tensor &input, const at::Tensor &target,
+                             const at::Tensor &inputField, const at::Tensor &targetField,
+                             int64_t slabs, double alpha, int threads, const std::string &owner);
+
+/// The gradient with respect to `input` of a loss over hausdorff_dt_sums, given per slab its
+/// derivative with respect to the slab's sum (`coefficients`: (slabs) float64): coefficient *
+/// 2 (x - t) (f_x^alpha + f_t^alpha) per element (the fields carry no gradient).
+at::Tensor hausdorff_dt_grad(const at::Tensor &input, const at::Tensor &target,
+                             const at::Tensor &inputField, const at::Tensor &targetField,
+                             const at::Tensor &coefficients, double alpha, int threads,
+                             const std::string &owner);
+
 } // namespace med::kernels

@@ -654,3 +654,27 @@ func.func @softmax_focal_terms_grad_upstream(%x: tensor<3x?xf32>, %t: tensor<?xf
   %0 = med.softmax_focal_terms_grad %x, %t, %u, %k, %g : tensor<3x?xf32>, tensor<?xf32>, tensor<2x?xf32>, tensor<3xf64> -> tensor<3x?xf32>
   return %0 : tensor<3x?xf32>
 }
+
+// -----
+
+func.func @hausdorff_dt_sums_field(%x: tensor<?xf32>, %t: tensor<?xf32>, %fx: tensor<?xf64>, %ft: tensor<?xf32>, %a: f64) -> tensor<1xf64> {
+  // expected-error @+1 {{operands must have the same type, got 'tensor<?xf32>' and 'tensor<?xf64>'}}
+  %0 = med.hausdorff_dt_sums %x, %t, %fx, %ft, %a : tensor<?xf32>, tensor<?xf32>, tensor<?xf64>, tensor<?xf32> -> tensor<1xf64>
+  return %0 : tensor<1xf64>
+}
+
+// -----
+
+func.func @hausdorff_dt_sums_result(%x: tensor<?xf32>, %t: tensor<?xf32>, %fx: tensor<?xf32>, %ft: tensor<?xf32>, %a: f64) -> tensor<2xf64> {
+  // expected-error @+1 {{result must be tensor<1xf64> (the weighted squared error's sum), got 'tensor<2xf64>'}}
+  %0 = med.hausdorff_dt_sums %x, %t, %fx, %ft, %a : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<2xf64>
+  return %0 : tensor<2xf64>
+}
+
+// -----
+
+func.func @hausdorff_dt_grad_rank(%x: tensor<2x?xf32>, %t: tensor<2x?xf32>, %fx: tensor<2x?xf32>, %ft: tensor<2x?xf32>, %k: f64, %a: f64) -> tensor<2x?xf32> {
+  // expected-error @+1 {{reads a flat (rank-1) input, got 'tensor<2x?xf32>'}}
+  %0 = med.hausdorff_dt_grad %x, %t, %fx, %ft, %k, %a : tensor<2x?xf32>, tensor<2x?xf32>, tensor<2x?xf32>, tensor<2x?xf32> -> tensor<2x?xf32>
+  return %0 : tensor<2x?xf32>
+}

@@ -202,3 +202,14 @@ func.func @focal_terms_ops(%x: tensor<?xf32>, %t: tensor<?xf32>, %u: tensor<?xf3
   %3 = med.softmax_focal_terms_grad %b, %l, %ub, %k, %g : tensor<3x?xf32>, tensor<?xf32>, tensor<3x?xf32>, tensor<3xf64> -> tensor<3x?xf32>
   return %3 : tensor<3x?xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @hausdorff_ops
+func.func @hausdorff_ops(%x: tensor<?xf32>, %t: tensor<?xf32>, %fx: tensor<?xf32>, %ft: tensor<?xf32>, %k: f64, %a: f64) -> tensor<?xf32> {
+  // CHECK: med.hausdorff_dt_sums %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<1xf64>
+  %0 = med.hausdorff_dt_sums %x, %t, %fx, %ft, %a : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<1xf64>
+  // CHECK: med.hausdorff_dt_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+  %1 = med.hausdorff_dt_grad %x, %t, %fx, %ft, %k, %a : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+  return %1 : tensor<?xf32>
+}
