@@ -1,8 +1,9 @@
-// Generated loss kernels: the voxel work of a loss as `med` ops (med.dice_sums forward,
-// med.dice_grad backward, and their softmax forms over an item's channels) compiled through the
-// JIT and its disk cache and launched over fixed blocks of each (item, class) slab, or of each
-// item for the softmax forms. The formula over the sums, and its derivatives, stay on the host
-// (lib/losses); see docs/architecture.md.
+// Generated loss kernels: the voxel work of a loss as `med` ops (the Dice, focal and
+// HausdorffDTLoss sums forward and gradients backward, and the softmax forms over an item's
+// channels; GWDL's are in med/kernels/wasserstein.h) compiled through the JIT and its disk cache
+// and launched over fixed blocks of each (item, class) slab, or of each item for the softmax
+// forms. The formula over the sums, and its derivatives, stay on the host (lib/losses); see
+// docs/architecture.md.
 #pragma once
 
 #include <ATen/core/Tensor.h>
