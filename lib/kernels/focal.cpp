@@ -12,7 +12,6 @@
 #include "launch.h"
 #include "med/core/dtype.h"
 #include "med/core/error.h"
-#include "med/runtime/memory.h"
 
 namespace med::kernels {
 
@@ -257,20 +256,8 @@ at::Tensor focal_terms_grad(const at::Tensor &input, const at::Tensor &target,
   auto kernel = compiled(mapIR("med.focal_terms_grad", type, alpha.has_value(), true),
                          "focal map gradient", owner);
   at::Tensor params = slabParams(coefficients, gamma, alpha);
-  at::Tensor grad = at::empty_like(input, at::MemoryFormat::Contiguous);
-  rt::preferHugePages(grad.data_ptr(), grad.nbytes());
-  const int64_t len = slabs ? input.numel() / slabs : 0, per = blocksPerSlab(len);
-  const double *p = params.data_ptr<double>();
-  forEachBlock(slabs, len, threads, [&](int64_t b, int64_t start, int64_t count) {
-    CallArgs args;
-    args.flat(elementAt(input, start), count);
-    args.flat(elementAt(target, start), count);
-    args.flat(elementAt(upstream, start), count);
-    args.flat(const_cast<double *>(p) + 3 * (b / per), alpha ? 3 : 2);
-    args.flat(elementAt(grad, start), count);
-    args.call(*kernel);
-  });
-  return grad;
+  return gradOverBlocks(*kernel, {input, target, upstream}, slabs, params.data_ptr<double>(), 3,
+                        alpha ? 3 : 2, threads);
 }
 
 at::Tensor softmax_focal_terms(const at::Tensor &logits, const at::Tensor &target,

@@ -157,13 +157,21 @@ at::Tensor sumOverBlocks(const compiler::Kernel &kernel, const std::vector<at::T
 at::Tensor gradOverBlocks(const compiler::Kernel &kernel, const at::Tensor &input,
                           const at::Tensor &target, int64_t slabs, const double *params,
                           int64_t stride, int64_t used, int threads) {
+  return gradOverBlocks(kernel, std::vector<at::Tensor>{input, target}, slabs, params, stride, used,
+                        threads);
+}
+
+at::Tensor gradOverBlocks(const compiler::Kernel &kernel, const std::vector<at::Tensor> &inputs,
+                          int64_t slabs, const double *params, int64_t stride, int64_t used,
+                          int threads) {
+  const at::Tensor &input = inputs.front();
   at::Tensor grad = at::empty_like(input, at::MemoryFormat::Contiguous);
   rt::preferHugePages(grad.data_ptr(), grad.nbytes());
   const int64_t len = slabs ? input.numel() / slabs : 0, per = blocksPerSlab(len);
   forEachBlock(slabs, len, threads, [&](int64_t b, int64_t start, int64_t count) {
     CallArgs args;
-    args.flat(elementAt(input, start), count);
-    args.flat(elementAt(target, start), count);
+    for (const at::Tensor &t : inputs)
+      args.flat(elementAt(t, start), count);
     args.flat(const_cast<double *>(params) + stride * (b / per), used);
     args.flat(elementAt(grad, start), count);
     args.call(kernel);

@@ -103,6 +103,12 @@ at::Tensor gradOverBlocks(const compiler::Kernel &kernel, const at::Tensor &inpu
                           const at::Tensor &target, int64_t slabs, const double *params,
                           int64_t stride, int64_t used, int threads);
 
+/// gradOverBlocks over any number of inputs of one size (each call gets the block of every
+/// input in order, then the parameters, then the block of a result like `inputs[0]`).
+at::Tensor gradOverBlocks(const compiler::Kernel &kernel, const std::vector<at::Tensor> &inputs,
+                          int64_t slabs, const double *params, int64_t stride, int64_t used,
+                          int threads);
+
 /// Runs a softmax gradient kernel over every block of each item of `logits` (B, C, *spatial):
 /// each call gets the inputs `bind` gives (item, first voxel, voxel count), then the block of
 /// the result's channels `first` .. C - 1, a fresh contiguous tensor like the logits whose

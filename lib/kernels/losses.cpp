@@ -10,7 +10,6 @@
 #include "launch.h"
 #include "med/core/dtype.h"
 #include "med/core/error.h"
-#include "med/runtime/memory.h"
 
 namespace med::kernels {
 
@@ -231,19 +230,7 @@ at::Tensor hausdorff_dt_grad(const at::Tensor &input, const at::Tensor &target,
   at::Tensor params = at::empty({slabs, 2}, at::kDouble);
   params.select(1, 0).copy_(coefficients);
   params.select(1, 1).fill_(alpha);
-  at::Tensor grad = at::empty_like(input, at::MemoryFormat::Contiguous);
-  rt::preferHugePages(grad.data_ptr(), grad.nbytes());
-  const int64_t len = slabs ? input.numel() / slabs : 0, per = blocksPerSlab(len);
-  double *p = params.data_ptr<double>();
-  forEachBlock(slabs, len, threads, [&](int64_t b, int64_t start, int64_t count) {
-    CallArgs args;
-    for (const at::Tensor &t : in)
-      args.flat(elementAt(t, start), count);
-    args.flat(p + 2 * (b / per), 2);
-    args.flat(elementAt(grad, start), count);
-    args.call(*kernel);
-  });
-  return grad;
+  return gradOverBlocks(*kernel, in, slabs, params.data_ptr<double>(), 2, 2, threads);
 }
 
 } // namespace med::kernels

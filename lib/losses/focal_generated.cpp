@@ -53,6 +53,13 @@ void checkLabelRange(const at::Tensor &labels, int64_t classes) {
   checkLabels(at::full({1}, named ? 1.0 : 0.0, at::kDouble), labels, classes, 1);
 }
 
+/// The saved alpha of the sigmoid form, if any.
+std::optional<double> savedAlpha(AutogradContext *ctx) {
+  if (!ctx->saved_data["has_alpha"].toBool())
+    return std::nullopt;
+  return ctx->saved_data["alpha"].toDouble();
+}
+
 /// The focal terms the kernels compute, per element of the kept classes, as an ATen graph of
 /// `x` (the saved input, part of the caller's graph). Used when backward runs with
 /// create_graph, so that the gradient has a graph of its own for second derivatives; the
@@ -72,10 +79,8 @@ at::Tensor eagerTerms(AutogradContext *ctx, const at::Tensor &x) {
   } else {
     at::Tensor bce = x - x * y - at::log_sigmoid(x);
     term = (at::log_sigmoid(-x * (y * 2 - 1)) * gamma).exp() * bce;
-    if (ctx->saved_data["has_alpha"].toBool()) {
-      const double alpha = ctx->saved_data["alpha"].toDouble();
-      term = (y * alpha + (1 - y) * (1 - alpha)) * term;
-    }
+    if (std::optional<double> alpha = savedAlpha(ctx))
+      term = (y * *alpha + (1 - y) * (1 - *alpha)) * term;
   }
   return term;
 }
@@ -114,13 +119,6 @@ void savePlan(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &xc, c
   ctx->saved_data["alpha"] = plan.alpha.value_or(0.0);
   ctx->saved_data["first"] = plan.first;
   ctx->save_for_backward({x});
-}
-
-/// The saved alpha of the sigmoid form, if any.
-std::optional<double> savedAlpha(AutogradContext *ctx) {
-  if (!ctx->saved_data["has_alpha"].toBool())
-    return std::nullopt;
-  return ctx->saved_data["alpha"].toDouble();
 }
 
 struct FocalSumsFunction : public torch::autograd::Function<FocalSumsFunction> {
