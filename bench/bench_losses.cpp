@@ -6,8 +6,10 @@
 // focal_loss_fwd_bwd (FocalLoss(use_softmax, to_onehot_y)) and focal_sigmoid_fwd_bwd (FocalLoss on
 // the multi-label target): the module (generated focal kernels) against forward_eager, MONAI's
 // formulation op by op. Case gwdl_fwd_bwd: GeneralizedWassersteinDiceLoss (default weighting) on
-// the generated Wasserstein kernels against MONAI's formulation op by op. Prints medians and
-// ratios; --json FILE writes the rows.
+// the generated Wasserstein kernels against MONAI's formulation op by op. Cases bending_fwd_bwd
+// and diffusion_fwd_bwd: BendingEnergyLoss and DiffusionLoss (mean) of a 2x3x128^3 displacement
+// field on the generated stencil kernels against MONAI's formulation op by op (the "none" map
+// and its mean). Prints medians and ratios; --json FILE writes the rows; --case NAME runs one.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
@@ -19,6 +21,7 @@
 #include "med/losses/dice.h"
 #include "med/losses/dice_fused.h"
 #include "med/losses/focal.h"
+#include "med/losses/registration.h"
 #include "med/losses/wasserstein.h"
 
 namespace L = med::losses;
@@ -70,12 +73,13 @@ at::Tensor eagerGwdl(const at::Tensor &x, const at::Tensor &labels, const at::Te
 
 int main(int argc, char **argv) {
   CLI::App app{
-      "DiceLoss, FocalLoss and GWDL forward + backward: module vs eager ATen (vs fused kernel)"};
-  std::string json;
+      "Losses forward + backward: module (generated kernels) vs eager ATen (vs fused kernel)"};
+  std::string json, only;
   int size = 128, reps = 5;
   app.add_option("--json", json, "write the rows as JSON to this file");
   app.add_option("--size", size, "edge of the cubic volume")->check(CLI::Range(8, 512));
   app.add_option("--reps", reps, "timed repetitions per row")->check(CLI::Range(1, 1000));
+  app.add_option("--case", only, "run only this case (e.g. bending_fwd_bwd)");
   CLI11_PARSE(app, argc, argv);
 
   std::vector<int64_t> shape = {2, 3, size, size, size};
@@ -89,8 +93,11 @@ int main(int argc, char **argv) {
   L::FocalLoss focalSigmoid{L::FocalLossOptions()};
   at::Tensor distances = at::tensor({0.f, 1.f, 1.f, 1.f, 0.f, .5f, 1.f, .5f, 0.f}).view({3, 3});
   L::GeneralizedWassersteinDiceLoss gwdl{L::GeneralizedWassersteinDiceLossOptions(distances)};
+  L::BendingEnergyLoss bending, bendingMap(L::BendingEnergyLossOptions().reduction("none"));
+  L::DiffusionLoss diffusion, diffusionMap(L::DiffusionLossOptions().reduction("none"));
+  auto want = [&](const std::string &name) { return only.empty() || only == name; };
   med::bench::Report report("med-bench-losses");
-  fmt::print("med-bench-losses: DiceLoss(softmax, to_onehot_y) fwd+bwd, 2x3x{0}^3 float32, "
+  fmt::print("med-bench-losses: losses fwd+bwd on 2x3x{0}^3 float32, "
              "median of {1}\n",
              size, reps);
   for (int threads : {1, 2}) {
@@ -102,48 +109,74 @@ int main(int argc, char **argv) {
         (void)g;
       };
     };
-    report.add({"dice_loss_fwd_bwd", "module", shape, threads,
-                med::bench::medianMs(fwdBwd([&](const at::Tensor &v) { return module(v, labels); }),
-                                     reps)});
-    report.add({"dice_loss_fwd_bwd", "eager", shape, threads,
-                med::bench::medianMs(
-                    fwdBwd([&](const at::Tensor &v) { return eagerDice(v, labels); }), reps)});
-    report.add({"dice_loss_fwd_bwd", "fused", shape, threads,
-                med::bench::medianMs([&] { L::dice_softmax_fused(x, labels); }, reps)});
-    report.add({"dice_loss_fwd_bwd", "fused_autograd", shape, threads,
-                med::bench::medianMs(fwdBwd([&](const at::Tensor &v) {
-                                       return L::dice_softmax_fused_loss(v, labels);
-                                     }),
-                                     reps)});
-    report.add({"dice_sigmoid_fwd_bwd", "module", shape, threads,
-                med::bench::medianMs(
-                    fwdBwd([&](const at::Tensor &v) { return sigmoidModule(v, multi); }), reps)});
-    report.add(
-        {"dice_sigmoid_fwd_bwd", "eager", shape, threads,
-         med::bench::medianMs(
-             fwdBwd([&](const at::Tensor &v) { return eagerDiceSigmoid(v, multi); }), reps)});
-    report.add({"focal_loss_fwd_bwd", "module", shape, threads,
-                med::bench::medianMs(fwdBwd([&](const at::Tensor &v) { return focal(v, labels); }),
-                                     reps)});
-    report.add(
-        {"focal_loss_fwd_bwd", "eager", shape, threads,
-         med::bench::medianMs(
-             fwdBwd([&](const at::Tensor &v) { return focal->forward_eager(v, labels); }), reps)});
-    report.add({"focal_sigmoid_fwd_bwd", "module", shape, threads,
-                med::bench::medianMs(
-                    fwdBwd([&](const at::Tensor &v) { return focalSigmoid(v, multi); }), reps)});
-    report.add({"focal_sigmoid_fwd_bwd", "eager", shape, threads,
-                med::bench::medianMs(fwdBwd([&](const at::Tensor &v) {
-                                       return focalSigmoid->forward_eager(v, multi);
-                                     }),
-                                     reps)});
-    report.add(
-        {"gwdl_fwd_bwd", "module", shape, threads,
-         med::bench::medianMs(fwdBwd([&](const at::Tensor &v) { return gwdl(v, labels); }), reps)});
-    report.add(
-        {"gwdl_fwd_bwd", "eager", shape, threads,
-         med::bench::medianMs(
-             fwdBwd([&](const at::Tensor &v) { return eagerGwdl(v, labels, distances); }), reps)});
+    if (want("dice_loss_fwd_bwd")) {
+      report.add({"dice_loss_fwd_bwd", "module", shape, threads,
+                  med::bench::medianMs(
+                      fwdBwd([&](const at::Tensor &v) { return module(v, labels); }), reps)});
+      report.add({"dice_loss_fwd_bwd", "eager", shape, threads,
+                  med::bench::medianMs(
+                      fwdBwd([&](const at::Tensor &v) { return eagerDice(v, labels); }), reps)});
+      report.add({"dice_loss_fwd_bwd", "fused", shape, threads,
+                  med::bench::medianMs([&] { L::dice_softmax_fused(x, labels); }, reps)});
+      report.add({"dice_loss_fwd_bwd", "fused_autograd", shape, threads,
+                  med::bench::medianMs(fwdBwd([&](const at::Tensor &v) {
+                                         return L::dice_softmax_fused_loss(v, labels);
+                                       }),
+                                       reps)});
+    }
+    if (want("dice_sigmoid_fwd_bwd")) {
+      report.add({"dice_sigmoid_fwd_bwd", "module", shape, threads,
+                  med::bench::medianMs(
+                      fwdBwd([&](const at::Tensor &v) { return sigmoidModule(v, multi); }), reps)});
+      report.add(
+          {"dice_sigmoid_fwd_bwd", "eager", shape, threads,
+           med::bench::medianMs(
+               fwdBwd([&](const at::Tensor &v) { return eagerDiceSigmoid(v, multi); }), reps)});
+    }
+    if (want("focal_loss_fwd_bwd")) {
+      report.add({"focal_loss_fwd_bwd", "module", shape, threads,
+                  med::bench::medianMs(
+                      fwdBwd([&](const at::Tensor &v) { return focal(v, labels); }), reps)});
+      report.add({"focal_loss_fwd_bwd", "eager", shape, threads,
+                  med::bench::medianMs(
+                      fwdBwd([&](const at::Tensor &v) { return focal->forward_eager(v, labels); }),
+                      reps)});
+    }
+    if (want("focal_sigmoid_fwd_bwd")) {
+      report.add({"focal_sigmoid_fwd_bwd", "module", shape, threads,
+                  med::bench::medianMs(
+                      fwdBwd([&](const at::Tensor &v) { return focalSigmoid(v, multi); }), reps)});
+      report.add({"focal_sigmoid_fwd_bwd", "eager", shape, threads,
+                  med::bench::medianMs(fwdBwd([&](const at::Tensor &v) {
+                                         return focalSigmoid->forward_eager(v, multi);
+                                       }),
+                                       reps)});
+    }
+    if (want("gwdl_fwd_bwd")) {
+      report.add({"gwdl_fwd_bwd", "module", shape, threads,
+                  med::bench::medianMs(fwdBwd([&](const at::Tensor &v) { return gwdl(v, labels); }),
+                                       reps)});
+      report.add({"gwdl_fwd_bwd", "eager", shape, threads,
+                  med::bench::medianMs(
+                      fwdBwd([&](const at::Tensor &v) { return eagerGwdl(v, labels, distances); }),
+                      reps)});
+    }
+    if (want("bending_fwd_bwd")) {
+      report.add(
+          {"bending_fwd_bwd", "module", shape, threads,
+           med::bench::medianMs(fwdBwd([&](const at::Tensor &v) { return bending(v); }), reps)});
+      report.add({"bending_fwd_bwd", "eager", shape, threads,
+                  med::bench::medianMs(
+                      fwdBwd([&](const at::Tensor &v) { return bendingMap(v).mean(); }), reps)});
+    }
+    if (want("diffusion_fwd_bwd")) {
+      report.add(
+          {"diffusion_fwd_bwd", "module", shape, threads,
+           med::bench::medianMs(fwdBwd([&](const at::Tensor &v) { return diffusion(v); }), reps)});
+      report.add({"diffusion_fwd_bwd", "eager", shape, threads,
+                  med::bench::medianMs(
+                      fwdBwd([&](const at::Tensor &v) { return diffusionMap(v).mean(); }), reps)});
+    }
   }
   fmt::print("\nratios (time / time):\n");
   for (int threads : {1, 2}) {
@@ -155,6 +188,8 @@ int main(int argc, char **argv) {
     report.printRatio("focal_loss_fwd_bwd", threads, "eager", "module");
     report.printRatio("focal_sigmoid_fwd_bwd", threads, "eager", "module");
     report.printRatio("gwdl_fwd_bwd", threads, "eager", "module");
+    report.printRatio("bending_fwd_bwd", threads, "eager", "module");
+    report.printRatio("diffusion_fwd_bwd", threads, "eager", "module");
   }
   report.writeJson(json);
   return 0;

@@ -450,3 +450,32 @@ bool mlir::med::isElementwise(Operation *op) {
 
 #define GET_OP_CLASSES
 #include "med/MedOps.cpp.inc"
+
+/// Checks a displacement-field kernel: a flat channel, a window of rows of its type, 3 n f64
+/// args (and a coefficient when `coefficient`) for n = 1, 2 or 3, and an order of 1 or 2.
+static LogicalResult verifyDdf(Operation *op, Value input, Value result, size_t args, int64_t order,
+                               bool coefficient) {
+  auto in = cast<RankedTensorType>(input.getType());
+  auto out = cast<RankedTensorType>(result.getType());
+  if (in.getRank() != 1 || out.getRank() != 2 || in.getElementType() != out.getElementType())
+    return op->emitOpError("reads a flat channel and yields a window of rows (rank 2) of its "
+                           "element type, got ")
+           << in << " -> " << out;
+  const size_t extra = coefficient ? 1 : 0;
+  if (args < 3 + extra || args > 9 + extra || (args - extra) % 3 != 0)
+    return op->emitOpError("expects 3 n args (sizes, ratios, scales) for n = 1, 2 or 3 axes")
+           << (coefficient ? " and the coefficient" : "") << ", got " << args;
+  if (order != 1 && order != 2)
+    return op->emitOpError("attribute 'order' must be 1 (DiffusionLoss) or 2 "
+                           "(BendingEnergyLoss), got ")
+           << order;
+  return success();
+}
+
+LogicalResult DdfEnergyOp::verify() {
+  return verifyDdf(*this, getInput(), getResult(), getArgs().size(), getOrder(), false);
+}
+
+LogicalResult DdfEnergyGradOp::verify() {
+  return verifyDdf(*this, getInput(), getResult(), getArgs().size(), getOrder(), true);
+}

@@ -69,5 +69,8 @@ void populateWassersteinLoweringPatterns(RewritePatternSet &patterns);
 /// The patterns for the HausdorffDTLoss kernels, med.hausdorff_dt_sums and
 /// med.hausdorff_dt_grad (MedToLinalgHausdorff.cpp).
 void populateHausdorffLoweringPatterns(RewritePatternSet &patterns);
+/// The patterns for the displacement-field regularisers' kernels, med.ddf_energy and
+/// med.ddf_energy_grad (MedToLinalgDdf.cpp).
+void populateDdfLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::med::lowering

@@ -153,6 +153,7 @@ struct ConvertMedToLinalgPass : mlir::med::impl::ConvertMedToLinalgBase<ConvertM
     populateFocalLoweringPatterns(patterns);
     populateWassersteinLoweringPatterns(patterns);
     populateHausdorffLoweringPatterns(patterns);
+    populateDdfLoweringPatterns(patterns);
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))

@@ -1,12 +1,21 @@
-// Regularisers of a dense displacement field: BendingEnergyLoss and DiffusionLoss.
+// Regularisers of a dense displacement field: BendingEnergyLoss and DiffusionLoss. With "mean" or
+// "sum" on a CPU float32/float64 field they run on the generated stencil kernels (per channel
+// energy sums forward, med.ddf_energy_grad backward); "none", other devices and dtypes, and a
+// backward that must itself be differentiable use the ATen formula below, which is also the
+// kernels' reference in the tests.
 #include "med/losses/reduction.h"
 #include "med/losses/registration.h"
 
 #include <sstream>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <c10/core/GradMode.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/custom_function.h>
 
 #include "med/core/error.h"
+#include "med/kernels/ddf.h"
 
 namespace med::losses {
 
@@ -56,6 +65,89 @@ at::Tensor sizeRatio(const at::Tensor &pred, int64_t dim) {
   return at::tensor(r, pred.options().dtype(at::kFloat).requires_grad(false)).view(shape);
 }
 
+/// MONAI's energy map of order 1 (DiffusionLoss) or 2 (BendingEnergyLoss) in ATen: (B, n,
+/// *interior).
+at::Tensor eagerEnergy(const at::Tensor &pred, int64_t order, bool normalize) {
+  at::Tensor energy;
+  auto add = [&](const at::Tensor &t) { energy = energy.defined() ? energy + t : t; };
+  for (int64_t d1 = 2; d1 < pred.dim(); ++d1) {
+    at::Tensor g = spatial_gradient(pred, d1);
+    if (normalize)
+      g = g * sizeRatio(pred, d1);
+    if (order == 1) {
+      add(g * g);
+      continue;
+    }
+    double s1 = normalize ? double(pred.size(d1)) : 1.0;
+    add(at::pow(spatial_gradient(g, d1) * s1, 2));
+    for (int64_t d2 = d1 + 1; d2 < pred.dim(); ++d2) {
+      double s2 = normalize ? double(pred.size(d2)) : 1.0;
+      add(2 * at::pow(spatial_gradient(g, d2) * s2, 2));
+    }
+  }
+  return energy;
+}
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+/// Per channel (b, c) the summed energy, (B, n) float64, through med.ddf_energy; the backward
+/// through med.ddf_energy_grad with the incoming gradient per channel as its coefficient.
+struct DdfEnergyFunction : public torch::autograd::Function<DdfEnergyFunction> {
+  static at::Tensor forward(AutogradContext *ctx, const at::Tensor &pred, int64_t order,
+                            bool normalize, const std::string &owner) {
+    at::Tensor p = pred.contiguous();
+    ctx->saved_data["pred"] = p;
+    ctx->saved_data["order"] = order;
+    ctx->saved_data["normalize"] = normalize;
+    ctx->saved_data["owner"] = owner;
+    ctx->save_for_backward({pred});
+    return kernels::ddf_energy(p, order, normalize, at::get_num_threads(), owner)
+        .view({p.size(0), p.size(1)});
+  }
+
+  static variable_list backward(AutogradContext *ctx, variable_list go) {
+    const int64_t order = ctx->saved_data["order"].toInt();
+    const bool normalize = ctx->saved_data["normalize"].toBool();
+    variable_list none = {at::Tensor(), at::Tensor(), at::Tensor()};
+    if (at::GradMode::is_enabled()) { // create_graph: a gradient that has a graph itself
+      at::Tensor pred = ctx->get_saved_variables()[0];
+      std::vector<int64_t> axes;
+      for (int64_t d = 2; d < pred.dim(); ++d)
+        axes.push_back(d);
+      at::Tensor sums = eagerEnergy(pred, order, normalize).to(at::kDouble).sum(axes);
+      none.insert(none.begin(), torch::autograd::grad({sums}, {pred}, {go[0]},
+                                                      /*retain_graph=*/true,
+                                                      /*create_graph=*/true)[0]);
+      return none;
+    }
+    at::Tensor pred = ctx->saved_data["pred"].toTensor();
+    at::Tensor coeff = go[0].to(at::kDouble).cpu().contiguous().view(-1);
+    none.insert(none.begin(),
+                kernels::ddf_energy_grad(pred, coeff, order, normalize, at::get_num_threads(),
+                                         ctx->saved_data["owner"].toStringRef()));
+    return none;
+  }
+};
+
+/// The loss: on the kernels where they apply (see the file comment), else MONAI's formula.
+at::Tensor ddfLoss(const at::Tensor &pred, int64_t order, bool normalize,
+                   const std::string &reduction, const std::string &owner) {
+  const at::ScalarType type = pred.scalar_type();
+  if ((type == at::kFloat || type == at::kDouble) && pred.device().is_cpu() &&
+      (reduction == "mean" || reduction == "sum")) {
+    at::Tensor total = DdfEnergyFunction::apply(pred, order, normalize, owner).sum();
+    if (reduction == "mean") {
+      int64_t count = pred.size(0) * pred.size(1);
+      for (int64_t d = 2; d < pred.dim(); ++d)
+        count *= pred.size(d) - 2 * order;
+      total = total / double(count);
+    }
+    return total.to(type);
+  }
+  return reduce(eagerEnergy(pred, order, normalize), reduction);
+}
+
 } // namespace
 
 BendingEnergyLossImpl::BendingEnergyLossImpl(BendingEnergyLossOptions o) : options(std::move(o)) {
@@ -64,20 +156,7 @@ BendingEnergyLossImpl::BendingEnergyLossImpl(BendingEnergyLossOptions o) : optio
 
 at::Tensor BendingEnergyLossImpl::forward(const at::Tensor &pred) {
   checkDdf("BendingEnergyLoss", pred, 4);
-  at::Tensor energy;
-  auto add = [&](const at::Tensor &t) { energy = energy.defined() ? energy + t : t; };
-  for (int64_t d1 = 2; d1 < pred.dim(); ++d1) {
-    at::Tensor g = spatial_gradient(pred, d1);
-    if (options.normalize())
-      g = g * sizeRatio(pred, d1);
-    double s1 = options.normalize() ? double(pred.size(d1)) : 1.0;
-    add(at::pow(spatial_gradient(g, d1) * s1, 2));
-    for (int64_t d2 = d1 + 1; d2 < pred.dim(); ++d2) {
-      double s2 = options.normalize() ? double(pred.size(d2)) : 1.0;
-      add(2 * at::pow(spatial_gradient(g, d2) * s2, 2));
-    }
-  }
-  return reduce(energy, options.reduction());
+  return ddfLoss(pred, 2, options.normalize(), options.reduction(), "BendingEnergyLoss");
 }
 
 DiffusionLossImpl::DiffusionLossImpl(DiffusionLossOptions o) : options(std::move(o)) {
@@ -86,15 +165,7 @@ DiffusionLossImpl::DiffusionLossImpl(DiffusionLossOptions o) : options(std::move
 
 at::Tensor DiffusionLossImpl::forward(const at::Tensor &pred) {
   checkDdf("DiffusionLoss", pred, 2);
-  at::Tensor diffusion;
-  for (int64_t d = 2; d < pred.dim(); ++d) {
-    at::Tensor g = spatial_gradient(pred, d);
-    if (options.normalize())
-      g = g * sizeRatio(pred, d);
-    at::Tensor sq = g * g;
-    diffusion = diffusion.defined() ? diffusion + sq : sq;
-  }
-  return reduce(diffusion, options.reduction());
+  return ddfLoss(pred, 1, options.normalize(), options.reduction(), "DiffusionLoss");
 }
 
 } // namespace med::losses

@@ -678,3 +678,43 @@ func.func @hausdorff_dt_grad_rank(%x: tensor<2x?xf32>, %t: tensor<2x?xf32>, %fx:
   %0 = med.hausdorff_dt_grad %x, %t, %fx, %ft, %k, %a : tensor<2x?xf32>, tensor<2x?xf32>, tensor<2x?xf32>, tensor<2x?xf32> -> tensor<2x?xf32>
   return %0 : tensor<2x?xf32>
 }
+
+// -----
+
+func.func @ddf_energy_rank(%x: tensor<?x?xf32>, %o: index, %r: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{reads a flat channel and yields a window of rows (rank 2) of its element type, got 'tensor<?x?xf32>' -> 'tensor<?x?xf32>'}}
+  %0 = med.ddf_energy %x [%o, %r] (%a, %a, %a) {order = 1} : tensor<?x?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @ddf_energy_args(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{expects 3 n args (sizes, ratios, scales) for n = 1, 2 or 3 axes, got 4}}
+  %0 = med.ddf_energy %x [%o, %r] (%a, %a, %a, %a) {order = 1} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @ddf_energy_order(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{attribute 'order' must be 1 (DiffusionLoss) or 2 (BendingEnergyLoss), got 3}}
+  %0 = med.ddf_energy %x [%o, %r] (%a, %a, %a) {order = 3} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @ddf_energy_grad_args(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{expects 3 n args (sizes, ratios, scales) for n = 1, 2 or 3 axes and the coefficient, got 3}}
+  %0 = med.ddf_energy_grad %x [%o, %r] (%a, %a, %a) {order = 2} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @ddf_energy_grad_type(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) -> tensor<?x?xf64> {
+  // expected-error @+1 {{reads a flat channel and yields a window of rows (rank 2) of its element type, got 'tensor<?xf32>' -> 'tensor<?x?xf64>'}}
+  %0 = med.ddf_energy_grad %x [%o, %r] (%a, %a, %a, %a) {order = 2} : tensor<?xf32> -> tensor<?x?xf64>
+  return %0 : tensor<?x?xf64>
+}

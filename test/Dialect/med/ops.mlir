@@ -213,3 +213,14 @@ func.func @hausdorff_ops(%x: tensor<?xf32>, %t: tensor<?xf32>, %fx: tensor<?xf32
   %1 = med.hausdorff_dt_grad %x, %t, %fx, %ft, %k, %a : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
   return %1 : tensor<?xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @ddf_ops
+func.func @ddf_ops(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) -> tensor<?x?xf32> {
+  // CHECK: med.ddf_energy %{{.*}}[%{{.*}}, %{{.*}}] (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) {order = 2 : i64} : tensor<?xf32> -> tensor<?x?xf32>
+  %0 = med.ddf_energy %x [%o, %r] (%a, %a, %a, %a, %a, %a) {order = 2} : tensor<?xf32> -> tensor<?x?xf32>
+  // CHECK: med.ddf_energy_grad %{{.*}}[%{{.*}}, %{{.*}}] (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) {order = 1 : i64} : tensor<?xf32> -> tensor<?x?xf32>
+  %1 = med.ddf_energy_grad %x [%o, %r] (%a, %a, %a, %a) {order = 1} : tensor<?xf32> -> tensor<?x?xf32>
+  return %1 : tensor<?x?xf32>
+}
