@@ -9,7 +9,10 @@
 // the generated Wasserstein kernels against MONAI's formulation op by op. Cases bending_fwd_bwd
 // and diffusion_fwd_bwd: BendingEnergyLoss and DiffusionLoss (mean) of a 2x3x128^3 displacement
 // field on the generated stencil kernels against MONAI's formulation op by op (the "none" map
-// and its mean). Prints medians and ratios; --json FILE writes the rows; --case NAME runs one.
+// and its mean). Case lncc_fwd_bwd: LocalNormalizedCrossCorrelationLoss (3-D, rectangular
+// window of 3, mean) of a 2x1x128^3 pair on the generated stencil kernels against MONAI's
+// formulation (separable convolutions, the "none" map and its mean). Prints medians and ratios;
+// --json FILE writes the rows; --case NAME runs one.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
@@ -95,6 +98,10 @@ int main(int argc, char **argv) {
   L::GeneralizedWassersteinDiceLoss gwdl{L::GeneralizedWassersteinDiceLossOptions(distances)};
   L::BendingEnergyLoss bending, bendingMap(L::BendingEnergyLossOptions().reduction("none"));
   L::DiffusionLoss diffusion, diffusionMap(L::DiffusionLossOptions().reduction("none"));
+  L::LocalNormalizedCrossCorrelationLoss lncc,
+      lnccMap(L::LocalNormalizedCrossCorrelationLossOptions().reduction("none"));
+  std::vector<int64_t> pairShape = {2, 1, size, size, size};
+  at::Tensor fixed = at::rand(pairShape), moving = at::rand(pairShape);
   auto want = [&](const std::string &name) { return only.empty() || only == name; };
   med::bench::Report report("med-bench-losses");
   fmt::print("med-bench-losses: losses fwd+bwd on 2x3x{0}^3 float32, "
@@ -169,6 +176,23 @@ int main(int argc, char **argv) {
                   med::bench::medianMs(
                       fwdBwd([&](const at::Tensor &v) { return bendingMap(v).mean(); }), reps)});
     }
+    if (want("lncc_fwd_bwd")) {
+      auto pairFwdBwd = [&](auto &&f) {
+        return [&, f] {
+          at::Tensor mg = moving.detach().requires_grad_(true);
+          at::Tensor g = torch::autograd::grad({f(mg)}, {mg})[0];
+          (void)g;
+        };
+      };
+      report.add({"lncc_fwd_bwd", "module", pairShape, threads,
+                  med::bench::medianMs(
+                      pairFwdBwd([&](const at::Tensor &v) { return lncc(v, fixed); }), reps)});
+      report.add({"lncc_fwd_bwd", "eager", pairShape, threads,
+                  med::bench::medianMs(pairFwdBwd([&](const at::Tensor &v) {
+                                         return lnccMap(v, fixed).mean().neg();
+                                       }),
+                                       reps)});
+    }
     if (want("diffusion_fwd_bwd")) {
       report.add(
           {"diffusion_fwd_bwd", "module", shape, threads,
@@ -190,6 +214,7 @@ int main(int argc, char **argv) {
     report.printRatio("gwdl_fwd_bwd", threads, "eager", "module");
     report.printRatio("bending_fwd_bwd", threads, "eager", "module");
     report.printRatio("diffusion_fwd_bwd", threads, "eager", "module");
+    report.printRatio("lncc_fwd_bwd", threads, "eager", "module");
   }
   report.writeJson(json);
   return 0;

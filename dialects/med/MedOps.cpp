@@ -479,3 +479,38 @@ LogicalResult DdfEnergyOp::verify() {
 LogicalResult DdfEnergyGradOp::verify() {
   return verifyDdf(*this, getInput(), getResult(), getArgs().size(), getOrder(), true);
 }
+
+/// Checks an LNCC kernel: `inputs` flat channels of one type, results windows of rows of that
+/// element type, an odd kernel size and n = 1, 2 or 3 spatial axes (`rank`).
+static LogicalResult verifyLncc(Operation *op, ValueRange inputs, size_t expected, int64_t size,
+                                int64_t rank) {
+  if (inputs.size() != expected)
+    return op->emitOpError("expects ") << expected << " flat inputs, got " << inputs.size();
+  auto in = cast<RankedTensorType>(inputs.front().getType());
+  for (Value v : inputs)
+    if (v.getType() != in || in.getRank() != 1)
+      return op->emitOpError("inputs must be flat channels of one type, got ") << v.getType();
+  for (Value r : op->getResults()) {
+    auto out = cast<RankedTensorType>(r.getType());
+    if (out.getRank() != 2 || out.getElementType() != in.getElementType())
+      return op->emitOpError("yields windows of rows (rank 2) of the inputs' element type, got ")
+             << out;
+  }
+  if (size < 1 || size % 2 == 0)
+    return op->emitOpError("attribute 'kernel_size' must be odd and positive, got ") << size;
+  if (rank < 1 || rank > 3)
+    return op->emitOpError("expects args for 1, 2 or 3 spatial axes, got ") << rank;
+  return success();
+}
+
+LogicalResult LnccMapOp::verify() {
+  return verifyLncc(*this, getInputs(), 2, getKernelSize(), getSpatialRank());
+}
+
+LogicalResult LnccCoefficientsOp::verify() {
+  return verifyLncc(*this, getInputs(), 2, getKernelSize(), getSpatialRank());
+}
+
+LogicalResult LnccGradOp::verify() {
+  return verifyLncc(*this, getInputs(), 5, getKernelSize(), getSpatialRank());
+}

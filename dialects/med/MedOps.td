@@ -427,6 +427,9 @@ include "MedHausdorffOps.td"
 // The displacement-field regularisers' kernels, in a file of their own.
 include "MedDdfOps.td"
 
+// The local normalised cross-correlation kernels, in a file of their own.
+include "MedLnccOps.td"
+
 //===------------------------------------------------------------------------------------------===//
 // Spatial operations. A kernel computes one window of its output, a run of whole rows (a row is
 // the innermost spatial axis), so the launcher can split the output between threads while every

@@ -72,5 +72,8 @@ void populateHausdorffLoweringPatterns(RewritePatternSet &patterns);
 /// The patterns for the displacement-field regularisers' kernels, med.ddf_energy and
 /// med.ddf_energy_grad (MedToLinalgDdf.cpp).
 void populateDdfLoweringPatterns(RewritePatternSet &patterns);
+/// The patterns for the local normalised cross-correlation kernels, med.lncc_map,
+/// med.lncc_coefficients and med.lncc_grad (MedToLinalgLncc.cpp).
+void populateLnccLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::med::lowering

@@ -154,6 +154,7 @@ struct ConvertMedToLinalgPass : mlir::med::impl::ConvertMedToLinalgBase<ConvertM
     populateWassersteinLoweringPatterns(patterns);
     populateHausdorffLoweringPatterns(patterns);
     populateDdfLoweringPatterns(patterns);
+    populateLnccLoweringPatterns(patterns);
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))

@@ -9,6 +9,9 @@
 #include <ATen/ATen.h>
 
 #include "med/core/error.h"
+#include "stencil_generated.h"
+
+#include <torch/csrc/autograd/autograd.h>
 
 namespace med::losses {
 
@@ -107,6 +110,16 @@ SegInputs prepare_seg(const std::string &owner, const SegPrep &prep, const at::T
     throw Error(owner + ".target", "ground truth has shape " + shapeStr(y) +
                                        " after preparation, expected the input's " + shapeStr(x));
   return {x, y};
+}
+
+at::Tensor detail::channelSumsGradWithGraph(const at::Tensor &map, const at::Tensor &input,
+                                            const at::Tensor &go) {
+  std::vector<int64_t> axes;
+  for (int64_t d = 2; d < map.dim(); ++d)
+    axes.push_back(d);
+  at::Tensor sums = map.to(at::kDouble).sum(axes);
+  return torch::autograd::grad({sums}, {input}, {go}, /*retain_graph=*/true,
+                               /*create_graph=*/true)[0];
 }
 
 } // namespace med::losses

@@ -16,6 +16,7 @@
 
 #include "med/core/error.h"
 #include "med/kernels/ddf.h"
+#include "stencil_generated.h"
 
 namespace med::losses {
 
@@ -112,13 +113,8 @@ struct DdfEnergyFunction : public torch::autograd::Function<DdfEnergyFunction> {
     variable_list none = {at::Tensor(), at::Tensor(), at::Tensor()};
     if (at::GradMode::is_enabled()) { // create_graph: a gradient that has a graph itself
       at::Tensor pred = ctx->get_saved_variables()[0];
-      std::vector<int64_t> axes;
-      for (int64_t d = 2; d < pred.dim(); ++d)
-        axes.push_back(d);
-      at::Tensor sums = eagerEnergy(pred, order, normalize).to(at::kDouble).sum(axes);
-      none.insert(none.begin(), torch::autograd::grad({sums}, {pred}, {go[0]},
-                                                      /*retain_graph=*/true,
-                                                      /*create_graph=*/true)[0]);
+      none.insert(none.begin(), detail::channelSumsGradWithGraph(
+                                    eagerEnergy(pred, order, normalize), pred, go[0]));
       return none;
     }
     at::Tensor pred = ctx->saved_data["pred"].toTensor();

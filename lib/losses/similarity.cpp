@@ -1,13 +1,23 @@
 // Image similarity losses for registration: LocalNormalizedCrossCorrelationLoss and
-// GlobalMutualInformationLoss (MONAI 1.4.0 semantics, kernels built as MONAI builds them).
+// GlobalMutualInformationLoss (MONAI 1.4.0 semantics, kernels built as MONAI builds them). LNCC
+// with "mean" or "sum" on a CPU float32/float64 pair whose window has at most kLnccMaxKernelTaps
+// taps runs on the generated stencil kernels (med/kernels/lncc.h); other inputs, "none" and a
+// backward that must itself be differentiable use the ATen formula (separable convolutions),
+// which the tests also compare the kernels with.
 #include "med/losses/reduction.h"
 #include "med/losses/registration.h"
 
 #include <sstream>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <c10/core/GradMode.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/custom_function.h>
 
 #include "med/core/error.h"
+#include "med/kernels/lncc.h"
+#include "stencil_generated.h"
 
 namespace med::losses {
 
@@ -69,6 +79,79 @@ at::Tensor separable_filtering(const at::Tensor &x, const at::Tensor &kernel) {
   return out;
 }
 
+at::Tensor detail::lncc_map_eager(const at::Tensor &pred, const at::Tensor &target,
+                                  const at::Tensor &kernel, double kvol, double smoothNr,
+                                  double smoothDr) {
+  at::Tensor vol = at::scalar_tensor(kvol, pred.options().requires_grad(false));
+  at::Tensor t_sum = separable_filtering(target, kernel);
+  at::Tensor p_sum = separable_filtering(pred, kernel);
+  at::Tensor t2_sum = separable_filtering(target * target, kernel);
+  at::Tensor p2_sum = separable_filtering(pred * pred, kernel);
+  at::Tensor tp_sum = separable_filtering(target * pred, kernel);
+  at::Tensor t_avg = t_sum / vol, p_avg = p_sum / vol;
+  at::Tensor cross = tp_sum - p_avg * t_sum;
+  at::Tensor floor = at::scalar_tensor(smoothDr, t2_sum.options().requires_grad(false));
+  at::Tensor t_var = at::max(t2_sum - t_avg * t_sum, floor);
+  at::Tensor p_var = at::max(p2_sum - p_avg * p_sum, floor);
+  return (cross * cross + smoothNr) / (t_var * p_var);
+}
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+/// The window as a (K) float32 tensor.
+at::Tensor windowTensor(const kernels::LnccWindow &w) {
+  std::vector<float> v(w.weights.begin(), w.weights.end());
+  return at::tensor(v, at::kFloat);
+}
+
+/// Per channel (b, c) the summed correlation, (B, C) float64, through med.lncc_map; the backward
+/// through med.lncc_coefficients and med.lncc_grad with the incoming gradient per channel as
+/// their coefficient.
+struct LnccFunction : public torch::autograd::Function<LnccFunction> {
+  static at::Tensor forward(AutogradContext *ctx, const at::Tensor &pred, const at::Tensor &target,
+                            const kernels::LnccWindow &window, const std::string &owner) {
+    at::Tensor p = pred.contiguous(), t = target.contiguous();
+    ctx->saved_data["pred"] = p;
+    ctx->saved_data["target"] = t;
+    ctx->saved_data["weights"] = windowTensor(window);
+    ctx->saved_data["volume"] = window.volume;
+    ctx->saved_data["nr"] = window.smoothNr;
+    ctx->saved_data["dr"] = window.smoothDr;
+    ctx->saved_data["owner"] = owner;
+    ctx->save_for_backward({pred});
+    return kernels::lncc_sums(p, t, window, at::get_num_threads(), owner)
+        .view({p.size(0), p.size(1)});
+  }
+
+  static variable_list backward(AutogradContext *ctx, variable_list go) {
+    at::Tensor t = ctx->saved_data["target"].toTensor();
+    at::Tensor weights = ctx->saved_data["weights"].toTensor();
+    kernels::LnccWindow window;
+    window.weights.assign(weights.data_ptr<float>(), weights.data_ptr<float>() + weights.numel());
+    window.volume = ctx->saved_data["volume"].toDouble();
+    window.smoothNr = ctx->saved_data["nr"].toDouble();
+    window.smoothDr = ctx->saved_data["dr"].toDouble();
+    variable_list none = {at::Tensor(), at::Tensor(), at::Tensor()};
+    if (at::GradMode::is_enabled()) { // create_graph: a gradient that has a graph itself
+      at::Tensor pred = ctx->get_saved_variables()[0];
+      at::Tensor map =
+          detail::lncc_map_eager(pred, t, weights, window.volume, window.smoothNr, window.smoothDr);
+      none.insert(none.begin(), detail::channelSumsGradWithGraph(map, pred, go[0]));
+      return none;
+    }
+    at::Tensor pred = ctx->saved_data["pred"].toTensor();
+    at::Tensor coeff = go[0].to(at::kDouble).cpu().contiguous().view(-1);
+    none.insert(none.begin(), kernels::lncc_grad(pred, t, coeff, window, at::get_num_threads(),
+                                                 ctx->saved_data["owner"].toStringRef()));
+    return none;
+  }
+};
+
+} // namespace
+
 LocalNormalizedCrossCorrelationLossImpl::LocalNormalizedCrossCorrelationLossImpl(
     LocalNormalizedCrossCorrelationLossOptions o)
     : options(std::move(o)) {
@@ -105,19 +188,29 @@ at::Tensor LocalNormalizedCrossCorrelationLossImpl::forward(const at::Tensor &pr
   at::Tensor vol = kernel;
   for (int64_t i = 0; i + 1 < options.spatial_dims(); ++i)
     vol = at::matmul(vol.unsqueeze(-1), kernel.unsqueeze(0));
-  at::Tensor kvol = vol.sum().to(pred.scalar_type());
-  at::Tensor t_sum = separable_filtering(target, kernel);
-  at::Tensor p_sum = separable_filtering(pred, kernel);
-  at::Tensor t2_sum = separable_filtering(target * target, kernel);
-  at::Tensor p2_sum = separable_filtering(pred * pred, kernel);
-  at::Tensor tp_sum = separable_filtering(target * pred, kernel);
-  at::Tensor t_avg = t_sum / kvol, p_avg = p_sum / kvol;
-  at::Tensor cross = tp_sum - p_avg * t_sum;
-  at::Tensor floor = at::scalar_tensor(options.smooth_dr(), t2_sum.options().requires_grad(false));
-  at::Tensor t_var = at::max(t2_sum - t_avg * t_sum, floor);
-  at::Tensor p_var = at::max(p2_sum - p_avg * p_sum, floor);
-  at::Tensor ncc = (cross * cross + options.smooth_nr()) / (t_var * p_var);
-  return reduce(ncc, options.reduction()).neg();
+  const double kvol = vol.sum().item<double>();
+  int64_t taps = 1;
+  for (int64_t i = 0; i < options.spatial_dims(); ++i)
+    taps *= kernel.size(0);
+  const at::ScalarType type = pred.scalar_type();
+  if ((type == at::kFloat || type == at::kDouble) && pred.device().is_cpu() &&
+      target.device().is_cpu() && !target.requires_grad() && taps <= kLnccMaxKernelTaps &&
+      pred.numel() > 0 && (options.reduction() == "mean" || options.reduction() == "sum")) {
+    kernels::LnccWindow window;
+    at::Tensor w = kernel.to(at::kFloat).contiguous();
+    window.weights.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+    window.volume = kvol;
+    window.smoothNr = options.smooth_nr();
+    window.smoothDr = options.smooth_dr();
+    at::Tensor total = LnccFunction::apply(pred, target.to(type), window, owner).sum(); // float64
+    if (options.reduction() == "mean")
+      total = total / double(pred.numel());
+    return total.neg().to(type);
+  }
+  return reduce(detail::lncc_map_eager(pred, target, kernel, kvol, options.smooth_nr(),
+                                       options.smooth_dr()),
+                options.reduction())
+      .neg();
 }
 
 GlobalMutualInformationLossImpl::GlobalMutualInformationLossImpl(

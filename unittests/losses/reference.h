@@ -80,6 +80,16 @@ inline void checkGrad(const std::function<at::Tensor(const at::Tensor &)> &f, at
   }
 }
 
+/// f() must throw a med::Error whose message contains `part`.
+inline void expectMedError(const std::function<void()> &f, const std::string &part) {
+  try {
+    f();
+    ADD_FAILURE() << "accepted: " << part;
+  } catch (const med::Error &e) {
+    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+  }
+}
+
 /// A label map (B, 1, ...) of `lab` with element [1][0][2][3] set to 3, -1 and NaN in turn
 /// (labels that name no class of 3) must make `loss` throw a med::Error naming `owner`.target and
 /// the range [0, 3), as the one-hot encoder does.

@@ -85,6 +85,19 @@ TORCH_MODULE(LocalNormalizedCrossCorrelationLoss);
 /// with zero padding of (size - 1) / 2, first axis first (MONAI's separable_filtering).
 at::Tensor separable_filtering(const at::Tensor &x, const at::Tensor &kernel);
 
+/// Windows of at most this many taps (kernel_size^spatial_dims) run LNCC's "mean" and "sum" on
+/// the generated stencil kernels, which unroll the window; larger ones stay on ATen's separable
+/// convolutions.
+constexpr int64_t kLnccMaxKernelTaps = 125;
+
+namespace detail {
+/// MONAI's LNCC map (B, C, *spatial) in ATen (separable convolutions, autograd): the reference
+/// of the generated kernels and the path of the inputs they do not take. `kernel` is the 1-D
+/// window, `kvol` its volume.
+at::Tensor lncc_map_eager(const at::Tensor &pred, const at::Tensor &target,
+                          const at::Tensor &kernel, double kvol, double smoothNr, double smoothDr);
+} // namespace detail
+
 /// GlobalMutualInformationLoss's parameters. kernel_type: "gaussian" or "b-spline".
 struct GlobalMutualInformationLossOptions {
   TORCH_ARG(std::string, kernel_type) = "gaussian";

@@ -718,3 +718,43 @@ func.func @ddf_energy_grad_type(%x: tensor<?xf32>, %o: index, %r: index, %a: f64
   %0 = med.ddf_energy_grad %x [%o, %r] (%a, %a, %a, %a) {order = 2} : tensor<?xf32> -> tensor<?x?xf64>
   return %0 : tensor<?x?xf64>
 }
+
+// -----
+
+func.func @lncc_map_inputs(%p: tensor<?xf32>, %o: index, %r: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{expects 2 flat inputs, got 1}}
+  %0 = med.lncc_map %p [%o, %r] (%a, %a, %a, %a, %a, %a, %a) {kernel_size = 3} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @lncc_map_types(%p: tensor<?xf32>, %t: tensor<?xf64>, %o: index, %r: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{inputs must be flat channels of one type, got 'tensor<?xf64>'}}
+  %0 = med.lncc_map %p, %t [%o, %r] (%a, %a, %a, %a, %a, %a, %a) {kernel_size = 3} : tensor<?xf32>, tensor<?xf64> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @lncc_map_even(%p: tensor<?xf32>, %t: tensor<?xf32>, %o: index, %r: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{attribute 'kernel_size' must be odd and positive, got 2}}
+  %0 = med.lncc_map %p, %t [%o, %r] (%a, %a, %a, %a, %a, %a) {kernel_size = 2} : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @lncc_coefficients_rank(%p: tensor<?xf32>, %t: tensor<?xf32>, %o: index, %r: index, %a: f64) -> (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) {
+  // expected-error @+1 {{expects args for 1, 2 or 3 spatial axes, got 0}}
+  %0:3 = med.lncc_coefficients %p, %t [%o, %r] (%a, %a, %a, %a, %a, %a, %a) {kernel_size = 3} : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+  return %0#0, %0#1, %0#2 : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+}
+
+// -----
+
+func.func @lncc_grad_result(%p: tensor<?xf32>, %o: index, %r: index, %a: f64) -> tensor<?xf32> {
+  // expected-error @+1 {{yields windows of rows (rank 2) of the inputs' element type, got 'tensor<?xf32>'}}
+  %0 = med.lncc_grad %p, %p, %p, %p, %p [%o, %r] (%a, %a, %a, %a) {kernel_size = 3} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}

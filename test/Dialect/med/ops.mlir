@@ -224,3 +224,16 @@ func.func @ddf_ops(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) -> tensor<?
   %1 = med.ddf_energy_grad %x [%o, %r] (%a, %a, %a, %a) {order = 1} : tensor<?xf32> -> tensor<?x?xf32>
   return %1 : tensor<?x?xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @lncc_ops
+func.func @lncc_ops(%p: tensor<?xf32>, %t: tensor<?xf32>, %o: index, %r: index, %a: f64) -> tensor<?x?xf32> {
+  // CHECK: med.lncc_map %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] ({{.*}}) {kernel_size = 3 : i64} : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>
+  %0 = med.lncc_map %p, %t [%o, %r] (%a, %a, %a, %a, %a, %a, %a) {kernel_size = 3} : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>
+  // CHECK: med.lncc_coefficients %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] ({{.*}}) {kernel_size = 3 : i64} : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+  %1:3 = med.lncc_coefficients %p, %t [%o, %r] (%a, %a, %a, %a, %a, %a, %a, %a) {kernel_size = 3} : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+  // CHECK: med.lncc_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] ({{.*}}) {kernel_size = 3 : i64}
+  %2 = med.lncc_grad %p, %t, %p, %p, %p [%o, %r] (%a, %a, %a, %a) {kernel_size = 3} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>
+  return %2 : tensor<?x?xf32>
+}
