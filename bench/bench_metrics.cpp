@@ -2,7 +2,9 @@
 // MONAI runs it. hd95 / surface_dice: one class on a 128^3 blob vs a perturbed blob; eager =
 // erosion by a cross convolution, then brute-force nearest surface points with at::cdist in
 // chunks (no distance transform). dice_confusion: DiceMetric + ConfusionMatrixMetric on
-// 4x3x128^3 one-hot maps; eager = MONAI's per-(item, class) masked sums.
+// 4x3x128^3 one-hot maps; eager = MONAI's per-(item, class) masked sums. ssim3d: SSIMMetric
+// (Gaussian 7^3 window) on a 1x1x128^3 image pair; eager = MONAI's five grouped convolutions with
+// the whole 3-D window.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
@@ -12,6 +14,7 @@
 #include "bench_common.h"
 #include "med/metrics/confusion_matrix.h"
 #include "med/metrics/meandice.h"
+#include "med/metrics/regression.h"
 #include "med/metrics/surface_distance.h"
 
 namespace M = med::metrics;
@@ -78,6 +81,21 @@ void eagerDiceConfusion(const at::Tensor &p, const at::Tensor &y) {
     }
 }
 
+/// MONAI's SSIM: the 3-D Gaussian window (float32 outer product of the 1-D ones) and five
+/// conv3d calls, then the formula; the mean of the map per item.
+at::Tensor eagerSsim(const at::Tensor &x, const at::Tensor &y, int64_t k, double sigma) {
+  at::Tensor r = at::arange((1.0 - double(k)) / 2.0, (1.0 + double(k)) / 2.0, 1.0, at::kFloat);
+  at::Tensor g = at::exp(-(r / sigma).square() / 2.0);
+  g = g / g.sum();
+  at::Tensor w = (g.view({k, 1, 1}) * g.view({1, k, 1}) * g.view({1, 1, k})).view({1, 1, k, k, k});
+  auto f = [&](const at::Tensor &t) { return at::conv3d(t, w); };
+  at::Tensor mx = f(x), my = f(y), sx = f(x * x) - mx * mx, sy = f(y * y) - my * my;
+  at::Tensor sxy = f(x * y) - mx * my;
+  const double c1 = 1e-4, c2 = 9e-4;
+  at::Tensor cs = (2 * sxy + c2) / (sx + sy + c2);
+  return ((2 * mx * my + c1) / (mx * mx + my * my + c1) * cs).flatten(1).mean(1);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -101,6 +119,11 @@ int main(int argc, char **argv) {
   at::Tensor p = at::one_hot(noisy, 3).movedim(-1, 1).to(at::kFloat).contiguous();
   std::vector<int64_t> dcShape = {4, 3, n, n, n};
 
+  at::Tensor img = at::rand({1, 1, n, n, n});
+  at::Tensor img2 = (img + 0.2 * at::rand({1, 1, n, n, n})).clamp(0, 1);
+  std::vector<int64_t> ssimShape = {1, 1, n, n, n};
+  M::SSIMMetric ssim(M::SSIMMetricOptions(3).win_size({7}));
+
   // Same results first: the eager formulation checks Medulla's value on this input.
   M::HausdorffDistanceMetric hd95(
       M::HausdorffDistanceMetricOptions().percentile(95).include_background(true));
@@ -108,6 +131,8 @@ int main(int argc, char **argv) {
   fmt::print("hd95 medulla {:.4f} eager {:.4f}; surface_dice medulla {:.4f} eager {:.4f}\n",
              hd95(pred, gt).item<double>(), eagerHd95(pred[0][0], gt[0][0]),
              nsd(pred, gt).item<double>(), eagerSurfaceDice(pred[0][0], gt[0][0], 2.0));
+  fmt::print("ssim3d medulla {:.6f} eager {:.6f}\n", ssim(img, img2).item<double>(),
+             eagerSsim(img, img2, 7, 1.5).item<double>());
 
   for (int threads : {1, 2}) {
     at::set_num_threads(threads);
@@ -136,8 +161,12 @@ int main(int argc, char **argv) {
                     reps)});
     report.add({"dice_confusion", "eager", dcShape, threads,
                 med::bench::medianMs([&] { eagerDiceConfusion(p, y); }, reps)});
+    report.add({"ssim3d", "medulla", ssimShape, threads,
+                med::bench::medianMs([&] { ssim(img, img2); }, reps)});
+    report.add({"ssim3d", "eager", ssimShape, threads,
+                med::bench::medianMs([&] { eagerSsim(img, img2, 7, 1.5); }, reps)});
   }
-  for (const std::string name : {"hd95", "surface_dice", "dice_confusion"})
+  for (const std::string name : {"hd95", "surface_dice", "dice_confusion", "ssim3d"})
     for (int threads : {1, 2})
       report.printRatio(name, threads, "eager", "medulla");
   if (!json.empty())

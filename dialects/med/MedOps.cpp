@@ -514,3 +514,28 @@ LogicalResult LnccCoefficientsOp::verify() {
 LogicalResult LnccGradOp::verify() {
   return verifyLncc(*this, getInputs(), 5, getKernelSize(), getSpatialRank());
 }
+
+LogicalResult SsimPassOp::verify() {
+  const size_t inputs = getFirst() ? 2 : 5, results = getLast() ? 2 : 5;
+  if (getInputs().size() != inputs || getResults().size() != results)
+    return emitOpError("expects ") << inputs << " inputs and " << results << " results, got "
+                                   << getInputs().size() << " and " << getResults().size();
+  auto in = cast<RankedTensorType>(getInputs().front().getType());
+  for (Value v : getInputs())
+    if (v.getType() != in || in.getRank() != 1)
+      return emitOpError("inputs must be flat channels of one type, got ") << v.getType();
+  for (Value r : getResults()) {
+    auto out = cast<RankedTensorType>(r.getType());
+    if (out.getRank() != 2 || out.getElementType() != in.getElementType())
+      return emitOpError("yields windows of rows (rank 2) of the inputs' element type, got ")
+             << out;
+  }
+  const int64_t n = getSpatialRank();
+  if (n < 2 || n > 3)
+    return emitOpError("expects args for 2 or 3 spatial axes, got ") << n;
+  if (getAxis() < 0 || getAxis() >= n)
+    return emitOpError("attribute 'axis' must name one of the ") << n << " axes, got " << getAxis();
+  if (getKernelSize() < 1)
+    return emitOpError("attribute 'kernel_size' must be positive, got ") << getKernelSize();
+  return success();
+}

@@ -75,5 +75,7 @@ void populateDdfLoweringPatterns(RewritePatternSet &patterns);
 /// The patterns for the local normalised cross-correlation kernels, med.lncc_map,
 /// med.lncc_coefficients and med.lncc_grad (MedToLinalgLncc.cpp).
 void populateLnccLoweringPatterns(RewritePatternSet &patterns);
+/// The pattern for SSIM's window passes, med.ssim_pass (MedToLinalgSsim.cpp).
+void populateSsimLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::med::lowering

@@ -155,6 +155,7 @@ struct ConvertMedToLinalgPass : mlir::med::impl::ConvertMedToLinalgBase<ConvertM
     populateHausdorffLoweringPatterns(patterns);
     populateDdfLoweringPatterns(patterns);
     populateLnccLoweringPatterns(patterns);
+    populateSsimLoweringPatterns(patterns);
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))

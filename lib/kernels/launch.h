@@ -71,7 +71,7 @@ public:
 private:
   /// The next argument's index; throws med::Error past kMax arguments.
   int next();
-  static constexpr int kMax = 8;
+  static constexpr int kMax = 12;
   med_memref1d flat_[kMax];
   med_memref2d rows_[kMax];
   void *descriptors_[kMax];

@@ -1,9 +1,15 @@
-// SSIM and multi-scale SSIM with valid (unpadded) windows.
+// SSIM and multi-scale SSIM with valid (unpadded) windows. Without a gradient to carry, CPU
+// float32/float64 inputs run on the generated window passes (med/kernels/ssim.h: the window's
+// 1-D factors one axis at a time); otherwise ATen's convolutions with the whole n-D window, as
+// MONAI, which the tests compare the kernels with.
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <c10/core/GradMode.h>
 
 #include <cmath>
 
 #include "med/core/error.h"
+#include "med/kernels/ssim.h"
 #include "med/metrics/regression.h"
 
 namespace med::metrics {
@@ -70,9 +76,36 @@ compute_ssim_and_cs(const at::Tensor &y_pred, const at::Tensor &y, int64_t spati
     if (y_pred.size(d + 2) < kernel_size[d])
       throw Error(owner + ".kernel_size", "window larger than the image");
   const int64_t C = y_pred.size(1);
+  if (kernel_type == "gaussian")
+    kernel_sigma = perAxisD(kernel_sigma, spatial_dims, owner + ".kernel_sigma");
+  const double c1 = std::pow(k1 * data_range, 2), c2 = std::pow(k2 * data_range, 2);
+  const at::ScalarType type = y_pred.scalar_type();
+  const bool graph = at::GradMode::is_enabled() && (y_pred.requires_grad() || y.requires_grad());
+  if ((type == at::kFloat || type == at::kDouble) && y.scalar_type() == type && !graph &&
+      y_pred.device().is_cpu() && y.device().is_cpu() && y_pred.numel() > 0 &&
+      (kernel_type == "gaussian" || kernel_type == "uniform")) {
+    // The window's 1-D factors, float32 values as MONAI forms them. The uniform window is
+    // MONAI's float32 1 / (K_0 ... K_(n-1)) on the first axis and ones on the others, so its
+    // product is MONAI's weight exactly. The Gaussian's product is formed in the inputs' dtype,
+    // where MONAI rounds it to float32 first: in float64 the weights differ from MONAI's by at
+    // most 2^-24 relative (docs/metrics.md).
+    int64_t taps = 1;
+    for (int64_t k : kernel_size)
+      taps *= k;
+    std::vector<std::vector<double>> windows;
+    for (int64_t d = 0; d < spatial_dims; ++d) {
+      if (kernel_type == "uniform") {
+        windows.emplace_back(kernel_size[d], d == 0 ? double(1.0f / float(taps)) : 1.0);
+        continue;
+      }
+      at::Tensor w = gauss1d(kernel_size[d], kernel_sigma[d]);
+      windows.emplace_back(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+    }
+    return kernels::ssim_maps(y_pred.contiguous(), y.contiguous(), windows, c1, c2,
+                              at::get_num_threads(), owner);
+  }
   at::Tensor kernel;
   if (kernel_type == "gaussian") {
-    kernel_sigma = perAxisD(kernel_sigma, spatial_dims, owner + ".kernel_sigma");
     kernel = gauss1d(kernel_size[0], kernel_sigma[0]);
     for (int64_t d = 1; d < spatial_dims; ++d)
       kernel = kernel.unsqueeze(-1) * gauss1d(kernel_size[d], kernel_sigma[d]);
@@ -88,7 +121,6 @@ compute_ssim_and_cs(const at::Tensor &y_pred, const at::Tensor &y, int64_t spati
   std::vector<int64_t> kshape = {C, 1};
   kshape.insert(kshape.end(), kernel_size.begin(), kernel_size.end());
   kernel = kernel.expand(kshape).contiguous().to(y_pred.options());
-  const double c1 = std::pow(k1 * data_range, 2), c2 = std::pow(k2 * data_range, 2);
   at::Tensor mx = conv(y_pred, kernel, spatial_dims, C), my = conv(y, kernel, spatial_dims, C);
   at::Tensor mxx = conv(y_pred * y_pred, kernel, spatial_dims, C);
   at::Tensor myy = conv(y * y, kernel, spatial_dims, C);

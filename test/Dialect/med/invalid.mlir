@@ -758,3 +758,51 @@ func.func @lncc_grad_result(%p: tensor<?xf32>, %o: index, %r: index, %a: f64) ->
   %0 = med.lncc_grad %p, %p, %p, %p, %p [%o, %r] (%a, %a, %a, %a) {kernel_size = 3} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
   return %0 : tensor<?xf32>
 }
+
+// -----
+
+func.func @ssim_pass_inputs(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) -> (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) {
+  // expected-error @+1 {{expects 2 inputs and 5 results, got 1 and 5}}
+  %f:5 = med.ssim_pass %x [%o, %r] (%a, %a, %a) {axis = 0, kernel_size = 1, first} : tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+  return %f#0, %f#1, %f#2, %f#3, %f#4 : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+}
+
+// -----
+
+func.func @ssim_pass_types(%x: tensor<?xf32>, %y: tensor<?xf64>, %o: index, %r: index, %a: f64) -> (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) {
+  // expected-error @+1 {{inputs must be flat channels of one type, got 'tensor<?xf64>'}}
+  %f:5 = med.ssim_pass %x, %y [%o, %r] (%a, %a, %a) {axis = 0, kernel_size = 1, first} : tensor<?xf32>, tensor<?xf64> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+  return %f#0, %f#1, %f#2, %f#3, %f#4 : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+}
+
+// -----
+
+func.func @ssim_pass_result(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) -> (tensor<?x?xf32>, tensor<?xf32>) {
+  // expected-error @+1 {{yields windows of rows (rank 2) of the inputs' element type, got 'tensor<?xf32>'}}
+  %m:2 = med.ssim_pass %x, %x, %x, %x, %x [%o, %r] (%a, %a, %a, %a, %a) {axis = 1, kernel_size = 1, last} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?xf32>
+  return %m#0, %m#1 : tensor<?x?xf32>, tensor<?xf32>
+}
+
+// -----
+
+func.func @ssim_pass_rank(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) -> (tensor<?x?xf32>, tensor<?x?xf32>) {
+  // expected-error @+1 {{expects args for 2 or 3 spatial axes, got 1}}
+  %m:2 = med.ssim_pass %x, %x, %x, %x, %x [%o, %r] (%a, %a, %a, %a) {axis = 0, kernel_size = 1, last} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>
+  return %m#0, %m#1 : tensor<?x?xf32>, tensor<?x?xf32>
+}
+
+// -----
+
+func.func @ssim_pass_axis(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) -> (tensor<?x?xf32>, tensor<?x?xf32>) {
+  // expected-error @+1 {{attribute 'axis' must name one of the 2 axes, got 2}}
+  %m:2 = med.ssim_pass %x, %x, %x, %x, %x [%o, %r] (%a, %a, %a, %a, %a) {axis = 2, kernel_size = 1, last} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>
+  return %m#0, %m#1 : tensor<?x?xf32>, tensor<?x?xf32>
+}
+
+// -----
+
+func.func @ssim_pass_kernel(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) -> (tensor<?x?xf32>, tensor<?x?xf32>) {
+  // expected-error @+1 {{attribute 'kernel_size' must be positive, got 0}}
+  %m:2 = med.ssim_pass %x, %x, %x, %x, %x [%o, %r] (%a, %a, %a, %a) {axis = 0, kernel_size = 0, last} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>
+  return %m#0, %m#1 : tensor<?x?xf32>, tensor<?x?xf32>
+}

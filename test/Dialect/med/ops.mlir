@@ -237,3 +237,14 @@ func.func @lncc_ops(%p: tensor<?xf32>, %t: tensor<?xf32>, %o: index, %r: index, 
   %2 = med.lncc_grad %p, %t, %p, %p, %p [%o, %r] (%a, %a, %a, %a) {kernel_size = 3} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>
   return %2 : tensor<?x?xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @ssim_ops
+func.func @ssim_ops(%x: tensor<?xf64>, %y: tensor<?xf64>, %o: index, %r: index, %a: f64) -> tensor<?x?xf64> {
+  // CHECK: med.ssim_pass %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] ({{.*}}) {axis = 0 : i64, first, kernel_size = 2 : i64} : tensor<?xf64>, tensor<?xf64> -> tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>
+  %f:5 = med.ssim_pass %x, %y [%o, %r] (%a, %a, %a, %a) {axis = 0, kernel_size = 2, first} : tensor<?xf64>, tensor<?xf64> -> tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>
+  // CHECK: med.ssim_pass {{.*}} {axis = 1 : i64, kernel_size = 2 : i64, last} : tensor<?xf64>, tensor<?xf64>, tensor<?xf64>, tensor<?xf64>, tensor<?xf64> -> tensor<?x?xf64>, tensor<?x?xf64>
+  %m:2 = med.ssim_pass %x, %y, %x, %y, %x [%o, %r] (%a, %a, %a, %a, %a, %a) {axis = 1, kernel_size = 2, last} : tensor<?xf64>, tensor<?xf64>, tensor<?xf64>, tensor<?xf64>, tensor<?xf64> -> tensor<?x?xf64>, tensor<?x?xf64>
+  return %m#0 : tensor<?x?xf64>
+}
