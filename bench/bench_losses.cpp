@@ -11,7 +11,9 @@
 // field on the generated stencil kernels against MONAI's formulation op by op (the "none" map
 // and its mean). Case lncc_fwd_bwd: LocalNormalizedCrossCorrelationLoss (3-D, rectangular
 // window of 3, mean) of a 2x1x128^3 pair on the generated stencil kernels against MONAI's
-// formulation (separable convolutions, the "none" map and its mean). Prints medians and ratios;
+// formulation (separable convolutions, the "none" map and its mean). Case ssim_loss_fwd_bwd:
+// SSIMLoss (3-D Gaussian window of 7) of the same pair on the generated window passes against
+// forward_eager (MONAI's five conv3d with the whole window, autograd). Prints medians and ratios;
 // --json FILE writes the rows; --case NAME runs one.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -25,6 +27,7 @@
 #include "med/losses/dice_fused.h"
 #include "med/losses/focal.h"
 #include "med/losses/registration.h"
+#include "med/losses/ssim.h"
 #include "med/losses/wasserstein.h"
 
 namespace L = med::losses;
@@ -100,6 +103,7 @@ int main(int argc, char **argv) {
   L::DiffusionLoss diffusion, diffusionMap(L::DiffusionLossOptions().reduction("none"));
   L::LocalNormalizedCrossCorrelationLoss lncc,
       lnccMap(L::LocalNormalizedCrossCorrelationLossOptions().reduction("none"));
+  L::SSIMLoss ssim(L::SSIMLossOptions(3).win_size(7));
   std::vector<int64_t> pairShape = {2, 1, size, size, size};
   at::Tensor fixed = at::rand(pairShape), moving = at::rand(pairShape);
   auto want = [&](const std::string &name) { return only.empty() || only == name; };
@@ -113,6 +117,13 @@ int main(int argc, char **argv) {
       return [&, f] {
         at::Tensor xg = x.detach().requires_grad_(true);
         at::Tensor g = torch::autograd::grad({f(xg)}, {xg})[0];
+        (void)g;
+      };
+    };
+    auto pairFwdBwd = [&](auto &&f) { // the gradient by the moving image of a pair's loss
+      return [&, f] {
+        at::Tensor mg = moving.detach().requires_grad_(true);
+        at::Tensor g = torch::autograd::grad({f(mg)}, {mg})[0];
         (void)g;
       };
     };
@@ -177,19 +188,22 @@ int main(int argc, char **argv) {
                       fwdBwd([&](const at::Tensor &v) { return bendingMap(v).mean(); }), reps)});
     }
     if (want("lncc_fwd_bwd")) {
-      auto pairFwdBwd = [&](auto &&f) {
-        return [&, f] {
-          at::Tensor mg = moving.detach().requires_grad_(true);
-          at::Tensor g = torch::autograd::grad({f(mg)}, {mg})[0];
-          (void)g;
-        };
-      };
       report.add({"lncc_fwd_bwd", "module", pairShape, threads,
                   med::bench::medianMs(
                       pairFwdBwd([&](const at::Tensor &v) { return lncc(v, fixed); }), reps)});
       report.add({"lncc_fwd_bwd", "eager", pairShape, threads,
                   med::bench::medianMs(pairFwdBwd([&](const at::Tensor &v) {
                                          return lnccMap(v, fixed).mean().neg();
+                                       }),
+                                       reps)});
+    }
+    if (want("ssim_loss_fwd_bwd")) {
+      report.add({"ssim_loss_fwd_bwd", "module", pairShape, threads,
+                  med::bench::medianMs(
+                      pairFwdBwd([&](const at::Tensor &v) { return ssim(v, fixed); }), reps)});
+      report.add({"ssim_loss_fwd_bwd", "eager", pairShape, threads,
+                  med::bench::medianMs(pairFwdBwd([&](const at::Tensor &v) {
+                                         return ssim->forward_eager(v, fixed);
                                        }),
                                        reps)});
     }
@@ -215,6 +229,7 @@ int main(int argc, char **argv) {
     report.printRatio("bending_fwd_bwd", threads, "eager", "module");
     report.printRatio("diffusion_fwd_bwd", threads, "eager", "module");
     report.printRatio("lncc_fwd_bwd", threads, "eager", "module");
+    report.printRatio("ssim_loss_fwd_bwd", threads, "eager", "module");
   }
   report.writeJson(json);
   return 0;

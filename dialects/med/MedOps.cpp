@@ -515,27 +515,43 @@ LogicalResult LnccGradOp::verify() {
   return verifyLncc(*this, getInputs(), 5, getKernelSize(), getSpatialRank());
 }
 
-LogicalResult SsimPassOp::verify() {
-  const size_t inputs = getFirst() ? 2 : 5, results = getLast() ? 2 : 5;
-  if (getInputs().size() != inputs || getResults().size() != results)
-    return emitOpError("expects ") << inputs << " inputs and " << results << " results, got "
-                                   << getInputs().size() << " and " << getResults().size();
-  auto in = cast<RankedTensorType>(getInputs().front().getType());
-  for (Value v : getInputs())
+/// What med.ssim_pass and med.ssim_adjoint share: input and result counts, flat inputs of one
+/// type, windows of rows out, 2 or 3 axes, the axis and the window size.
+static LogicalResult verifySsim(Operation *op, ValueRange inputs, size_t wantInputs,
+                                size_t wantResults, int64_t n, int64_t axis, int64_t size) {
+  if (inputs.size() != wantInputs || op->getNumResults() != wantResults)
+    return op->emitOpError("expects ")
+           << wantInputs << " inputs and " << wantResults << " results, got " << inputs.size()
+           << " and " << op->getNumResults();
+  auto in = cast<RankedTensorType>(inputs.front().getType());
+  for (Value v : inputs)
     if (v.getType() != in || in.getRank() != 1)
-      return emitOpError("inputs must be flat channels of one type, got ") << v.getType();
-  for (Value r : getResults()) {
+      return op->emitOpError("inputs must be flat channels of one type, got ") << v.getType();
+  for (Value r : op->getResults()) {
     auto out = cast<RankedTensorType>(r.getType());
     if (out.getRank() != 2 || out.getElementType() != in.getElementType())
-      return emitOpError("yields windows of rows (rank 2) of the inputs' element type, got ")
+      return op->emitOpError("yields windows of rows (rank 2) of the inputs' element type, got ")
              << out;
   }
-  const int64_t n = getSpatialRank();
   if (n < 2 || n > 3)
-    return emitOpError("expects args for 2 or 3 spatial axes, got ") << n;
-  if (getAxis() < 0 || getAxis() >= n)
-    return emitOpError("attribute 'axis' must name one of the ") << n << " axes, got " << getAxis();
-  if (getKernelSize() < 1)
-    return emitOpError("attribute 'kernel_size' must be positive, got ") << getKernelSize();
+    return op->emitOpError("expects args for 2 or 3 spatial axes, got ") << n;
+  if (axis < 0 || axis >= n)
+    return op->emitOpError("attribute 'axis' must name one of the ") << n << " axes, got " << axis;
+  if (size < 1)
+    return op->emitOpError("attribute 'kernel_size' must be positive, got ") << size;
   return success();
+}
+
+LogicalResult SsimPassOp::verify() {
+  if (getCoefficients() && !getLast())
+    return emitOpError("'coefficients' needs 'last'");
+  return verifySsim(*this, getInputs(), getFieldCount(), getResultCount(), getSpatialRank(),
+                    getAxis(), getKernelSize());
+}
+
+LogicalResult SsimAdjointOp::verify() {
+  if (getLast() && getAxis() != 0)
+    return emitOpError("'last' needs axis 0, got ") << getAxis();
+  return verifySsim(*this, getInputs(), getLast() ? 5 : 3, getLast() ? 1 : 3, getSpatialRank(),
+                    getAxis(), getKernelSize());
 }

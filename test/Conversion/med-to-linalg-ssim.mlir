@@ -3,7 +3,8 @@
 // window shortens the pass's axis by K - 1), reading the K taps along the axis at loop-invariant
 // offsets with no bounds tests, and adding the K weighted terms of each of the five fields in
 // tap order. The first pass forms x x, y y, x y from its two inputs; the last ends with SSIM's
-// formula and yields (ssim, cs).
+// formula and yields (ssim, cs), or with `coefficients` SSIM's derivatives times G. The
+// adjoint (med.ssim_adjoint) is the same valid window over padded fields.
 
 // CHECK-LABEL: func @ssim_first_2d
 // CHECK:         %[[ROWS:.*]] = arith.subf %arg4, %{{.*}} : f64
@@ -65,4 +66,62 @@ func.func @ssim_last_2d(%a: tensor<?xf64>, %b: tensor<?xf64>, %c: tensor<?xf64>,
 func.func @ssim_middle_3d(%a: tensor<?xf32>, %off: index, %rows: index, %s: f64, %w0: f64, %w1: f64) -> (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) {
   %f:5 = med.ssim_pass %a, %a, %a, %a, %a [%off, %rows] (%s, %s, %s, %w0, %w1) {axis = 1, kernel_size = 2} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
   return %f#0, %f#1, %f#2, %f#3, %f#4 : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+}
+
+// -----
+
+// The backward's last forward pass: the five fields at the two taps, then G read once on the
+// output grid (its own row base), and SSIM's derivatives by m_x, m_xx, m_xy times G.
+// CHECK-LABEL: func @ssim_coefficients_2d
+// CHECK:         linalg.generic
+// CHECK-SAME:      outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>)
+// CHECK-COUNT-10:  tensor.extract %arg0
+// CHECK:           %[[G:.*]] = tensor.extract %arg1
+// CHECK-NOT:       tensor.extract
+// CHECK:           %[[GL:.*]] = arith.mulf %[[G]], %{{.*}} : f32
+// CHECK:           %[[AX:.*]] = arith.mulf %[[G]], %{{.*}} : f32
+// CHECK:           %[[XXN:.*]] = arith.divf %{{.*}}, %[[B2:.*]] : f32
+// CHECK:           %[[AXX:.*]] = arith.negf %[[XXN]] : f32
+// CHECK:           %[[TWOGL:.*]] = arith.mulf %[[GL]], %cst : f32
+// CHECK:           %[[AXY:.*]] = arith.divf %[[TWOGL]], %[[B2]] : f32
+// CHECK:           linalg.yield %[[AX]], %[[AXX]], %[[AXY]] : f32, f32, f32
+func.func @ssim_coefficients_2d(%a: tensor<?xf32>, %g: tensor<?xf32>, %off: index, %rows: index, %s0: f64, %s1: f64, %w0: f64, %w1: f64, %c1: f64, %c2: f64) -> (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) {
+  %a3:3 = med.ssim_pass %a, %a, %a, %a, %a, %g [%off, %rows] (%s0, %s1, %w0, %w1, %c1, %c2) {axis = 1, kernel_size = 2, last, coefficients} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+  return %a3#0, %a3#1, %a3#2 : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+}
+
+// -----
+
+// The adjoint's middle pass: three padded fields in and out, a valid window along the axis.
+// CHECK-LABEL: func @ssim_adjoint_3d
+// CHECK:         linalg.generic
+// CHECK-SAME:      outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>)
+// CHECK-COUNT-9:   tensor.extract
+// CHECK-NOT:       tensor.extract
+// CHECK:           linalg.yield %{{.*}}, %{{.*}}, %{{.*}} : f64, f64, f64
+func.func @ssim_adjoint_3d(%a: tensor<?xf64>, %off: index, %rows: index, %s: f64, %w0: f64, %w1: f64, %w2: f64) -> (tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>) {
+  %f:3 = med.ssim_adjoint %a, %a, %a [%off, %rows] (%s, %s, %s, %w0, %w1, %w2) {axis = 2, kernel_size = 3} : tensor<?xf64>, tensor<?xf64>, tensor<?xf64> -> tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>
+  return %f#0, %f#1, %f#2 : tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>
+}
+
+// -----
+
+// The adjoint's last pass (axis 0): the three fields at the two taps, then x and y at the
+// voxel's own base, and a_x + 2 x a_xx + y a_xy.
+// CHECK-LABEL: func @ssim_adjoint_last_2d
+// CHECK:         linalg.generic
+// CHECK:           %[[BASE:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// CHECK:           %[[A:.*]] = tensor.extract %arg0[%[[BASE]]] : tensor<?xf32>
+// CHECK-COUNT-5:   tensor.extract %arg{{[0-2]}}
+// CHECK:           %[[X:.*]] = tensor.extract %arg3[%[[BASE]]] : tensor<?xf32>
+// CHECK:           %[[Y:.*]] = tensor.extract %arg4[%[[BASE]]] : tensor<?xf32>
+// CHECK:           %[[TWOX:.*]] = arith.mulf %[[X]], %cst : f32
+// CHECK:           %[[YC:.*]] = arith.mulf %[[Y]], %[[C:.*]] : f32
+// CHECK:           %[[XB:.*]] = arith.mulf %[[TWOX]], %[[B:.*]] : f32
+// CHECK:           %[[S:.*]] = arith.addf %{{.*}}, %[[XB]] : f32
+// CHECK:           %[[GRAD:.*]] = arith.addf %[[S]], %[[YC]] : f32
+// CHECK:           linalg.yield %[[GRAD]] : f32
+func.func @ssim_adjoint_last_2d(%a: tensor<?xf32>, %b: tensor<?xf32>, %c: tensor<?xf32>, %x: tensor<?xf32>, %y: tensor<?xf32>, %off: index, %rows: index, %s0: f64, %s1: f64, %w1: f64, %w0: f64) -> tensor<?x?xf32> {
+  %g = med.ssim_adjoint %a, %b, %c, %x, %y [%off, %rows] (%s0, %s1, %w1, %w0) {axis = 0, kernel_size = 2, last} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>
+  return %g : tensor<?x?xf32>
 }

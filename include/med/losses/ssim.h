@@ -1,5 +1,6 @@
 // SSIMLoss: 1 - structural similarity (Wang et al. 2004), MONAI 1.4.0 semantics (valid,
-// unpadded windows; mean of the SSIM map per sample; computed in float32 as MONAI does).
+// unpadded windows; mean of the SSIM map per sample; computed in float32 as MONAI does). On the
+// CPU the map and its gradient come from generated kernels (med/kernels/ssim.h).
 #pragma once
 
 #include <string>
@@ -25,7 +26,9 @@ struct SSIMLossOptions {
 };
 
 /// 1 - SSIM per sample ((B, 1) with reduction "none"), SSIM being the mean over the valid
-/// windows and channels of luminance x contrast-structure terms.
+/// windows and channels of luminance x contrast-structure terms. CPU inputs run the generated
+/// window passes forward and backward (the gradient by the input; a target that needs a
+/// gradient, other devices and double backward take the ATen formulation, forward_eager).
 ///
 ///   med::losses::SSIMLoss loss(med::losses::SSIMLossOptions(3).win_size(7));
 ///   at::Tensor l = loss(pred, target); // pred, target: (B, C, X, Y, Z) in [0, data_range]
@@ -33,9 +36,14 @@ class SSIMLossImpl : public torch::nn::Module {
 public:
   explicit SSIMLossImpl(SSIMLossOptions options);
   at::Tensor forward(const at::Tensor &input, const at::Tensor &target);
+  /// The same loss by MONAI's formulation, op by op in ATen with the whole n-D window and
+  /// autograd: the reference the tests compare the kernels with.
+  at::Tensor forward_eager(const at::Tensor &input, const at::Tensor &target);
   SSIMLossOptions options;
 
 private:
+  void check(const at::Tensor &input, const at::Tensor &target) const;
+  at::Tensor taps_;   // (win,) float32, sums to 1: the window's factor along each axis
   at::Tensor window_; // (win,)*spatial_dims float32, sums to 1
 };
 TORCH_MODULE(SSIMLoss);

@@ -806,3 +806,27 @@ func.func @ssim_pass_kernel(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) ->
   %m:2 = med.ssim_pass %x, %x, %x, %x, %x [%o, %r] (%a, %a, %a, %a) {axis = 0, kernel_size = 0, last} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>
   return %m#0, %m#1 : tensor<?x?xf32>, tensor<?x?xf32>
 }
+
+// -----
+
+func.func @ssim_pass_coefficients(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) -> (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) {
+  // expected-error @+1 {{'coefficients' needs 'last'}}
+  %f:3 = med.ssim_pass %x, %x, %x, %x, %x, %x [%o, %r] (%a, %a, %a) {axis = 0, kernel_size = 1, coefficients} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+  return %f#0, %f#1, %f#2 : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+}
+
+// -----
+
+func.func @ssim_adjoint_last_axis(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{'last' needs axis 0, got 1}}
+  %g = med.ssim_adjoint %x, %x, %x, %x, %x [%o, %r] (%a, %a, %a) {axis = 1, kernel_size = 1, last} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>
+  return %g : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @ssim_adjoint_inputs(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) -> (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) {
+  // expected-error @+1 {{expects 3 inputs and 3 results, got 2 and 3}}
+  %f:3 = med.ssim_adjoint %x, %x [%o, %r] (%a, %a, %a) {axis = 1, kernel_size = 1} : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+  return %f#0, %f#1, %f#2 : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+}

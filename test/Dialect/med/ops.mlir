@@ -246,5 +246,11 @@ func.func @ssim_ops(%x: tensor<?xf64>, %y: tensor<?xf64>, %o: index, %r: index, 
   %f:5 = med.ssim_pass %x, %y [%o, %r] (%a, %a, %a, %a) {axis = 0, kernel_size = 2, first} : tensor<?xf64>, tensor<?xf64> -> tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>
   // CHECK: med.ssim_pass {{.*}} {axis = 1 : i64, kernel_size = 2 : i64, last} : tensor<?xf64>, tensor<?xf64>, tensor<?xf64>, tensor<?xf64>, tensor<?xf64> -> tensor<?x?xf64>, tensor<?x?xf64>
   %m:2 = med.ssim_pass %x, %y, %x, %y, %x [%o, %r] (%a, %a, %a, %a, %a, %a) {axis = 1, kernel_size = 2, last} : tensor<?xf64>, tensor<?xf64>, tensor<?xf64>, tensor<?xf64>, tensor<?xf64> -> tensor<?x?xf64>, tensor<?x?xf64>
-  return %m#0 : tensor<?x?xf64>
+  // CHECK: med.ssim_pass {{.*}} {axis = 1 : i64, coefficients, kernel_size = 2 : i64, last} : {{.*}} -> tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>
+  %c:3 = med.ssim_pass %x, %y, %x, %y, %x, %y [%o, %r] (%a, %a, %a, %a, %a, %a) {axis = 1, kernel_size = 2, last, coefficients} : tensor<?xf64>, tensor<?xf64>, tensor<?xf64>, tensor<?xf64>, tensor<?xf64>, tensor<?xf64> -> tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>
+  // CHECK: med.ssim_adjoint {{.*}} {axis = 1 : i64, kernel_size = 2 : i64} : tensor<?xf64>, tensor<?xf64>, tensor<?xf64> -> tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>
+  %d:3 = med.ssim_adjoint %x, %y, %x [%o, %r] (%a, %a, %a, %a) {axis = 1, kernel_size = 2} : tensor<?xf64>, tensor<?xf64>, tensor<?xf64> -> tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>
+  // CHECK: med.ssim_adjoint {{.*}} {axis = 0 : i64, kernel_size = 2 : i64, last} : {{.*}} -> tensor<?x?xf64>
+  %g = med.ssim_adjoint %x, %y, %x, %x, %y [%o, %r] (%a, %a, %a, %a) {axis = 0, kernel_size = 2, last} : tensor<?xf64>, tensor<?xf64>, tensor<?xf64>, tensor<?xf64>, tensor<?xf64> -> tensor<?x?xf64>
+  return %g : tensor<?x?xf64>
 }
