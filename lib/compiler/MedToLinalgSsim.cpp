@@ -19,45 +19,45 @@ using namespace mlir::med::lowering;
 
 namespace {
 
-/// SSIM's maps from the five filtered fields, in the order of compute_ssim_and_cs (and MONAI's):
-/// {ssim, cs}.
-SmallVector<Value> ssimMaps(OpBuilder &b, Location l, ArrayRef<Value> m, Value c1, Value c2) {
-  auto mul = [&](Value x, Value y) { return b.create<arith::MulFOp>(l, x, y).getResult(); };
-  auto add = [&](Value x, Value y) { return b.create<arith::AddFOp>(l, x, y).getResult(); };
-  auto sub = [&](Value x, Value y) { return b.create<arith::SubFOp>(l, x, y).getResult(); };
-  auto div = [&](Value x, Value y) { return b.create<arith::DivFOp>(l, x, y).getResult(); };
-  Value two = constant(b, l, cast<FloatType>(m[0].getType()), 2.0);
-  Value mx = m[0], my = m[1];
-  Value sx = sub(m[2], mul(mx, mx)), sy = sub(m[3], mul(my, my)), sxy = sub(m[4], mul(mx, my));
-  Value cs = div(add(mul(two, sxy), c2), add(add(sx, sy), c2));
-  Value lum = div(add(mul(mul(two, mx), my), c1), add(add(mul(mx, mx), mul(my, my)), c1));
-  return {mul(lum, cs), cs};
-}
+/// SSIM's terms at one voxel from the five filtered fields m = (m_x, m_y, m_xx, m_yy, m_xy):
+/// L = (2 m_x m_y + c1) / B1 and C = (2 s_xy + c2) / B2, each op created in a fixed order.
+struct SsimTerms {
+  OpBuilder &b;
+  Location l;
+  Value two, mx, my, b1, b2, lum, cs;
 
-/// SSIM's derivatives by m_x, m_xx and m_xy times g (the incoming gradient): with
-/// L = (2 m_x m_y + c1) / B1 and C = (2 s_xy + c2) / B2 (ssim = L C),
-/// dL/dm_x = 2 (m_y - m_x L) / B1, dC/dm_x = 2 (m_x C - m_y) / B2, dC/dm_xx = -C / B2 and
-/// dC/dm_xy = 2 / B2.
-SmallVector<Value> ssimCoefficients(OpBuilder &b, Location l, ArrayRef<Value> m, Value c1, Value c2,
-                                    Value g) {
-  auto mul = [&](Value x, Value y) { return b.create<arith::MulFOp>(l, x, y).getResult(); };
-  auto add = [&](Value x, Value y) { return b.create<arith::AddFOp>(l, x, y).getResult(); };
-  auto sub = [&](Value x, Value y) { return b.create<arith::SubFOp>(l, x, y).getResult(); };
-  auto div = [&](Value x, Value y) { return b.create<arith::DivFOp>(l, x, y).getResult(); };
-  Value two = constant(b, l, cast<FloatType>(m[0].getType()), 2.0);
-  Value mx = m[0], my = m[1];
-  Value sx = sub(m[2], mul(mx, mx)), sy = sub(m[3], mul(my, my)), sxy = sub(m[4], mul(mx, my));
-  Value b1 = add(add(mul(mx, mx), mul(my, my)), c1), b2 = add(add(sx, sy), c2);
-  Value lum = div(add(mul(mul(two, mx), my), c1), b1);
-  Value cs = div(add(mul(two, sxy), c2), b2);
-  Value dLum = div(mul(two, sub(my, mul(mx, lum))), b1);
-  Value dCs = div(mul(two, sub(mul(mx, cs), my)), b2);
-  Value gLum = mul(g, lum);
-  Value aX = mul(g, add(mul(cs, dLum), mul(lum, dCs)));
-  Value aXX = b.create<arith::NegFOp>(l, div(mul(gLum, cs), b2));
-  Value aXY = div(mul(gLum, two), b2);
-  return {aX, aXX, aXY};
-}
+  Value mul(Value x, Value y) { return b.create<arith::MulFOp>(l, x, y); }
+  Value add(Value x, Value y) { return b.create<arith::AddFOp>(l, x, y); }
+  Value sub(Value x, Value y) { return b.create<arith::SubFOp>(l, x, y); }
+  Value div(Value x, Value y) { return b.create<arith::DivFOp>(l, x, y); }
+
+  SsimTerms(OpBuilder &b, Location l, ArrayRef<Value> m, Value c1, Value c2)
+      : b(b), l(l), two(constant(b, l, cast<FloatType>(m[0].getType()), 2.0)), mx(m[0]), my(m[1]) {
+    Value sx = sub(m[2], mul(mx, mx));
+    Value sy = sub(m[3], mul(my, my));
+    Value sxy = sub(m[4], mul(mx, my));
+    b2 = add(add(sx, sy), c2);
+    cs = div(add(mul(two, sxy), c2), b2);
+    b1 = add(add(mul(mx, mx), mul(my, my)), c1);
+    lum = div(add(mul(mul(two, mx), my), c1), b1);
+  }
+
+  /// The maps in the order of compute_ssim_and_cs (and MONAI's): {ssim, cs}.
+  SmallVector<Value> maps() { return {mul(lum, cs), cs}; }
+
+  /// SSIM's derivatives by m_x, m_xx and m_xy times g (the incoming gradient), ssim = L C:
+  /// dL/dm_x = 2 (m_y - m_x L) / B1, dC/dm_x = 2 (m_x C - m_y) / B2, dC/dm_xx = -C / B2 and
+  /// dC/dm_xy = 2 / B2.
+  SmallVector<Value> coefficients(Value g) {
+    Value dLum = div(mul(two, sub(my, mul(mx, lum))), b1);
+    Value dCs = div(mul(two, sub(mul(mx, cs), my)), b2);
+    Value gLum = mul(g, lum);
+    Value aX = mul(g, add(mul(cs, dLum), mul(lum, dCs)));
+    Value aXX = b.create<arith::NegFOp>(l, div(mul(gLum, cs), b2));
+    Value aXY = div(mul(gLum, two), b2);
+    return {aX, aXX, aXY};
+  }
+};
 
 /// The K taps along `axis`, their loop-invariant offsets in `w` and the weights (the first K
 /// `args` after the n sizes) in the element type.
@@ -139,11 +139,12 @@ struct SsimPassLowering : OpRewritePattern<SsimPassOp> {
       });
       if (!op.getLast())
         return fields;
+      SsimTerms terms(b, l, fields, c1, c2);
       if (!grid)
-        return ssimMaps(b, l, fields, c1, c2);
+        return terms.maps();
       Value at = b.create<arith::AddIOp>(l, grid->rowBase(b, l, idx, zero, 0.0), column);
       Value g = b.create<tensor::ExtractOp>(l, in[5], ValueRange{at});
-      return ssimCoefficients(b, l, fields, c1, c2, g);
+      return terms.coefficients(g);
     };
     SmallVector<Value> outer(outSize.begin(), outSize.end() - 1);
     rw.replaceOp(op, buildWindow(rw, loc, w, elem, int64_t(op.getResultCount()),
