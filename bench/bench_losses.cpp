@@ -13,7 +13,10 @@
 // window of 3, mean) of a 2x1x128^3 pair on the generated stencil kernels against MONAI's
 // formulation (separable convolutions, the "none" map and its mean). Case ssim_loss_fwd_bwd:
 // SSIMLoss (3-D Gaussian window of 7) of the same pair on the generated window passes against
-// forward_eager (MONAI's five conv3d with the whole window, autograd). Prints medians and ratios;
+// forward_eager (MONAI's five conv3d with the whole window, autograd). Case gmi_fwd_bwd:
+// GlobalMutualInformationLoss (Gaussian windows, 23 bins) of the same pair on the generated
+// Parzen kernels against forward_eager (MONAI's (voxels x bins) weights and bmm, autograd).
+// Prints medians and ratios;
 // --json FILE writes the rows; --case NAME runs one.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -104,6 +107,7 @@ int main(int argc, char **argv) {
   L::LocalNormalizedCrossCorrelationLoss lncc,
       lnccMap(L::LocalNormalizedCrossCorrelationLossOptions().reduction("none"));
   L::SSIMLoss ssim(L::SSIMLossOptions(3).win_size(7));
+  L::GlobalMutualInformationLoss gmi;
   std::vector<int64_t> pairShape = {2, 1, size, size, size};
   at::Tensor fixed = at::rand(pairShape), moving = at::rand(pairShape);
   auto want = [&](const std::string &name) { return only.empty() || only == name; };
@@ -207,6 +211,15 @@ int main(int argc, char **argv) {
                                        }),
                                        reps)});
     }
+    if (want("gmi_fwd_bwd")) {
+      report.add({"gmi_fwd_bwd", "module", pairShape, threads,
+                  med::bench::medianMs(
+                      pairFwdBwd([&](const at::Tensor &v) { return gmi(v, fixed); }), reps)});
+      report.add({"gmi_fwd_bwd", "eager", pairShape, threads,
+                  med::bench::medianMs(
+                      pairFwdBwd([&](const at::Tensor &v) { return gmi->forward_eager(v, fixed); }),
+                      reps)});
+    }
     if (want("diffusion_fwd_bwd")) {
       report.add(
           {"diffusion_fwd_bwd", "module", shape, threads,
@@ -230,6 +243,7 @@ int main(int argc, char **argv) {
     report.printRatio("diffusion_fwd_bwd", threads, "eager", "module");
     report.printRatio("lncc_fwd_bwd", threads, "eager", "module");
     report.printRatio("ssim_loss_fwd_bwd", threads, "eager", "module");
+    report.printRatio("gmi_fwd_bwd", threads, "eager", "module");
   }
   report.writeJson(json);
   return 0;

@@ -555,3 +555,51 @@ LogicalResult SsimAdjointOp::verify() {
   return verifySsim(*this, getInputs(), getLast() ? 5 : 3, getLast() ? 1 : 3, getSpatialRank(),
                     getAxis(), getKernelSize());
 }
+
+/// The bin count B of a Parzen op: `centres` must be a static tensor<B x f64>, B >= 1.
+static FailureOr<int64_t> parzenBins(Operation *op, Value centres) {
+  auto type = cast<RankedTensorType>(centres.getType());
+  if (type.getRank() != 1 || type.isDynamicDim(0) || type.getDimSize(0) < 1)
+    return op->emitOpError("expects static bin centres tensor<B x f64> with B >= 1, got ") << type;
+  return type.getDimSize(0);
+}
+
+LogicalResult ParzenSumsOp::verify() {
+  if (failed(parzenBins(*this, getCentres())))
+    return failure();
+  auto in = cast<RankedTensorType>(getInput().getType());
+  if (in.getRank() != 1 || getResult().getType() != in)
+    return emitOpError("expects a flat block of voxels and a result of its type, got ")
+           << in << " and " << getResult().getType();
+  return success();
+}
+
+LogicalResult ParzenWindowOp::verify() {
+  FailureOr<int64_t> bins = parzenBins(*this, getCentres());
+  if (failed(bins))
+    return failure();
+  auto in = cast<RankedTensorType>(getInput().getType());
+  if (in.getRank() != 1 || getSums().getType() != in)
+    return emitOpError("expects a flat block of voxels and its sums of one type, got ")
+           << in << " and " << getSums().getType();
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (out.getRank() != 2 || out.getDimSize(0) != *bins ||
+      out.getElementType() != in.getElementType() || out.getDimSize(1) != in.getDimSize(0))
+    return emitOpError("yields ") << *bins << " rows of the input's voxels and type, got " << out;
+  return success();
+}
+
+LogicalResult ParzenWindowGradOp::verify() {
+  FailureOr<int64_t> bins = parzenBins(*this, getCentres());
+  if (failed(bins))
+    return failure();
+  auto in = cast<RankedTensorType>(getInput().getType());
+  if (in.getRank() != 1 || getOther().getType() != in || getResult().getType() != in)
+    return emitOpError("expects flat input, other and result of one type, got ")
+           << in << ", " << getOther().getType() << " and " << getResult().getType();
+  auto joint = cast<RankedTensorType>(getJoint().getType());
+  if (joint.getRank() != 1 || joint.getDimSize(0) != *bins * *bins)
+    return emitOpError("expects the joint derivatives as tensor<")
+           << *bins * *bins << "xf64> (bins squared), got " << joint;
+  return success();
+}

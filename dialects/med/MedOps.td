@@ -433,6 +433,9 @@ include "MedLnccOps.td"
 // SSIM's separable window passes, in a file of their own.
 include "MedSsimOps.td"
 
+// GlobalMutualInformationLoss's Parzen-window kernels, in a file of their own.
+include "MedParzenOps.td"
+
 //===------------------------------------------------------------------------------------------===//
 // Spatial operations. A kernel computes one window of its output, a run of whole rows (a row is
 // the innermost spatial axis), so the launcher can split the output between threads while every

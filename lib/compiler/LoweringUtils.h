@@ -78,4 +78,8 @@ void populateLnccLoweringPatterns(RewritePatternSet &patterns);
 /// The pattern for SSIM's window passes, med.ssim_pass (MedToLinalgSsim.cpp).
 void populateSsimLoweringPatterns(RewritePatternSet &patterns);
 
+/// The patterns for the Parzen-window kernels, med.parzen_window and med.parzen_window_grad
+/// (MedToLinalgParzen.cpp).
+void populateParzenLoweringPatterns(RewritePatternSet &patterns);
+
 } // namespace mlir::med::lowering

@@ -156,6 +156,7 @@ struct ConvertMedToLinalgPass : mlir::med::impl::ConvertMedToLinalgBase<ConvertM
     populateDdfLoweringPatterns(patterns);
     populateLnccLoweringPatterns(patterns);
     populateSsimLoweringPatterns(patterns);
+    populateParzenLoweringPatterns(patterns);
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))

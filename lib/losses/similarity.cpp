@@ -1,9 +1,9 @@
-// Image similarity losses for registration: LocalNormalizedCrossCorrelationLoss and
-// GlobalMutualInformationLoss (MONAI 1.4.0 semantics, kernels built as MONAI builds them). LNCC
-// with "mean" or "sum" on a CPU float32/float64 pair whose window has at most kLnccMaxKernelTaps
-// taps runs on the generated stencil kernels (med/kernels/lncc.h); other inputs, "none" and a
-// backward that must itself be differentiable use the ATen formula (separable convolutions),
-// which the tests also compare the kernels with.
+// LocalNormalizedCrossCorrelationLoss for registration (MONAI 1.4.0 semantics, kernels built
+// as MONAI builds them; GlobalMutualInformationLoss is in mutual_information.cpp). LNCC with "mean"
+// or "sum" on a CPU float32/float64 pair whose window has at most kLnccMaxKernelTaps taps runs on
+// the generated stencil kernels (med/kernels/lncc.h); other inputs, "none" and a backward that must
+// itself be differentiable use the ATen formula (separable convolutions), which the tests also
+// compare the kernels with.
 #include "med/losses/reduction.h"
 #include "med/losses/registration.h"
 
@@ -211,85 +211,6 @@ at::Tensor LocalNormalizedCrossCorrelationLossImpl::forward(const at::Tensor &pr
                                        options.smooth_dr()),
                 options.reduction())
       .neg();
-}
-
-GlobalMutualInformationLossImpl::GlobalMutualInformationLossImpl(
-    GlobalMutualInformationLossOptions o)
-    : options(std::move(o)) {
-  const std::string owner = "GlobalMutualInformationLoss";
-  check_reduction(owner, options.reduction());
-  if (options.num_bins() <= 0)
-    throw Error(owner + ".num_bins", "expected > 0, got " + std::to_string(options.num_bins()));
-  if (options.kernel_type() != "gaussian" && options.kernel_type() != "b-spline")
-    throw Error(owner + ".kernel_type",
-                "expected gaussian or b-spline, got '" + options.kernel_type() + "'");
-  if (options.kernel_type() == "b-spline" && options.num_bins() <= 4)
-    throw Error(owner + ".num_bins", "b-spline windows need more than 4 bins (2 padding bins "
-                                     "on each side)");
-  at::Tensor centers = at::linspace(0.0, 1.0, options.num_bins(), at::kFloat);
-  at::Tensor sigma = (centers.slice(0, 1) - centers.slice(0, 0, -1)).mean() * options.sigma_ratio();
-  if (options.num_bins() == 1)
-    sigma = at::scalar_tensor(0.0, at::kFloat);
-  preterm_ = 1 / (2 * sigma.pow(2));
-  bin_centers_ = centers.view({1, 1, -1});
-}
-
-std::pair<at::Tensor, at::Tensor>
-GlobalMutualInformationLossImpl::gaussian_window(const at::Tensor &img) const {
-  at::Tensor x = at::clamp(img, 0, 1).reshape({img.size(0), -1, 1});
-  at::Tensor w = at::exp(-preterm_.to(x.options().requires_grad(false)) *
-                         (x - bin_centers_.to(x.options().requires_grad(false))).pow(2));
-  w = w / w.sum(-1, true);
-  return {w, w.mean(-2, true)};
-}
-
-std::pair<at::Tensor, at::Tensor>
-GlobalMutualInformationLossImpl::bspline_window(const at::Tensor &img, int order) const {
-  const int64_t bins = options.num_bins(), padding = 2;
-  at::Tensor mx = img.max(), mn = img.min();
-  at::Tensor bin_size = (mx - mn) / double(bins - 2 * padding);
-  at::Tensor norm_min = at::div(mn, bin_size) - double(padding);
-  at::Tensor term = at::div(img, bin_size) - norm_min;
-  term = at::clamp(term, double(padding), double(bins - padding - 1));
-  term = term.reshape({term.size(0), -1, 1});
-  at::Tensor centers = at::arange(bins, at::TensorOptions().dtype(at::kLong)).view({1, 1, -1});
-  at::Tensor a = at::abs(centers - term);
-  // MONAI starts from a float32 zero tensor, so the box window stays float32.
-  at::Tensor w = at::zeros(a.sizes(), a.options().dtype(at::kFloat).requires_grad(false));
-  if (order == 0) {
-    w = w + a.lt(0.5) + a.eq(0.5) * 0.5;
-  } else {
-    w = w + (4 - 6 * a.pow(2) + 3 * a.pow(3)) * a.lt(1) / 6;
-    w = w + (2 - a).pow(3) * a.ge(1) * a.lt(2) / 6;
-  }
-  w = w / w.sum(-1, true);
-  return {w, w.mean(-2, true)};
-}
-
-at::Tensor GlobalMutualInformationLossImpl::forward(const at::Tensor &pred,
-                                                    const at::Tensor &target) {
-  const std::string owner = "GlobalMutualInformationLoss";
-  if (!pred.defined() || pred.dim() < 2)
-    throw Error(owner + ".pred", "expected a (B, C, *spatial) tensor, got " + shapeOf(pred));
-  if (!target.defined() || !target.sizes().equals(pred.sizes()))
-    throw Error(owner + ".target",
-                "expected the shape of pred " + shapeOf(pred) + ", got " + shapeOf(target));
-  std::pair<at::Tensor, at::Tensor> a, b;
-  if (options.kernel_type() == "gaussian") {
-    a = gaussian_window(pred);
-    b = gaussian_window(target);
-  } else {
-    a = bspline_window(pred, 3);
-    b = bspline_window(target, 0);
-  }
-  at::Tensor wa = a.first, pa = a.second;
-  at::Tensor wb = b.first.to(wa.scalar_type()), pb = b.second.to(pa.scalar_type());
-  at::Tensor pab = at::bmm(wa.permute({0, 2, 1}), wb).div(double(wa.size(1)));
-  at::Tensor papb = at::bmm(pa.permute({0, 2, 1}), pb);
-  at::Tensor mi = (pab * at::log((pab + options.smooth_nr()) / (papb + options.smooth_dr()) +
-                                 options.smooth_dr()))
-                      .sum({1, 2});
-  return reduce(mi, options.reduction()).neg();
 }
 
 } // namespace med::losses

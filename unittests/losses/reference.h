@@ -12,6 +12,7 @@
 #include <torch/csrc/autograd/autograd.h>
 
 #include "med/core/error.h"
+#include "with_threads.h"
 
 namespace med::losses::test {
 
@@ -78,6 +79,42 @@ inline void checkGrad(const std::function<at::Tensor(const at::Tensor &)> &f, at
     double an = g.reshape(-1)[k].item<double>();
     EXPECT_NEAR(an, fd, tol * std::max(1.0, std::abs(fd))) << "element " << k;
   }
+}
+
+/// `loss` of x = p and its gradient by x, on one and on two threads: bitwise equal.
+inline void expectSameOnOneAndTwoThreads(const std::function<at::Tensor(const at::Tensor &)> &loss,
+                                         const at::Tensor &p) {
+  auto run = [&](int threads) {
+    return testing::withThreads(threads, [&] {
+      at::Tensor x = p.clone().requires_grad_(true);
+      at::Tensor l = loss(x);
+      return std::make_pair(l.detach(), torch::autograd::grad({l}, {x})[0]);
+    });
+  };
+  auto one = run(1), two = run(2);
+  EXPECT_TRUE(at::equal(one.first, two.first));
+  EXPECT_TRUE(at::equal(one.second, two.second));
+}
+
+/// The inputs a loss's kernels leave to its ATen path give what `eager` gives: with a target
+/// that needs a gradient, both gradients (within `tol`: the kernels take only the prediction's);
+/// under double backward, the gradient (within `tol`) and a Hessian-vector product (within
+/// `hvpTol` of its largest entry).
+inline void
+expectAtenPaths(const std::function<at::Tensor(const at::Tensor &, const at::Tensor &)> &loss,
+                const std::function<at::Tensor(const at::Tensor &, const at::Tensor &)> &eager,
+                const at::Tensor &p, const at::Tensor &t, double tol, double hvpTol) {
+  at::Tensor pa = p.clone().requires_grad_(true), ta = t.clone().requires_grad_(true);
+  auto grads = torch::autograd::grad({loss(pa, ta)}, {pa, ta});
+  at::Tensor pe = p.clone().requires_grad_(true), te = t.clone().requires_grad_(true);
+  auto refs = torch::autograd::grad({eager(pe, te)}, {pe, te});
+  expectClose(grads[0], refs[0], tol);
+  expectClose(grads[1], refs[1], tol);
+  at::Tensor v = at::randn(p.sizes(), p.options());
+  auto [g, h] = gradAndHvp([&](const at::Tensor &x) { return loss(x, t); }, p, v);
+  auto [gr, hr] = gradAndHvp([&](const at::Tensor &x) { return eager(x, t); }, p, v);
+  expectClose(g, gr, tol);
+  expectClose(h, hr, hvpTol * hr.abs().max().item<double>());
 }
 
 /// f() must throw a med::Error whose message contains `part`.

@@ -115,35 +115,18 @@ TEST(SsimLossGenerated, ThreadCountsGiveBitwiseEqualGradients) {
   auto [p64, t64] = pair({2, 2, 20, 18, 16}, 8);
   at::Tensor p = p64.to(at::kFloat), t = t64.to(at::kFloat);
   SSIMLoss loss(SSIMLossOptions(3).win_size(7));
-  auto run = [&](int threads) {
-    return testing::withThreads(threads, [&] {
-      at::Tensor x = p.clone().requires_grad_(true);
-      at::Tensor l = loss(x, t);
-      return std::make_pair(l.detach(), torch::autograd::grad({l}, {x})[0]);
-    });
-  };
-  auto one = run(1), two = run(2);
-  EXPECT_TRUE(at::equal(one.first, two.first));
-  EXPECT_TRUE(at::equal(one.second, two.second));
+  expectSameOnOneAndTwoThreads([&](const at::Tensor &x) { return loss(x, t); }, p);
 }
 
 TEST(SsimLossGenerated, TargetGradientAndDoubleBackwardUseTheAtenFormulation) {
   auto [p64, t64] = pair({2, 1, 11, 12}, 9);
   SSIMLoss loss(SSIMLossOptions(2).win_size(5));
-  // A target that needs a gradient: both gradients, as MONAI's.
-  at::Tensor p = p64.clone().requires_grad_(true), t = t64.clone().requires_grad_(true);
-  auto grads = torch::autograd::grad({loss(p, t)}, {p, t});
-  at::Tensor pe = p64.clone().requires_grad_(true), te = t64.clone().requires_grad_(true);
-  auto refs = torch::autograd::grad({loss->forward_eager(pe, te)}, {pe, te});
-  expectClose(grads[0], refs[0], 1e-12);
-  expectClose(grads[1], refs[1], 1e-12);
-  // Double backward: the gradient recomputed in ATen with a graph (Hessian-vector products).
-  at::Tensor v = at::randn(p64.sizes(), at::kDouble);
-  auto [g, h] = gradAndHvp([&](const at::Tensor &x) { return loss(x, t64); }, p64, v);
-  auto [gr, hr] =
-      gradAndHvp([&](const at::Tensor &x) { return loss->forward_eager(x, t64); }, p64, v);
-  expectClose(g, gr, 1e-12);
-  expectClose(h, hr, 1e-9);
+  // A target that needs a gradient: both gradients, as MONAI's; double backward: the gradient
+  // recomputed in ATen with a graph (Hessian-vector products).
+  expectAtenPaths(
+      [&](const at::Tensor &x, const at::Tensor &y) { return loss(x, y); },
+      [&](const at::Tensor &x, const at::Tensor &y) { return loss->forward_eager(x, y); }, p64, t64,
+      1e-12, 1e-9);
 }
 
 TEST(SsimLossGenerated, GradientLauncherChecksTheIncomingGradient) {

@@ -110,16 +110,21 @@ struct GlobalMutualInformationLossOptions {
 
 /// Minus the mutual information of pred and target, from Parzen-window histograms: Gaussian
 /// windows on [0, 1] intensities, or (b-spline) a cubic B-spline for pred and a box for target
-/// on bins spanning each image's range.
+/// on bins spanning each image's range. Gaussian windows on the CPU (up to 32 bins) run on
+/// generated kernels, the joint histogram and its gradient by pred (docs/losses.md).
 ///
 ///   med::losses::GlobalMutualInformationLoss mi; at::Tensor l = mi(moved, fixed);
 class GlobalMutualInformationLossImpl : public torch::nn::Module {
 public:
   explicit GlobalMutualInformationLossImpl(GlobalMutualInformationLossOptions options = {});
   at::Tensor forward(const at::Tensor &pred, const at::Tensor &target);
+  /// The same loss by MONAI's formulation, op by op in ATen with autograd: the (B, N, bins)
+  /// weights, their batched product and the marginals as their means. The tests' reference.
+  at::Tensor forward_eager(const at::Tensor &pred, const at::Tensor &target);
   GlobalMutualInformationLossOptions options;
 
 private:
+  void check(const at::Tensor &pred, const at::Tensor &target) const;
   /// (B, N, bins) window weights and (B, 1, bins) marginal probabilities.
   std::pair<at::Tensor, at::Tensor> gaussian_window(const at::Tensor &img) const;
   std::pair<at::Tensor, at::Tensor> bspline_window(const at::Tensor &img, int order) const;

@@ -830,3 +830,51 @@ func.func @ssim_adjoint_inputs(%x: tensor<?xf32>, %o: index, %r: index, %a: f64)
   %f:3 = med.ssim_adjoint %x, %x [%o, %r] (%a, %a, %a) {axis = 1, kernel_size = 1} : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
   return %f#0, %f#1, %f#2 : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
 }
+
+// -----
+
+func.func @parzen_sums_centres(%x: tensor<?xf32>, %c: tensor<?xf64>, %p: f64) -> tensor<?xf32> {
+  // expected-error @+1 {{expects static bin centres tensor<B x f64> with B >= 1, got 'tensor<?xf64>'}}
+  %s = med.parzen_sums %x, %c, %p : tensor<?xf32>, tensor<?xf64> -> tensor<?xf32>
+  return %s : tensor<?xf32>
+}
+
+// -----
+
+func.func @parzen_sums_result(%x: tensor<?xf32>, %c: tensor<3xf64>, %p: f64) -> tensor<?xf64> {
+  // expected-error @+1 {{expects a flat block of voxels and a result of its type, got 'tensor<?xf32>' and 'tensor<?xf64>'}}
+  %s = med.parzen_sums %x, %c, %p : tensor<?xf32>, tensor<3xf64> -> tensor<?xf64>
+  return %s : tensor<?xf64>
+}
+
+// -----
+
+func.func @parzen_window_sums(%x: tensor<?xf32>, %s: tensor<4xf32>, %c: tensor<3xf64>, %p: f64) -> tensor<3x?xf32> {
+  // expected-error @+1 {{expects a flat block of voxels and its sums of one type, got 'tensor<?xf32>' and 'tensor<4xf32>'}}
+  %w = med.parzen_window %x, %s, %c, %p : tensor<?xf32>, tensor<4xf32>, tensor<3xf64> -> tensor<3x?xf32>
+  return %w : tensor<3x?xf32>
+}
+
+// -----
+
+func.func @parzen_window_rows(%x: tensor<?xf32>, %c: tensor<3xf64>, %p: f64) -> tensor<4x?xf32> {
+  // expected-error @+1 {{yields 3 rows of the input's voxels and type, got 'tensor<4x?xf32>'}}
+  %w = med.parzen_window %x, %x, %c, %p : tensor<?xf32>, tensor<?xf32>, tensor<3xf64> -> tensor<4x?xf32>
+  return %w : tensor<4x?xf32>
+}
+
+// -----
+
+func.func @parzen_window_grad_types(%x: tensor<?xf32>, %y: tensor<?xf64>, %c: tensor<2xf64>, %j: tensor<4xf64>, %p: f64) -> tensor<?xf32> {
+  // expected-error @+1 {{expects flat input, other and result of one type, got 'tensor<?xf32>', 'tensor<?xf64>' and 'tensor<?xf32>'}}
+  %g = med.parzen_window_grad %x, %y, %c, %j, %p : tensor<?xf32>, tensor<?xf64>, tensor<2xf64>, tensor<4xf64> -> tensor<?xf32>
+  return %g : tensor<?xf32>
+}
+
+// -----
+
+func.func @parzen_window_grad_joint(%x: tensor<?xf32>, %c: tensor<2xf64>, %j: tensor<2xf64>, %p: f64) -> tensor<?xf32> {
+  // expected-error @+1 {{expects the joint derivatives as tensor<4xf64> (bins squared), got 'tensor<2xf64>'}}
+  %g = med.parzen_window_grad %x, %x, %c, %j, %p : tensor<?xf32>, tensor<?xf32>, tensor<2xf64>, tensor<2xf64> -> tensor<?xf32>
+  return %g : tensor<?xf32>
+}

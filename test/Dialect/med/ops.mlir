@@ -254,3 +254,16 @@ func.func @ssim_ops(%x: tensor<?xf64>, %y: tensor<?xf64>, %o: index, %r: index, 
   %g = med.ssim_adjoint %x, %y, %x, %x, %y [%o, %r] (%a, %a, %a, %a) {axis = 0, kernel_size = 2, last} : tensor<?xf64>, tensor<?xf64>, tensor<?xf64>, tensor<?xf64>, tensor<?xf64> -> tensor<?x?xf64>
   return %g : tensor<?x?xf64>
 }
+
+// -----
+
+// CHECK-LABEL: func @parzen_ops
+func.func @parzen_ops(%x: tensor<?xf32>, %c: tensor<3xf64>, %j: tensor<9xf64>, %p: f64) -> (tensor<3x?xf32>, tensor<?xf32>) {
+  // CHECK: med.parzen_sums %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32>, tensor<3xf64> -> tensor<?xf32>
+  %s = med.parzen_sums %x, %c, %p : tensor<?xf32>, tensor<3xf64> -> tensor<?xf32>
+  // CHECK: med.parzen_window %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32>, tensor<?xf32>, tensor<3xf64> -> tensor<3x?xf32>
+  %w = med.parzen_window %x, %s, %c, %p : tensor<?xf32>, tensor<?xf32>, tensor<3xf64> -> tensor<3x?xf32>
+  // CHECK: med.parzen_window_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32>, tensor<?xf32>, tensor<3xf64>, tensor<9xf64> -> tensor<?xf32>
+  %g = med.parzen_window_grad %x, %x, %c, %j, %p : tensor<?xf32>, tensor<?xf32>, tensor<3xf64>, tensor<9xf64> -> tensor<?xf32>
+  return %w, %g : tensor<3x?xf32>, tensor<?xf32>
+}
