@@ -1,10 +1,10 @@
 // GlobalMutualInformationLoss with Gaussian windows on the generated Parzen kernels
-// (med.parzen_window forward, med.parzen_window_grad backward) against MONAI's formulation in
-// ATen (forward_eager, autograd) and float64 central differences of the kernels themselves:
-// 2-D and 3-D, batch and channels > 1, bin counts, sigma ratios, every reduction, float32 and
-// float64, intensities outside [0, 1] (the clamp), thread counts, a target that needs a
-// gradient, double backward, b-spline windows, that the kernels were used, and the launchers'
-// checks.
+// (med.parzen_sums and med.parzen_window forward, med.parzen_window_grad backward) against
+// MONAI's formulation in ATen (forward_eager, autograd) and float64 central differences of the
+// kernels themselves: 1-D, 2-D and 3-D, batch and channels > 1, bin counts, sigma ratios, every
+// reduction, float32 and float64, intensities outside [0, 1] (the clamp), thread counts, a target
+// that needs a gradient, double backward, b-spline windows and more bins than the kernels take,
+// that the kernels were used, and the launchers' checks.
 
 #include <cmath>
 #include <string>
@@ -116,16 +116,19 @@ TEST(GmiGenerated, ThreadCountsGiveBitwiseEqualResults) {
   expectSameOnOneAndTwoThreads([&](const at::Tensor &x) { return loss(x, t); }, p);
 }
 
-TEST(GmiGenerated, TargetGradientDoubleBackwardAndBsplineUseTheAtenFormulation) {
+TEST(GmiGenerated, TargetGradientDoubleBackwardBsplineAndManyBinsUseTheAtenFormulation) {
   auto [p64, t64] = pair({2, 1, 9, 10}, 7);
   GlobalMutualInformationLoss loss(Options().num_bins(12));
   expectAtenPaths(
       [&](const at::Tensor &x, const at::Tensor &y) { return loss(x, y); },
       [&](const at::Tensor &x, const at::Tensor &y) { return loss->forward_eager(x, y); }, p64, t64,
       1e-10, 1e-7);
+  // B-spline windows and more bins than the kernels take stay on MONAI's formulation.
   GlobalMutualInformationLoss bspline(Options().kernel_type("b-spline").num_bins(16));
+  GlobalMutualInformationLoss many(Options().num_bins(kernels::kParzenMaxBins + 1));
   const int64_t before = kernelRequests();
   expectClose(bspline(p64, t64), bspline->forward_eager(p64, t64), 0.0);
+  expectClose(many(p64, t64), many->forward_eager(p64, t64), 0.0);
   EXPECT_EQ(kernelRequests(), before);
 }
 
