@@ -480,12 +480,9 @@ LogicalResult DdfEnergyGradOp::verify() {
   return verifyDdf(*this, getInput(), getResult(), getArgs().size(), getOrder(), true);
 }
 
-/// Checks an LNCC kernel: `inputs` flat channels of one type, results windows of rows of that
-/// element type, an odd kernel size and n = 1, 2 or 3 spatial axes (`rank`).
-static LogicalResult verifyLncc(Operation *op, ValueRange inputs, size_t expected, int64_t size,
-                                int64_t rank) {
-  if (inputs.size() != expected)
-    return op->emitOpError("expects ") << expected << " flat inputs, got " << inputs.size();
+/// What the stencil kernels that write windows of rows share: `inputs` flat channels of one
+/// type, every result a window of rows (rank 2) of that element type.
+static LogicalResult verifyRowWindows(Operation *op, ValueRange inputs) {
   auto in = cast<RankedTensorType>(inputs.front().getType());
   for (Value v : inputs)
     if (v.getType() != in || in.getRank() != 1)
@@ -496,6 +493,17 @@ static LogicalResult verifyLncc(Operation *op, ValueRange inputs, size_t expecte
       return op->emitOpError("yields windows of rows (rank 2) of the inputs' element type, got ")
              << out;
   }
+  return success();
+}
+
+/// Checks an LNCC kernel: `inputs` flat channels of one type, results windows of rows of that
+/// element type, an odd kernel size and n = 1, 2 or 3 spatial axes (`rank`).
+static LogicalResult verifyLncc(Operation *op, ValueRange inputs, size_t expected, int64_t size,
+                                int64_t rank) {
+  if (inputs.size() != expected)
+    return op->emitOpError("expects ") << expected << " flat inputs, got " << inputs.size();
+  if (failed(verifyRowWindows(op, inputs)))
+    return failure();
   if (size < 1 || size % 2 == 0)
     return op->emitOpError("attribute 'kernel_size' must be odd and positive, got ") << size;
   if (rank < 1 || rank > 3)
@@ -523,16 +531,8 @@ static LogicalResult verifySsim(Operation *op, ValueRange inputs, size_t wantInp
     return op->emitOpError("expects ")
            << wantInputs << " inputs and " << wantResults << " results, got " << inputs.size()
            << " and " << op->getNumResults();
-  auto in = cast<RankedTensorType>(inputs.front().getType());
-  for (Value v : inputs)
-    if (v.getType() != in || in.getRank() != 1)
-      return op->emitOpError("inputs must be flat channels of one type, got ") << v.getType();
-  for (Value r : op->getResults()) {
-    auto out = cast<RankedTensorType>(r.getType());
-    if (out.getRank() != 2 || out.getElementType() != in.getElementType())
-      return op->emitOpError("yields windows of rows (rank 2) of the inputs' element type, got ")
-             << out;
-  }
+  if (failed(verifyRowWindows(op, inputs)))
+    return failure();
   if (n < 2 || n > 3)
     return op->emitOpError("expects args for 2 or 3 spatial axes, got ") << n;
   if (axis < 0 || axis >= n)

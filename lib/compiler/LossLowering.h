@@ -3,7 +3,6 @@
 #pragma once
 
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Value.h"
 
@@ -68,23 +67,17 @@ using PairMapFn = function_ref<Value(OpBuilder &, Location, Value x, Value t)>;
 /// whose result has the input's type: the gradient kernels of the flat (sigmoid) losses.
 Value mapPairs(OpBuilder &rw, Location loc, Value input, Value target, PairMapFn f);
 
-/// The `rows` values of one voxel (an index into the block).
-using VoxelFn = function_ref<SmallVector<Value>(OpBuilder &, Location, Value voxel)>;
-
-/// A (rows x n) tensor of `type` built voxel by voxel: a loop over the n voxels carrying the
-/// result and inserting the values `f` gives. (A linalg.generic with one output per row would
-/// make the rows slices of one tensor, and bufferization copies all but one of them; the loop's
-/// inserts bufferize in place, into the kernel's output once the empty tensor is eliminated.)
-Value buildVoxels(OpBuilder &rw, Location loc, RankedTensorType type, Value n, VoxelFn f);
-
 /// One voxel's values from its C logits `x` and its targets `t` (C per-class values, or the one
 /// label): C results in the input type.
 using VoxelMapFn =
     function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange x, ValueRange t)>;
 
-/// A (C x n) tensor of `input`'s type built voxel by voxel (buildVoxels), as the softmax
-/// gradient kernels write theirs: each step reads the voxel's C logits from `input` (C x n) and
-/// its targets from `target` (C x n, or a label map of n) and inserts the C values `f` gives.
+/// A (C x n) tensor of `input`'s type built voxel by voxel, as the softmax gradient kernels
+/// write theirs: a loop over the n voxels carrying the result, each step reading the voxel's C
+/// logits from `input` (C x n) and its targets from `target` (C x n, or a label map of n) and
+/// inserting the C values `f` gives. (A linalg.generic with one output per row would make the
+/// rows slices of one tensor, and bufferization copies all but one of them; the loop's inserts
+/// bufferize in place, into the kernel's output once the empty tensor is eliminated.)
 Value mapVoxels(OpBuilder &rw, Location loc, Value input, Value target, VoxelMapFn f);
 
 /// mapVoxels that also reads the voxel's C values of `upstream`, a block like `input` (an

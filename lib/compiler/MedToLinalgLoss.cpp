@@ -237,29 +237,6 @@ Value mlir::med::lowering::mapPairs(OpBuilder &rw, Location loc, Value input, Va
       [&](OpBuilder &b, Location l, ValueRange in) { return f(b, l, in[0], in[1]); });
 }
 
-Value mlir::med::lowering::buildVoxels(OpBuilder &rw, Location loc, RankedTensorType type, Value n,
-                                       VoxelFn f) {
-  const int64_t rows = type.getDimSize(0);
-  SmallVector<Value> row;
-  for (int64_t r = 0; r < rows; ++r)
-    row.push_back(rw.create<arith::ConstantIndexOp>(loc, r));
-  SmallVector<Value> dims;
-  if (type.isDynamicDim(1))
-    dims.push_back(n);
-  Value init = rw.create<tensor::EmptyOp>(loc, type, dims);
-  Value zero = rw.create<arith::ConstantIndexOp>(loc, 0);
-  Value step = rw.create<arith::ConstantIndexOp>(loc, 1);
-  auto loop = rw.create<scf::ForOp>(
-      loc, zero, n, step, ValueRange{init}, [&](OpBuilder &b, Location l, Value v, ValueRange acc) {
-        SmallVector<Value> values = f(b, l, v);
-        Value out = acc[0];
-        for (int64_t r = 0; r < rows; ++r)
-          out = b.create<tensor::InsertOp>(l, values[r], out, ValueRange{row[r], v});
-        b.create<scf::YieldOp>(l, out);
-      });
-  return loop.getResult(0);
-}
-
 Value mlir::med::lowering::mapVoxels(OpBuilder &rw, Location loc, Value input, Value target,
                                      Value upstream, UpstreamVoxelMapFn f) {
   auto type = cast<RankedTensorType>(input.getType());
@@ -269,19 +246,31 @@ Value mlir::med::lowering::mapVoxels(OpBuilder &rw, Location loc, Value input, V
   for (int64_t c = 0; c < C; ++c)
     channel.push_back(rw.create<arith::ConstantIndexOp>(loc, c));
   Value n = rw.create<tensor::DimOp>(loc, input, 1);
-  return buildVoxels(rw, loc, type, n, [&](OpBuilder &b, Location l, Value v) {
-    SmallVector<Value> x, t, up;
-    for (int64_t c = 0; c < C; ++c) {
-      x.push_back(b.create<tensor::ExtractOp>(l, input, ValueRange{channel[c], v}));
-      if (!labels)
-        t.push_back(b.create<tensor::ExtractOp>(l, target, ValueRange{channel[c], v}));
-      if (upstream)
-        up.push_back(b.create<tensor::ExtractOp>(l, upstream, ValueRange{channel[c], v}));
-    }
-    if (labels)
-      t.push_back(b.create<tensor::ExtractOp>(l, target, ValueRange{v}));
-    return f(b, l, x, t, up);
-  });
+  SmallVector<Value> dims;
+  if (type.isDynamicDim(1))
+    dims.push_back(n);
+  Value init = rw.create<tensor::EmptyOp>(loc, type, dims);
+  Value zero = rw.create<arith::ConstantIndexOp>(loc, 0);
+  Value step = rw.create<arith::ConstantIndexOp>(loc, 1);
+  auto loop = rw.create<scf::ForOp>(
+      loc, zero, n, step, ValueRange{init}, [&](OpBuilder &b, Location l, Value v, ValueRange acc) {
+        SmallVector<Value> x, t, up;
+        for (int64_t c = 0; c < C; ++c) {
+          x.push_back(b.create<tensor::ExtractOp>(l, input, ValueRange{channel[c], v}));
+          if (!labels)
+            t.push_back(b.create<tensor::ExtractOp>(l, target, ValueRange{channel[c], v}));
+          if (upstream)
+            up.push_back(b.create<tensor::ExtractOp>(l, upstream, ValueRange{channel[c], v}));
+        }
+        if (labels)
+          t.push_back(b.create<tensor::ExtractOp>(l, target, ValueRange{v}));
+        SmallVector<Value> values = f(b, l, x, t, up);
+        Value out = acc[0];
+        for (int64_t c = 0; c < C; ++c)
+          out = b.create<tensor::InsertOp>(l, values[c], out, ValueRange{channel[c], v});
+        b.create<scf::YieldOp>(l, out);
+      });
+  return loop.getResult(0);
 }
 
 Value mlir::med::lowering::mapVoxels(OpBuilder &rw, Location loc, Value input, Value target,

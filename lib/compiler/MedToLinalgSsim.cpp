@@ -101,6 +101,31 @@ SmallVector<Value> filtered(OpBuilder &b, Location l, const Taps &t,
   return acc;
 }
 
+/// What both passes share: the window over the input grid (the first n args), the output grid
+/// of a valid filter along `axis`, the taps, and the generic that writes the window of rows.
+struct ValidPass {
+  Window w;
+  SmallVector<Value> outSize;
+  Taps taps;
+  ValidPass(OpBuilder &b, Location l, ValueRange args, int64_t n, int64_t axis, int64_t size,
+            FloatType ft)
+      : w(Window::of(b, l, args.take_front(n))), outSize(validGrid(b, l, w, axis, size)),
+        taps(b, l, w, args, axis, size, ft) {}
+
+  /// The base of the voxel's first tap in the input: its row's base plus the column.
+  Value base(OpBuilder &b, Location l, ValueRange idx, Value column) const {
+    Value zero = constant(b, l, b.getF64Type(), 0.0);
+    return b.create<arith::AddIOp>(l, w.rowBase(b, l, idx, zero, 0.0), column);
+  }
+
+  SmallVector<Value> build(OpBuilder &rw, Location loc, Type elem, int64_t results, Value offset,
+                           Value rows, WindowBody body) const {
+    SmallVector<Value> outer(outSize.begin(), outSize.end() - 1);
+    return buildWindow(rw, loc, w, elem, results, offset, rows,
+                       Window::indexOf(rw, loc, outSize.back()), outer, 0.0, body);
+  }
+};
+
 struct SsimPassLowering : OpRewritePattern<SsimPassOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SsimPassOp op, PatternRewriter &rw) const override {
@@ -109,9 +134,8 @@ struct SsimPassLowering : OpRewritePattern<SsimPassOp> {
     Type elem = cast<RankedTensorType>(op.getInputs().front().getType()).getElementType();
     auto ft = cast<FloatType>(elem);
     ValueRange args = op.getArgs();
-    Window w = Window::of(rw, loc, args.take_front(n));
-    SmallVector<Value> outSize = validGrid(rw, loc, w, axis, size);
-    Taps taps(rw, loc, w, args, axis, size, ft);
+    ValidPass pass(rw, loc, args, n, axis, size, ft);
+    const Taps &taps = pass.taps;
     Value c1, c2;
     if (op.getLast()) {
       c1 = scalarIn(rw, loc, args[n + size], ft);
@@ -120,12 +144,11 @@ struct SsimPassLowering : OpRewritePattern<SsimPassOp> {
     // G lies on the output grid, whose strides differ from the input's along the outer axes.
     std::optional<Window> grid;
     if (op.getCoefficients())
-      grid = Window::of(rw, loc, outSize);
+      grid = Window::of(rw, loc, pass.outSize);
     ValueRange in = op.getInputs();
     const bool first = op.getFirst();
     auto body = [&](OpBuilder &b, Location l, ValueRange idx, Value column) {
-      Value zero = constant(b, l, b.getF64Type(), 0.0);
-      Value base = b.create<arith::AddIOp>(l, w.rowBase(b, l, idx, zero, 0.0), column);
+      Value base = pass.base(b, l, idx, column);
       std::vector<Neighbours> x;
       for (Value v : in.take_front(first ? 2 : 5))
         x.push_back(Neighbours{b, l, v, base, taps.offsets});
@@ -142,14 +165,13 @@ struct SsimPassLowering : OpRewritePattern<SsimPassOp> {
       SsimTerms terms(b, l, fields, c1, c2);
       if (!grid)
         return terms.maps();
+      Value zero = constant(b, l, b.getF64Type(), 0.0);
       Value at = b.create<arith::AddIOp>(l, grid->rowBase(b, l, idx, zero, 0.0), column);
       Value g = b.create<tensor::ExtractOp>(l, in[5], ValueRange{at});
       return terms.coefficients(g);
     };
-    SmallVector<Value> outer(outSize.begin(), outSize.end() - 1);
-    rw.replaceOp(op, buildWindow(rw, loc, w, elem, int64_t(op.getResultCount()),
-                                 op.getWindowOffset(), op.getWindowRows(),
-                                 Window::indexOf(rw, loc, outSize[n - 1]), outer, 0.0, body));
+    rw.replaceOp(op, pass.build(rw, loc, elem, int64_t(op.getResultCount()), op.getWindowOffset(),
+                                op.getWindowRows(), body));
     return success();
   }
 };
@@ -164,13 +186,11 @@ struct SsimAdjointLowering : OpRewritePattern<SsimAdjointOp> {
     const int64_t n = op.getSpatialRank(), size = op.getKernelSize(), axis = op.getAxis();
     Type elem = cast<RankedTensorType>(op.getInputs().front().getType()).getElementType();
     auto ft = cast<FloatType>(elem);
-    Window w = Window::of(rw, loc, op.getArgs().take_front(n));
-    SmallVector<Value> outSize = validGrid(rw, loc, w, axis, size);
-    Taps taps(rw, loc, w, op.getArgs(), axis, size, ft);
+    ValidPass pass(rw, loc, op.getArgs(), n, axis, size, ft);
+    const Taps &taps = pass.taps;
     ValueRange in = op.getInputs();
     auto body = [&](OpBuilder &b, Location l, ValueRange idx, Value column) {
-      Value zero = constant(b, l, b.getF64Type(), 0.0);
-      Value base = b.create<arith::AddIOp>(l, w.rowBase(b, l, idx, zero, 0.0), column);
+      Value base = pass.base(b, l, idx, column);
       std::vector<Neighbours> f;
       for (Value v : in.take_front(3))
         f.push_back(Neighbours{b, l, v, base, taps.offsets});
@@ -187,10 +207,8 @@ struct SsimAdjointLowering : OpRewritePattern<SsimAdjointOp> {
           b.create<arith::MulFOp>(l, y, a[2]));
       return SmallVector<Value>{g};
     };
-    SmallVector<Value> outer(outSize.begin(), outSize.end() - 1);
-    rw.replaceOp(op, buildWindow(rw, loc, w, elem, op.getLast() ? 1 : 3, op.getWindowOffset(),
-                                 op.getWindowRows(), Window::indexOf(rw, loc, outSize[n - 1]),
-                                 outer, 0.0, body));
+    rw.replaceOp(op, pass.build(rw, loc, elem, op.getLast() ? 1 : 3, op.getWindowOffset(),
+                                op.getWindowRows(), body));
     return success();
   }
 };
