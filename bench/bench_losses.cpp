@@ -15,8 +15,8 @@
 // SSIMLoss (3-D Gaussian window of 7) of the same pair on the generated window passes against
 // forward_eager (MONAI's five conv3d with the whole window, autograd). Case gmi_fwd_bwd:
 // GlobalMutualInformationLoss (Gaussian windows, 23 bins) of the same pair on the generated
-// Parzen kernels against forward_eager (MONAI's (voxels x bins) weights and bmm, autograd).
-// Prints medians and ratios;
+// Parzen kernels against forward_eager (MONAI's (voxels x bins) weights and bmm, autograd);
+// gmi_bspline_fwd_bwd the same with b-spline windows (16 bins). Prints medians and ratios;
 // --json FILE writes the rows; --case NAME runs one.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -107,7 +107,8 @@ int main(int argc, char **argv) {
   L::LocalNormalizedCrossCorrelationLoss lncc,
       lnccMap(L::LocalNormalizedCrossCorrelationLossOptions().reduction("none"));
   L::SSIMLoss ssim(L::SSIMLossOptions(3).win_size(7));
-  L::GlobalMutualInformationLoss gmi;
+  L::GlobalMutualInformationLoss gmi,
+      gmiBspline(L::GlobalMutualInformationLossOptions().kernel_type("b-spline").num_bins(16));
   std::vector<int64_t> pairShape = {2, 1, size, size, size};
   at::Tensor fixed = at::rand(pairShape), moving = at::rand(pairShape);
   auto want = [&](const std::string &name) { return only.empty() || only == name; };
@@ -220,6 +221,17 @@ int main(int argc, char **argv) {
                       pairFwdBwd([&](const at::Tensor &v) { return gmi->forward_eager(v, fixed); }),
                       reps)});
     }
+    if (want("gmi_bspline_fwd_bwd")) {
+      report.add(
+          {"gmi_bspline_fwd_bwd", "module", pairShape, threads,
+           med::bench::medianMs(
+               pairFwdBwd([&](const at::Tensor &v) { return gmiBspline(v, fixed); }), reps)});
+      report.add({"gmi_bspline_fwd_bwd", "eager", pairShape, threads,
+                  med::bench::medianMs(pairFwdBwd([&](const at::Tensor &v) {
+                                         return gmiBspline->forward_eager(v, fixed);
+                                       }),
+                                       reps)});
+    }
     if (want("diffusion_fwd_bwd")) {
       report.add(
           {"diffusion_fwd_bwd", "module", shape, threads,
@@ -244,6 +256,7 @@ int main(int argc, char **argv) {
     report.printRatio("lncc_fwd_bwd", threads, "eager", "module");
     report.printRatio("ssim_loss_fwd_bwd", threads, "eager", "module");
     report.printRatio("gmi_fwd_bwd", threads, "eager", "module");
+    report.printRatio("gmi_bspline_fwd_bwd", threads, "eager", "module");
   }
   report.writeJson(json);
   return 0;

@@ -564,24 +564,38 @@ static FailureOr<int64_t> parzenBins(Operation *op, Value centres) {
   return type.getDimSize(0);
 }
 
+/// A Parzen op's flat block of voxels `input` and `other`, a value of its type (`what` says
+/// which: "a result of its type", "its sums of one type").
+static LogicalResult flatBlockAnd(Operation *op, Value input, Type other, StringRef what) {
+  auto in = cast<RankedTensorType>(input.getType());
+  if (in.getRank() != 1 || other != in)
+    return op->emitOpError("expects a flat block of voxels and ")
+           << what << ", got " << in << " and " << other;
+  return success();
+}
+
+/// A Parzen gradient's flat input, other image and result, of one type.
+static LogicalResult flatGradient(Operation *op, Value input, Value other, Value result) {
+  auto in = cast<RankedTensorType>(input.getType());
+  if (in.getRank() != 1 || other.getType() != in || result.getType() != in)
+    return op->emitOpError("expects flat input, other and result of one type, got ")
+           << in << ", " << other.getType() << " and " << result.getType();
+  return success();
+}
+
 LogicalResult ParzenSumsOp::verify() {
   if (failed(parzenBins(*this, getCentres())))
     return failure();
-  auto in = cast<RankedTensorType>(getInput().getType());
-  if (in.getRank() != 1 || getResult().getType() != in)
-    return emitOpError("expects a flat block of voxels and a result of its type, got ")
-           << in << " and " << getResult().getType();
-  return success();
+  return flatBlockAnd(*this, getInput(), getResult().getType(), "a result of its type");
 }
 
 LogicalResult ParzenWindowOp::verify() {
   FailureOr<int64_t> bins = parzenBins(*this, getCentres());
   if (failed(bins))
     return failure();
+  if (failed(flatBlockAnd(*this, getInput(), getSums().getType(), "its sums of one type")))
+    return failure();
   auto in = cast<RankedTensorType>(getInput().getType());
-  if (in.getRank() != 1 || getSums().getType() != in)
-    return emitOpError("expects a flat block of voxels and its sums of one type, got ")
-           << in << " and " << getSums().getType();
   auto out = cast<RankedTensorType>(getResult().getType());
   if (out.getRank() != 2 || out.getDimSize(0) != *bins ||
       out.getElementType() != in.getElementType() || out.getDimSize(1) != in.getDimSize(0))
@@ -593,13 +607,63 @@ LogicalResult ParzenWindowGradOp::verify() {
   FailureOr<int64_t> bins = parzenBins(*this, getCentres());
   if (failed(bins))
     return failure();
-  auto in = cast<RankedTensorType>(getInput().getType());
-  if (in.getRank() != 1 || getOther().getType() != in || getResult().getType() != in)
-    return emitOpError("expects flat input, other and result of one type, got ")
-           << in << ", " << getOther().getType() << " and " << getResult().getType();
+  if (failed(flatGradient(*this, getInput(), getOther(), getResult())))
+    return failure();
   auto joint = cast<RankedTensorType>(getJoint().getType());
   if (joint.getRank() != 1 || joint.getDimSize(0) != *bins * *bins)
     return emitOpError("expects the joint derivatives as tensor<")
            << *bins * *bins << "xf64> (bins squared), got " << joint;
   return success();
+}
+
+/// A b-spline op's bins (more than 4: two padding bins on each side) and the image's scale
+/// as a static tensor<2xf64>.
+static LogicalResult bsplineBinsAndScale(Operation *op, int64_t bins, ArrayRef<Value> scales) {
+  if (bins <= 4)
+    return op->emitOpError("expects more than 4 bins (2 padding bins on each side), got ") << bins;
+  for (Value s : scales)
+    if (cast<RankedTensorType>(s.getType()) !=
+        RankedTensorType::get({2}, Float64Type::get(op->getContext())))
+      return op->emitOpError(
+                 "expects the scale (bin size, normalised minimum) as tensor<2xf64>, got ")
+             << s.getType();
+  return success();
+}
+
+LogicalResult BsplineSumsOp::verify() {
+  if (getOrder() != 0 && getOrder() != 3)
+    return emitOpError("expects order 0 or 3, got ") << getOrder();
+  if (failed(bsplineBinsAndScale(*this, getBins(), {getScale()})))
+    return failure();
+  return flatBlockAnd(*this, getInput(), getResult().getType(), "a result of its type");
+}
+
+LogicalResult BsplineWindowOp::verify() {
+  if (getOrder() != 0 && getOrder() != 3)
+    return emitOpError("expects order 0 or 3, got ") << getOrder();
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (out.getRank() != 2 || out.isDynamicDim(0))
+    return emitOpError("yields a static number of bin rows, got ") << out;
+  if (failed(bsplineBinsAndScale(*this, out.getDimSize(0), {getScale()})))
+    return failure();
+  if (failed(flatBlockAnd(*this, getInput(), getSums().getType(), "its sums of one type")))
+    return failure();
+  auto in = cast<RankedTensorType>(getInput().getType());
+  if (out.getElementType() != in.getElementType() || out.getDimSize(1) != in.getDimSize(0))
+    return emitOpError("yields rows of the input's voxels and type, got ") << out;
+  return success();
+}
+
+LogicalResult BsplineWindowGradOp::verify() {
+  if (failed(flatGradient(*this, getInput(), getOther(), getResult())))
+    return failure();
+  auto joint = cast<RankedTensorType>(getJoint().getType());
+  const int64_t n = joint.getRank() == 1 ? joint.getDimSize(0) : -1;
+  int64_t bins = 0;
+  while (bins * bins < n)
+    ++bins;
+  if (n < 0 || bins * bins != n)
+    return emitOpError("expects the joint derivatives as a static tensor<B^2 x f64>, got ")
+           << joint;
+  return bsplineBinsAndScale(*this, bins, {getScale(), getOtherScale()});
 }

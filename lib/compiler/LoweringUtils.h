@@ -81,5 +81,8 @@ void populateSsimLoweringPatterns(RewritePatternSet &patterns);
 /// The patterns for the Parzen-window kernels, med.parzen_window and med.parzen_window_grad
 /// (MedToLinalgParzen.cpp).
 void populateParzenLoweringPatterns(RewritePatternSet &patterns);
+/// The patterns for the b-spline Parzen-window kernels, med.bspline_sums, med.bspline_window
+/// and med.bspline_window_grad (MedToLinalgBspline.cpp).
+void populateBsplineLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::med::lowering

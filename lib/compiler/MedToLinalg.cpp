@@ -157,6 +157,7 @@ struct ConvertMedToLinalgPass : mlir::med::impl::ConvertMedToLinalgBase<ConvertM
     populateLnccLoweringPatterns(patterns);
     populateSsimLoweringPatterns(patterns);
     populateParzenLoweringPatterns(patterns);
+    populateBsplineLoweringPatterns(patterns);
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))

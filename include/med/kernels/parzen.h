@@ -1,6 +1,7 @@
-// Generated kernels of GlobalMutualInformationLoss's Gaussian Parzen windows (med.parzen_sums,
-// med.parzen_window, med.parzen_window_grad): the joint histogram of two images without the
-// (voxels x bins) weight tensors MONAI forms, and its gradient by the first image. Used by
+// Generated kernels of GlobalMutualInformationLoss's Parzen windows, Gaussian (med.parzen_sums,
+// med.parzen_window, med.parzen_window_grad) and b-spline (med.bspline_*): the joint histogram
+// of two images without the (voxels x bins) weight tensors MONAI forms, and its gradient by
+// the first image. Used by
 // lib/losses/mutual_information.cpp; compiled through the JIT and its disk cache.
 #pragma once
 
@@ -34,5 +35,30 @@ at::Tensor parzen_joint(const at::Tensor &a, const at::Tensor &b,
 at::Tensor parzen_joint_grad(const at::Tensor &a, const at::Tensor &b,
                              const std::vector<double> &centres, double preterm,
                              const at::Tensor &g, int threads, const std::string &owner);
+
+/// An image's b-spline scale, as MONAI forms it in the image's dtype from the extrema of the
+/// whole (batch of) images: bin size s = (max - min) / (bins - 4) and normalised minimum
+/// m = min / s - 2, so a voxel x lies at bin coordinate clamp(x / s - m, 2, bins - 3).
+struct BsplineScale {
+  double size = 1, min = 0;
+};
+
+/// The joint histogram of MONAI's b-spline windows, cubic on `a` and a box (1/2 at a tie) on
+/// `b`, each normalised over the bins, per item over its N voxels: (1 / N) sum_v w_i(a_v)
+/// u_j(b_v), 5 <= bins <= kParzenMaxBins. The same inputs, blocks and float64 partials as
+/// parzen_joint, so also independent of `threads`.
+///
+///   at::Tensor pab = med::kernels::bspline_joint(pred, target, 16, {sp, mp}, {st, mt}, 1, "L");
+at::Tensor bspline_joint(const at::Tensor &a, const at::Tensor &b, int64_t bins,
+                         const BsplineScale &scaleA, const BsplineScale &scaleB, int threads,
+                         const std::string &owner);
+
+/// The gradient by `a` of sum over items and (i, j) of g[item][i][j] times bspline_joint's
+/// entry with both scales held (their share, through the extrema, is the caller's), `g`
+/// (B, bins, bins) float64: a tensor like `a`, zero where the clamp to [2, bins - 3] holds the
+/// bin coordinate (as ATen's clamp).
+at::Tensor bspline_joint_grad(const at::Tensor &a, const at::Tensor &b, int64_t bins,
+                              const BsplineScale &scaleA, const BsplineScale &scaleB,
+                              const at::Tensor &g, int threads, const std::string &owner);
 
 } // namespace med::kernels

@@ -110,7 +110,7 @@ struct GlobalMutualInformationLossOptions {
 
 /// Minus the mutual information of pred and target, from Parzen-window histograms: Gaussian
 /// windows on [0, 1] intensities, or (b-spline) a cubic B-spline for pred and a box for target
-/// on bins spanning each image's range. Gaussian windows on the CPU (up to 32 bins) run on
+/// on bins spanning each image's range. Both windows on the CPU (up to 32 bins) run on
 /// generated kernels, the joint histogram and its gradient by pred (docs/losses.md).
 ///
 ///   med::losses::GlobalMutualInformationLoss mi; at::Tensor l = mi(moved, fixed);

@@ -878,3 +878,43 @@ func.func @parzen_window_grad_joint(%x: tensor<?xf32>, %c: tensor<2xf64>, %j: te
   %g = med.parzen_window_grad %x, %x, %c, %j, %p : tensor<?xf32>, tensor<?xf32>, tensor<2xf64>, tensor<2xf64> -> tensor<?xf32>
   return %g : tensor<?xf32>
 }
+
+// -----
+
+func.func @bspline_sums_order(%x: tensor<?xf32>, %k: tensor<2xf64>) -> tensor<?xf32> {
+  // expected-error @+1 {{expects order 0 or 3, got 2}}
+  %s = med.bspline_sums %x, %k {bins = 6 : i64, order = 2 : i64} : tensor<?xf32>, tensor<2xf64> -> tensor<?xf32>
+  return %s : tensor<?xf32>
+}
+
+// -----
+
+func.func @bspline_sums_bins(%x: tensor<?xf32>, %k: tensor<2xf64>) -> tensor<?xf32> {
+  // expected-error @+1 {{expects more than 4 bins (2 padding bins on each side), got 4}}
+  %s = med.bspline_sums %x, %k {bins = 4 : i64, order = 3 : i64} : tensor<?xf32>, tensor<2xf64> -> tensor<?xf32>
+  return %s : tensor<?xf32>
+}
+
+// -----
+
+func.func @bspline_window_scale(%x: tensor<?xf32>, %k: tensor<3xf64>) -> tensor<6x?xf32> {
+  // expected-error @+1 {{expects the scale (bin size, normalised minimum) as tensor<2xf64>, got 'tensor<3xf64>'}}
+  %w = med.bspline_window %x, %x, %k {order = 0 : i64} : tensor<?xf32>, tensor<?xf32>, tensor<3xf64> -> tensor<6x?xf32>
+  return %w : tensor<6x?xf32>
+}
+
+// -----
+
+func.func @bspline_window_rows(%x: tensor<?xf32>, %k: tensor<2xf64>) -> tensor<?x?xf32> {
+  // expected-error @+1 {{yields a static number of bin rows, got 'tensor<?x?xf32>'}}
+  %w = med.bspline_window %x, %x, %k {order = 0 : i64} : tensor<?xf32>, tensor<?xf32>, tensor<2xf64> -> tensor<?x?xf32>
+  return %w : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @bspline_window_grad_joint(%x: tensor<?xf32>, %k: tensor<2xf64>, %j: tensor<35xf64>) -> tensor<?xf32> {
+  // expected-error @+1 {{expects the joint derivatives as a static tensor<B^2 x f64>, got 'tensor<35xf64>'}}
+  %g = med.bspline_window_grad %x, %x, %k, %k, %j : tensor<?xf32>, tensor<?xf32>, tensor<2xf64>, tensor<2xf64>, tensor<35xf64> -> tensor<?xf32>
+  return %g : tensor<?xf32>
+}

@@ -267,3 +267,16 @@ func.func @parzen_ops(%x: tensor<?xf32>, %c: tensor<3xf64>, %j: tensor<9xf64>, %
   %g = med.parzen_window_grad %x, %x, %c, %j, %p : tensor<?xf32>, tensor<?xf32>, tensor<3xf64>, tensor<9xf64> -> tensor<?xf32>
   return %w, %g : tensor<3x?xf32>, tensor<?xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @bspline_ops
+func.func @bspline_ops(%x: tensor<?xf32>, %k: tensor<2xf64>, %j: tensor<36xf64>) -> (tensor<6x?xf32>, tensor<?xf32>) {
+  // CHECK: med.bspline_sums %{{.*}}, %{{.*}} {bins = 6 : i64, order = 3 : i64} : tensor<?xf32>, tensor<2xf64> -> tensor<?xf32>
+  %s = med.bspline_sums %x, %k {bins = 6 : i64, order = 3 : i64} : tensor<?xf32>, tensor<2xf64> -> tensor<?xf32>
+  // CHECK: med.bspline_window %{{.*}}, %{{.*}}, %{{.*}} {order = 3 : i64} : tensor<?xf32>, tensor<?xf32>, tensor<2xf64> -> tensor<6x?xf32>
+  %w = med.bspline_window %x, %s, %k {order = 3 : i64} : tensor<?xf32>, tensor<?xf32>, tensor<2xf64> -> tensor<6x?xf32>
+  // CHECK: med.bspline_window_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32>, tensor<?xf32>, tensor<2xf64>, tensor<2xf64>, tensor<36xf64> -> tensor<?xf32>
+  %g = med.bspline_window_grad %x, %x, %k, %k, %j : tensor<?xf32>, tensor<?xf32>, tensor<2xf64>, tensor<2xf64>, tensor<36xf64> -> tensor<?xf32>
+  return %w, %g : tensor<6x?xf32>, tensor<?xf32>
+}
