@@ -8,10 +8,10 @@
 // formulation op by op. Case gwdl_fwd_bwd: GeneralizedWassersteinDiceLoss (default weighting) on
 // the generated Wasserstein kernels against MONAI's formulation op by op. Cases bending_fwd_bwd
 // and diffusion_fwd_bwd: BendingEnergyLoss and DiffusionLoss (mean) of a 2x3x128^3 displacement
-// field on the generated stencil kernels against MONAI's formulation op by op (the "none" map
-// and its mean). Case lncc_fwd_bwd: LocalNormalizedCrossCorrelationLoss (3-D, rectangular
+// field on the generated stencil kernels against MONAI's formulation op by op (its energy map
+// and the map's mean). Case lncc_fwd_bwd: LocalNormalizedCrossCorrelationLoss (3-D, rectangular
 // window of 3, mean) of a 2x1x128^3 pair on the generated stencil kernels against MONAI's
-// formulation (separable convolutions, the "none" map and its mean). Case ssim_loss_fwd_bwd:
+// formulation (separable convolutions, its map and the map's mean). Case ssim_loss_fwd_bwd:
 // SSIMLoss (3-D Gaussian window of 7) of the same pair on the generated window passes against
 // forward_eager (MONAI's five conv3d with the whole window, autograd). Case gmi_fwd_bwd:
 // GlobalMutualInformationLoss (Gaussian windows, 23 bins) of the same pair on the generated
@@ -102,10 +102,15 @@ int main(int argc, char **argv) {
   L::FocalLoss focalSigmoid{L::FocalLossOptions()};
   at::Tensor distances = at::tensor({0.f, 1.f, 1.f, 1.f, 0.f, .5f, 1.f, .5f, 0.f}).view({3, 3});
   L::GeneralizedWassersteinDiceLoss gwdl{L::GeneralizedWassersteinDiceLossOptions(distances)};
-  L::BendingEnergyLoss bending, bendingMap(L::BendingEnergyLossOptions().reduction("none"));
-  L::DiffusionLoss diffusion, diffusionMap(L::DiffusionLossOptions().reduction("none"));
-  L::LocalNormalizedCrossCorrelationLoss lncc,
-      lnccMap(L::LocalNormalizedCrossCorrelationLossOptions().reduction("none"));
+  L::BendingEnergyLoss bending;
+  L::DiffusionLoss diffusion;
+  L::LocalNormalizedCrossCorrelationLoss lncc;
+  // MONAI's LNCC map in ATen (the loss's own "none" runs on the kernels): the window's volume
+  // is the sum of its 3-D outer product.
+  at::Tensor lnccVolume = lncc->kernel;
+  for (int i = 0; i < 2; ++i)
+    lnccVolume = at::matmul(lnccVolume.unsqueeze(-1), lncc->kernel.unsqueeze(0));
+  const double lnccKvol = lnccVolume.sum().item<double>();
   L::SSIMLoss ssim(L::SSIMLossOptions(3).win_size(7));
   L::GlobalMutualInformationLoss gmi,
       gmiBspline(L::GlobalMutualInformationLossOptions().kernel_type("b-spline").num_bins(16));
@@ -189,8 +194,10 @@ int main(int argc, char **argv) {
           {"bending_fwd_bwd", "module", shape, threads,
            med::bench::medianMs(fwdBwd([&](const at::Tensor &v) { return bending(v); }), reps)});
       report.add({"bending_fwd_bwd", "eager", shape, threads,
-                  med::bench::medianMs(
-                      fwdBwd([&](const at::Tensor &v) { return bendingMap(v).mean(); }), reps)});
+                  med::bench::medianMs(fwdBwd([&](const at::Tensor &v) {
+                                         return L::detail::ddf_energy_map_eager(v, 2, false).mean();
+                                       }),
+                                       reps)});
     }
     if (want("lncc_fwd_bwd")) {
       report.add({"lncc_fwd_bwd", "module", pairShape, threads,
@@ -198,7 +205,12 @@ int main(int argc, char **argv) {
                       pairFwdBwd([&](const at::Tensor &v) { return lncc(v, fixed); }), reps)});
       report.add({"lncc_fwd_bwd", "eager", pairShape, threads,
                   med::bench::medianMs(pairFwdBwd([&](const at::Tensor &v) {
-                                         return lnccMap(v, fixed).mean().neg();
+                                         return L::detail::lncc_map_eager(v, fixed, lncc->kernel,
+                                                                          lnccKvol,
+                                                                          lncc->options.smooth_nr(),
+                                                                          lncc->options.smooth_dr())
+                                             .mean()
+                                             .neg();
                                        }),
                                        reps)});
     }
@@ -237,8 +249,10 @@ int main(int argc, char **argv) {
           {"diffusion_fwd_bwd", "module", shape, threads,
            med::bench::medianMs(fwdBwd([&](const at::Tensor &v) { return diffusion(v); }), reps)});
       report.add({"diffusion_fwd_bwd", "eager", shape, threads,
-                  med::bench::medianMs(
-                      fwdBwd([&](const at::Tensor &v) { return diffusionMap(v).mean(); }), reps)});
+                  med::bench::medianMs(fwdBwd([&](const at::Tensor &v) {
+                                         return L::detail::ddf_energy_map_eager(v, 1, false).mean();
+                                       }),
+                                       reps)});
     }
   }
   fmt::print("\nratios (time / time):\n");

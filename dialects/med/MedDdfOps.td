@@ -2,8 +2,8 @@
 //
 // BendingEnergyLoss and DiffusionLoss as stencils over one channel of a dense displacement field
 // (one vector component of one item): a map kernel giving the energy at every interior voxel
-// (the host sums it) and a gradient kernel giving the derivative of the summed energy at every
-// voxel. `order` is the derivative: 1 for DiffusionLoss (first derivatives, interior one voxel in
+// (the host sums it, or it is reduction "none"'s map) and gradient kernels giving the derivative
+// of the summed energy, or of the map weighted voxel by voxel, at every voxel. `order` is the derivative: 1 for DiffusionLoss (first derivatives, interior one voxel in
 // from every face), 2 for BendingEnergyLoss (second derivatives, two voxels in). Sizes, ratios and
 // scales are f64 operands, so one compiled kernel per dtype, rank and order serves every field.
 //
@@ -78,6 +78,34 @@ def Med_DdfEnergyGradOp : Med_Op<"ddf_energy_grad", [Pure]> {
   let extraClassDeclaration = [{
     /// The spatial rank n: args are 3 n values and the coefficient.
     int64_t getSpatialRank() { return (int64_t(getArgs().size()) - 1) / 3; }
+  }];
+}
+
+def Med_DdfEnergyWeightedGradOp : Med_Op<"ddf_energy_weighted_grad", [Pure]> {
+  let summary = "The gradient of a channel's ddf_energy map weighted voxel by voxel";
+  let description = [{
+    The derivative of sum over interior voxels v of g[v] times `med.ddf_energy` at v with
+    respect to every voxel of the channel: reduction "none"'s backward, g being the incoming
+    gradient of the energy map. `input` and `weights` are laid out alike, the channel with P
+    elements before and after it as for `med.ddf_energy_grad`; `weights` holds g at the
+    interior voxels and 0 elsewhere on the channel. `args` are those of `med.ddf_energy`.
+    In the terms of `med.ddf_energy_grad`, the gradient at u is
+    sum_t 2 m_t c_t^2 sum_j a_j g[u - o_j] A'_t(u - o_j), formed in the input type.
+
+    ```mlir
+    %g = med.ddf_energy_weighted_grad %x, %w [%off, %rows] (%s0, %s1, %r0, %r1, %k0, %k1) {order = 1} : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32, F64]>:$input, RankedTensorOf<[F32, F64]>:$weights,
+                   Index:$window_offset, Index:$window_rows, Variadic<F64>:$args,
+                   I64Attr:$order);
+  let results = (outs RankedTensorOf<[F32, F64]>:$result);
+  let assemblyFormat = "$input `,` $weights `[` $window_offset `,` $window_rows `]` `(` $args `)` "
+                       "attr-dict `:` type($input) `,` type($weights) `->` type($result)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The spatial rank n: args are 3 n values.
+    int64_t getSpatialRank() { return int64_t(getArgs().size()) / 3; }
   }];
 }
 

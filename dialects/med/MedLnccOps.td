@@ -58,10 +58,13 @@ def Med_LnccCoefficientsOp : Med_LnccOp<"lncc_coefficients"> {
     derivatives of g ncc(v) with respect to S_p, S_pp and S_pt at v:
     a_pt = g 2 cross / D, a_pp = -g ncc m / var_p, a_p = -g 2 cross S_t / (vol D) - 2 a_pp S_p /
     vol, where D = var_t var_p and m = 1 when the variance exceeds dr, 1/2 when it equals it
-    (ATen's maximum splits a tie), 0 otherwise; in the input type.
+    (ATen's maximum splits a tie), 0 otherwise; in the input type. With a third input, the
+    incoming gradient of reduction "none"'s map laid out like p, g is its value at v and the
+    coefficient arg is absent.
 
     ```mlir
     %a:3 = med.lncc_coefficients %p, %t [%off, %rows] (%s0, %w0, %w1, %w2, %vol, %nr, %dr, %g) {kernel_size = 3} : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+    %b:3 = med.lncc_coefficients %p, %t, %gmap [%off, %rows] (%s0, %w0, %w1, %w2, %vol, %nr, %dr) {kernel_size = 3} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
     ```
   }];
   let arguments = (ins Variadic<RankedTensorOf<[F32, F64]>>:$inputs, Index:$window_offset,
@@ -69,8 +72,11 @@ def Med_LnccCoefficientsOp : Med_LnccOp<"lncc_coefficients"> {
   let results = (outs RankedTensorOf<[F32, F64]>:$a_p, RankedTensorOf<[F32, F64]>:$a_pp,
                  RankedTensorOf<[F32, F64]>:$a_pt);
   let extraClassDeclaration = [{
-    /// The spatial rank n: args are n sizes, K weights, 3 scalars and the coefficient.
-    int64_t getSpatialRank() { return int64_t(getArgs().size()) - getKernelSize() - 4; }
+    /// The spatial rank n: args are n sizes, K weights, 3 scalars and the coefficient (unless
+    /// a third input gives g per voxel).
+    int64_t getSpatialRank() {
+      return int64_t(getArgs().size()) - getKernelSize() - (getInputs().size() == 3 ? 3 : 4);
+    }
   }];
 }
 

@@ -480,6 +480,13 @@ LogicalResult DdfEnergyGradOp::verify() {
   return verifyDdf(*this, getInput(), getResult(), getArgs().size(), getOrder(), true);
 }
 
+LogicalResult DdfEnergyWeightedGradOp::verify() {
+  if (getWeights().getType() != getInput().getType())
+    return emitOpError("expects the weights laid out as the input, of its type, got ")
+           << getWeights().getType() << " and " << getInput().getType();
+  return verifyDdf(*this, getInput(), getResult(), getArgs().size(), getOrder(), false);
+}
+
 /// What the stencil kernels that write windows of rows share: `inputs` flat channels of one
 /// type, every result a window of rows (rank 2) of that element type.
 static LogicalResult verifyRowWindows(Operation *op, ValueRange inputs) {
@@ -516,7 +523,8 @@ LogicalResult LnccMapOp::verify() {
 }
 
 LogicalResult LnccCoefficientsOp::verify() {
-  return verifyLncc(*this, getInputs(), 2, getKernelSize(), getSpatialRank());
+  return verifyLncc(*this, getInputs(), getInputs().size() == 3 ? 3 : 2, getKernelSize(),
+                    getSpatialRank());
 }
 
 LogicalResult LnccGradOp::verify() {

@@ -1,5 +1,6 @@
-// convert-med-to-linalg, the displacement-field regularisers: med.ddf_energy and
-// med.ddf_energy_grad, each one stencil window (StencilLowering.h) over a channel of the field.
+// convert-med-to-linalg, the displacement-field regularisers: med.ddf_energy,
+// med.ddf_energy_grad and med.ddf_energy_weighted_grad, each one stencil window
+// (StencilLowering.h) over a channel of the field.
 #include "LoweringUtils.h"
 #include "StencilLowering.h"
 #include "med/MedOps.h"
@@ -126,95 +127,121 @@ struct DdfEnergyLowering : OpRewritePattern<DdfEnergyOp> {
   }
 };
 
-// coefficient * sum_t 2 m_t c_t^2 sum_j a_j A'_t(u - o_j) at every voxel of the window.
+// sum_t 2 m_t c_t^2 sum_j a_j w_j A'_t(u - o_j) at every voxel of the window, the weight w_j the
+// coefficient (med.ddf_energy_grad) or weights[u - o_j] (med.ddf_energy_weighted_grad).
+template <typename Op>
+void lowerEnergyGrad(Op op, PatternRewriter &rw, Value coefficient, Value weights) {
+  Location loc = op.getLoc();
+  const int64_t n = op.getSpatialRank(), k = op.getOrder();
+  auto ft = cast<FloatType>(cast<RankedTensorType>(op.getInput().getType()).getElementType());
+  ValueRange args = op.getArgs();
+  Window w = Window::of(rw, loc, args.take_front(n));
+  auto c = [&](double v) { return constant(rw, loc, rw.getF64Type(), v); };
+  // P = 2 k (stride_0 + ... + stride_(n-1)) elements before the channel.
+  Value strides = c(0.0);
+  for (int64_t d = 0; d < n; ++d)
+    strides = rw.create<arith::AddFOp>(loc, strides, w.stride[d]);
+  Value pad = rw.create<arith::MulFOp>(loc, strides, c(2.0 * k));
+  // Per term its factor 2 m c^2 times the coefficient, in the input type: c = r_d / 2
+  // (order 1) or r_d1 s_d2 / 4 (order 2).
+  SmallVector<Term> terms = termsOf(n, k);
+  SmallVector<Value> factor;
+  for (const Term &t : terms) {
+    Value ct = k == 1 ? rw.create<arith::MulFOp>(loc, args[n + t.first], c(0.5)).getResult()
+                      : rw.create<arith::MulFOp>(loc,
+                                                 rw.create<arith::MulFOp>(loc, args[n + t.first],
+                                                                          args[2 * n + t.second]),
+                                                 c(0.25))
+                            .getResult();
+    Value f = rw.create<arith::MulFOp>(loc, rw.create<arith::MulFOp>(loc, ct, ct), c(2.0 * t.m));
+    if (coefficient)
+      f = rw.create<arith::MulFOp>(loc, f, coefficient);
+    factor.push_back(scalarIn(rw, loc, f, ft));
+  }
+  // Every shift read: o_i - o_j over each term's taps.
+  std::map<Shift, Value> offsets;
+  for (const Term &t : terms)
+    for (const auto &tj : t.taps)
+      for (const auto &ti : t.taps) {
+        Shift s;
+        for (int64_t d = 0; d < 3; ++d)
+          s[d] = ti.first[d] - tj.first[d];
+        if (!offsets.count(s))
+          offsets.emplace(s, w.offsetOf(rw, loc, s));
+      }
+  // The weights' shifts: -o_j.
+  std::map<Shift, Value> weightOffsets;
+  if (weights)
+    for (const Term &t : terms)
+      for (const auto &tj : t.taps) {
+        Shift s{-tj.first[0], -tj.first[1], -tj.first[2]};
+        if (!weightOffsets.count(s))
+          weightOffsets.emplace(s, w.offsetOf(rw, loc, s));
+      }
+  // The interior's bounds per axis, k and S_d - 1 - k (f64).
+  Bounds interior;
+  for (int64_t d = 0; d < n; ++d) {
+    interior.lo.push_back(c(double(k)));
+    interior.hi.push_back(rw.create<arith::SubFOp>(loc, w.size[d], c(1.0 + k)));
+  }
+  Value input = op.getInput();
+  Value length = Window::indexOf(rw, loc, w.size[n - 1]);
+  auto body = [&](OpBuilder &b, Location l, ValueRange idx, Value column) {
+    Value base = b.create<arith::AddIOp>(l, w.rowBase(b, l, idx, pad, 0.0), column);
+    Neighbours x{b, l, input, base, offsets}, g{b, l, weights, base, weightOffsets};
+    interior.memo.clear();
+    // Whether u - o is interior.
+    auto inside = [&](const Shift &o) {
+      return interior.inside(b, l, idx, Shift{-o[0], -o[1], -o[2]});
+    };
+    Value zero = constant(b, l, ft, 0.0), grad;
+    auto plus = [&](Value acc, Value v) {
+      return acc ? b.create<arith::AddFOp>(l, acc, v).getResult() : v;
+    };
+    for (size_t ti = 0; ti < terms.size(); ++ti) {
+      Value sum;
+      for (const auto &tj : terms[ti].taps) {
+        // A'_t(u - o_j) = sum_i a_i x[u - o_j + o_i], 0 outside the interior.
+        Value a;
+        for (const auto &tap : terms[ti].taps) {
+          Shift s;
+          for (int64_t d = 0; d < 3; ++d)
+            s[d] = tap.first[d] - tj.first[d];
+          Value v = x(s);
+          if (tap.second != 1.0)
+            v = b.create<arith::MulFOp>(l, constant(b, l, ft, tap.second), v);
+          a = plus(a, v);
+        }
+        if (weights)
+          a = b.create<arith::MulFOp>(l, a, g(Shift{-tj.first[0], -tj.first[1], -tj.first[2]}));
+        Value kept = b.create<arith::SelectOp>(l, inside(tj.first), a, zero);
+        Value scaled =
+            tj.second == 1.0
+                ? kept
+                : b.create<arith::MulFOp>(l, constant(b, l, ft, tj.second), kept).getResult();
+        sum = plus(sum, scaled);
+      }
+      grad = plus(grad, b.create<arith::MulFOp>(l, factor[ti], sum));
+    }
+    return SmallVector<Value>{grad};
+  };
+  SmallVector<Value> outer(w.size.begin(), w.size.end() - 1);
+  rw.replaceOp(op, buildWindow(rw, loc, w, ft, 1, op.getWindowOffset(), op.getWindowRows(), length,
+                               outer, 0.0, body));
+}
+
 struct DdfEnergyGradLowering : OpRewritePattern<DdfEnergyGradOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(DdfEnergyGradOp op, PatternRewriter &rw) const override {
-    Location loc = op.getLoc();
-    const int64_t n = op.getSpatialRank(), k = op.getOrder();
-    auto ft = cast<FloatType>(cast<RankedTensorType>(op.getInput().getType()).getElementType());
-    ValueRange args = op.getArgs();
-    Window w = Window::of(rw, loc, args.take_front(n));
-    auto c = [&](double v) { return constant(rw, loc, rw.getF64Type(), v); };
-    // P = 2 k (stride_0 + ... + stride_(n-1)) elements before the channel.
-    Value strides = c(0.0);
-    for (int64_t d = 0; d < n; ++d)
-      strides = rw.create<arith::AddFOp>(loc, strides, w.stride[d]);
-    Value pad = rw.create<arith::MulFOp>(loc, strides, c(2.0 * k));
-    Value coefficient = args[3 * n];
-    // Per term its factor 2 m c^2 times the coefficient, in the input type: c = r_d / 2
-    // (order 1) or r_d1 s_d2 / 4 (order 2).
-    SmallVector<Term> terms = termsOf(n, k);
-    SmallVector<Value> factor;
-    for (const Term &t : terms) {
-      Value ct = k == 1 ? rw.create<arith::MulFOp>(loc, args[n + t.first], c(0.5)).getResult()
-                        : rw.create<arith::MulFOp>(loc,
-                                                   rw.create<arith::MulFOp>(loc, args[n + t.first],
-                                                                            args[2 * n + t.second]),
-                                                   c(0.25))
-                              .getResult();
-      Value f = rw.create<arith::MulFOp>(loc, rw.create<arith::MulFOp>(loc, ct, ct), c(2.0 * t.m));
-      factor.push_back(scalarIn(rw, loc, rw.create<arith::MulFOp>(loc, f, coefficient), ft));
-    }
-    // Every shift read: o_i - o_j over each term's taps.
-    std::map<Shift, Value> offsets;
-    for (const Term &t : terms)
-      for (const auto &tj : t.taps)
-        for (const auto &ti : t.taps) {
-          Shift s;
-          for (int64_t d = 0; d < 3; ++d)
-            s[d] = ti.first[d] - tj.first[d];
-          if (!offsets.count(s))
-            offsets.emplace(s, w.offsetOf(rw, loc, s));
-        }
-    // The interior's bounds per axis, k and S_d - 1 - k (f64).
-    Bounds interior;
-    for (int64_t d = 0; d < n; ++d) {
-      interior.lo.push_back(c(double(k)));
-      interior.hi.push_back(rw.create<arith::SubFOp>(loc, w.size[d], c(1.0 + k)));
-    }
-    Value input = op.getInput();
-    Value length = Window::indexOf(rw, loc, w.size[n - 1]);
-    auto body = [&](OpBuilder &b, Location l, ValueRange idx, Value column) {
-      Neighbours x{b, l, input, b.create<arith::AddIOp>(l, w.rowBase(b, l, idx, pad, 0.0), column),
-                   offsets};
-      interior.memo.clear();
-      // Whether u - o is interior.
-      auto inside = [&](const Shift &o) {
-        return interior.inside(b, l, idx, Shift{-o[0], -o[1], -o[2]});
-      };
-      Value zero = constant(b, l, ft, 0.0), grad;
-      auto plus = [&](Value acc, Value v) {
-        return acc ? b.create<arith::AddFOp>(l, acc, v).getResult() : v;
-      };
-      for (size_t ti = 0; ti < terms.size(); ++ti) {
-        Value sum;
-        for (const auto &tj : terms[ti].taps) {
-          // A'_t(u - o_j) = sum_i a_i x[u - o_j + o_i], 0 outside the interior.
-          Value a;
-          for (const auto &tap : terms[ti].taps) {
-            Shift s;
-            for (int64_t d = 0; d < 3; ++d)
-              s[d] = tap.first[d] - tj.first[d];
-            Value v = x(s);
-            if (tap.second != 1.0)
-              v = b.create<arith::MulFOp>(l, constant(b, l, ft, tap.second), v);
-            a = plus(a, v);
-          }
-          Value kept = b.create<arith::SelectOp>(l, inside(tj.first), a, zero);
-          Value scaled =
-              tj.second == 1.0
-                  ? kept
-                  : b.create<arith::MulFOp>(l, constant(b, l, ft, tj.second), kept).getResult();
-          sum = plus(sum, scaled);
-        }
-        grad = plus(grad, b.create<arith::MulFOp>(l, factor[ti], sum));
-      }
-      return SmallVector<Value>{grad};
-    };
-    SmallVector<Value> outer(w.size.begin(), w.size.end() - 1);
-    rw.replaceOp(op, buildWindow(rw, loc, w, ft, 1, op.getWindowOffset(), op.getWindowRows(),
-                                 length, outer, 0.0, body));
+    lowerEnergyGrad(op, rw, op.getArgs()[3 * op.getSpatialRank()], Value());
+    return success();
+  }
+};
+
+struct DdfEnergyWeightedGradLowering : OpRewritePattern<DdfEnergyWeightedGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DdfEnergyWeightedGradOp op, PatternRewriter &rw) const override {
+    lowerEnergyGrad(op, rw, Value(), op.getWeights());
     return success();
   }
 };
@@ -222,5 +249,6 @@ struct DdfEnergyGradLowering : OpRewritePattern<DdfEnergyGradOp> {
 } // namespace
 
 void mlir::med::lowering::populateDdfLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<DdfEnergyLowering, DdfEnergyGradLowering>(patterns.getContext());
+  patterns.add<DdfEnergyLowering, DdfEnergyGradLowering, DdfEnergyWeightedGradLowering>(
+      patterns.getContext());
 }

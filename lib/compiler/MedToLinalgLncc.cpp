@@ -124,7 +124,10 @@ template <typename Op> struct SumsLowering : OpRewritePattern<Op> {
     Value nr = scalarIn(rw, loc, args[scalars + 1], k.ft);
     Value dr = scalarIn(rw, loc, args[scalars + 2], k.ft);
     const bool coefficients = std::is_same_v<Op, LnccCoefficientsOp>;
-    Value g = coefficients ? scalarIn(rw, loc, args[scalars + 3], k.ft) : Value();
+    // g: the coefficient arg, or (a third input) the incoming gradient map at the voxel.
+    const bool perVoxel = op.getInputs().size() == 3;
+    Value coefficient =
+        coefficients && !perVoxel ? scalarIn(rw, loc, args[scalars + 3], k.ft) : Value();
     auto body = [&](OpBuilder &b, Location l, ValueRange idx, Value column) {
       Value base = b.create<arith::AddIOp>(l, k.w.rowBase(b, l, idx, k.pad, 0.0), column);
       Neighbours p{b, l, op.getInputs()[0], base, k.offsets};
@@ -133,6 +136,9 @@ template <typename Op> struct SumsLowering : OpRewritePattern<Op> {
       Correlation c = correlate(b, l, s, vol, nr, dr);
       if (!coefficients)
         return SmallVector<Value>{c.ncc};
+      Value g = coefficient;
+      if (perVoxel)
+        g = Neighbours{b, l, op.getInputs()[2], base, k.offsets}(Shift{0, 0, 0});
       auto cst = [&](double v) { return constant(b, l, k.ft, v); };
       // m: 1 above dr, 1/2 at it, 0 below (ATen's maximum splits a tie).
       Value m = b.create<arith::SelectOp>(

@@ -65,15 +65,22 @@ struct Layout {
   int64_t padded() const { return volume + 2 * pad; }
 };
 
+/// The checked pair's med.lncc_map kernel.
+std::shared_ptr<const compiler::Kernel> mapKernel(const at::Tensor &pred, const at::Tensor &target,
+                                                  const LnccWindow &window,
+                                                  const std::string &owner) {
+  const int64_t n = checkLncc(pred, target, window, owner);
+  const int64_t k = int64_t(window.weights.size());
+  return compiled(
+      rowsIR("med.lncc_map", attrs(window), 2, toDType(pred.scalar_type(), owner), n + k + 3, 1),
+      "LocalNormalizedCrossCorrelationLoss map", owner);
+}
+
 } // namespace
 
 at::Tensor lncc_sums(const at::Tensor &pred, const at::Tensor &target, const LnccWindow &window,
                      int threads, const std::string &owner) {
-  const int64_t n = checkLncc(pred, target, window, owner);
-  const rt::DType t = toDType(pred.scalar_type(), owner);
-  const int64_t k = int64_t(window.weights.size());
-  auto kernel = compiled(rowsIR("med.lncc_map", attrs(window), 2, t, n + k + 3, 1),
-                         "LocalNormalizedCrossCorrelationLoss map", owner);
+  auto kernel = mapKernel(pred, target, window, owner);
   const Layout s(pred, window);
   at::Tensor p = padChannels(pred, s.channels, s.pad), q = padChannels(target, s.channels, s.pad);
   const std::vector<double> args = argsOf(pred, window);
@@ -86,35 +93,41 @@ at::Tensor lncc_sums(const at::Tensor &pred, const at::Tensor &target, const Lnc
       });
 }
 
-at::Tensor lncc_grad(const at::Tensor &pred, const at::Tensor &target,
-                     const at::Tensor &coefficients, const LnccWindow &window, int threads,
-                     const std::string &owner) {
+namespace {
+
+/// The gradient kernels over every channel: the coefficient maps of med.lncc_coefficients with
+/// a coefficient per channel (`coefficients`) or, when `weights` is defined, the incoming
+/// gradient map per voxel; then med.lncc_grad.
+at::Tensor gradOf(const at::Tensor &pred, const at::Tensor &target, const double *coefficients,
+                  const at::Tensor &weights, const LnccWindow &window, int threads,
+                  const std::string &owner) {
   const int64_t n = checkLncc(pred, target, window, owner);
   const Layout s(pred, window);
-  if (coefficients.dim() != 1 || coefficients.size(0) != s.channels ||
-      coefficients.scalar_type() != at::kDouble || !coefficients.is_contiguous())
-    throw Error(owner, "the LNCC gradient kernels need (B * C) float64 coefficients");
   const rt::DType t = toDType(pred.scalar_type(), owner);
   const int64_t k = int64_t(window.weights.size());
-  auto coefficientsKernel =
-      compiled(rowsIR("med.lncc_coefficients", attrs(window), 2, t, n + k + 4, 3),
-               "LocalNormalizedCrossCorrelationLoss coefficients", owner);
+  const bool perVoxel = weights.defined();
+  auto coefficientsKernel = compiled(rowsIR("med.lncc_coefficients", attrs(window),
+                                            perVoxel ? 3 : 2, t, n + k + (perVoxel ? 3 : 4), 3),
+                                     "LocalNormalizedCrossCorrelationLoss coefficients", owner);
   auto gradKernel = compiled(rowsIR("med.lncc_grad", attrs(window), 5, t, n + k, 1),
                              "LocalNormalizedCrossCorrelationLoss gradient", owner);
   at::Tensor p = padChannels(pred, s.channels, s.pad), q = padChannels(target, s.channels, s.pad);
+  at::Tensor g = perVoxel ? padChannels(weights, s.channels, s.pad) : at::Tensor();
   // The three coefficient maps, padded like p so that the gradient's window reads stay inside.
   at::Tensor maps[3];
   for (at::Tensor &m : maps)
     m = paddedLike(pred, s.channels, s.pad);
-  const double *coeff = coefficients.data_ptr<double>();
   const std::vector<double> args = argsOf(pred, window);
   auto same = [&](int64_t) -> const std::vector<double> & { return args; };
-  forEachRun(s.channels, s.rows, s.length, same, 1, threads,
+  forEachRun(s.channels, s.rows, s.length, same, perVoxel ? 0 : 1, threads,
              [&](int64_t, int64_t channel, int64_t r0, int64_t count, std::vector<double> &params) {
-               params.back() = coeff[channel];
+               if (!perVoxel)
+                 params.back() = coefficients[channel];
                CallArgs call;
                call.flat(elementAt(p, channel * s.padded()), s.padded());
                call.flat(elementAt(q, channel * s.padded()), s.padded());
+               if (perVoxel)
+                 call.flat(elementAt(g, channel * s.padded()), s.padded());
                call.flat(params.data(), int64_t(params.size()));
                for (at::Tensor &m : maps)
                  call.flat(elementAt(m, channel * s.padded() + s.pad + r0 * s.length),
@@ -136,6 +149,52 @@ at::Tensor lncc_grad(const at::Tensor &pred, const at::Tensor &target,
         call.call(*gradKernel);
       });
   return grad;
+}
+
+} // namespace
+
+at::Tensor lncc_grad(const at::Tensor &pred, const at::Tensor &target,
+                     const at::Tensor &coefficients, const LnccWindow &window, int threads,
+                     const std::string &owner) {
+  checkLncc(pred, target, window, owner);
+  if (coefficients.dim() != 1 || coefficients.size(0) != pred.size(0) * pred.size(1) ||
+      coefficients.scalar_type() != at::kDouble || !coefficients.is_contiguous())
+    throw Error(owner, "the LNCC gradient kernels need (B * C) float64 coefficients");
+  return gradOf(pred, target, coefficients.data_ptr<double>(), at::Tensor(), window, threads,
+                owner);
+}
+
+at::Tensor lncc_map(const at::Tensor &pred, const at::Tensor &target, const LnccWindow &window,
+                    int threads, const std::string &owner) {
+  auto kernel = mapKernel(pred, target, window, owner);
+  const Layout s(pred, window);
+  at::Tensor p = padChannels(pred, s.channels, s.pad), q = padChannels(target, s.channels, s.pad);
+  at::Tensor map = at::empty_like(pred, at::MemoryFormat::Contiguous);
+  rt::preferHugePages(map.data_ptr(), map.nbytes());
+  const std::vector<double> args = argsOf(pred, window);
+  forEachRun(
+      s.channels, s.rows, s.length, [&](int64_t) -> const std::vector<double> & { return args; }, 0,
+      threads,
+      [&](int64_t, int64_t channel, int64_t r0, int64_t count, std::vector<double> &params) {
+        CallArgs call;
+        call.flat(elementAt(p, channel * s.padded()), s.padded());
+        call.flat(elementAt(q, channel * s.padded()), s.padded());
+        call.flat(params.data(), int64_t(params.size()));
+        call.flat(elementAt(map, channel * s.volume + r0 * s.length), count * s.length);
+        call.call(*kernel);
+      });
+  return map;
+}
+
+at::Tensor lncc_map_grad(const at::Tensor &pred, const at::Tensor &target,
+                         const at::Tensor &weights, const LnccWindow &window, int threads,
+                         const std::string &owner) {
+  checkLncc(pred, target, window, owner);
+  if (!weights.sizes().equals(pred.sizes()) || weights.scalar_type() != pred.scalar_type() ||
+      !weights.is_contiguous() || !weights.device().is_cpu())
+    throw Error(owner, "the LNCC map gradient needs the map's gradient as a contiguous CPU "
+                       "tensor of pred's shape and dtype");
+  return gradOf(pred, target, nullptr, weights, window, threads, owner);
 }
 
 } // namespace med::kernels

@@ -1,8 +1,9 @@
-// Regularisers of a dense displacement field: BendingEnergyLoss and DiffusionLoss. With "mean" or
-// "sum" on a CPU float32/float64 field they run on the generated stencil kernels (per channel
-// energy sums forward, med.ddf_energy_grad backward); "none", other devices and dtypes, and a
-// backward that must itself be differentiable use the ATen formula below, which is also the
-// kernels' reference in the tests.
+// Regularisers of a dense displacement field: BendingEnergyLoss and DiffusionLoss. On a CPU
+// float32/float64 field they run on the generated stencil kernels: "mean" and "sum" as per
+// channel energy sums forward and med.ddf_energy_grad backward, "none" as the energy map forward
+// and med.ddf_energy_weighted_grad backward. Other devices and dtypes, and a backward that must
+// itself be differentiable, use the ATen formula below, which is also the kernels' reference in
+// the tests.
 #include "med/losses/reduction.h"
 #include "med/losses/registration.h"
 
@@ -89,20 +90,35 @@ at::Tensor eagerEnergy(const at::Tensor &pred, int64_t order, bool normalize) {
   return energy;
 }
 
+} // namespace
+
+at::Tensor detail::ddf_energy_map_eager(const at::Tensor &pred, int64_t order, bool normalize) {
+  return eagerEnergy(pred, order, normalize);
+}
+
+namespace {
+
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+
+/// Keeps the field (contiguous, returned) and the loss's settings for a Function's backward.
+at::Tensor saveField(AutogradContext *ctx, const at::Tensor &pred, int64_t order, bool normalize,
+                     const std::string &owner) {
+  at::Tensor p = pred.contiguous();
+  ctx->saved_data["pred"] = p;
+  ctx->saved_data["order"] = order;
+  ctx->saved_data["normalize"] = normalize;
+  ctx->saved_data["owner"] = owner;
+  ctx->save_for_backward({pred});
+  return p;
+}
 
 /// Per channel (b, c) the summed energy, (B, n) float64, through med.ddf_energy; the backward
 /// through med.ddf_energy_grad with the incoming gradient per channel as its coefficient.
 struct DdfEnergyFunction : public torch::autograd::Function<DdfEnergyFunction> {
   static at::Tensor forward(AutogradContext *ctx, const at::Tensor &pred, int64_t order,
                             bool normalize, const std::string &owner) {
-    at::Tensor p = pred.contiguous();
-    ctx->saved_data["pred"] = p;
-    ctx->saved_data["order"] = order;
-    ctx->saved_data["normalize"] = normalize;
-    ctx->saved_data["owner"] = owner;
-    ctx->save_for_backward({pred});
+    at::Tensor p = saveField(ctx, pred, order, normalize, owner);
     return kernels::ddf_energy(p, order, normalize, at::get_num_threads(), owner)
         .view({p.size(0), p.size(1)});
   }
@@ -126,6 +142,33 @@ struct DdfEnergyFunction : public torch::autograd::Function<DdfEnergyFunction> {
   }
 };
 
+/// Reduction "none": the energy map (B, n, *interior) through med.ddf_energy; the backward
+/// through med.ddf_energy_weighted_grad with the incoming gradient map as its weights.
+struct DdfEnergyMapFunction : public torch::autograd::Function<DdfEnergyMapFunction> {
+  static at::Tensor forward(AutogradContext *ctx, const at::Tensor &pred, int64_t order,
+                            bool normalize, const std::string &owner) {
+    at::Tensor p = saveField(ctx, pred, order, normalize, owner);
+    return kernels::ddf_energy_map(p, order, normalize, at::get_num_threads(), owner);
+  }
+
+  static variable_list backward(AutogradContext *ctx, variable_list go) {
+    const int64_t order = ctx->saved_data["order"].toInt();
+    const bool normalize = ctx->saved_data["normalize"].toBool();
+    variable_list none = {at::Tensor(), at::Tensor(), at::Tensor()};
+    if (at::GradMode::is_enabled()) { // create_graph: a gradient that has a graph itself
+      at::Tensor pred = ctx->get_saved_variables()[0];
+      none.insert(none.begin(), torch::autograd::grad({eagerEnergy(pred, order, normalize)}, {pred},
+                                                      {go[0]}, true, true)[0]);
+      return none;
+    }
+    at::Tensor pred = ctx->saved_data["pred"].toTensor();
+    none.insert(none.begin(), kernels::ddf_energy_map_grad(
+                                  pred, go[0].to(pred.scalar_type()).contiguous(), order, normalize,
+                                  at::get_num_threads(), ctx->saved_data["owner"].toStringRef()));
+    return none;
+  }
+};
+
 /// The loss: on the kernels where they apply (see the file comment), else MONAI's formula.
 at::Tensor ddfLoss(const at::Tensor &pred, int64_t order, bool normalize,
                    const std::string &reduction, const std::string &owner) {
@@ -141,6 +184,8 @@ at::Tensor ddfLoss(const at::Tensor &pred, int64_t order, bool normalize,
     }
     return total.to(type);
   }
+  if ((type == at::kFloat || type == at::kDouble) && pred.device().is_cpu() && reduction == "none")
+    return DdfEnergyMapFunction::apply(pred, order, normalize, owner);
   return reduce(eagerEnergy(pred, order, normalize), reduction);
 }
 

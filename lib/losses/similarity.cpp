@@ -1,7 +1,7 @@
 // LocalNormalizedCrossCorrelationLoss for registration (MONAI 1.4.0 semantics, kernels built
-// as MONAI builds them; GlobalMutualInformationLoss is in mutual_information.cpp). LNCC with "mean"
-// or "sum" on a CPU float32/float64 pair whose window has at most kLnccMaxKernelTaps taps runs on
-// the generated stencil kernels (med/kernels/lncc.h); other inputs, "none" and a backward that must
+// as MONAI builds them; GlobalMutualInformationLoss is in mutual_information.cpp). LNCC on a CPU
+// float32/float64 pair whose window has at most kLnccMaxKernelTaps taps runs on the generated
+// stencil kernels (med/kernels/lncc.h), every reduction; other inputs and a backward that must
 // itself be differentiable use the ATen formula (separable convolutions), which the tests also
 // compare the kernels with.
 #include "med/losses/reduction.h"
@@ -107,6 +107,38 @@ at::Tensor windowTensor(const kernels::LnccWindow &w) {
   return at::tensor(v, at::kFloat);
 }
 
+/// Keeps the pair and the window for a Function's backward.
+void save(AutogradContext *ctx, const at::Tensor &pred, const at::Tensor &p, const at::Tensor &t,
+          const kernels::LnccWindow &window, const std::string &owner) {
+  ctx->saved_data["pred"] = p;
+  ctx->saved_data["target"] = t;
+  ctx->saved_data["weights"] = windowTensor(window);
+  ctx->saved_data["volume"] = window.volume;
+  ctx->saved_data["nr"] = window.smoothNr;
+  ctx->saved_data["dr"] = window.smoothDr;
+  ctx->saved_data["owner"] = owner;
+  ctx->save_for_backward({pred});
+}
+
+/// The window kept by save.
+kernels::LnccWindow savedWindow(AutogradContext *ctx) {
+  at::Tensor weights = ctx->saved_data["weights"].toTensor();
+  kernels::LnccWindow window;
+  window.weights.assign(weights.data_ptr<float>(), weights.data_ptr<float>() + weights.numel());
+  window.volume = ctx->saved_data["volume"].toDouble();
+  window.smoothNr = ctx->saved_data["nr"].toDouble();
+  window.smoothDr = ctx->saved_data["dr"].toDouble();
+  return window;
+}
+
+/// MONAI's map in ATen from what save kept, a graph of pred: the backward under create_graph.
+at::Tensor eagerMap(AutogradContext *ctx) {
+  const kernels::LnccWindow window = savedWindow(ctx);
+  return detail::lncc_map_eager(ctx->get_saved_variables()[0], ctx->saved_data["target"].toTensor(),
+                                ctx->saved_data["weights"].toTensor(), window.volume,
+                                window.smoothNr, window.smoothDr);
+}
+
 /// Per channel (b, c) the summed correlation, (B, C) float64, through med.lncc_map; the backward
 /// through med.lncc_coefficients and med.lncc_grad with the incoming gradient per channel as
 /// their coefficient.
@@ -114,38 +146,51 @@ struct LnccFunction : public torch::autograd::Function<LnccFunction> {
   static at::Tensor forward(AutogradContext *ctx, const at::Tensor &pred, const at::Tensor &target,
                             const kernels::LnccWindow &window, const std::string &owner) {
     at::Tensor p = pred.contiguous(), t = target.contiguous();
-    ctx->saved_data["pred"] = p;
-    ctx->saved_data["target"] = t;
-    ctx->saved_data["weights"] = windowTensor(window);
-    ctx->saved_data["volume"] = window.volume;
-    ctx->saved_data["nr"] = window.smoothNr;
-    ctx->saved_data["dr"] = window.smoothDr;
-    ctx->saved_data["owner"] = owner;
-    ctx->save_for_backward({pred});
+    save(ctx, pred, p, t, window, owner);
     return kernels::lncc_sums(p, t, window, at::get_num_threads(), owner)
         .view({p.size(0), p.size(1)});
   }
 
   static variable_list backward(AutogradContext *ctx, variable_list go) {
-    at::Tensor t = ctx->saved_data["target"].toTensor();
-    at::Tensor weights = ctx->saved_data["weights"].toTensor();
-    kernels::LnccWindow window;
-    window.weights.assign(weights.data_ptr<float>(), weights.data_ptr<float>() + weights.numel());
-    window.volume = ctx->saved_data["volume"].toDouble();
-    window.smoothNr = ctx->saved_data["nr"].toDouble();
-    window.smoothDr = ctx->saved_data["dr"].toDouble();
     variable_list none = {at::Tensor(), at::Tensor(), at::Tensor()};
     if (at::GradMode::is_enabled()) { // create_graph: a gradient that has a graph itself
-      at::Tensor pred = ctx->get_saved_variables()[0];
-      at::Tensor map =
-          detail::lncc_map_eager(pred, t, weights, window.volume, window.smoothNr, window.smoothDr);
-      none.insert(none.begin(), detail::channelSumsGradWithGraph(map, pred, go[0]));
+      none.insert(none.begin(), detail::channelSumsGradWithGraph(
+                                    eagerMap(ctx), ctx->get_saved_variables()[0], go[0]));
+      return none;
+    }
+    at::Tensor coeff = go[0].to(at::kDouble).cpu().contiguous().view(-1);
+    none.insert(none.begin(),
+                kernels::lncc_grad(ctx->saved_data["pred"].toTensor(),
+                                   ctx->saved_data["target"].toTensor(), coeff, savedWindow(ctx),
+                                   at::get_num_threads(), ctx->saved_data["owner"].toStringRef()));
+    return none;
+  }
+};
+
+/// Reduction "none": the correlation map through med.lncc_map; the backward through
+/// med.lncc_coefficients with the incoming gradient map per voxel, then med.lncc_grad.
+struct LnccMapFunction : public torch::autograd::Function<LnccMapFunction> {
+  static at::Tensor forward(AutogradContext *ctx, const at::Tensor &pred, const at::Tensor &target,
+                            const kernels::LnccWindow &window, const std::string &owner) {
+    at::Tensor p = pred.contiguous(), t = target.contiguous();
+    save(ctx, pred, p, t, window, owner);
+    return kernels::lncc_map(p, t, window, at::get_num_threads(), owner);
+  }
+
+  static variable_list backward(AutogradContext *ctx, variable_list go) {
+    variable_list none = {at::Tensor(), at::Tensor(), at::Tensor()};
+    if (at::GradMode::is_enabled()) { // create_graph: a gradient that has a graph itself
+      none.insert(none.begin(),
+                  torch::autograd::grad({eagerMap(ctx)}, {ctx->get_saved_variables()[0]}, {go[0]},
+                                        /*retain_graph=*/true,
+                                        /*create_graph=*/true)[0]);
       return none;
     }
     at::Tensor pred = ctx->saved_data["pred"].toTensor();
-    at::Tensor coeff = go[0].to(at::kDouble).cpu().contiguous().view(-1);
-    none.insert(none.begin(), kernels::lncc_grad(pred, t, coeff, window, at::get_num_threads(),
-                                                 ctx->saved_data["owner"].toStringRef()));
+    none.insert(none.begin(), kernels::lncc_map_grad(pred, ctx->saved_data["target"].toTensor(),
+                                                     go[0].to(pred.scalar_type()).contiguous(),
+                                                     savedWindow(ctx), at::get_num_threads(),
+                                                     ctx->saved_data["owner"].toStringRef()));
     return none;
   }
 };
@@ -195,13 +240,15 @@ at::Tensor LocalNormalizedCrossCorrelationLossImpl::forward(const at::Tensor &pr
   const at::ScalarType type = pred.scalar_type();
   if ((type == at::kFloat || type == at::kDouble) && pred.device().is_cpu() &&
       target.device().is_cpu() && !target.requires_grad() && taps <= kLnccMaxKernelTaps &&
-      pred.numel() > 0 && (options.reduction() == "mean" || options.reduction() == "sum")) {
+      pred.numel() > 0) {
     kernels::LnccWindow window;
     at::Tensor w = kernel.to(at::kFloat).contiguous();
     window.weights.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
     window.volume = kvol;
     window.smoothNr = options.smooth_nr();
     window.smoothDr = options.smooth_dr();
+    if (options.reduction() == "none")
+      return LnccMapFunction::apply(pred, target.to(type), window, owner).neg();
     at::Tensor total = LnccFunction::apply(pred, target.to(type), window, owner).sum(); // float64
     if (options.reduction() == "mean")
       total = total / double(pred.numel());

@@ -3,7 +3,8 @@
 // length whose reads sit at row base + column + a loop-invariant offset (one per distinct
 // neighbour), so that LLVM sees consecutive loads along the row. med.ddf_energy forms MONAI's
 // terms in the input type: ((x[+e] - x[-e]) / 2) r, squared, summed in axis order.
-// med.ddf_energy_grad selects each stencil value by whether its centre is interior.
+// med.ddf_energy_grad selects each stencil value by whether its centre is interior;
+// med.ddf_energy_weighted_grad weighs each by the weight at its centre first.
 
 // CHECK-LABEL: func @diffusion_2d
 // CHECK-DAG:     %[[R0:.*]] = arith.truncf %{{.*}} : f64 to f32
@@ -71,5 +72,31 @@ func.func @bending_3d(%x: tensor<?xf64>, %off: index, %rows: index, %s: f64, %r:
 // CHECK:           linalg.yield %[[G]] : f64
 func.func @diffusion_grad_1d(%x: tensor<?xf64>, %off: index, %rows: index, %s0: f64, %r0: f64, %k0: f64, %c: f64) -> tensor<?x?xf64> {
   %0 = med.ddf_energy_grad %x [%off, %rows] (%s0, %r0, %k0, %c) {order = 1} : tensor<?xf64> -> tensor<?x?xf64>
+  return %0 : tensor<?x?xf64>
+}
+
+// -----
+
+// The weighted gradient in 1-D (reduction "none"): as above, each stencil value A(u - o_j)
+// times the weight at u - o_j, read from the weights at the same base; no coefficient.
+// CHECK-LABEL: func @diffusion_weighted_grad_1d
+// CHECK:         linalg.generic
+// CHECK:           %[[COL:.*]] = linalg.index 1 : index
+// CHECK:           %[[BASE:.*]] = arith.addi %[[COL]], %{{.*}} : index
+// CHECK:           tensor.extract %arg0[%[[BASE]]] : tensor<?xf64>
+// CHECK:           %[[W0:.*]] = tensor.extract %arg1[%{{.*}}] : tensor<?xf64>
+// CHECK:           %[[A0:.*]] = arith.mulf %{{.*}}, %[[W0]] : f64
+// CHECK:           %[[IN0:.*]] = arith.andi
+// CHECK:           arith.select %[[IN0]], %[[A0]]
+// CHECK:           %[[W1:.*]] = tensor.extract %arg1[%{{.*}}] : tensor<?xf64>
+// CHECK:           %[[A1:.*]] = arith.mulf %{{.*}}, %[[W1]] : f64
+// CHECK:           %[[IN1:.*]] = arith.andi
+// CHECK:           arith.select %[[IN1]], %[[A1]]
+// CHECK:           %[[SUM:.*]] = arith.addf
+// CHECK:           %[[G:.*]] = arith.mulf %{{.*}}, %[[SUM]] : f64
+// CHECK:           linalg.yield %[[G]] : f64
+// CHECK-NOT:       tensor.extract %arg1
+func.func @diffusion_weighted_grad_1d(%x: tensor<?xf64>, %w: tensor<?xf64>, %off: index, %rows: index, %s0: f64, %r0: f64, %k0: f64) -> tensor<?x?xf64> {
+  %0 = med.ddf_energy_weighted_grad %x, %w [%off, %rows] (%s0, %r0, %k0) {order = 1} : tensor<?xf64>, tensor<?xf64> -> tensor<?x?xf64>
   return %0 : tensor<?x?xf64>
 }

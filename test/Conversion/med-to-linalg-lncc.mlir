@@ -49,6 +49,22 @@ func.func @lncc_coefficients_2d(%p: tensor<?xf64>, %t: tensor<?xf64>, %off: inde
 
 // -----
 
+// Reduction "none"'s coefficients: g is read from the third input at the voxel itself (the
+// window's centre offset), one read more than the 18 of the window sums; no coefficient arg.
+// CHECK-LABEL: func @lncc_coefficients_per_voxel_2d
+// CHECK:         linalg.generic
+// CHECK-COUNT-18:  tensor.extract %arg{{[01]}}
+// CHECK:           %[[G:.*]] = tensor.extract %arg2[%{{.*}}] : tensor<?xf64>
+// CHECK-NOT:       tensor.extract
+// CHECK:           arith.mulf %[[G]], %{{.*}} : f64
+// CHECK:           linalg.yield %{{.*}}, %{{.*}}, %{{.*}} : f64, f64, f64
+func.func @lncc_coefficients_per_voxel_2d(%p: tensor<?xf64>, %t: tensor<?xf64>, %g: tensor<?xf64>, %off: index, %rows: index, %s: f64, %w0: f64, %w1: f64, %w2: f64, %vol: f64, %nr: f64, %dr: f64) -> (tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>) {
+  %a:3 = med.lncc_coefficients %p, %t, %g [%off, %rows] (%s, %s, %w0, %w1, %w2, %vol, %nr, %dr) {kernel_size = 3} : tensor<?xf64>, tensor<?xf64>, tensor<?xf64> -> tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>
+  return %a#0, %a#1, %a#2 : tensor<?x?xf64>, tensor<?x?xf64>, tensor<?x?xf64>
+}
+
+// -----
+
 // The gradient reads the three coefficient maps at the 9 voxels u - o (each kept when inside
 // the image), then p and t at u: a_p + 2 p a_pp + t a_pt.
 // CHECK-LABEL: func @lncc_grad_2d

@@ -1,9 +1,9 @@
 // BendingEnergyLoss and DiffusionLoss on the generated stencil kernels (med.ddf_energy forward,
-// med.ddf_energy_grad backward) against float64 references written here from the central
-// difference formulas, and against the ATen path ("none", reduced on the host): values and
-// gradients for 1, 2 and 3 spatial axes of unequal sizes, normalize on and off, float32 and
-// float64, central differences, thread counts, double backward, that the kernels were really
-// used, and the launchers' checks.
+// med.ddf_energy_grad backward; for "none" the map and med.ddf_energy_weighted_grad) against
+// float64 references written here from the central difference formulas, and against MONAI's
+// formulation in ATen in float32: values and gradients for 1, 2 and 3 spatial axes of unequal
+// sizes, every reduction, normalize on and off, float32 and float64, central differences,
+// thread counts, double backward, that the kernels were really used, and the launchers' checks.
 
 #include <cmath>
 #include <functional>
@@ -87,39 +87,46 @@ TEST(DdfGeneratedKernels, MatchFloat64ReferenceValuesAndGradients) {
   for (const auto &shape : shapes())
     for (int64_t order : {1, 2})
       for (bool normalize : {false, true})
-        for (const char *reduction : {"mean", "sum"})
+        for (const std::string reduction : {"mean", "sum", "none"})
           for (at::ScalarType type : {at::kDouble, at::kFloat}) {
             SCOPED_TRACE(::testing::Message()
                          << "shape " << shape.size() - 2 << "d order " << order << " normalize "
                          << normalize << " " << reduction << " " << at::toString(type));
             at::Tensor u64 = logits(shape, 40 + order).detach().requires_grad_(true);
             at::Tensor ref = energyRef(u64, order, normalize);
-            ref = std::string(reduction) == "mean" ? ref.mean() : ref.sum();
-            at::Tensor refGrad = torch::autograd::grad({ref}, {u64})[0];
+            ref = reduction == "mean" ? ref.mean() : reduction == "sum" ? ref.sum() : ref;
+            // "none": the map's gradient weighted voxel by voxel.
+            at::Tensor w = reduction == "none" ? at::rand(ref.sizes(), at::kDouble) + 0.5
+                                               : at::ones({}, at::kDouble);
+            at::Tensor refGrad = torch::autograd::grad({(ref * w).sum()}, {u64})[0];
             at::Tensor u = u64.detach().to(type).requires_grad_(true);
             const int64_t before = kernelRequests();
             at::Tensor v = lossOf(order, normalize, reduction)(u);
-            at::Tensor g = torch::autograd::grad({v}, {u})[0];
+            at::Tensor g = torch::autograd::grad({(v * w.to(type)).sum()}, {u})[0];
             EXPECT_EQ(kernelRequests() - before, 2) << "forward and backward on the kernels";
             EXPECT_EQ(v.scalar_type(), type);
             EXPECT_EQ(g.scalar_type(), type);
-            const double scale = std::max(1.0, std::abs(ref.item<double>()));
+            ASSERT_EQ(v.sizes(), ref.sizes());
+            const double scale = std::max(1.0, ref.abs().max().item<double>());
             const double tol = type == at::kDouble ? 1e-12 : 2e-6;
-            EXPECT_NEAR(v.item<double>(), ref.item<double>(), tol * scale);
+            expectClose(v, ref, tol * scale);
             const double gscale = std::max(1.0, refGrad.abs().max().item<double>());
             expectClose(g, refGrad, tol * gscale);
           }
 }
 
 TEST(DdfGeneratedKernels, Float32AgreesWithTheAtenPath) {
-  // The kernel forms each voxel's energy in MONAI's float32 rounding; only the final sum
-  // (float64 here, float32 in ATen's mean) differs, so the results agree to a few float32 ulp.
+  // The kernel forms each voxel's energy in MONAI's float32 rounding: the "none" maps agree to
+  // a float32 ulp or so, and the sums (float64 here, float32 in ATen's) to a few.
   for (int64_t order : {1, 2})
     for (bool normalize : {false, true}) {
       at::Tensor u = logits({2, 3, 8, 7, 6}, 50).to(at::kFloat);
-      at::Tensor aten = lossOf(order, normalize, "none")(u).to(at::kDouble).sum();
+      at::Tensor aten = detail::ddf_energy_map_eager(u, order, normalize);
+      at::Tensor map = lossOf(order, normalize, "none")(u);
+      expectClose(map, aten, 2.5e-7 * aten.abs().max().item<double>());
       at::Tensor kernel = lossOf(order, normalize, "sum")(u);
-      EXPECT_NEAR(kernel.item<double>(), aten.item<double>(), 4e-7 * std::abs(aten.item<double>()));
+      const double total = aten.to(at::kDouble).sum().item<double>();
+      EXPECT_NEAR(kernel.item<double>(), total, 4e-7 * std::abs(total));
     }
 }
 
@@ -162,11 +169,35 @@ TEST(DdfGeneratedKernels, DoubleBackwardMatchesTheReference) {
   }
 }
 
-TEST(DdfGeneratedKernels, NoneStaysOnAtenAndMatches) {
-  at::Tensor u = logits({2, 2, 9, 8}, 90);
+TEST(DdfGeneratedKernels, NoneMapGradientsThreadsAndDoubleBackward) {
   for (int64_t order : {1, 2}) {
-    at::Tensor map = lossOf(order, false, "none")(u);
-    expectClose(map, energyRef(u, order, false), 1e-12);
+    SCOPED_TRACE(::testing::Message() << "order " << order);
+    // Central differences of the weighted map, border voxels included.
+    at::Tensor w = at::rand({2, 2, 9 - 2 * order, 8 - 2 * order}, at::kDouble) + 0.5;
+    checkGrad([&](const at::Tensor &x) { return (lossOf(order, true, "none")(x) * w).sum(); },
+              logits({2, 2, 9, 8}, 90), 24, 1e-6, 1e-6);
+    // Threads: several runs of rows per channel.
+    at::Tensor u = logits({1, 3, 40, 48, 52}, 92).to(at::kFloat);
+    at::Tensor wu = at::rand({1, 3, 40 - 2 * order, 48 - 2 * order, 52 - 2 * order});
+    auto run = [&] {
+      at::Tensor x = u.detach().clone().requires_grad_(true);
+      at::Tensor v = lossOf(order, false, "none")(x);
+      at::Tensor g = torch::autograd::grad({(v * wu).sum()}, {x})[0];
+      return std::make_pair(v, g);
+    };
+    auto [v1, g1] = med::testing::withThreads(1, run);
+    auto [v2, g2] = med::testing::withThreads(2, run);
+    EXPECT_TRUE(at::equal(v1, v2));
+    EXPECT_TRUE(at::equal(g1, g2));
+    // Double backward through the ATen formulation.
+    at::Tensor x = logits({1, 2, 7, 8}, 93), dir = logits({1, 2, 7, 8}, 94);
+    at::Tensor wx = at::rand({1, 2, 7 - 2 * order, 8 - 2 * order}, at::kDouble);
+    auto [g, h] = gradAndHvp(
+        [&](const at::Tensor &y) { return (lossOf(order, true, "none")(y) * wx).sum(); }, x, dir);
+    auto [gr, hr] = gradAndHvp(
+        [&](const at::Tensor &y) { return (energyRef(y, order, true) * wx).sum(); }, x, dir);
+    expectClose(g, gr, 1e-12);
+    expectClose(h, hr, 1e-12);
   }
 }
 
@@ -185,6 +216,11 @@ TEST(DdfGeneratedKernels, LaunchersRejectWhatTheyCannotRun) {
   expectMedError(
       [&] { kernels::ddf_energy_grad(u, at::zeros({3}, at::kDouble), 1, false, 1, "Owner"); },
       "(B * n) float64");
+  expectMedError(
+      [&] {
+        kernels::ddf_energy_map_grad(u, at::zeros({1, 2, 7, 7}, at::kDouble), 1, false, 1, "Owner");
+      },
+      "the map's shape");
 }
 
 } // namespace

@@ -2,7 +2,8 @@
 // med.lncc_coefficients and med.lncc_grad backward) against the plain ATen formulation (MONAI's
 // separable convolutions, autograd) and central differences: 1, 2 and 3 spatial axes, every
 // kernel type, smooth_nr, images with flat regions (clamped variances), float32 and float64,
-// thread counts, double backward, the fall-back for large windows, the launchers' checks.
+// thread counts, double backward, reduction "none" (the map, and its gradient weighted voxel by
+// voxel), the fall-back for large windows, the launchers' checks.
 
 #include <cmath>
 #include <functional>
@@ -45,7 +46,8 @@ std::pair<at::Tensor, at::Tensor> pair(std::vector<int64_t> shape, uint64_t seed
   return {p, t};
 }
 
-/// MONAI's loss from the ATen map: minus its mean (or sum), in float64 for the reference.
+/// MONAI's loss from the ATen map: minus its mean (or sum, or itself), in float64 for the
+/// reference.
 at::Tensor eagerLoss(const LocalNormalizedCrossCorrelationLoss &m, const at::Tensor &p,
                      const at::Tensor &t) {
   at::Tensor vol = m->kernel;
@@ -53,7 +55,8 @@ at::Tensor eagerLoss(const LocalNormalizedCrossCorrelationLoss &m, const at::Ten
     vol = at::matmul(vol.unsqueeze(-1), m->kernel.unsqueeze(0));
   at::Tensor map = detail::lncc_map_eager(p, t, m->kernel, vol.sum().item<double>(),
                                           m->options.smooth_nr(), m->options.smooth_dr());
-  return m->options.reduction() == "sum" ? -map.sum() : -map.mean();
+  const std::string &r = m->options.reduction();
+  return r == "sum" ? -map.sum() : r == "none" ? -map : -map.mean();
 }
 
 TEST(LnccGeneratedKernels, MatchTheAtenFormulationValuesAndGradients) {
@@ -126,15 +129,64 @@ TEST(LnccGeneratedKernels, DoubleBackwardMatchesTheAtenFormulation) {
   expectClose(h, hr, 1e-10);
 }
 
-TEST(LnccGeneratedKernels, LargeWindowsAndNoneStayOnAten) {
+TEST(LnccGeneratedKernels, NoneMapAndItsWeightedGradientMatchTheAtenFormulation) {
+  const std::vector<std::vector<int64_t>> shapes = {{2, 1, 13}, {2, 2, 9, 11}, {1, 2, 7, 9, 8}};
+  for (const auto &shape : shapes)
+    for (const char *type : {"rectangular", "gaussian"})
+      for (at::ScalarType dtype : {at::kDouble, at::kFloat}) {
+        const int64_t n = int64_t(shape.size()) - 2;
+        SCOPED_TRACE(::testing::Message() << n << "-d " << type << " " << at::toString(dtype));
+        LocalNormalizedCrossCorrelationLoss m(
+            Options().spatial_dims(n).kernel_type(type).kernel_size(3).reduction("none"));
+        auto [p64, t64] = pair(shape, 17, dtype == at::kDouble);
+        at::Tensor w = at::rand(shape, at::kDouble) + 0.5;
+        at::Tensor pr = p64.clone().requires_grad_(true);
+        at::Tensor ref = eagerLoss(m, pr, t64);
+        at::Tensor refGrad = torch::autograd::grad({(ref * w).sum()}, {pr})[0];
+        at::Tensor p = p64.to(dtype).requires_grad_(true), t = t64.to(dtype);
+        const int64_t before = kernelRequests();
+        at::Tensor v = m(p, t);
+        at::Tensor g = torch::autograd::grad({(v * w.to(dtype)).sum()}, {p})[0];
+        EXPECT_EQ(kernelRequests() - before, 3) << "map, coefficients and gradient kernels";
+        EXPECT_EQ(v.scalar_type(), dtype);
+        ASSERT_EQ(v.sizes(), ref.sizes());
+        const double tol = dtype == at::kDouble ? 1e-9 : 2e-4;
+        expectClose(v, ref, tol);
+        expectClose(g, refGrad, tol * std::max(1e-3, refGrad.abs().max().item<double>()));
+      }
+  // Central differences of the weighted map, threads, double backward.
+  LocalNormalizedCrossCorrelationLoss m(
+      Options().spatial_dims(3).kernel_size(3).smooth_nr(1e-4).reduction("none"));
+  auto [p, t] = pair({1, 1, 6, 5, 7}, 22);
+  at::Tensor w = at::rand(p.sizes(), at::kDouble) + 0.5;
+  checkGrad([&](const at::Tensor &x) { return (m(x, t) * w).sum(); }, p, 24, 1e-6, 1e-5);
+  auto [pl, tl] = pair({1, 2, 40, 36, 44}, 32);
+  at::Tensor pf = pl.to(at::kFloat), tf = tl.to(at::kFloat), wf = at::rand(pl.sizes());
+  auto run = [&] {
+    at::Tensor x = pf.clone().requires_grad_(true);
+    at::Tensor v = m(x, tf);
+    return std::make_pair(v, torch::autograd::grad({(v * wf).sum()}, {x})[0]);
+  };
+  auto [v1, g1] = med::testing::withThreads(1, run);
+  auto [v2, g2] = med::testing::withThreads(2, run);
+  EXPECT_TRUE(at::equal(v1, v2));
+  EXPECT_TRUE(at::equal(g1, g2));
+  at::Tensor dir = logits(p.sizes().vec(), 43);
+  auto [gk, hk] = gradAndHvp([&](const at::Tensor &x) { return (m(x, t) * w).sum(); }, p, dir);
+  auto [gr, hr] =
+      gradAndHvp([&](const at::Tensor &x) { return (eagerLoss(m, x, t) * w).sum(); }, p, dir);
+  expectClose(gk, gr, 1e-10);
+  expectClose(hk, hr, 1e-10);
+}
+
+TEST(LnccGeneratedKernels, LargeWindowsStayOnAten) {
   auto [p, t] = pair({1, 1, 9, 10, 11}, 51);
-  for (const Options &o : {Options().kernel_size(7), Options().reduction("none")}) {
-    LocalNormalizedCrossCorrelationLoss m(o);
+  for (const char *reduction : {"mean", "none"}) {
+    LocalNormalizedCrossCorrelationLoss m(Options().kernel_size(7).reduction(reduction));
     const int64_t before = kernelRequests();
     at::Tensor v = m(p, t);
     EXPECT_EQ(kernelRequests(), before);
-    if (o.reduction() == "mean")
-      EXPECT_NEAR(v.item<double>(), eagerLoss(m, p, t).item<double>(), 1e-12);
+    expectClose(v, eagerLoss(m, p, t), 1e-12);
   }
 }
 
@@ -148,6 +200,8 @@ TEST(LnccGeneratedKernels, LaunchersRejectWhatTheyCannotRun) {
   expectMedError([&] { kernels::lncc_sums(p, t, even, 1, "Owner"); }, "odd window");
   expectMedError([&] { kernels::lncc_grad(p, t, at::zeros({2}, at::kDouble), window, 1, "Owner"); },
                  "(B * C) float64");
+  expectMedError([&] { kernels::lncc_map_grad(p, t, p.to(at::kFloat), window, 1, "Owner"); },
+                 "pred's shape and dtype");
 }
 
 } // namespace

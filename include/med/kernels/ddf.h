@@ -1,7 +1,7 @@
 // Generated kernels of the displacement-field regularisers (BendingEnergyLoss, DiffusionLoss):
-// med.ddf_energy and med.ddf_energy_grad compiled through the JIT and its disk cache, launched
-// over fixed runs of rows of each channel of a (B, n, *spatial) field. The mean or sum over the
-// channels' energies stays on the host (lib/losses/ddf.cpp).
+// med.ddf_energy, med.ddf_energy_grad and med.ddf_energy_weighted_grad compiled through the JIT
+// and its disk cache, launched over fixed runs of rows of each channel of a (B, n, *spatial)
+// field. The mean or sum over the channels' energies stays on the host (lib/losses/ddf.cpp).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -21,6 +21,18 @@ namespace med::kernels {
 ///   at::Tensor e = med::kernels::ddf_energy(ddf, 2, false, 1, "BendingEnergyLoss");
 at::Tensor ddf_energy(const at::Tensor &ddf, int64_t order, bool normalize, int threads,
                       const std::string &owner);
+
+/// Reduction "none": the energy at every interior voxel of every channel, MONAI's map
+/// (B, n, *interior) (each spatial size less 2 `order`) in the field's dtype, each voxel as
+/// ddf_energy forms it.
+at::Tensor ddf_energy_map(const at::Tensor &ddf, int64_t order, bool normalize, int threads,
+                          const std::string &owner);
+
+/// The gradient with respect to `ddf` of sum over the map's voxels of weights times
+/// ddf_energy_map's entry (`weights`: the map's shape and the field's dtype, the incoming
+/// gradient of reduction "none"); a new tensor like `ddf`.
+at::Tensor ddf_energy_map_grad(const at::Tensor &ddf, const at::Tensor &weights, int64_t order,
+                               bool normalize, int threads, const std::string &owner);
 
 /// The gradient with respect to `ddf` of sum over channels of coefficients[b n + c] times the
 /// channel's summed energy (`coefficients`: (B * n) float64); a new tensor like `ddf`.

@@ -1,7 +1,7 @@
 // Generated kernels of LocalNormalizedCrossCorrelationLoss: med.lncc_map, med.lncc_coefficients
 // and med.lncc_grad compiled through the JIT and its disk cache, launched over runs of rows of
 // each (item, channel) of a (B, C, *spatial) pair. The mean or sum over the channels' sums stays
-// on the host (lib/losses/similarity.cpp).
+// on the host (lib/losses/similarity.cpp); reduction "none" gets the map itself.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -34,5 +34,17 @@ at::Tensor lncc_sums(const at::Tensor &pred, const at::Tensor &target, const Lnc
 at::Tensor lncc_grad(const at::Tensor &pred, const at::Tensor &target,
                      const at::Tensor &coefficients, const LnccWindow &window, int threads,
                      const std::string &owner);
+
+/// Reduction "none": MONAI's local normalised cross-correlation at every voxel (before its
+/// sign change), a tensor like `pred`, each voxel as lncc_sums forms it.
+at::Tensor lncc_map(const at::Tensor &pred, const at::Tensor &target, const LnccWindow &window,
+                    int threads, const std::string &owner);
+
+/// The gradient with respect to `pred` of sum over voxels of weights times lncc_map's value
+/// (`weights`: pred's shape and dtype, contiguous, the incoming gradient of the map); a new
+/// tensor like `pred`.
+at::Tensor lncc_map_grad(const at::Tensor &pred, const at::Tensor &target,
+                         const at::Tensor &weights, const LnccWindow &window, int threads,
+                         const std::string &owner);
 
 } // namespace med::kernels

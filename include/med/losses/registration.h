@@ -91,6 +91,11 @@ at::Tensor separable_filtering(const at::Tensor &x, const at::Tensor &kernel);
 constexpr int64_t kLnccMaxKernelTaps = 125;
 
 namespace detail {
+/// MONAI's energy map (B, n, *interior) of DiffusionLoss (order 1) or BendingEnergyLoss (order
+/// 2) in ATen (central differences by slicing, autograd): the reference of the generated
+/// kernels and the path of the inputs they do not take.
+at::Tensor ddf_energy_map_eager(const at::Tensor &pred, int64_t order, bool normalize);
+
 /// MONAI's LNCC map (B, C, *spatial) in ATen (separable convolutions, autograd): the reference
 /// of the generated kernels and the path of the inputs they do not take. `kernel` is the 1-D
 /// window, `kvol` its volume.

@@ -721,6 +721,22 @@ func.func @ddf_energy_grad_type(%x: tensor<?xf32>, %o: index, %r: index, %a: f64
 
 // -----
 
+func.func @ddf_energy_weighted_grad_weights(%x: tensor<?xf32>, %w: tensor<?xf64>, %o: index, %r: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{expects the weights laid out as the input, of its type, got 'tensor<?xf64>' and 'tensor<?xf32>'}}
+  %0 = med.ddf_energy_weighted_grad %x, %w [%o, %r] (%a, %a, %a) {order = 1} : tensor<?xf32>, tensor<?xf64> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @ddf_energy_weighted_grad_args(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{expects 3 n args (sizes, ratios, scales) for n = 1, 2 or 3 axes, got 4}}
+  %0 = med.ddf_energy_weighted_grad %x, %x [%o, %r] (%a, %a, %a, %a) {order = 1} : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
 func.func @lncc_map_inputs(%p: tensor<?xf32>, %o: index, %r: index, %a: f64) -> tensor<?x?xf32> {
   // expected-error @+1 {{expects 2 flat inputs, got 1}}
   %0 = med.lncc_map %p [%o, %r] (%a, %a, %a, %a, %a, %a, %a) {kernel_size = 3} : tensor<?xf32> -> tensor<?x?xf32>

@@ -222,7 +222,9 @@ func.func @ddf_ops(%x: tensor<?xf32>, %o: index, %r: index, %a: f64) -> tensor<?
   %0 = med.ddf_energy %x [%o, %r] (%a, %a, %a, %a, %a, %a) {order = 2} : tensor<?xf32> -> tensor<?x?xf32>
   // CHECK: med.ddf_energy_grad %{{.*}}[%{{.*}}, %{{.*}}] (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) {order = 1 : i64} : tensor<?xf32> -> tensor<?x?xf32>
   %1 = med.ddf_energy_grad %x [%o, %r] (%a, %a, %a, %a) {order = 1} : tensor<?xf32> -> tensor<?x?xf32>
-  return %1 : tensor<?x?xf32>
+  // CHECK: med.ddf_energy_weighted_grad %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] (%{{.*}}, %{{.*}}, %{{.*}}) {order = 1 : i64} : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>
+  %2 = med.ddf_energy_weighted_grad %x, %x [%o, %r] (%a, %a, %a) {order = 1} : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>
+  return %2 : tensor<?x?xf32>
 }
 
 // -----
@@ -233,6 +235,8 @@ func.func @lncc_ops(%p: tensor<?xf32>, %t: tensor<?xf32>, %o: index, %r: index, 
   %0 = med.lncc_map %p, %t [%o, %r] (%a, %a, %a, %a, %a, %a, %a) {kernel_size = 3} : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>
   // CHECK: med.lncc_coefficients %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] ({{.*}}) {kernel_size = 3 : i64} : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
   %1:3 = med.lncc_coefficients %p, %t [%o, %r] (%a, %a, %a, %a, %a, %a, %a, %a) {kernel_size = 3} : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+  // CHECK: med.lncc_coefficients %{{.*}}, %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] ({{.*}}) {kernel_size = 3 : i64} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+  %3:3 = med.lncc_coefficients %p, %t, %p [%o, %r] (%a, %a, %a, %a, %a, %a, %a) {kernel_size = 3} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
   // CHECK: med.lncc_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] ({{.*}}) {kernel_size = 3 : i64}
   %2 = med.lncc_grad %p, %t, %p, %p, %p [%o, %r] (%a, %a, %a, %a) {kernel_size = 3} : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>
   return %2 : tensor<?x?xf32>
