@@ -16,7 +16,9 @@
 // forward_eager (MONAI's five conv3d with the whole window, autograd). Case gmi_fwd_bwd:
 // GlobalMutualInformationLoss (Gaussian windows, 23 bins) of the same pair on the generated
 // Parzen kernels against forward_eager (MONAI's (voxels x bins) weights and bmm, autograd);
-// gmi_bspline_fwd_bwd the same with b-spline windows (16 bins). Prints medians and ratios;
+// gmi_bspline_fwd_bwd the same with b-spline windows (16 bins). Case contrastive_fwd_bwd:
+// ContrastiveLoss of two 256 x 512 views, the similarity matrix as one matrix product, against
+// forward_eager (MONAI's (512, 512, 512) broadcast cosine_similarity). Prints medians and ratios;
 // --json FILE writes the rows; --case NAME runs one.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -26,6 +28,7 @@
 #include <torch/csrc/autograd/autograd.h>
 
 #include "bench_common.h"
+#include "med/losses/contrastive.h"
 #include "med/losses/dice.h"
 #include "med/losses/dice_fused.h"
 #include "med/losses/focal.h"
@@ -116,6 +119,9 @@ int main(int argc, char **argv) {
       gmiBspline(L::GlobalMutualInformationLossOptions().kernel_type("b-spline").num_bins(16));
   std::vector<int64_t> pairShape = {2, 1, size, size, size};
   at::Tensor fixed = at::rand(pairShape), moving = at::rand(pairShape);
+  L::ContrastiveLoss contrastive;
+  const std::vector<int64_t> viewShape = {256, 512};
+  at::Tensor view1 = at::randn(viewShape), view2 = at::randn(viewShape);
   auto want = [&](const std::string &name) { return only.empty() || only == name; };
   med::bench::Report report("med-bench-losses");
   fmt::print("med-bench-losses: losses fwd+bwd on 2x3x{0}^3 float32, "
@@ -233,6 +239,24 @@ int main(int argc, char **argv) {
                       pairFwdBwd([&](const at::Tensor &v) { return gmi->forward_eager(v, fixed); }),
                       reps)});
     }
+    if (want("contrastive_fwd_bwd")) {
+      auto viewFwdBwd = [&](auto &&f) { // the gradient by the first view
+        return [&, f] {
+          at::Tensor vg = view1.detach().requires_grad_(true);
+          at::Tensor g = torch::autograd::grad({f(vg)}, {vg})[0];
+          (void)g;
+        };
+      };
+      report.add(
+          {"contrastive_fwd_bwd", "module", viewShape, threads,
+           med::bench::medianMs(
+               viewFwdBwd([&](const at::Tensor &v) { return contrastive(v, view2); }), reps)});
+      report.add({"contrastive_fwd_bwd", "eager", viewShape, threads,
+                  med::bench::medianMs(viewFwdBwd([&](const at::Tensor &v) {
+                                         return contrastive->forward_eager(v, view2);
+                                       }),
+                                       reps)});
+    }
     if (want("gmi_bspline_fwd_bwd")) {
       report.add(
           {"gmi_bspline_fwd_bwd", "module", pairShape, threads,
@@ -271,6 +295,7 @@ int main(int argc, char **argv) {
     report.printRatio("ssim_loss_fwd_bwd", threads, "eager", "module");
     report.printRatio("gmi_fwd_bwd", threads, "eager", "module");
     report.printRatio("gmi_bspline_fwd_bwd", threads, "eager", "module");
+    report.printRatio("contrastive_fwd_bwd", threads, "eager", "module");
   }
   report.writeJson(json);
   return 0;

@@ -75,21 +75,39 @@ ContrastiveLossImpl::ContrastiveLossImpl(ContrastiveLossOptions o) : options(std
     throw Error("ContrastiveLoss.temperature", "expected a value > 0");
 }
 
-at::Tensor ContrastiveLossImpl::forward(const at::Tensor &input, const at::Tensor &target) {
-  if (!input.defined() || !target.defined() || input.dim() > 2 || target.dim() > 2)
+void ContrastiveLossImpl::check(const at::Tensor &input, const at::Tensor &target) const {
+  if (!input.defined() || !target.defined() || input.dim() != 2 || target.dim() != 2)
     throw Error("ContrastiveLoss.input", "expected (B, F) features, got input " + shapeOf(input) +
                                              " and target " + shapeOf(target));
   if (!input.sizes().equals(target.sizes()))
     throw Error("ContrastiveLoss.target",
                 "expected the input's shape " + shapeOf(input) + ", got " + shapeOf(target));
-  const int64_t B = input.size(0);
-  at::Tensor reps = at::cat({input, target}, 0);
-  at::Tensor sim = at::cosine_similarity(reps.unsqueeze(1), reps.unsqueeze(0), 2);
+}
+
+/// MONAI's NT-Xent from the (2B, 2B) similarity matrix: minus the log of each row's positive
+/// over its negatives, exponentials of similarity / temperature, averaged over the 2B rows.
+static at::Tensor ntXent(const at::Tensor &sim, int64_t B, double temperature) {
   at::Tensor pos = at::cat({at::diag(sim, B), at::diag(sim, -B)}, 0);
   at::Tensor negMask = 1.0 - at::eye(2 * B, sim.options().requires_grad(false));
-  at::Tensor denom = (negMask * at::exp(sim / options.temperature())).sum(1);
-  at::Tensor partial = -at::log(at::exp(pos / options.temperature()) / denom);
+  at::Tensor denom = (negMask * at::exp(sim / temperature)).sum(1);
+  at::Tensor partial = -at::log(at::exp(pos / temperature) / denom);
   return partial.sum() / double(2 * B);
+}
+
+at::Tensor ContrastiveLossImpl::forward(const at::Tensor &input, const at::Tensor &target) {
+  check(input, target);
+  // Cosine similarities as one matrix product of the rows scaled to unit length (norms held at
+  // cosine_similarity's eps): the same matrix as MONAI's (2B, 2B, F) broadcast product.
+  at::Tensor reps = at::cat({input, target}, 0);
+  at::Tensor unit = reps / at::clamp_min(at::linalg_vector_norm(reps, 2, {1}, true), 1e-8);
+  return ntXent(at::mm(unit, unit.t()), input.size(0), options.temperature());
+}
+
+at::Tensor ContrastiveLossImpl::forward_eager(const at::Tensor &input, const at::Tensor &target) {
+  check(input, target);
+  at::Tensor reps = at::cat({input, target}, 0);
+  at::Tensor sim = at::cosine_similarity(reps.unsqueeze(1), reps.unsqueeze(0), 2);
+  return ntXent(sim, input.size(0), options.temperature());
 }
 
 at::Tensor multi_scale_kernel(const std::string &kernel, double sigma) {

@@ -68,6 +68,32 @@ TEST(ContrastiveLoss, MatchesNtXentLoops) {
   EXPECT_THROW(loss(logits({2, 3, 4}, 75), logits({2, 3, 4}, 76)), med::Error);
 }
 
+TEST(ContrastiveLoss, MatrixProductMatchesMonaisBroadcastFormulation) {
+  struct Case {
+    int64_t B, F;
+    double tau;
+  };
+  for (const Case &c : {Case{1, 3, 0.5}, Case{4, 6, 0.1}, Case{33, 100, 0.5}, Case{5, 1, 2.0}})
+    for (at::ScalarType dtype : {at::kFloat, at::kDouble}) {
+      SCOPED_TRACE(::testing::Message()
+                   << c.B << "x" << c.F << " tau " << c.tau << " " << at::toString(dtype));
+      ContrastiveLoss loss(ContrastiveLossOptions().temperature(c.tau));
+      at::Tensor a = logits({c.B, c.F}, 80).to(dtype), b = logits({c.B, c.F}, 81).to(dtype);
+      b[0].zero_(); // a zero row: similarity 0 with everything, as cosine_similarity's eps gives
+      at::Tensor x = a.clone().requires_grad_(true), xe = a.clone().requires_grad_(true);
+      at::Tensor v = loss(x, b), ve = loss->forward_eager(xe, b);
+      at::Tensor g = torch::autograd::grad({v}, {x})[0];
+      at::Tensor ge = torch::autograd::grad({ve}, {xe})[0];
+      EXPECT_EQ(v.scalar_type(), dtype);
+      const double tol = dtype == at::kFloat ? 2e-5 : 1e-12;
+      EXPECT_NEAR(v.item<double>(), ve.item<double>(),
+                  tol * std::max(1.0, ve.abs().item<double>()));
+      expectClose(g, ge, tol * std::max(1.0, ge.abs().max().item<double>()));
+    }
+  ContrastiveLoss loss;
+  expectMedError([&] { loss(at::ones({4}), at::ones({4})); }, "(B, F) features");
+}
+
 TEST(MultiScaleLoss, MeanOverSmoothedCopies1D) {
   at::Tensor p = logits({2, 1, 15}, 77), t = logits({2, 1, 15}, 78);
   PairLoss mse = [](const at::Tensor &a, const at::Tensor &b) { return (a - b).pow(2).mean(); };

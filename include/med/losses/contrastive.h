@@ -19,7 +19,9 @@ struct ContrastiveLossOptions {
 };
 
 /// Normalised temperature-scaled cross-entropy between two views (B, F) of the same B samples:
-/// row i of input and row i of target are a positive pair, every other row a negative.
+/// row i of input and row i of target are a positive pair, every other row a negative. The
+/// (2B, 2B) cosine similarities are one matrix product of the unit-length rows (BLAS, with
+/// autograd), not MONAI's (2B, 2B, F) broadcast; the rest is MONAI's formula (docs/losses.md).
 ///
 ///   med::losses::ContrastiveLoss nt(med::losses::ContrastiveLossOptions().temperature(0.1));
 ///   at::Tensor l = nt(view1_features, view2_features);
@@ -27,7 +29,13 @@ class ContrastiveLossImpl : public torch::nn::Module {
 public:
   explicit ContrastiveLossImpl(ContrastiveLossOptions options = {});
   at::Tensor forward(const at::Tensor &input, const at::Tensor &target);
+  /// The same loss by MONAI's formulation: cosine_similarity over the broadcast (2B, 2B, F)
+  /// pairs. The tests' and the benchmark's reference.
+  at::Tensor forward_eager(const at::Tensor &input, const at::Tensor &target);
   ContrastiveLossOptions options;
+
+private:
+  void check(const at::Tensor &input, const at::Tensor &target) const;
 };
 TORCH_MODULE(ContrastiveLoss);
 
