@@ -16,7 +16,9 @@
 // forward_eager (MONAI's five conv3d with the whole window, autograd). Case gmi_fwd_bwd:
 // GlobalMutualInformationLoss (Gaussian windows, 23 bins) of the same pair on the generated
 // Parzen kernels against forward_eager (MONAI's (voxels x bins) weights and bmm, autograd);
-// gmi_bspline_fwd_bwd the same with b-spline windows (16 bins). Case contrastive_fwd_bwd:
+// gmi_bspline_fwd_bwd the same with b-spline windows (16 bins). Cases bending_none_fwd_bwd and
+// lncc_none_fwd_bwd: reduction "none", the map weighted by a fixed random map and summed, the
+// module against the ATen map. Case contrastive_fwd_bwd:
 // ContrastiveLoss of two 256 x 512 views, the similarity matrix as one matrix product, against
 // forward_eager (MONAI's (512, 512, 512) broadcast cosine_similarity). Prints medians and ratios;
 // --json FILE writes the rows; --case NAME runs one.
@@ -105,9 +107,10 @@ int main(int argc, char **argv) {
   L::FocalLoss focalSigmoid{L::FocalLossOptions()};
   at::Tensor distances = at::tensor({0.f, 1.f, 1.f, 1.f, 0.f, .5f, 1.f, .5f, 0.f}).view({3, 3});
   L::GeneralizedWassersteinDiceLoss gwdl{L::GeneralizedWassersteinDiceLossOptions(distances)};
-  L::BendingEnergyLoss bending;
+  L::BendingEnergyLoss bending, bendingNone(L::BendingEnergyLossOptions().reduction("none"));
   L::DiffusionLoss diffusion;
-  L::LocalNormalizedCrossCorrelationLoss lncc;
+  L::LocalNormalizedCrossCorrelationLoss lncc,
+      lnccNone(L::LocalNormalizedCrossCorrelationLossOptions().reduction("none"));
   // MONAI's LNCC map in ATen (the loss's own "none" runs on the kernels): the window's volume
   // is the sum of its 3-D outer product.
   at::Tensor lnccVolume = lncc->kernel;
@@ -205,6 +208,38 @@ int main(int argc, char **argv) {
                                        }),
                                        reps)});
     }
+    if (want("bending_none_fwd_bwd")) { // the map, its gradient weighted voxel by voxel
+      at::Tensor w = at::rand({shape[0], shape[1], size - 4, size - 4, size - 4});
+      report.add(
+          {"bending_none_fwd_bwd", "module", shape, threads,
+           med::bench::medianMs(
+               fwdBwd([&](const at::Tensor &v) { return (bendingNone(v) * w).sum(); }), reps)});
+      report.add(
+          {"bending_none_fwd_bwd", "eager", shape, threads,
+           med::bench::medianMs(fwdBwd([&](const at::Tensor &v) {
+                                  return (L::detail::ddf_energy_map_eager(v, 2, false) * w).sum();
+                                }),
+                                reps)});
+    }
+    if (want("lncc_none_fwd_bwd")) {
+      at::Tensor w = at::rand(pairShape);
+      report.add({"lncc_none_fwd_bwd", "module", pairShape, threads,
+                  med::bench::medianMs(pairFwdBwd([&](const at::Tensor &v) {
+                                         return (lnccNone(v, fixed) * w).sum();
+                                       }),
+                                       reps)});
+      report.add({"lncc_none_fwd_bwd", "eager", pairShape, threads,
+                  med::bench::medianMs(pairFwdBwd([&](const at::Tensor &v) {
+                                         return (L::detail::lncc_map_eager(
+                                                     v, fixed, lncc->kernel, lnccKvol,
+                                                     lncc->options.smooth_nr(),
+                                                     lncc->options.smooth_dr())
+                                                     .neg() *
+                                                 w)
+                                             .sum();
+                                       }),
+                                       reps)});
+    }
     if (want("lncc_fwd_bwd")) {
       report.add({"lncc_fwd_bwd", "module", pairShape, threads,
                   med::bench::medianMs(
@@ -292,6 +327,8 @@ int main(int argc, char **argv) {
     report.printRatio("bending_fwd_bwd", threads, "eager", "module");
     report.printRatio("diffusion_fwd_bwd", threads, "eager", "module");
     report.printRatio("lncc_fwd_bwd", threads, "eager", "module");
+    report.printRatio("bending_none_fwd_bwd", threads, "eager", "module");
+    report.printRatio("lncc_none_fwd_bwd", threads, "eager", "module");
     report.printRatio("ssim_loss_fwd_bwd", threads, "eager", "module");
     report.printRatio("gmi_fwd_bwd", threads, "eager", "module");
     report.printRatio("gmi_bspline_fwd_bwd", threads, "eager", "module");

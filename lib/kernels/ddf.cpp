@@ -149,8 +149,9 @@ at::Tensor ddf_energy_map_grad(const at::Tensor &ddf, const at::Tensor &weights,
   // The field and the weights on the same padded channels, the weights 0 off the interior.
   const int64_t pad = stencilPad(ddf, 2 * order);
   at::Tensor padded = padChannels(ddf, B * n, pad);
-  at::Tensor w = at::zeros({B * n, volume + 2 * pad}, ddf.options());
-  rt::preferHugePages(w.data_ptr(), w.nbytes());
+  at::Tensor w = at::empty({B * n, volume + 2 * pad}, ddf.options());
+  rt::preferHugePages(w.data_ptr(), w.nbytes()); // before the first touch
+  w.zero_();
   at::Tensor inner = w.narrow(1, pad, volume).view(ddf.sizes());
   for (int64_t d = 2; d < ddf.dim(); ++d)
     inner = inner.narrow(d, order, ddf.size(d) - 2 * order);
