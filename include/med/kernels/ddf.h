@@ -1,7 +1,8 @@
 // Generated kernels of the displacement-field regularisers (BendingEnergyLoss, DiffusionLoss):
 // med.ddf_energy, med.ddf_energy_grad and med.ddf_energy_weighted_grad compiled through the JIT
 // and its disk cache, launched over fixed runs of rows of each channel of a (B, n, *spatial)
-// field. The mean or sum over the channels' energies stays on the host (lib/losses/ddf.cpp).
+// field. The mean or sum over the channels' energies stays on the host (lib/losses/ddf.cpp);
+// reduction "none" gets the energy map itself.
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -85,7 +85,7 @@ TORCH_MODULE(LocalNormalizedCrossCorrelationLoss);
 /// with zero padding of (size - 1) / 2, first axis first (MONAI's separable_filtering).
 at::Tensor separable_filtering(const at::Tensor &x, const at::Tensor &kernel);
 
-/// Windows of at most this many taps (kernel_size^spatial_dims) run LNCC's "mean" and "sum" on
+/// Windows of at most this many taps (kernel_size^spatial_dims) run LNCC (every reduction) on
 /// the generated stencil kernels, which unroll the window; larger ones stay on ATen's separable
 /// convolutions.
 constexpr int64_t kLnccMaxKernelTaps = 125;
