@@ -12,6 +12,7 @@
 //   kernel's output, so there is nothing to fuse), a loop over aligned groups of four voxels
 //   that computes each block and each pair's log and sqrt once; the partial groups before and
 //   after it (at most three voxels each) are computed once each, outside any loop.
+#include "FastMath.h"
 #include "LoweringUtils.h"
 
 #include "med/MedOps.h"
@@ -86,7 +87,7 @@ Value uniform(OpBuilder &b, Location l, FloatType ct, Value word) {
 
 // Box-Muller's radius sqrt(-2 log u) from a pair's first word.
 Value radius(OpBuilder &b, Location l, FloatType ct, Value word) {
-  Value lg = b.create<math::LogOp>(l, uniform(b, l, ct, word));
+  Value lg = logOf(b, l, uniform(b, l, ct, word));
   return b.create<math::SqrtOp>(l, b.create<arith::MulFOp>(l, constant(b, l, ct, -2.0), lg));
 }
 
@@ -95,7 +96,7 @@ Value normal(OpBuilder &b, Location l, FloatType ct, Value r, Value word, Value 
   Value angle =
       b.create<arith::MulFOp>(l, constant(b, l, ct, 6.283185307179586), uniform(b, l, ct, word));
   angle = b.create<arith::SubFOp>(l, angle, shift);
-  return b.create<arith::MulFOp>(l, r, b.create<math::CosOp>(l, angle));
+  return b.create<arith::MulFOp>(l, r, cosOf(b, l, angle));
 }
 
 // The noisy value of input element x (compute type) given its standard normal.

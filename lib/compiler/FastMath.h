@@ -1,0 +1,37 @@
+// Inline float32 log, exp and cos for the per-voxel transcendental work of the random intensity
+// kernels (internal to lib/compiler).
+//
+// Why not math.log/exp/cos: those become calls into libmvec (AVX2 variants only, with a scalar
+// fallback for any lane that holds a special value), which took most of the Gaussian noise and
+// the contrast kernels' time. These are straight-line arithmetic and selects that LLVM
+// vectorises at the target's full width. Accuracy, checked over dense sweeps of float32 inputs
+// by unittests/compiler/fast_math_test.cpp: within 2 ulp of the correctly rounded value (log on
+// (0, inf], exp on [-103, 88.7], cos on |x| <= 64; exp's subnormal results within 1 ulp of the
+// smallest subnormal). Special values: log(0) = -inf, log(x < 0) = NaN, log(inf) = inf;
+// exp(x) = 0 below -103.97 and inf above 88.72; cos(x) = NaN for |x| >= 2^20 (and +-inf);
+// NaN in gives NaN out.
+//
+// Only for f32: f64 compute types keep the math dialect's ops (the error bounds above are the
+// f32 ones). `logOf` and friends pick the form from the value's type.
+#pragma once
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::med::lowering {
+
+/// log(x) for f32 x: frexp-style reduction to m in [sqrt(1/2), sqrt(2)) and a degree-9
+/// polynomial in m - 1.
+Value fastLogF32(OpBuilder &b, Location loc, Value x);
+/// exp(x) for f32 x: x = n ln2 + r with |r| <= ln2 / 2, a degree-7 polynomial in r, and 2^n
+/// applied as two factors so that subnormal results are formed by one rounding.
+Value fastExpF32(OpBuilder &b, Location loc, Value x);
+/// cos(x) for f32 x: x = q pi/2 + r with |r| <= pi/4 (pi/2 in three parts), then cos or sin
+/// of r by q mod 4.
+Value fastCosF32(OpBuilder &b, Location loc, Value x);
+
+/// log, exp and cos of a compute-type value: the inline forms for f32, math ops for f64.
+Value logOf(OpBuilder &b, Location loc, Value x);
+Value expOf(OpBuilder &b, Location loc, Value x);
+Value cosOf(OpBuilder &b, Location loc, Value x);
+
+} // namespace mlir::med::lowering
