@@ -6,10 +6,10 @@
 // the contrast kernels' time. These are straight-line arithmetic and selects that LLVM
 // vectorises at the target's full width. Accuracy, checked over dense sweeps of float32 inputs
 // by unittests/compiler/fast_math_test.cpp: within 2 ulp of the correctly rounded value (log on
-// (0, inf], exp on [-103, 88.7], cos on |x| <= 64; exp's subnormal results within 1 ulp of the
-// smallest subnormal). Special values: log(0) = -inf, log(x < 0) = NaN, log(inf) = inf;
-// exp(x) = 0 below -103.97 and inf above 88.72; cos(x) = NaN for |x| >= 2^20 (and +-inf);
-// NaN in gives NaN out.
+// (0, inf], exp on [-87.3, 88.7], cos on |x| <= 64). Special values: log(0) = -inf,
+// log(x < 0) = NaN, log(inf) = inf; exp(x) = 0 below -87.3 (no subnormal results: they cost a
+// microcode assist per vector that holds one) and inf above 88.72; cos(x) = NaN for
+// |x| >= 2^20 (and +-inf); NaN in gives NaN out.
 //
 // Only for f32: f64 compute types keep the math dialect's ops (the error bounds above are the
 // f32 ones). `logOf` and friends pick the form from the value's type.
@@ -23,7 +23,7 @@ namespace mlir::med::lowering {
 /// polynomial in m - 1.
 Value fastLogF32(OpBuilder &b, Location loc, Value x);
 /// exp(x) for f32 x: x = n ln2 + r with |r| <= ln2 / 2, a degree-7 polynomial in r, and 2^n
-/// applied as two factors so that subnormal results are formed by one rounding.
+/// applied as two factors (2^128 is not a float); 0 below -87.3.
 Value fastExpF32(OpBuilder &b, Location loc, Value x);
 /// cos(x) for f32 x: x = q pi/2 + r with |r| <= pi/4 (pi/2 in three parts), then cos or sin
 /// of r by q mod 4.

@@ -20,7 +20,9 @@ func.func @shift_by(%x: tensor<?xf32>, %a: f64, %v: f64) -> tensor<?xf32> {
 // of four voxels: one Philox block per group (ten rounds, 19 multiplies survive: the first
 // round's product with the zero counter word folds away), the 32-bit words held in i64 values,
 // then two Box-Muller pairs in the compute type (f32 for a float32 image, nothing formed in
-// f64): two logs, four cosines, four voxels written. The partial groups before and after the
+// f64): two logs, four cosines, four voxels written. In f32 log and cos are inline arithmetic
+// (lib/compiler/FastMath.h), no math.log or math.cos: a log shows as the bitcast of its argument
+// to its bits, a cosine as the rounding of its quadrant. The partial groups before and after the
 // loop (head and tail) are straight-line code, each voxel written only when in the buffer.
 // CHECK:         %[[GROUPS:.*]] = scf.for
 // CHECK-COUNT-19:  arith.muli %{{.*}} : i64
@@ -28,19 +30,21 @@ func.func @shift_by(%x: tensor<?xf32>, %a: f64, %v: f64) -> tensor<?xf32> {
 // CHECK-NOT:       arith.trunci %{{.*}} : i64 to i32
 // CHECK:           arith.trunci %{{.*}} : i64 to i32
 // CHECK:           arith.uitofp %{{.*}} : i32 to f32
-// CHECK-COUNT-2:   math.log %{{.*}} : f32
-// CHECK-COUNT-4:   math.cos %{{.*}} : f32
+// CHECK-COUNT-2:   arith.bitcast %{{.*}} : f32 to i32
+// CHECK-COUNT-4:   math.roundeven %{{.*}} : f32
 // CHECK-NOT:       math.log
+// CHECK-NOT:       math.cos
+// CHECK-NOT:       math.roundeven
 // CHECK-COUNT-4:   tensor.insert
 // CHECK-NOT:       f64
 // CHECK:           scf.yield
 // CHECK:         %[[HEAD:.*]] = scf.if
-// CHECK-COUNT-4:   math.cos %{{.*}} : f32
+// CHECK-COUNT-4:   math.roundeven %{{.*}} : f32
 // CHECK-COUNT-4:   scf.if
 // CHECK-NOT:       scf.for
 // CHECK:         scf.if
 // CHECK-NOT:       scf.for
-// CHECK-COUNT-4:   math.cos %{{.*}} : f32
+// CHECK-COUNT-4:   math.roundeven %{{.*}} : f32
 func.func @gaussian_noise(%x: tensor<?xf32>, %a: f64, %i: index) -> tensor<?xf32> {
   %0 = med.gaussian_noise %x, %a, %a, %a, %a, %a, %i : tensor<?xf32> -> tensor<?xf32>
   return %0 : tensor<?xf32>
@@ -64,14 +68,14 @@ func.func @gaussian_noise_f64(%x: tensor<?xf64>, %a: f64, %i: index) -> tensor<?
 // CHECK-LABEL: func @gaussian_noise_fused
 // With a neighbour to fuse with, the noise is a linalg.generic of one voxel per iteration (the
 // form elementwise fusion folds): each voxel computes its group's block and one Box-Muller
-// value, one log and one cosine.
+// value, one log and one cosine (inline, as above).
 // CHECK-NOT:     scf.for
 // CHECK:         linalg.generic
 // CHECK:           linalg.index 0
 // CHECK-COUNT-19:  arith.muli %{{.*}} : i64
-// CHECK:           math.log %{{.*}} : f32
-// CHECK:           math.cos %{{.*}} : f32
-// CHECK-NOT:       math.cos
+// CHECK:           arith.bitcast %{{.*}} : f32 to i32
+// CHECK:           math.roundeven %{{.*}} : f32
+// CHECK-NOT:       math.roundeven
 // CHECK:           linalg.yield
 func.func @gaussian_noise_fused(%x: tensor<?xf32>, %a: f64, %i: index) -> tensor<?xf32> {
   %0 = med.gaussian_noise %x, %a, %a, %a, %a, %a, %i : tensor<?xf32> -> tensor<?xf32>
@@ -83,12 +87,16 @@ func.func @gaussian_noise_fused(%x: tensor<?xf32>, %a: f64, %i: index) -> tensor
 
 // CHECK-LABEL: func @adjust_contrast
 // min and max arrive as operands (the reduction ran before the kernel): one parallel map.
-// The power is exp(gamma log x) in f32 (x >= 0 and gamma > 0), not powf.
+// The power is exp(gamma log x) in f32 (x >= 0 and gamma > 0), not powf; both inline (the
+// log's bitcast to bits, the exponent's 2^n from an integer), no libm calls.
 // CHECK-NOT:     iterator_types = ["reduction"]
 // CHECK:         linalg.generic {{.*}}iterator_types = ["parallel"]
-// CHECK:           math.log %{{.*}} : f32
-// CHECK:           math.exp %{{.*}} : f32
+// CHECK:           arith.bitcast %{{.*}} : f32 to i32
+// CHECK:           math.roundeven %{{.*}} : f32
+// CHECK:           arith.fptosi %{{.*}} : f32 to i32
 // CHECK-NOT:       math.powf
+// CHECK-NOT:       math.log
+// CHECK-NOT:       math.exp
 // CHECK-NOT:     linalg.generic
 func.func @adjust_contrast(%x: tensor<?xi16>, %a: f64, %g: f64, %lo: f64, %hi: f64) -> tensor<?xf32> {
   %0 = med.adjust_contrast %x, %a, %g, %lo, %hi : tensor<?xi16> -> tensor<?xf32>
