@@ -59,6 +59,17 @@ void mlir::med::buildLowerToLLVMPipeline(OpPassManager &pm) {
   // Buffers: the final generic writes straight into the output argument (no copy).
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createOneShotBufferizePass());
+  // Small fixed-size buffers at the function's top level (a reduction's lane accumulators) on
+  // the stack: LLVM promotes them to registers, where on the heap every accumulation went
+  // through memory behind runtime alias checks. Never inside a loop, where each iteration
+  // would grow the stack.
+  pm.addNestedPass<func::FuncOp>(bufferization::createPromoteBuffersToStackPass([](Value alloc) {
+    auto type = dyn_cast<MemRefType>(alloc.getType());
+    Operation *op = alloc.getDefiningOp();
+    return type && type.hasStaticShape() && type.getElementType().isIntOrFloat() && op &&
+           isa<func::FuncOp>(op->getParentOp()) &&
+           type.getNumElements() * type.getElementTypeBitWidth() <= 1024 * 8;
+  }));
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   // Loops and LLVM; LLVM's loop vectoriser does the SIMD work at O3.
