@@ -288,7 +288,22 @@ int main(int argc, char **argv) {
       }
     }
   };
-  timeAlone(spatial, med::MetaTensor(at::randn({1, 128, 128, 128}) * 500));
+  med::MetaTensor ct(at::randn({1, 128, 128, 128}) * 500);
+  timeAlone(spatial, ct);
+  // The chain's intensity steps alone, each on what it meets in the chain: ScaleIntensityRange
+  // on the raw image, the noise and the contrast on its result (in [0, 1], 2% of voxels at each
+  // end). With rand_affine and rand_flip above, where the chain's time goes.
+  std::vector<std::pair<std::string, T::Compose>> intensitySteps = {
+      {"rand_gaussian_noise",
+       T::Compose({T::RandGaussianNoise(T::RandGaussianNoiseOptions().std(0.1).prob(1.0))})},
+      {"rand_adjust_contrast", T::Compose({T::RandAdjustContrast(
+                                   T::RandAdjustContrastOptions().gamma({0.7, 1.5}).prob(1.0))})}};
+  std::vector<std::pair<std::string, T::Compose>> scaling = {
+      {"scale_intensity_range",
+       T::Compose(
+           {T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true))})}};
+  timeAlone(scaling, ct);
+  timeAlone(intensitySteps, scaling[0].second.eager(ct));
 
   // Bicubic, 2-D only (grid_sample and interpolate have no 3-D bicubic): a three-channel 512^2
   // image rotated and scaled, and resized to 768^2.
