@@ -4,6 +4,7 @@
 #include "data_internal.h"
 #include "med/core/error.h"
 #include "med/data/dataset.h"
+#include "med/runtime/dtype.h"
 
 namespace med::data {
 
@@ -82,19 +83,25 @@ Pipeline Pipeline::suffix() const {
 }
 
 namespace {
+// The ops `t` traces for a float32 and for an int16 input, with their result types: a cast's
+// target is its op's result type, and casts to the type they meet trace nothing, so
+// EnsureType() and EnsureType(float32) differ only on the int16 probe.
 void describeOps(std::ostream &os, const T::Transform &t) {
-  frontend::ChainSpec chain;
-  chain.input = rt::DType::Float32;
-  chain.spatialRank = 3;
-  t.trace(chain);
-  for (const frontend::OpSpec &op : chain.ops) {
-    os << " op " << op.op;
-    for (const auto &[k, v] : op.attrs)
-      os << ' ' << k << '=' << v;
-    for (const auto &f : op.flags)
-      os << ' ' << f;
-    for (const auto &[k, v] : op.strings)
-      os << ' ' << k << '=' << v;
+  for (rt::DType input : {rt::DType::Float32, rt::DType::Int16}) {
+    frontend::ChainSpec chain;
+    chain.input = input;
+    chain.spatialRank = 3;
+    t.trace(chain);
+    os << " in " << rt::dtypeName(input);
+    for (const frontend::OpSpec &op : chain.ops) {
+      os << " op " << op.op << "->" << rt::dtypeName(op.result);
+      for (const auto &[k, v] : op.attrs)
+        os << ' ' << k << '=' << v;
+      for (const auto &f : op.flags)
+        os << ' ' << f;
+      for (const auto &[k, v] : op.strings)
+        os << ' ' << k << '=' << v;
+    }
   }
 }
 } // namespace

@@ -30,6 +30,19 @@ TEST(Pipeline, SplitsAtTheFirstRandomStep) {
             Pipeline(pipeline(0.5)).prefix().fingerprint());
   EXPECT_EQ(Pipeline(pipeline(0.5)).prefix().fingerprint(),
             Pipeline(pipeline(0.5)).prefix().fingerprint());
+  // Steps that differ only in their result type (one traced op, med.cast) differ too.
+  auto castTo = [](at::ScalarType t) {
+    return Pipeline(T::Compose({T::CastToTyped({"image"}, T::CastToTypeOptions(t))})).fingerprint();
+  };
+  EXPECT_NE(castTo(at::kShort), castTo(at::kDouble));
+  EXPECT_EQ(castTo(at::kShort), castTo(at::kShort));
+  // EnsureType() keeps an int16 image, EnsureType(float32) converts it (both trace nothing for
+  // float32 input).
+  auto ensure = [](std::optional<at::ScalarType> t) {
+    return Pipeline(T::Compose({T::EnsureTyped({"image"}, T::EnsureTypeOptions().dtype(t))}))
+        .fingerprint();
+  };
+  EXPECT_NE(ensure(std::nullopt), ensure(at::kFloat));
 }
 
 TEST(CacheDataset, EqualsDataset) {

@@ -50,6 +50,53 @@ TEST(Utility, CastEnsureSqueeze) {
               {"EnsureType.data_type"});
 }
 
+TEST(Utility, CastAndEnsureTypeFuseInCompiledPipelines) {
+  // Scaled to [0, 100), truncated to int16, back to float32, shifted: one kernel, equal to the
+  // eager chain (Tensor.to truncates toward zero), 2-D and 3-D, one and two threads.
+  for (std::vector<int64_t> shape : {std::vector<int64_t>{1, 17, 13}, {2, 9, 8, 7}}) {
+    med::MetaTensor img = volume(shape);
+    const double top = double(img.data.numel());
+    T::Compose chain({T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(0, top, -3, 100)),
+                      T::CastToType(T::CastToTypeOptions(at::kShort)),
+                      T::EnsureType(T::EnsureTypeOptions().dtype(at::kFloat)),
+                      T::ShiftIntensity(T::ShiftIntensityOptions(0.5)), T::EnsureType()});
+    med::MetaTensor ref = chain.eager(img);
+    ASSERT_EQ(ref.data.scalar_type(), at::kFloat);
+    // Hand-checked at the ends: -3 truncates to -3, the last voxel's 99.99... to 99.
+    EXPECT_EQ(ref.data.flatten()[0].item<float>(), -2.5f);
+    EXPECT_EQ(ref.data.flatten()[-1].item<float>(), 99.5f);
+    for (int threads : {1, 2}) {
+      med::MetaTensor got = chain.compile(T::Schedule::cpu().threads(threads))(img);
+      EXPECT_TRUE(at::equal(got.data, ref.data)) << "threads " << threads;
+      EXPECT_EQ(got.meta.affine, img.meta.affine);
+    }
+    std::vector<std::string> ir = chain.compile().ir(at::kFloat, "", int(shape.size()) - 1);
+    ASSERT_EQ(ir.size(), 1u) << "CastToType and EnsureType should fuse, not end the kernel";
+    EXPECT_NE(ir[0].find("med.cast"), std::string::npos) << ir[0];
+  }
+  // EnsureType() and casts to the image's own type (no op), float64 to float32 and to uint8 in
+  // range, and a type the kernels do not store (bool: a host step), each compiled equal to
+  // eager.
+  med::MetaTensor ints(at::arange(-40, 80, at::kShort).reshape({1, 10, 12}));
+  med::MetaTensor reals(at::linspace(0.0, 254.9, 120, at::kDouble).reshape({1, 10, 12}));
+  std::vector<std::pair<T::Compose, med::MetaTensor>> cases = {
+      {T::Compose({T::EnsureType()}), ints},
+      {T::Compose({T::EnsureType()}), reals},
+      {T::Compose({T::CastToType(T::CastToTypeOptions(at::kDouble))}), reals},
+      {T::Compose({T::CastToType(T::CastToTypeOptions(at::kFloat))}), reals},
+      {T::Compose({T::CastToType(T::CastToTypeOptions(at::kByte))}), reals},
+      {T::Compose({T::ShiftIntensity(T::ShiftIntensityOptions(-1)),
+                   T::CastToType(T::CastToTypeOptions(at::kBool))}),
+       ints}};
+  for (auto &[chain, in] : cases) {
+    med::MetaTensor ref = chain.eager(in), got = chain.compile()(in);
+    EXPECT_EQ(got.data.scalar_type(), ref.data.scalar_type());
+    EXPECT_TRUE(at::equal(got.data, ref.data)) << got.data << "\nexpected\n" << ref.data;
+  }
+  EXPECT_FALSE(T::CastToType(T::CastToTypeOptions(at::kBool)).traceable());
+  EXPECT_FALSE(T::EnsureType(T::EnsureTypeOptions().dtype(at::kHalf)).traceable());
+}
+
 TEST(Utility, LambdaIsAFusionBarrierInCompiledPipelines) {
   med::MetaTensor img = volume({1, 6, 5, 4});
   T::Compose chain({T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(0, 120, 0, 1)),

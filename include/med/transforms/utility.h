@@ -23,15 +23,19 @@ struct CastToTypeOptions {
   TORCH_ARG(at::ScalarType, dtype);
 };
 
-/// MONAI CastToType: the image converted to `dtype` (metadata kept).
+/// MONAI CastToType: the image converted to `dtype` (metadata kept). Compiled as med.cast (so
+/// it fuses with its neighbours) when `dtype` is one the kernels store (uint8, int8, int16,
+/// int32, int64, float32, float64); other types (bool, half) run as a host step.
 ///
 ///   CastToType(CastToTypeOptions(at::kShort))
-class CastToType : public HostTransform {
+class CastToType : public Transform {
 public:
   using Options = CastToTypeOptions;
   explicit CastToType(Options o = {}) : o_(o) {}
   std::string name() const override { return "CastToType"; }
   MetaTensor eager(const MetaTensor &img) const override;
+  bool traceable() const override;
+  void trace(frontend::ChainSpec &chain) const override;
 
 private:
   Options o_;
@@ -45,15 +49,19 @@ struct EnsureTypeOptions {
   TORCH_ARG(std::optional<at::ScalarType>, dtype);
 };
 
-/// MONAI EnsureType(data_type="tensor"): a contiguous tensor, optionally cast.
+/// MONAI EnsureType(data_type="tensor"): a contiguous tensor, optionally cast. Compiled as
+/// med.cast to `dtype` (nothing when the image has that type or `dtype` is unset: kernel results
+/// are contiguous) unless `dtype` is a type the kernels do not store, as CastToType.
 ///
 ///   EnsureType(EnsureTypeOptions().dtype(at::kFloat))
-class EnsureType : public HostTransform {
+class EnsureType : public Transform {
 public:
   using Options = EnsureTypeOptions;
   explicit EnsureType(Options o = {});
   std::string name() const override { return "EnsureType"; }
   MetaTensor eager(const MetaTensor &img) const override;
+  bool traceable() const override;
+  void trace(frontend::ChainSpec &chain) const override;
 
 private:
   Options o_;
