@@ -20,7 +20,6 @@
 #include "med/core/error.h"
 #include "med/kernels/reductions.h"
 #include "med/runtime/launcher.h"
-#include "med/runtime/memory.h"
 #include "scratch.h"
 
 namespace med::transforms {
@@ -77,12 +76,9 @@ at::Tensor stageOutput(const Stage &stage, const at::Tensor &in, const CallPlan 
     size.insert(size.end(), sp.begin(), sp.end());
   }
   at::ScalarType type = toScalarType(stage.output);
-  if (!last)
-    return detail::scratch_tensor(size, type);
-  // Fresh memory the caller will own: huge pages make its first touch cheap.
-  at::Tensor out = at::empty(size, in.options().dtype(type));
-  rt::preferHugePages(out.data_ptr(), out.nbytes());
-  return out;
+  // The caller will own the last stage's output: from the result pool, memory already mapped
+  // once earlier results of this size were dropped (detail::result_tensor).
+  return last ? detail::result_tensor(size, type) : detail::scratch_tensor(size, type);
 }
 
 // A gathering stage writes whole rows of its output's innermost axis.
@@ -334,6 +330,7 @@ struct CompiledPipeline::State {
             planCall(segs[i], keys[b], data[b], 0, cur[b].meta, schedule.threads(), prog->composed);
       }
       detail::scratch_keep(2 * n);
+      detail::result_keep(2 * n); // this batch's results while the caller holds the last one's
       for (size_t s = 0; s < prog->size(); ++s) {
         const Stage &stage = (*prog)[s];
         std::vector<at::Tensor> out(n);

@@ -17,4 +17,17 @@ at::Tensor scratch_tensor(at::IntArrayRef sizes, at::ScalarType type);
 /// intermediates alive at once, and buffers the pool cannot keep are fresh memory every call.
 void scratch_keep(size_t count);
 
+/// An uninitialised contiguous tensor of `sizes` and `type` for a compiled call's result, which
+/// the caller owns. Its memory is a buffer of exactly its size from a second per-thread pool,
+/// reused only once every reference to it (the caller's, and views of it) has been dropped: a
+/// loop that calls a pipeline and drops each result then writes into memory already mapped,
+/// instead of paying a page fault per 4 KiB of a fresh block on every call. The pool keeps at
+/// most result_keep() buffers of the sizes this thread produced last (pinned memory, as for
+/// scratch); results it cannot keep are ordinary fresh tensors.
+at::Tensor result_tensor(at::IntArrayRef sizes, at::ScalarType type);
+
+/// Lets this thread's result pool keep `count` buffers (it never shrinks; 2 at first, so a
+/// caller may hold the previous result while the next is computed).
+void result_keep(size_t count);
+
 } // namespace med::transforms::detail

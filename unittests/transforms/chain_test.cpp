@@ -140,6 +140,39 @@ TEST(CompiledChain, ResultsSurviveLaterCalls) {
   EXPECT_TRUE(at::equal(first, kept));
 }
 
+TEST(CompiledChain, DroppedResultsAreReusedAndHeldOnesNever) {
+  // Results come from a per-thread pool: memory of a result whose every reference was dropped is
+  // written by a later call, a result (or a view of it) still held never is, and each result's
+  // storage is its own size. Fused and unfused, single calls and batches.
+  for (bool fuse : {true, false}) {
+    auto run = chains()[1].chain.compile(T::Schedule::cpu().fuse(fuse));
+    med::MetaTensor a(randomImage(at::kFloat, {1, 9, 8, 7}, 31));
+    med::MetaTensor b(randomImage(at::kFloat, {1, 9, 8, 7}, 32));
+    const at::Tensor wantA = chains()[1].chain.eager(a).data;
+    const at::Tensor wantB = chains()[1].chain.eager(b).data;
+    const void *dropped = run(a).data.data_ptr();
+    at::Tensor held = run(a).data;
+    EXPECT_EQ(held.data_ptr(), dropped) << "a dropped result's memory is taken again";
+    EXPECT_EQ(held.storage().nbytes(), held.nbytes());
+    at::Tensor view = run(b).data.narrow(1, 2, 3); // the result dropped, a view of it held
+    for (int i = 0; i < 4; ++i) {
+      at::Tensor other = run(i % 2 ? a : b).data;
+      EXPECT_NE(other.data_ptr(), held.data_ptr());
+      expectSame(other, i % 2 ? wantA : wantB, "call " + std::to_string(i));
+    }
+    expectSame(held, wantA, fuse ? "held result, fused" : "held result, unfused");
+    expectSame(view, wantB.narrow(1, 2, 3), "held view");
+    std::vector<med::rt::RandomKey> keys(3, med::rt::RandomKey{0, 0, 0, 0});
+    for (int round = 0; round < 2; ++round) {
+      auto outs = run.runBatch({a, b, a}, keys);
+      expectSame(outs[0].data, wantA, "batch item 0");
+      expectSame(outs[1].data, wantB, "batch item 1");
+      expectSame(outs[2].data, wantA, "batch item 2");
+    }
+    expectSame(held, wantA, "held result after batches");
+  }
+}
+
 TEST(CompiledChain, TraceIsCachedPerInputSignature) {
   auto run = chains()[0].chain.compile();
   med::MetaTensor a(randomImage(at::kFloat, {1, 8, 8, 8}, 7));
