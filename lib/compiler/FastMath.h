@@ -19,8 +19,8 @@
 
 namespace mlir::med::lowering {
 
-/// log(x) for f32 x: frexp-style reduction to m in [sqrt(1/2), sqrt(2)) and a degree-9
-/// polynomial in m - 1.
+/// log(x) for f32 x: frexp-style reduction to m in [sqrt(1/2), sqrt(2)) and a degree-11
+/// polynomial in m - 1 (t - t^2 / 2 + t^3 times a degree-8 fit).
 Value fastLogF32(OpBuilder &b, Location loc, Value x);
 /// exp(x) for f32 x: x = n ln2 + r with |r| <= ln2 / 2, a degree-7 polynomial in r, and 2^n
 /// applied as two factors (2^128 is not a float); 0 below -87.3.

@@ -4,7 +4,7 @@
 
 namespace med {
 
-rt::DType toDType(c10::ScalarType t, const std::string &where) {
+std::optional<rt::DType> kernelDType(c10::ScalarType t) {
   switch (t) {
   case c10::ScalarType::Byte:
     return rt::DType::UInt8;
@@ -21,9 +21,15 @@ rt::DType toDType(c10::ScalarType t, const std::string &where) {
   case c10::ScalarType::Double:
     return rt::DType::Float64;
   default:
-    throw Error(where, std::string("unsupported tensor dtype ") + c10::toString(t) +
-                           "; expected uint8, int8, int16, int32, int64, float32 or float64");
+    return std::nullopt;
   }
+}
+
+rt::DType toDType(c10::ScalarType t, const std::string &where) {
+  if (std::optional<rt::DType> d = kernelDType(t))
+    return *d;
+  throw Error(where, std::string("unsupported tensor dtype ") + c10::toString(t) +
+                         "; expected uint8, int8, int16, int32, int64, float32 or float64");
 }
 
 c10::ScalarType toScalarType(rt::DType t) {

@@ -25,22 +25,6 @@ int64_t normaliseDim(int64_t dim, int64_t rank, const std::string &where) {
   return dim < 0 ? dim + rank : dim;
 }
 
-// Whether kernels store `t` (the types of rt::DType that LibTorch has).
-bool kernelType(at::ScalarType t) {
-  switch (t) {
-  case at::kByte:
-  case at::kChar:
-  case at::kShort:
-  case at::kInt:
-  case at::kLong:
-  case at::kFloat:
-  case at::kDouble:
-    return true;
-  default:
-    return false;
-  }
-}
-
 // med.cast to `to` appended for transform `t`: Tensor.to's conversion (float to integer truncates
 // toward zero). Nothing when the chain already has that type: kernel results are contiguous, and
 // a kernel of one identity map would fold to a bare copy.
@@ -53,13 +37,13 @@ void traceCast(const Transform &t, frontend::ChainSpec &chain, rt::DType to) {
 
 // --- CastToType / EnsureType ---------------------------------------------------------------------
 
-bool CastToType::traceable() const { return kernelType(o_.dtype()); }
+bool CastToType::traceable() const { return kernelDType(o_.dtype()).has_value(); }
 
 void CastToType::trace(frontend::ChainSpec &chain) const {
   traceCast(*this, chain, toDType(o_.dtype(), name() + ".dtype"));
 }
 
-bool EnsureType::traceable() const { return !o_.dtype() || kernelType(*o_.dtype()); }
+bool EnsureType::traceable() const { return !o_.dtype() || kernelDType(*o_.dtype()); }
 
 void EnsureType::trace(frontend::ChainSpec &chain) const {
   traceCast(*this, chain, o_.dtype() ? toDType(*o_.dtype(), name() + ".dtype") : chain.output());
