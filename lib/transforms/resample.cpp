@@ -13,14 +13,16 @@
 namespace med::transforms {
 namespace rs {
 
-const char *const kGridModes[3] = {"nearest", "bilinear", "bicubic"};
-const char *const kGridPaddings[3] = {"zeros", "border", "reflection"};
+const char *const kGridModes[7] = {"nearest", "bilinear", "bicubic", "0", "1", "2", "3"};
+const char *const kGridPaddings[11] = {"zeros",         "border",  "reflection", "constant",
+                                       "grid-constant", "nearest", "mirror",     "reflect",
+                                       "grid-mirror",   "wrap",    "grid-wrap"};
 const char *const kInterpModes[7] = {"nearest", "nearest-exact", "linear", "bilinear",
                                      "bicubic", "trilinear",     "area"};
 
 namespace {
-template <size_t N>
-int64_t lookup(const char *const (&names)[N], const std::string &v, const std::string &where,
+// The index of `v` among the first N names, or a med::Error listing them.
+int64_t lookup(const char *const *names, size_t N, const std::string &v, const std::string &where,
                const std::string &what) {
   std::string all;
   for (size_t i = 0; i < N; ++i) {
@@ -32,11 +34,11 @@ int64_t lookup(const char *const (&names)[N], const std::string &v, const std::s
 }
 } // namespace
 
-int64_t gridMode(const std::string &m, const std::string &w) {
-  return lookup(kGridModes, m, w, "mode");
+int64_t gridMode(const std::string &m, const std::string &w, bool splines) {
+  return lookup(kGridModes, splines ? 7 : 3, m, w, "mode");
 }
-int64_t gridPadding(const std::string &p, const std::string &w) {
-  return lookup(kGridPaddings, p, w, "padding mode");
+int64_t gridPadding(const std::string &p, const std::string &w, bool splines) {
+  return lookup(kGridPaddings, splines ? 11 : 3, p, w, "padding mode");
 }
 at::Tensor gridSample(const at::Tensor &img, const at::Tensor &grid, const std::string &mode,
                       const std::string &padding, bool alignCorners, const std::string &where) {
@@ -53,7 +55,7 @@ at::Tensor gridSample(const at::Tensor &img, const at::Tensor &grid, const std::
                           gridPadding(padding, where + ".padding_mode"), alignCorners);
 }
 int64_t interpMode(const std::string &m, const std::string &w) {
-  return lookup(kInterpModes, m, w, "mode");
+  return lookup(kInterpModes, 7, m, w, "mode");
 }
 
 std::vector<int64_t> spatialShape(const at::Tensor &t) {
@@ -256,6 +258,20 @@ at::Tensor affineTransform(const at::Tensor &src, const at::Tensor &xform,
                            const std::vector<int64_t> &dstSize, const std::string &mode,
                            const std::string &padding, bool alignCorners) {
   const int64_t n = src.dim() - 1;
+  if (const int64_t order = rs::splineOrder(mode); order >= 0) {
+    // A spline record's inverse: the voxel map itself at the output's indices (align_corners
+    // does not move a voxel map), as MONAI resamples with the inverted matrix.
+    std::vector<at::Tensor> axes;
+    for (int64_t s : dstSize)
+      axes.push_back(at::arange(s, at::kDouble));
+    std::vector<at::Tensor> mesh = at::meshgrid(axes, "ij");
+    mesh.push_back(at::ones_like(mesh[0]));
+    at::Tensor index = at::stack(mesh).reshape({n + 1, -1});
+    std::vector<int64_t> cshape{n};
+    cshape.insert(cshape.end(), dstSize.begin(), dstSize.end());
+    at::Tensor coords = at::matmul(xform.to(at::kDouble).slice(0, 0, n), index).reshape(cshape);
+    return rs::splineSample(src, coords, order, padding, "resample").to(src.scalar_type());
+  }
   const auto dtype = xform.scalar_type();
   std::vector<int64_t> srcSize = rs::spatialShape(src);
   // to_norm_affine: src_norm @ xform @ inv(dst_norm), then reverse_indexing (x, y, z -> W, H, D).
@@ -451,7 +467,7 @@ MetaTensor invertResample(const rt::OpRecord &rec, const MetaTensor &cur) {
     m[i] = recordParam(rec, "m" + std::to_string(i));
   const auto mode = static_cast<int64_t>(recordParam(rec, "mode"));
   const auto pad = static_cast<int64_t>(recordParam(rec, "padding_mode"));
-  if (mode < 0 || mode > 2 || pad < 0 || pad > 2)
+  if (mode < 0 || mode > 6 || pad < 0 || pad > 10 || (mode <= 2 && pad > 2))
     throw Error("inverse", "the record of '" + rec.name + "' has an invalid mode");
   at::Tensor inv = at::linalg_inv(at::tensor(m, at::kDouble).reshape({nsp + 1, nsp + 1}));
   at::Tensor data =

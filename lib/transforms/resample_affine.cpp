@@ -94,8 +94,8 @@ void centreSingletonOutputs(std::vector<double> &matrix, const std::vector<int64
 // --- Affine --------------------------------------------------------------------------------------
 
 Affine::Affine(Options o) : o_(std::move(o)) {
-  rs::gridMode(o_.mode(), "Affine.mode");
-  rs::gridPadding(o_.padding_mode(), "Affine.padding_mode");
+  rs::gridMode(o_.mode(), "Affine.mode", true);
+  rs::gridPadding(o_.padding_mode(), "Affine.padding_mode", rs::splineOrder(o_.mode()) >= 0);
   const size_t na = o_.affine().size();
   if (na != 0 && na != 9 && na != 16)
     throw Error("Affine.affine", "expected 9 (2D) or 16 (3D) values, got " + std::to_string(na));
@@ -151,6 +151,14 @@ MetaTensor Affine::eager(const MetaTensor &img) const {
   mesh.push_back(at::ones_like(mesh[0]));
   at::Tensor grid = at::stack(mesh).reshape({n + 1, -1});
   grid = at::matmul(a.to(at::kFloat), grid);
+  if (const int64_t order = rs::splineOrder(o_.mode()); order >= 0) { // scipy's map_coordinates
+    std::vector<int64_t> cshape{n};
+    cshape.insert(cshape.end(), out.begin(), out.end());
+    at::Tensor data =
+        rs::splineResample(img.data.to(at::kFloat), grid.slice(0, 0, n).reshape(cshape), order,
+                           o_.padding_mode(), o_.align_corners(), "Affine");
+    return MetaTensor(data, plan(in, img.meta, nullptr).meta);
+  }
   // Resample(norm_coords=True): centred input coordinates -> [-1, 1], reversed to (W, H, D).
   std::vector<at::Tensor> rows;
   for (int64_t d = n - 1; d >= 0; --d) {
@@ -189,8 +197,8 @@ ResamplePlan Affine::plan(const std::vector<int64_t> &in, const Meta &meta, cons
   p.meta = meta;
   p.meta.affine = rs::compose(meta.affine, xform);
   p.meta.applied_operations.push_back(
-      rs::gridRecord("Affine", in, xform, rs::gridMode(o_.mode(), ""),
-                     rs::gridPadding(o_.padding_mode(), ""), o_.align_corners()));
+      rs::gridRecord("Affine", in, xform, rs::gridMode(o_.mode(), "", true),
+                     rs::gridPadding(o_.padding_mode(), "", true), o_.align_corners()));
   rs::sampleSingletonAxesAsEager(p.matrix, in, o_.align_corners(), 0.5);
   return p;
 }

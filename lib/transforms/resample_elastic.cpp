@@ -188,6 +188,9 @@ at::Tensor sampleGrid(const at::Tensor &img, const at::Tensor &grid, const std::
   at::Tensor g = grid.to(at::kFloat);
   at::Tensor last = g[n];
   last = at::where(last != 0, last, at::ones_like(last));
+  if (const int64_t order = rs::splineOrder(mode); order >= 0)
+    return rs::splineResample(img.to(at::kFloat), g.slice(0, 0, n) / last, order, padding, false,
+                              where);
   std::vector<at::Tensor> rows; // norm_coords, reversed to (W, H, D)
   for (int64_t d = n - 1; d >= 0; --d)
     rows.push_back(g[d] / last * float(2.0 / double(std::max<int64_t>(in[d], 2))));

@@ -29,15 +29,31 @@ std::vector<int64_t> shapeOffset(const std::vector<int64_t> &shape, const at::Te
                                  at::Tensor &outAff, bool scaleExtent);
 
 /// Grid-sample modes: returns the code stored in records (nearest 0, bilinear 1, bicubic 2;
-/// zeros 0, border 1, reflection 2) or throws med::Error(where).
-int64_t gridMode(const std::string &mode, const std::string &where);
-int64_t gridPadding(const std::string &padding, const std::string &where);
+/// zeros 0, border 1, reflection 2) or throws med::Error(where). With `splines`, also MONAI's
+/// integer modes "0" to "3" (codes 3 to 6) and, for padding, ndimage's modes (codes 3 to 10,
+/// kGridPaddings): Affine, RandAffine and the elastic transforms take those.
+int64_t gridMode(const std::string &mode, const std::string &where, bool splines = false);
+int64_t gridPadding(const std::string &padding, const std::string &where, bool splines = false);
+/// MONAI's integer modes ("0" to "3"): the spline order, or -1 for any other mode.
+int64_t splineOrder(const std::string &mode);
+/// scipy.ndimage.map_coordinates(img[c], coords, order, padding, cval=0, prefilter=True) for
+/// each channel c of img (C, in...) at the voxel coordinates coords (n, out...; coords[d] along
+/// input axis d), as float32 (C, out...): what MONAI's Resample computes for an integer mode.
+/// `padding` is an ndimage mode or a grid_sample name (zeros -> constant, border -> nearest,
+/// reflection -> reflect, as MONAI maps them). resample_spline.cpp.
+at::Tensor splineSample(const at::Tensor &img, const at::Tensor &coords, int64_t order,
+                        const std::string &padding, const std::string &where);
+/// The spline sampling of Affine and the elastic transforms: MONAI's Resample turns centred
+/// voxel coordinates `centred` (n, out..., float32) into voxel coordinates in float32, c + (d -
+/// 1) / 2 (with align_corners (d - 1) / d * c + (d - 1) / 2), d = max(size, 2), then samples.
+at::Tensor splineResample(const at::Tensor &img, const at::Tensor &centred, int64_t order,
+                          const std::string &padding, bool alignCorners, const std::string &where);
 /// at::grid_sampler of `img` (1, C, sp...) at `grid` for the named `mode` and `padding`; a
 /// bicubic 3-D call, which grid_sample lacks, is a med::Error naming `where`.mode.
 at::Tensor gridSample(const at::Tensor &img, const at::Tensor &grid, const std::string &mode,
                       const std::string &padding, bool alignCorners, const std::string &where);
-extern const char *const kGridModes[3];
-extern const char *const kGridPaddings[3];
+extern const char *const kGridModes[7];
+extern const char *const kGridPaddings[11];
 /// Interpolate modes: index into kInterpModes or throws med::Error(where).
 int64_t interpMode(const std::string &mode, const std::string &where);
 extern const char *const kInterpModes[7];

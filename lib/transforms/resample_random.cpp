@@ -64,8 +64,8 @@ RandAffine::RandAffine(Options o) : o_(std::move(o)) {
   if (o_.spatial_size().size() > 3)
     throw Error("RandAffine.spatial_size",
                 "expected at most 3 values, got " + std::to_string(o_.spatial_size().size()));
-  rs::gridMode(o_.mode(), "RandAffine.mode");
-  rs::gridPadding(o_.padding_mode(), "RandAffine.padding_mode");
+  rs::gridMode(o_.mode(), "RandAffine.mode", true);
+  rs::gridPadding(o_.padding_mode(), "RandAffine.padding_mode", rs::splineOrder(o_.mode()) >= 0);
 }
 
 void RandAffine::sample(rt::Rng &rng, std::vector<double> &params) const {
@@ -112,8 +112,8 @@ MetaTensor RandAffine::eager(const MetaTensor &img, const double *params) const 
     return Affine(AffineOptions().spatial_size(out).mode(o_.mode()).padding_mode(o_.padding_mode()))
         .eager(img);
   return identity(img, rs::gridRecord("Affine", in, at::eye(n + 1, at::kDouble),
-                                      rs::gridMode(o_.mode(), ""),
-                                      rs::gridPadding(o_.padding_mode(), ""), false));
+                                      rs::gridMode(o_.mode(), "", true),
+                                      rs::gridPadding(o_.padding_mode(), "", true), false));
 }
 
 // MONAI's RandAffine resamples without align_corners.
@@ -140,8 +140,8 @@ ResamplePlan RandAffine::plan(const std::vector<int64_t> &in, const Meta &meta,
   for (int64_t d = 0; d < n; ++d)
     p.matrix[d * (n + 1) + d] = 1.0;
   p.meta.applied_operations.push_back(
-      rs::gridRecord("Affine", in, at::eye(n + 1, at::kDouble), rs::gridMode(o_.mode(), ""),
-                     rs::gridPadding(o_.padding_mode(), ""), false));
+      rs::gridRecord("Affine", in, at::eye(n + 1, at::kDouble), rs::gridMode(o_.mode(), "", true),
+                     rs::gridPadding(o_.padding_mode(), "", true), false));
   return p;
 }
 

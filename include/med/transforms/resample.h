@@ -59,6 +59,11 @@ private:
 /// (radians; shear coefficients as MONAI's create_shear; translation in voxels) in centred voxel
 /// coordinates, mapping output voxels to input voxels; or an explicit `affine` ((n+1)^2 values,
 /// row major) that replaces them. `spatial_size` empty or <= 0 entries keep the input size.
+/// `mode` "bilinear" | "nearest" | "bicubic" (grid_sample; bicubic 2-D only) or a B-spline order
+/// "0" to "3" (MONAI's integer modes: scipy.ndimage.map_coordinates with its prefilter, the
+/// tricubic B-spline for "3"); `padding_mode` grid_sample's "zeros" | "border" | "reflection",
+/// or with a spline order also ndimage's "constant" | "grid-constant" | "nearest" | "mirror" |
+/// "reflect" | "grid-mirror" | "wrap" | "grid-wrap" (docs/transforms-resample.md).
 struct AffineOptions {
   AffineOptions() = default;
   TORCH_ARG(std::vector<double>, rotate_params);
@@ -76,6 +81,7 @@ struct AffineOptions {
 /// returns with image_only=False. Recorded as "Affine" (a grid record).
 ///
 ///   Affine(AffineOptions().rotate_params({0.1, 0, 0}).padding_mode("zeros"))
+///   Affine(AffineOptions().scale_params({1.2, 1.2, 1.2}).mode("3"))  // tricubic B-spline
 class Affine : public Transform, public Resampling {
 public:
   using Options = AffineOptions;

@@ -30,7 +30,8 @@ struct RandRange {
 /// Options of RandAffine: one range per parameter entry (an empty list leaves that part of the
 /// matrix out, as MONAI's None). rotate_range: radians, up to 3 (2D uses the first); shear_range:
 /// create_shear coefficients, up to 6 (2D: 2); translate_range: voxels, up to 3; scale_range: up
-/// to 3, 1 is added to each draw. The rest as AffineOptions (MONAI 1.4: padding "reflection").
+/// to 3, 1 is added to each draw. The rest as AffineOptions (MONAI 1.4: padding "reflection";
+/// the B-spline orders "0" to "3" run on the host).
 struct RandAffineOptions {
   RandAffineOptions() = default;
   TORCH_ARG(double, prob) = 0.1;
