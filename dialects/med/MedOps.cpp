@@ -136,12 +136,20 @@ bool RescaleByOp::isElementwise() { return true; }
 LogicalResult ClipByOp::verify() { return verifySameShape(*this); }
 bool ClipByOp::isElementwise() { return true; }
 
-LogicalResult ResampleOp::verify() {
-  auto in = cast<RankedTensorType>(getInput().getType());
-  auto out = cast<RankedTensorType>(getResult().getType());
+// Gathering ops (med.resample, med.filter_axis) read a flat image and yield a window of rows.
+static LogicalResult verifyWindowed(Operation *op) {
+  auto in = cast<RankedTensorType>(op->getOperand(0).getType());
+  auto out = cast<RankedTensorType>(op->getResult(0).getType());
   if (in.getRank() != 1 || out.getRank() != 2)
-    return emitOpError("reads a flat (rank-1) image and yields a window of rows (rank 2), got ")
+    return op->emitOpError("reads a flat (rank-1) image and yields a window of rows (rank 2), got ")
            << in << " -> " << out;
+  return success();
+}
+
+LogicalResult ResampleOp::verify() {
+  if (failed(verifyWindowed(*this)))
+    return failure();
+  auto out = cast<RankedTensorType>(getResult().getType());
   if (!getBounded() && getArgs().size() != 10 && getArgs().size() != 18)
     return emitOpError("expects 10 args (2D: in, out shapes and a 2x3 matrix) or 18 (3D: 3x4), "
                        "got ")
@@ -433,6 +441,26 @@ LogicalResult WassersteinGradOp::verify() {
   if (getResult().getType() != getInput().getType())
     return emitOpError("result must have the input's type ")
            << getInput().getType() << ", got " << getResult().getType();
+  return success();
+}
+
+LogicalResult FilterAxisOp::verify() {
+  if (failed(verifyWindowed(*this)))
+    return failure();
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (!isa<FloatType>(out.getElementType()))
+    return emitOpError("needs a floating-point result, got ") << out.getElementType();
+  const double rank = getSpatialRank().convertToDouble(), axis = getAxis().convertToDouble();
+  if (rank != 2 && rank != 3)
+    return emitOpError("attribute 'spatial_rank' must be 2 or 3, got ") << rank;
+  if (axis != std::floor(axis) || axis < 0 || axis >= rank)
+    return emitOpError("attribute 'axis' must be an integer in [0, spatial_rank), got ") << axis;
+  const int64_t taps = int64_t(getArgs().size()) - getRank();
+  if (taps < 1 || taps % 2 == 0)
+    return emitOpError("expects the spatial shape and then an odd number of taps, got ")
+           << getArgs().size() << " args for " << getRank() << " spatial axes";
+  if (getDisplacement())
+    return emitOpError("takes no displacement");
   return success();
 }
 

@@ -523,4 +523,7 @@ def Med_ResampleOp : Med_Op<"resample", [Pure, AttrSizedOperandSegments]> {
   }];
 }
 
+// Separable window filters (one pass per axis), in a file of their own.
+include "MedFilterOps.td"
+
 #endif // MED_OPS_TD

@@ -54,6 +54,8 @@ void populateDynamicLoweringPatterns(RewritePatternSet &patterns);
 void populateNoiseLoweringPatterns(RewritePatternSet &patterns);
 /// The pattern for med.resample: a gather over the output window (MedToLinalgResample.cpp).
 void populateResampleLoweringPatterns(RewritePatternSet &patterns);
+/// med.filter_axis (MedToLinalgFilter.cpp).
+void populateFilterLoweringPatterns(RewritePatternSet &patterns);
 /// The patterns for the reduction kernels, med.extrema, med.overlap_counts and med.error_sums
 /// (MedToLinalgReduce.cpp).
 void populateReductionLoweringPatterns(RewritePatternSet &patterns);

@@ -148,6 +148,7 @@ struct ConvertMedToLinalgPass : mlir::med::impl::ConvertMedToLinalgBase<ConvertM
     populateDynamicLoweringPatterns(patterns);
     populateNoiseLoweringPatterns(patterns);
     populateResampleLoweringPatterns(patterns);
+    populateFilterLoweringPatterns(patterns);
     populateReductionLoweringPatterns(patterns);
     populateLossLoweringPatterns(patterns);
     populateFocalLoweringPatterns(patterns);

@@ -69,6 +69,9 @@ Reduction reductionOf(const Transform *t) {
   return Reduction::None;
 }
 
+// A window pass's entry among the resamples' plan starts: it has no voxel map.
+constexpr size_t kNoMap = static_cast<size_t>(-1);
+
 CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor &input,
                   int64_t channel, const Meta &meta, int threads,
                   const std::vector<bool> &composed) {
@@ -107,6 +110,16 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
         stats->stats(input, channel, call.params);
       }
     }
+    if (auto *passes = dynamic_cast<const WindowPasses *>(p.transform)) {
+      // A copy of the draws: passParams appends to call.params, which may move them.
+      const std::vector<double> draws(call.params.begin() + first, call.params.end());
+      passes->passParams(shape, random ? draws.data() : nullptr, call.params);
+      for (int64_t k = 0; k < passes->passes(int64_t(shape.size())); ++k) {
+        call.shapes.push_back(shape); // the image keeps its shape and metadata
+        call.fields.emplace_back();
+        starts.push_back(kNoMap);
+      }
+    }
     if (auto *spatial = dynamic_cast<const Resampling *>(p.transform)) {
       ResamplePlan plan =
           spatial->plan(shape, call.meta, random ? call.params.data() + first : nullptr);
@@ -138,7 +151,9 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
   for (size_t r = 0; r < starts.size(); ++r) {
     const std::vector<int64_t> &out = call.shapes[r];
     call.sliceRows.push_back(
-        sliceBlockedRows(out, call.params.data() + starts[r] + 2 * out.size()));
+        starts[r] == kNoMap
+            ? 0
+            : sliceBlockedRows(out, call.params.data() + starts[r] + 2 * out.size()));
   }
   return call;
 }

@@ -27,6 +27,18 @@ void traceResample(const Transform &t, frontend::ChainSpec &chain, const std::st
   chain.ops.push_back(std::move(op));
 }
 
+void tracePass(const Transform &t, frontend::ChainSpec &chain, int64_t axis, int64_t taps) {
+  const int n = chain.spatialRank;
+  if (n != 2 && n != 3)
+    throw Error(t.name(),
+                "a window pass needs an image with 2 or 3 spatial axes, got " + std::to_string(n));
+  frontend::OpSpec op =
+      opWithParams(t, chain, "filter_axis", rt::DType::Float32, n + static_cast<int>(taps));
+  op.attrs = {{"axis", double(axis)}, {"spatial_rank", double(n)}};
+  op.resamples = true; // gathers: the whole input, a window of output rows
+  chain.ops.push_back(std::move(op));
+}
+
 bool resampleSupports(const std::string &mode, const std::string &padding) {
   return (mode == "nearest" || mode == "bilinear" || mode == "bicubic") &&
          (padding == "zeros" || padding == "border" || padding == "reflection");

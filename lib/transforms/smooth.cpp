@@ -180,6 +180,50 @@ MetaTensor GaussianSmooth::eager(const MetaTensor &img) const {
 }
 
 namespace {
+// Sigma of spatial axis d from one value for all or one per axis (med::Error otherwise).
+double sigmaOf(const std::vector<double> &sigma, int64_t d, int64_t rank,
+               const std::string &where) {
+  if (sigma.size() != 1 && static_cast<int64_t>(sigma.size()) != rank)
+    throw Error(where, "got " + std::to_string(sigma.size()) + " values for an image with " +
+                           std::to_string(rank) + " spatial axes");
+  return sigma.size() == 1 ? sigma[0] : sigma[d];
+}
+
+// Appends one pass's operands: the shape, then `kernel` centred among `taps` slots.
+void appendPass(const std::vector<int64_t> &shape, const at::Tensor &kernel, int64_t taps,
+                std::vector<double> &params) {
+  for (int64_t s : shape)
+    params.push_back(static_cast<double>(s));
+  const int64_t k = kernel.numel(), pad = (taps - k) / 2;
+  if (k > taps || (taps - k) % 2 != 0)
+    throw Error("GaussianSmooth", "internal: a kernel of " + std::to_string(k) +
+                                      " taps does not fit the " + std::to_string(taps) + " traced");
+  at::Tensor w = kernel.to(at::kFloat).contiguous();
+  const float *v = w.data_ptr<float>();
+  for (int64_t t = 0; t < taps; ++t)
+    params.push_back(t < pad || t >= pad + k ? 0.0 : static_cast<double>(v[t - pad]));
+}
+} // namespace
+
+void GaussianSmooth::trace(frontend::ChainSpec &chain) const {
+  const int64_t n = chain.spatialRank;
+  for (int64_t d = 0; d < n; ++d) {
+    const double s = sigmaOf(o_.sigma(), d, n, name() + ".sigma");
+    tracePass(*this, chain, d, detail::gaussianKernel1d(s, o_.approx()).numel());
+  }
+}
+
+void GaussianSmooth::passParams(const std::vector<int64_t> &shape, const double *,
+                                std::vector<double> &params) const {
+  const int64_t n = static_cast<int64_t>(shape.size());
+  for (int64_t d = 0; d < n; ++d) {
+    at::Tensor k =
+        detail::gaussianKernel1d(sigmaOf(o_.sigma(), d, n, name() + ".sigma"), o_.approx());
+    appendPass(shape, k, k.numel(), params);
+  }
+}
+
+namespace {
 at::Tensor sharpen(const at::Tensor &x, const std::vector<double> &s1,
                    const std::vector<double> &s2, double alpha, const std::string &approx,
                    const std::string &where) {
@@ -210,8 +254,27 @@ RandGaussianSmooth::RandGaussianSmooth(Options o) : o_(std::move(o)) {
   detail::checkGaussian({1.0}, o_.approx(), name());
 }
 
-void RandGaussianSmooth::trace(frontend::ChainSpec &) const {
-  throw Error(name(), "has no med lowering; it runs through its ATen implementation");
+namespace {
+const SigmaRange &axisRange(const RandGaussianSmoothOptions &o, int64_t d) {
+  return d == 0 ? o.sigma_x() : d == 1 ? o.sigma_y() : o.sigma_z();
+}
+} // namespace
+
+void RandGaussianSmooth::trace(frontend::ChainSpec &chain) const {
+  chain.numParams += numParams();                 // the draws; the passes' operands follow them
+  for (int64_t d = 0; d < chain.spatialRank; ++d) // the widest kernel the range can draw
+    tracePass(*this, chain, d,
+              detail::gaussianKernel1d(axisRange(o_, d).second, o_.approx()).numel());
+}
+
+void RandGaussianSmooth::passParams(const std::vector<int64_t> &shape, const double *draws,
+                                    std::vector<double> &params) const {
+  for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
+    const int64_t taps = detail::gaussianKernel1d(axisRange(o_, d).second, o_.approx()).numel();
+    const at::Tensor unit = at::ones({1}, at::kFloat);
+    appendPass(shape, draws[0] == 0.0 ? unit : detail::gaussianKernel1d(draws[1 + d], o_.approx()),
+               taps, params);
+  }
 }
 
 void RandGaussianSmooth::sample(rt::Rng &rng, std::vector<double> &p) const {

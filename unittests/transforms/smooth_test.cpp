@@ -120,12 +120,14 @@ TEST(RandGaussianSmooth, FiresWithTheDrawnSigmasAndProbZeroIsIdentity) {
   EXPECT_TRUE(at::equal(t.eager(img, p.data()).data, expect));
   T::RandGaussianSmooth off(T::RandGaussianSmoothOptions().prob(0.0));
   EXPECT_TRUE(at::equal(off.eager(img).data, img.data));
-  expectError(
-      [&] {
-        med::frontend::ChainSpec c;
-        t.trace(c);
-      },
-      {"RandGaussianSmooth"});
+  // Traced: the draws, then per axis a pass with the shape and the 13 taps of sigma 1.5.
+  med::frontend::ChainSpec c;
+  c.spatialRank = 3;
+  t.trace(c);
+  ASSERT_EQ(c.ops.size(), 3u);
+  EXPECT_EQ(c.numParams, 4 + 3 * (3 + 13));
+  for (const auto &op : c.ops)
+    EXPECT_EQ(op.op, "filter_axis");
 }
 
 TEST(RandGaussianSharpen, Sigma2IsDrawnUpToSigma1) {

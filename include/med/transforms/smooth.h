@@ -1,7 +1,8 @@
 // Neighbourhood intensity transforms: Gaussian smoothing and sharpening, fixed and random (MONAI
-// names, parameters and defaults). They run their ATen implementation (separable convolution
-// with zero padding, kernels built exactly as MONAI's GaussianFilter) as host steps inside
-// compiled pipelines. See docs/transforms-intensity-aug.md.
+// names, parameters and defaults). The eager references are ATen (separable convolution with
+// zero padding, kernels built exactly as MONAI's GaussianFilter); GaussianSmooth and
+// RandGaussianSmooth compile to one med.filter_axis per axis, the sharpening transforms run as
+// host steps inside compiled pipelines. See docs/transforms-intensity-aug.md.
 #pragma once
 
 #include <optional>
@@ -31,12 +32,18 @@ struct GaussianSmoothOptions {
 /// axes filtered in order x, y, z. Output float32 (MONAI converts to torch.float).
 ///
 ///   GaussianSmooth(GaussianSmoothOptions({0.5, 1.0, 2.0}).approx("sampled"))
-class GaussianSmooth : public HostTransform {
+class GaussianSmooth : public Transform, public WindowPasses {
 public:
   using Options = GaussianSmoothOptions;
   explicit GaussianSmooth(Options o = {});
   std::string name() const override { return "GaussianSmooth"; }
   MetaTensor eager(const MetaTensor &img) const override;
+  /// Compiled as one med.filter_axis per spatial axis (a kernel each; cheap intensity ops after
+  /// the last pass join it), with eager's float32 taps.
+  void trace(frontend::ChainSpec &chain) const override;
+  int64_t passes(int64_t rank) const override { return rank; }
+  void passParams(const std::vector<int64_t> &shape, const double *draws,
+                  std::vector<double> &params) const override;
 
 private:
   Options o_;
@@ -75,17 +82,22 @@ struct RandGaussianSmoothOptions {
   TORCH_ARG(std::string, approx) = "erf";
 };
 
-/// MONAI RandGaussianSmooth. Parameters: (fires, sigma_x, sigma_y, sigma_z). Runs on the host
-/// (a fusion barrier in compiled pipelines). Output float32 whether or not it fires.
+/// MONAI RandGaussianSmooth. Parameters: (fires, sigma_x, sigma_y, sigma_z). Output float32
+/// whether or not it fires.
 ///
 ///   RandGaussianSmooth(RandGaussianSmoothOptions().sigma_x({0.5, 1.0}).prob(0.5))
-class RandGaussianSmooth : public RandomTransform {
+class RandGaussianSmooth : public RandomTransform, public WindowPasses {
 public:
   using Options = RandGaussianSmoothOptions;
   explicit RandGaussianSmooth(Options o = {});
   std::string name() const override { return "RandGaussianSmooth"; }
-  bool traceable() const override { return false; }
+  /// Compiled as GaussianSmooth is, each pass with the taps of the largest sigma its range
+  /// allows; a call's kernel sits among zeros, and a call that does not fire has the unit
+  /// kernel (its result is the input as float32, as eager's).
   void trace(frontend::ChainSpec &chain) const override;
+  int64_t passes(int64_t rank) const override { return rank; }
+  void passParams(const std::vector<int64_t> &shape, const double *draws,
+                  std::vector<double> &params) const override;
   int numParams() const override { return 4; }
   void sample(rt::Rng &rng, std::vector<double> &params) const override;
   using RandomTransform::eager;

@@ -172,6 +172,28 @@ public:
                             const double *params) const = 0;
 };
 
+/// Implemented by transforms whose compiled form is a run of window passes that keep the
+/// image's shape and metadata (a separable filter: one med.filter_axis per spatial axis). A pass
+/// reads its whole input like a resample, so each is a kernel of its own; after the call's draws
+/// the pipeline calls passParams() once to fill what tracePass reserved, pass by pass.
+///
+///   GaussianSmooth(GaussianSmoothOptions(1.0)).passParams({64, 64, 32}, nullptr, params);
+///   // params: 64, 64, 32, then the 9 taps of axis 0; the same for axes 1 and 2
+class WindowPasses {
+public:
+  virtual ~WindowPasses() = default;
+  /// Passes traced for an image with `rank` spatial axes.
+  virtual int64_t passes(int64_t rank) const = 0;
+  /// Appends every pass's operands for an image of spatial shape `shape`: the shape, then the
+  /// pass's taps (as many as traced; a shorter kernel centred among zeros). `draws` as plan().
+  virtual void passParams(const std::vector<int64_t> &shape, const double *draws,
+                          std::vector<double> &params) const = 0;
+};
+
+/// Appends a med.filter_axis of `t` along spatial `axis` with `taps` taps (odd) to `chain`,
+/// reserving the spatial shape and the taps as per-call parameters; float32 result.
+void tracePass(const Transform &t, frontend::ChainSpec &chain, int64_t axis, int64_t taps);
+
 /// Appends `t`'s med.resample to `chain` (mode "nearest" | "floor" | "bilinear" | "bicubic" |
 /// "area", padding "zeros" | "border" | "reflection" | "reflection_corners" | "wrap", defined
 /// in MedOps.td; bicubic needs 2 spatial axes, else med::Error naming `t`'s mode; result

@@ -934,3 +934,27 @@ func.func @bspline_window_grad_joint(%x: tensor<?xf32>, %k: tensor<2xf64>, %j: t
   %g = med.bspline_window_grad %x, %x, %k, %k, %j : tensor<?xf32>, tensor<?xf32>, tensor<2xf64>, tensor<2xf64>, tensor<35xf64> -> tensor<?xf32>
   return %g : tensor<?xf32>
 }
+
+// -----
+
+func.func @filter_axis_even_taps(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{expects the spatial shape and then an odd number of taps, got 5 args for 3 spatial axes}}
+  %0 = med.filter_axis %x [%i, %i] (%a, %a, %a, %a, %a) {axis = 0.0 : f64, spatial_rank = 3.0 : f64} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @filter_axis_axis(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xf32> {
+  // expected-error @+1 {{attribute 'axis' must be an integer in [0, spatial_rank), got 2}}
+  %0 = med.filter_axis %x [%i, %i] (%a, %a, %a) {axis = 2.0 : f64, spatial_rank = 2.0 : f64} : tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @filter_axis_int_result(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x?xi16> {
+  // expected-error @+1 {{needs a floating-point result, got 'i16'}}
+  %0 = med.filter_axis %x [%i, %i] (%a, %a, %a) {axis = 0.0 : f64, spatial_rank = 2.0 : f64} : tensor<?xf32> -> tensor<?x?xi16>
+  return %0 : tensor<?x?xi16>
+}

@@ -284,3 +284,10 @@ func.func @bspline_ops(%x: tensor<?xf32>, %k: tensor<2xf64>, %j: tensor<36xf64>)
   %g = med.bspline_window_grad %x, %x, %k, %k, %j : tensor<?xf32>, tensor<?xf32>, tensor<2xf64>, tensor<2xf64>, tensor<36xf64> -> tensor<?xf32>
   return %w, %g : tensor<6x?xf32>, tensor<?xf32>
 }
+
+// CHECK-LABEL: func @filter_axis
+func.func @filter_axis(%x: tensor<?xi16>, %i: index, %a: f64) -> tensor<?x?xf32> {
+  // CHECK: med.filter_axis %{{.*}}[%{{.*}}, %{{.*}}] (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) {axis = 2.000000e+00 : f64, spatial_rank = 3.000000e+00 : f64} : tensor<?xi16> -> tensor<?x?xf32>
+  %0 = med.filter_axis %x [%i, %i] (%a, %a, %a, %a, %a, %a) {axis = 2.0 : f64, spatial_rank = 3.0 : f64} : tensor<?xi16> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
