@@ -20,6 +20,7 @@
 #include "med/transforms/compose.h"
 #include "med/transforms/croppad.h"
 #include "med/transforms/intensity.h"
+#include "med/transforms/intensity_aug.h"
 #include "med/transforms/smooth.h"
 #include "med/transforms/intensity_random.h"
 #include "med/transforms/resample_random.h"
@@ -305,12 +306,13 @@ int main(int argc, char **argv) {
            {T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-1000, 1000, 0, 1).clip(true))})}};
   timeAlone(scaling, ct);
   timeAlone(intensitySteps, scaling[0].second.eager(ct));
-  // Separable Gaussian smoothing: a med.filter_axis kernel per axis against the ATen
-  // convolution per axis.
+  // Separable Gaussian smoothing (a med.filter_axis kernel per axis against the ATen
+  // convolution per axis) and the bias field (med.bias_field against the float64 field tensor).
   std::vector<std::pair<std::string, T::Compose>> smoothing = {
       {"gaussian_smooth", T::Compose({T::GaussianSmooth(T::GaussianSmoothOptions(1.0))})},
       {"rand_gaussian_smooth",
-       T::Compose({T::RandGaussianSmooth(T::RandGaussianSmoothOptions().prob(1.0))})}};
+       T::Compose({T::RandGaussianSmooth(T::RandGaussianSmoothOptions().prob(1.0))})},
+      {"rand_bias_field", T::Compose({T::RandBiasField(T::RandBiasFieldOptions().prob(1.0))})}};
   timeAlone(smoothing, scaling[0].second.eager(ct));
 
   // Bicubic, 2-D only (grid_sample and interpolate have no 3-D bicubic): a three-channel 512^2

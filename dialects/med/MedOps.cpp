@@ -136,6 +136,26 @@ bool RescaleByOp::isElementwise() { return true; }
 LogicalResult ClipByOp::verify() { return verifySameShape(*this); }
 bool ClipByOp::isElementwise() { return true; }
 
+LogicalResult BiasFieldOp::verify() {
+  if (failed(verifySameShape(*this)))
+    return failure();
+  if (!isa<FloatType>(getResult().getType().getElementType()))
+    return emitOpError("needs a floating-point result, got ")
+           << getResult().getType().getElementType();
+  const double rank = getSpatialRank().convertToDouble(), degree = getDegree().convertToDouble();
+  if (rank != 2 && rank != 3)
+    return emitOpError("attribute 'spatial_rank' must be 2 or 3, got ") << rank;
+  if (degree != std::floor(degree) || degree < 1 || degree > 16)
+    return emitOpError("attribute 'degree' must be an integer in [1, 16], got ") << degree;
+  const int64_t d = static_cast<int64_t>(degree), n = static_cast<int64_t>(rank);
+  const int64_t terms = n == 2 ? (d + 1) * (d + 2) / 2 : (d + 1) * (d + 2) * (d + 3) / 6;
+  if (static_cast<int64_t>(getArgs().size()) != n + terms)
+    return emitOpError("expects the spatial shape and ")
+           << terms << " coefficients (" << n + terms << " args), got " << getArgs().size();
+  return success();
+}
+bool BiasFieldOp::isElementwise() { return true; }
+
 // Gathering ops (med.resample, med.filter_axis) read a flat image and yield a window of rows.
 static LogicalResult verifyWindowed(Operation *op) {
   auto in = cast<RankedTensorType>(op->getOperand(0).getType());

@@ -180,6 +180,22 @@ def Med_GaussianNoiseOp : Med_DynamicOp<"gaussian_noise",
   }];
 }
 
+def Med_BiasFieldOp : Med_DynamicOp<"bias_field",
+    (ins Variadic<F64>:$args, Index:$index_base, F64Attr:$spatial_rank, F64Attr:$degree),
+    "$input `,` `(` $args `)` `,` $index_base attr-dict `:` type($input) `->` type($result)"> {
+  let summary = "Multiply by exp of a Legendre polynomial of the voxel position (RandBiasField)";
+  let description = [{
+    `out = x * exp(f(o))` for the voxel `o` of element `i = index_base + position` (as
+    `med.gaussian_noise` finds its element) in a channel-first image of `spatial_rank` (2 or 3)
+    spatial axes. `args` holds the spatial shape, then one coefficient per term of MONAI's
+    order: (i, j) with j <= i <= `degree` in 2-D, (i, j, k) with i + j + k <= `degree` in 3-D.
+    `f(o) = sum_terms c * (P_i(x_0) * P_j(x_1)) [* P_k(x_2)]`, summed in term order, with P_n the
+    Legendre polynomials (P_{n+1} = ((2n + 1) x P_n - n P_{n-1}) / (n + 1)) at x_d =
+    linspace(-1, 1, size_d)[o_d] rounded to f32, as `np.linspace(..., dtype=float32)`. All in
+    f64 (x too), rounded once to the result's float type. Zero coefficients make it a copy.
+  }];
+}
+
 //===------------------------------------------------------------------------------------------===//
 // Operations split at a reduction. Transforms that need whole-image (or per-channel) statistics
 // (MONAI's NormalizeIntensity, ScaleIntensityRangePercentiles, ...) get them computed on the host

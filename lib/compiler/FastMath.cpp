@@ -8,6 +8,7 @@
 
 #include <initializer_list>
 #include <limits>
+#include <vector>
 
 using namespace mlir;
 
@@ -104,6 +105,52 @@ Value fastExpF32(OpBuilder &b, Location l, Value x) {
   Value res = f.mul(f.mul(e, f.pow2(n1)), f.pow2(n2));
   res = f.sel(low, f.c(0.0f), res);
   return f.sel(f.cmp(arith::CmpFPredicate::UNO, x, x), x, res);
+}
+
+Value fastExpF64(OpBuilder &b, Location l, Value x) {
+  auto c = [&](double v) { return b.create<arith::ConstantOp>(l, b.getF64FloatAttr(v)); };
+  auto ci = [&](int64_t v) { return b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(v)); };
+  auto cmp = [&](arith::CmpFPredicate p, Value u, Value v) {
+    return b.create<arith::CmpFOp>(l, p, u, v).getResult();
+  };
+  auto sel = [&](Value cond, Value u, Value v) {
+    return b.create<arith::SelectOp>(l, cond, u, v).getResult();
+  };
+  auto fma = [&](Value u, Value v, Value w) {
+    return b.create<math::FmaOp>(l, u, v, w).getResult();
+  };
+  // As the f32 form: no subnormal results (0 below -708.39, where exp leaves the normal
+  // range), the argument clamped (NaN to the low end, put back at the end), overflow to inf
+  // through 2^n above 709.78.
+  Value low = cmp(arith::CmpFPredicate::OLT, x, c(-708.39));
+  Value xc = sel(cmp(arith::CmpFPredicate::OGT, x, c(-708.39)), x, c(-708.39));
+  xc = sel(cmp(arith::CmpFPredicate::OLT, xc, c(710.0)), xc, c(710.0));
+  Value n = b.create<math::RoundEvenOp>(l, b.create<arith::MulFOp>(l, xc, c(1.4426950408889634)));
+  // ln 2 in two parts; the first has 32 trailing zero bits, so n times it is exact.
+  Value r = fma(n, c(-0x1.62e42feep-1), xc);
+  r = fma(n, c(-0x1.a39ef35793c76p-33), r);
+  // exp(r) for |r| <= ln2 / 2: its Taylor series to r^13 (the next term is below 5e-18).
+  double inv = 1.0;
+  std::vector<double> k(14);
+  for (int i = 0; i < 14; ++i) {
+    k[i] = 1.0 / inv;
+    inv *= double(i + 1);
+  }
+  Value p = c(k[13]);
+  for (int i = 12; i >= 0; --i)
+    p = fma(p, r, c(k[i]));
+  // n in [-1022, 1024]: 2^n as 2^(n >> 1) 2^(n - (n >> 1)), both normal.
+  Value ni = b.create<arith::FPToSIOp>(l, b.getI64Type(), n);
+  Value n1 = b.create<arith::ShRSIOp>(l, ni, ci(1));
+  Value n2 = b.create<arith::SubIOp>(l, ni, n1);
+  auto pow2 = [&](Value e) {
+    return b.create<arith::BitcastOp>(
+        l, b.getF64Type(),
+        b.create<arith::ShLIOp>(l, b.create<arith::AddIOp>(l, e, ci(1023)), ci(52)));
+  };
+  Value res = b.create<arith::MulFOp>(l, b.create<arith::MulFOp>(l, p, pow2(n1)), pow2(n2));
+  res = sel(low, c(0.0), res);
+  return sel(cmp(arith::CmpFPredicate::UNO, x, x), x, res);
 }
 
 Value fastCosF32(OpBuilder &b, Location l, Value x) {

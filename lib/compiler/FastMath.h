@@ -25,6 +25,10 @@ Value fastLogF32(OpBuilder &b, Location loc, Value x);
 /// exp(x) for f32 x: x = n ln2 + r with |r| <= ln2 / 2, a degree-7 polynomial in r, and 2^n
 /// applied as two factors (2^128 is not a float); 0 below -87.3.
 Value fastExpF32(OpBuilder &b, Location loc, Value x);
+/// exp(x) for f64 x, within a few double ulp: x = n ln2 + r, r's Taylor series to r^13, 2^n as
+/// two factors; 0 below -708.39 (no subnormals). libmvec has no 8-lane exp that LLVM maps, so
+/// math.exp on f64 becomes eight scalar calls per AVX-512 vector.
+Value fastExpF64(OpBuilder &b, Location loc, Value x);
 /// cos(x) for f32 x: x = q pi/2 + r with |r| <= pi/4 (pi/2 in three parts), then cos or sin
 /// of r by q mod 4.
 Value fastCosF32(OpBuilder &b, Location loc, Value x);

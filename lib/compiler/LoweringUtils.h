@@ -56,6 +56,8 @@ void populateNoiseLoweringPatterns(RewritePatternSet &patterns);
 void populateResampleLoweringPatterns(RewritePatternSet &patterns);
 /// med.filter_axis (MedToLinalgFilter.cpp).
 void populateFilterLoweringPatterns(RewritePatternSet &patterns);
+/// med.bias_field (MedToLinalgBias.cpp).
+void populateBiasFieldLoweringPatterns(RewritePatternSet &patterns);
 /// The patterns for the reduction kernels, med.extrema, med.overlap_counts and med.error_sums
 /// (MedToLinalgReduce.cpp).
 void populateReductionLoweringPatterns(RewritePatternSet &patterns);

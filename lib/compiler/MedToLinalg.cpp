@@ -149,6 +149,7 @@ struct ConvertMedToLinalgPass : mlir::med::impl::ConvertMedToLinalgBase<ConvertM
     populateNoiseLoweringPatterns(patterns);
     populateResampleLoweringPatterns(patterns);
     populateFilterLoweringPatterns(patterns);
+    populateBiasFieldLoweringPatterns(patterns);
     populateReductionLoweringPatterns(patterns);
     populateLossLoweringPatterns(patterns);
     populateFocalLoweringPatterns(patterns);

@@ -110,16 +110,17 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
         stats->stats(input, channel, call.params);
       }
     }
-    if (auto *passes = dynamic_cast<const WindowPasses *>(p.transform)) {
-      // A copy of the draws: passParams appends to call.params, which may move them.
+    if (auto *operands = dynamic_cast<const ShapeOperands *>(p.transform)) {
+      // A copy of the draws: shapeOperands appends to call.params, which may move them.
       const std::vector<double> draws(call.params.begin() + first, call.params.end());
-      passes->passParams(shape, random ? draws.data() : nullptr, call.params);
+      operands->shapeOperands(shape, random ? draws.data() : nullptr, call.params);
+    }
+    if (auto *passes = dynamic_cast<const WindowPasses *>(p.transform))
       for (int64_t k = 0; k < passes->passes(int64_t(shape.size())); ++k) {
         call.shapes.push_back(shape); // the image keeps its shape and metadata
         call.fields.emplace_back();
         starts.push_back(kNoMap);
       }
-    }
     if (auto *spatial = dynamic_cast<const Resampling *>(p.transform)) {
       ResamplePlan plan =
           spatial->plan(shape, call.meta, random ? call.params.data() + first : nullptr);

@@ -47,14 +47,18 @@ rt::RandomKey subStream(const double *p, uint32_t part) {
   return rt::RandomKey{seed, part, 0, 0};
 }
 
+void sampleSubStream(rt::Rng &rng, double prob, std::vector<double> &p) {
+  p.push_back(rng.uniform() < prob ? 1.0 : 0.0);
+  p.push_back(rng.key()[0]);
+  p.push_back(rng.key()[1]);
+}
+
 } // namespace detail
 
 // --- SubStreamTransform -------------------------------------------------------------------------
 
 void SubStreamTransform::sample(rt::Rng &rng, std::vector<double> &p) const {
-  p.push_back(rng.uniform() < prob() ? 1.0 : 0.0);
-  p.push_back(rng.key()[0]);
-  p.push_back(rng.key()[1]);
+  detail::sampleSubStream(rng, prob(), p);
 }
 
 // --- MaskIntensity -------------------------------------------------------------------------------

@@ -58,11 +58,9 @@ RandBiasField::RandBiasField(Options o) : o_(std::move(o)) {
     throw Error(name() + ".coeff_range", "expected finite (low, high) with low <= high");
 }
 
-at::Tensor RandBiasField::field(const std::vector<int64_t> &spatial, const double *p) const {
-  const int64_t rank = static_cast<int64_t>(spatial.size()), d = o_.degree();
-  if (rank != 2 && rank != 3)
-    throw Error(name(), "only 2D and 3D fields are supported");
-  // MONAI's term order: np.tril_indices(d + 1) in 2D, (i, j, k) with i + j + k <= d in 3D.
+namespace {
+// MONAI's term order: np.tril_indices(d + 1) in 2D, (i, j, k) with i + j + k <= d in 3D.
+std::vector<std::array<int64_t, 3>> biasTerms(int64_t rank, int64_t d) {
   std::vector<std::array<int64_t, 3>> terms;
   for (int64_t i = 0; i <= d; ++i)
     if (rank == 2)
@@ -72,19 +70,64 @@ at::Tensor RandBiasField::field(const std::vector<int64_t> &spatial, const doubl
       for (int64_t j = 0; j <= d - i; ++j)
         for (int64_t k = 0; k <= d - i - j; ++k)
           terms.push_back({i, j, k});
+  return terms;
+}
+} // namespace
+
+std::vector<double> RandBiasField::coefficients(int64_t rank, const double *p) const {
+  if (rank != 2 && rank != 3)
+    throw Error(name(), "only 2D and 3D fields are supported");
   rt::Rng rng(detail::subStream(p));
+  std::vector<double> c;
+  for (size_t t = 0; t < biasTerms(rank, o_.degree()).size(); ++t)
+    c.push_back(rng.uniform(o_.coeff_range().first, o_.coeff_range().second));
+  return c;
+}
+
+at::Tensor RandBiasField::field(const std::vector<int64_t> &spatial, const double *p) const {
+  const int64_t rank = static_cast<int64_t>(spatial.size()), d = o_.degree();
+  const std::vector<double> coeff = coefficients(rank, p);
+  const std::vector<std::array<int64_t, 3>> terms = biasTerms(rank, d);
   std::vector<std::vector<at::Tensor>> L;
   for (int64_t a = 0; a < rank; ++a)
     L.push_back(legendre(spatial[a], d));
   at::Tensor f = at::zeros(spatial, at::TensorOptions().dtype(at::kDouble));
-  for (const auto &t : terms) {
-    const double c = rng.uniform(o_.coeff_range().first, o_.coeff_range().second);
-    at::Tensor term = L[0][t[0]].view({-1, 1}) * L[1][t[1]].view({1, -1});
+  for (size_t t = 0; t < terms.size(); ++t) {
+    at::Tensor term = L[0][terms[t][0]].view({-1, 1}) * L[1][terms[t][1]].view({1, -1});
     if (rank == 3)
-      term = term.unsqueeze(2) * L[2][t[2]].view({1, 1, -1});
-    f += c * term;
+      term = term.unsqueeze(2) * L[2][terms[t][2]].view({1, 1, -1});
+    f += coeff[t] * term;
   }
   return f;
+}
+
+void RandBiasField::sample(rt::Rng &rng, std::vector<double> &p) const {
+  detail::sampleSubStream(rng, o_.prob(), p);
+}
+
+void RandBiasField::trace(frontend::ChainSpec &chain) const {
+  const int n = chain.spatialRank;
+  if (n != 2 && n != 3)
+    throw Error(name(),
+                "only 2D and 3D fields are supported, got " + std::to_string(n) + " spatial axes");
+  chain.numParams += numParams(); // the draws; the shape and coefficients follow them
+  const int terms = static_cast<int>(biasTerms(n, o_.degree()).size());
+  frontend::OpSpec op = opWithParams(*this, chain, "bias_field", rt::DType::Float32, n + terms);
+  op.operands.push_back(frontend::OpSpec::kIndexBase);
+  op.attrs = {{"spatial_rank", double(n)}, {"degree", double(o_.degree())}};
+  op.cheap = false; // a polynomial and an exp per voxel
+  chain.ops.push_back(std::move(op));
+}
+
+void RandBiasField::shapeOperands(const std::vector<int64_t> &shape, const double *draws,
+                                  std::vector<double> &params) const {
+  const int64_t n = static_cast<int64_t>(shape.size());
+  for (int64_t s : shape)
+    params.push_back(static_cast<double>(s));
+  // A call that does not fire has no field: exp(0) leaves every value as it is.
+  std::vector<double> c = draws[0] != 0.0 ? coefficients(n, draws)
+                                          : std::vector<double>(biasTerms(n, o_.degree()).size());
+  params.insert(params.end(), c.begin(), c.end());
 }
 
 MetaTensor RandBiasField::eager(const MetaTensor &img, const double *p) const {

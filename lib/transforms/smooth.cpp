@@ -213,8 +213,8 @@ void GaussianSmooth::trace(frontend::ChainSpec &chain) const {
   }
 }
 
-void GaussianSmooth::passParams(const std::vector<int64_t> &shape, const double *,
-                                std::vector<double> &params) const {
+void GaussianSmooth::shapeOperands(const std::vector<int64_t> &shape, const double *,
+                                   std::vector<double> &params) const {
   const int64_t n = static_cast<int64_t>(shape.size());
   for (int64_t d = 0; d < n; ++d) {
     at::Tensor k =
@@ -267,8 +267,8 @@ void RandGaussianSmooth::trace(frontend::ChainSpec &chain) const {
               detail::gaussianKernel1d(axisRange(o_, d).second, o_.approx()).numel());
 }
 
-void RandGaussianSmooth::passParams(const std::vector<int64_t> &shape, const double *draws,
-                                    std::vector<double> &params) const {
+void RandGaussianSmooth::shapeOperands(const std::vector<int64_t> &shape, const double *draws,
+                                       std::vector<double> &params) const {
   for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
     const int64_t taps = detail::gaussianKernel1d(axisRange(o_, d).second, o_.approx()).numel();
     const at::Tensor unit = at::ones({1}, at::kFloat);

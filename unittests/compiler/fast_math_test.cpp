@@ -184,6 +184,46 @@ TEST(FastMath, ExpSpecialValuesAndNoSubnormals) {
     EXPECT_GE(v, std::numeric_limits<float>::min());
 }
 
+TEST(FastMath, DoubleExpWithinFourDoubleUlpOfTheCLibrary) {
+  // Kernel: x (f32) -> (fastExpF64(x) - exp(x)) / exp(x) in units of 2^-52, exp the C library's
+  // (math.exp becomes a call), written as f32. Every 97th float in [-708, 709].
+  std::vector<float> in = sweep(0.0f, 708.0f, 97), pos = sweep(0.0f, 709.0f, 97);
+  for (float &x : in)
+    x = -x;
+  in.insert(in.end(), pos.begin(), pos.end());
+  std::vector<float> err = run(
+      [](mlir::OpBuilder &b, mlir::Location l, mlir::Value x32) -> mlir::Value {
+        mlir::Value x = b.create<mlir::arith::ExtFOp>(l, b.getF64Type(), x32);
+        mlir::Value ref = b.create<mlir::math::ExpOp>(l, x);
+        mlir::Value ours = mlir::med::lowering::fastExpF64(b, l, x);
+        mlir::Value rel =
+            b.create<mlir::arith::DivFOp>(l, b.create<mlir::arith::SubFOp>(l, ours, ref), ref);
+        mlir::Value scaled = b.create<mlir::arith::MulFOp>(
+            l, rel, b.create<mlir::arith::ConstantOp>(l, b.getF64FloatAttr(4503599627370496.0)));
+        return b.create<mlir::arith::TruncFOp>(l, b.getF32Type(), scaled);
+      },
+      in);
+  float worst = 0.0f, at = 0.0f;
+  for (size_t i = 0; i < in.size(); ++i)
+    if (!(std::fabs(err[i]) <= worst))
+      worst = std::fabs(err[i]), at = in[i];
+  EXPECT_LE(worst, 4.0f) << "at x = " << at;
+  std::vector<float> special = run(
+      [](mlir::OpBuilder &b, mlir::Location l, mlir::Value x32) -> mlir::Value {
+        mlir::Value x = b.create<mlir::arith::ExtFOp>(l, b.getF64Type(), x32);
+        return b.create<mlir::arith::TruncFOp>(l, b.getF32Type(),
+                                               mlir::med::lowering::fastExpF64(b, l, x));
+      },
+      {0.0f, -kInf, kInf, kNaN, -800.0f, 720.0f, 1.0f});
+  EXPECT_EQ(special[0], 1.0f);
+  EXPECT_EQ(special[1], 0.0f);
+  EXPECT_EQ(special[2], kInf);
+  EXPECT_TRUE(std::isnan(special[3]));
+  EXPECT_EQ(special[4], 0.0f);
+  EXPECT_EQ(special[5], kInf);
+  EXPECT_EQ(special[6], static_cast<float>(std::exp(1.0)));
+}
+
 TEST(FastMath, CosWithinTwoUlpOnModerateArguments) {
   // |x| <= 64, every 211th pattern (10.6M inputs); near the zeros of cos an absolute error of 2^-27
   // is allowed (the reduced argument's error there, far below the float spacing of values near 1).

@@ -1,7 +1,7 @@
 // Intensity augmentations that need the whole image or per-voxel host randomness: MaskIntensity,
 // RandCoarseDropout, RandHistogramShift, RandBiasField, RandRicianNoise, RandKSpaceSpikeNoise
-// (MONAI names, parameters and defaults). They run their ATen implementation as host steps in
-// compiled pipelines. The random ones draw (fires, k0, k1) in sample(): k0, k1 key a sub-stream
+// (MONAI names, parameters and defaults). RandBiasField compiles to med.bias_field; the others
+// run their ATen implementation as host steps in compiled pipelines. The random ones draw (fires, k0, k1) in sample(): k0, k1 key a sub-stream
 // from which eager() draws everything whose count depends on the image (holes, per-channel
 // values, per-voxel noise), in MONAI's order. See docs/transforms-intensity-aug.md.
 #pragma once
@@ -142,18 +142,30 @@ struct RandBiasFieldOptions {
 
 /// MONAI RandBiasField: img * exp(field), field a Legendre polynomial of total degree <=
 /// `degree` on [-1, 1]^d with coefficients ~ U(coeff_range). Output float32 (MONAI's dtype).
+/// Draws (fires, k0, k1) as a SubStreamTransform; the coefficients come from the sub-stream.
 ///
 ///   RandBiasField(RandBiasFieldOptions().coeff_range({0.2, 0.3}).prob(1.0))
-class RandBiasField : public SubStreamTransform {
+class RandBiasField : public RandomTransform, public ShapeOperands {
 public:
   using Options = RandBiasFieldOptions;
   explicit RandBiasField(Options o = {});
   std::string name() const override { return "RandBiasField"; }
-  double prob() const override { return o_.prob(); }
+  /// Compiled as med.bias_field, elementwise (it fuses with its neighbours), the field in f64
+  /// from the voxel's index; the shape and the call's coefficients are its operands. Degrees
+  /// above 16 (the op's limit) run eagerly.
+  bool traceable() const override { return o_.degree() <= 16; }
+  void trace(frontend::ChainSpec &chain) const override;
+  void shapeOperands(const std::vector<int64_t> &shape, const double *draws,
+                     std::vector<double> &params) const override;
+  int numParams() const override { return 3; }
+  void sample(rt::Rng &rng, std::vector<double> &params) const override;
   using RandomTransform::eager;
   MetaTensor eager(const MetaTensor &img, const double *params) const override;
   /// The field (float64, spatial shape) a call with `params` multiplies by exp() of.
   at::Tensor field(const std::vector<int64_t> &spatial, const double *params) const;
+  /// The coefficients of that field, one per term in MONAI's order (see field()), for an image
+  /// with `rank` (2 or 3) spatial axes.
+  std::vector<double> coefficients(int64_t rank, const double *params) const;
 
 private:
   Options o_;
@@ -226,6 +238,8 @@ namespace detail {
 /// The sub-stream keyed by a SubStreamTransform's params[1], params[2]; `part` separates
 /// independent streams of one call (0: host draws; 1, 2: per-voxel noise keys).
 rt::RandomKey subStream(const double *params, uint32_t part = 0);
+/// SubStreamTransform's draws: (fires with probability `prob`, k0, k1).
+void sampleSubStream(rt::Rng &rng, double prob, std::vector<double> &params);
 
 } // namespace detail
 

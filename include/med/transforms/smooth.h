@@ -42,8 +42,8 @@ public:
   /// the last pass join it), with eager's float32 taps.
   void trace(frontend::ChainSpec &chain) const override;
   int64_t passes(int64_t rank) const override { return rank; }
-  void passParams(const std::vector<int64_t> &shape, const double *draws,
-                  std::vector<double> &params) const override;
+  void shapeOperands(const std::vector<int64_t> &shape, const double *draws,
+                     std::vector<double> &params) const override;
 
 private:
   Options o_;
@@ -96,8 +96,8 @@ public:
   /// kernel (its result is the input as float32, as eager's).
   void trace(frontend::ChainSpec &chain) const override;
   int64_t passes(int64_t rank) const override { return rank; }
-  void passParams(const std::vector<int64_t> &shape, const double *draws,
-                  std::vector<double> &params) const override;
+  void shapeOperands(const std::vector<int64_t> &shape, const double *draws,
+                     std::vector<double> &params) const override;
   int numParams() const override { return 4; }
   void sample(rt::Rng &rng, std::vector<double> &params) const override;
   using RandomTransform::eager;

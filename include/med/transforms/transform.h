@@ -172,22 +172,29 @@ public:
                             const double *params) const = 0;
 };
 
+/// Implemented by traced transforms whose kernel operands depend on the image's spatial shape
+/// (not known when tracing: one kernel serves every size). After the call's draws, the pipeline
+/// calls shapeOperands() once to fill the parameters the transform reserved while tracing.
+class ShapeOperands {
+public:
+  virtual ~ShapeOperands() = default;
+  /// Appends the reserved operands for an image of spatial shape `shape`; `draws` are what
+  /// sample() appended for this call (nullptr for a deterministic transform).
+  virtual void shapeOperands(const std::vector<int64_t> &shape, const double *draws,
+                             std::vector<double> &params) const = 0;
+};
+
 /// Implemented by transforms whose compiled form is a run of window passes that keep the
 /// image's shape and metadata (a separable filter: one med.filter_axis per spatial axis). A pass
-/// reads its whole input like a resample, so each is a kernel of its own; after the call's draws
-/// the pipeline calls passParams() once to fill what tracePass reserved, pass by pass.
+/// reads its whole input like a resample, so each is a kernel of its own; shapeOperands() gives
+/// each pass's shape and taps, pass by pass.
 ///
-///   GaussianSmooth(GaussianSmoothOptions(1.0)).passParams({64, 64, 32}, nullptr, params);
+///   GaussianSmooth(GaussianSmoothOptions(1.0)).shapeOperands({64, 64, 32}, nullptr, params);
 ///   // params: 64, 64, 32, then the 9 taps of axis 0; the same for axes 1 and 2
-class WindowPasses {
+class WindowPasses : public ShapeOperands {
 public:
-  virtual ~WindowPasses() = default;
   /// Passes traced for an image with `rank` spatial axes.
   virtual int64_t passes(int64_t rank) const = 0;
-  /// Appends every pass's operands for an image of spatial shape `shape`: the shape, then the
-  /// pass's taps (as many as traced; a shorter kernel centred among zeros). `draws` as plan().
-  virtual void passParams(const std::vector<int64_t> &shape, const double *draws,
-                          std::vector<double> &params) const = 0;
 };
 
 /// Appends a med.filter_axis of `t` along spatial `axis` with `taps` taps (odd) to `chain`,

@@ -958,3 +958,19 @@ func.func @filter_axis_int_result(%x: tensor<?xf32>, %i: index, %a: f64) -> tens
   %0 = med.filter_axis %x [%i, %i] (%a, %a, %a) {axis = 0.0 : f64, spatial_rank = 2.0 : f64} : tensor<?xf32> -> tensor<?x?xi16>
   return %0 : tensor<?x?xi16>
 }
+
+// -----
+
+func.func @bias_field_terms(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?xf32> {
+  // expected-error @+1 {{expects the spatial shape and 4 coefficients (7 args), got 6}}
+  %0 = med.bias_field %x, (%a, %a, %a, %a, %a, %a), %i {degree = 1.0 : f64, spatial_rank = 3.0 : f64} : tensor<?xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+func.func @bias_field_degree(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?xf32> {
+  // expected-error @+1 {{attribute 'degree' must be an integer in [1, 16], got 5.000000e-01}}
+  %0 = med.bias_field %x, (%a, %a, %a), %i {degree = 0.5 : f64, spatial_rank = 2.0 : f64} : tensor<?xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}

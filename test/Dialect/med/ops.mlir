@@ -291,3 +291,10 @@ func.func @filter_axis(%x: tensor<?xi16>, %i: index, %a: f64) -> tensor<?x?xf32>
   %0 = med.filter_axis %x [%i, %i] (%a, %a, %a, %a, %a, %a) {axis = 2.0 : f64, spatial_rank = 3.0 : f64} : tensor<?xi16> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
+
+// CHECK-LABEL: func @bias_field
+func.func @bias_field(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?xf32> {
+  // CHECK: med.bias_field %{{.*}}, (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}), %{{.*}} {degree = 1.000000e+00 : f64, spatial_rank = 2.000000e+00 : f64} : tensor<?xf32> -> tensor<?xf32>
+  %0 = med.bias_field %x, (%a, %a, %a, %a, %a), %i {degree = 1.0 : f64, spatial_rank = 2.0 : f64} : tensor<?xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
