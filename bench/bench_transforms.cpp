@@ -21,9 +21,9 @@
 #include "med/transforms/croppad.h"
 #include "med/transforms/intensity.h"
 #include "med/transforms/intensity_aug.h"
-#include "med/transforms/smooth.h"
 #include "med/transforms/intensity_random.h"
 #include "med/transforms/resample_random.h"
+#include "med/transforms/smooth.h"
 #include "med/transforms/spatial.h"
 #include "med/transforms/spatial_random.h"
 

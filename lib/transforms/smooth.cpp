@@ -190,14 +190,14 @@ double sigmaOf(const std::vector<double> &sigma, int64_t d, int64_t rank,
 }
 
 // Appends one pass's operands: the shape, then `kernel` centred among `taps` slots.
-void appendPass(const std::vector<int64_t> &shape, const at::Tensor &kernel, int64_t taps,
-                std::vector<double> &params) {
+void appendPass(const std::string &where, const std::vector<int64_t> &shape,
+                const at::Tensor &kernel, int64_t taps, std::vector<double> &params) {
   for (int64_t s : shape)
     params.push_back(static_cast<double>(s));
   const int64_t k = kernel.numel(), pad = (taps - k) / 2;
   if (k > taps || (taps - k) % 2 != 0)
-    throw Error("GaussianSmooth", "internal: a kernel of " + std::to_string(k) +
-                                      " taps does not fit the " + std::to_string(taps) + " traced");
+    throw Error(where, "internal: a kernel of " + std::to_string(k) + " taps does not fit the " +
+                           std::to_string(taps) + " traced");
   at::Tensor w = kernel.to(at::kFloat).contiguous();
   const float *v = w.data_ptr<float>();
   for (int64_t t = 0; t < taps; ++t)
@@ -219,7 +219,7 @@ void GaussianSmooth::shapeOperands(const std::vector<int64_t> &shape, const doub
   for (int64_t d = 0; d < n; ++d) {
     at::Tensor k =
         detail::gaussianKernel1d(sigmaOf(o_.sigma(), d, n, name() + ".sigma"), o_.approx());
-    appendPass(shape, k, k.numel(), params);
+    appendPass(name(), shape, k, k.numel(), params);
   }
 }
 
@@ -272,8 +272,9 @@ void RandGaussianSmooth::shapeOperands(const std::vector<int64_t> &shape, const 
   for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
     const int64_t taps = detail::gaussianKernel1d(axisRange(o_, d).second, o_.approx()).numel();
     const at::Tensor unit = at::ones({1}, at::kFloat);
-    appendPass(shape, draws[0] == 0.0 ? unit : detail::gaussianKernel1d(draws[1 + d], o_.approx()),
-               taps, params);
+    appendPass(name(), shape,
+               draws[0] == 0.0 ? unit : detail::gaussianKernel1d(draws[1 + d], o_.approx()), taps,
+               params);
   }
 }
 

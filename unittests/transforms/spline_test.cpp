@@ -86,14 +86,18 @@ double evaluate(const at::Tensor &c, const std::array<double, 3> &x, int order, 
 
 // Affine's input position of output voxel o for a centred matrix m (rows of 4), the input and
 // output sizes equal: MONAI's AffineGrid and Resample, exact for the dyadic matrices used here.
+// With align_corners, MONAI's Resample scales the centred position by (d - 1) / d in float32
+// before adding (d - 1) / 2.
 std::array<double, 3> position(const std::vector<double> &m, const std::array<int64_t, 3> &o,
-                               const std::vector<int64_t> &size) {
+                               const std::vector<int64_t> &size, bool align = false) {
   std::array<double, 3> x;
   for (int r = 0; r < 3; ++r) {
     double v = m[r * 4 + 3];
     for (int k = 0; k < 3; ++k)
       v += m[r * 4 + k] * (double(o[k]) - (size[k] - 1) / 2.0);
-    x[r] = v + (size[r] - 1) / 2.0;
+    const double d = double(std::max<int64_t>(size[r], 2));
+    x[r] = align ? double(float(float((d - 1) / d) * float(v)) + float((d - 1) / 2))
+                 : v + (size[r] - 1) / 2.0;
   }
   return x;
 }
@@ -108,10 +112,12 @@ at::Tensor volume(const std::vector<int64_t> &size, int seed) {
 // Runs Affine(m, mode, padding) and compares every voxel with `reference(x)`.
 void expectAffine(const std::vector<int64_t> &size, const std::vector<double> &m,
                   const std::string &mode, const std::string &padding,
-                  const std::function<double(const std::array<double, 3> &)> &reference) {
+                  const std::function<double(const std::array<double, 3> &)> &reference,
+                  bool align = false) {
   med::MetaTensor img(volume(size, 7));
   med::MetaTensor out =
-      T::Affine(T::AffineOptions().affine(m).mode(mode).padding_mode(padding)).eager(img);
+      T::Affine(T::AffineOptions().affine(m).mode(mode).padding_mode(padding).align_corners(align))
+          .eager(img);
   ASSERT_EQ(out.data.sizes(), img.data.sizes());
   ASSERT_EQ(out.data.scalar_type(), at::kFloat);
   auto o = out.data.accessor<float, 4>();
@@ -119,10 +125,10 @@ void expectAffine(const std::vector<int64_t> &size, const std::vector<double> &m
   for (int64_t i = 0; i < size[0]; ++i)
     for (int64_t j = 0; j < size[1]; ++j)
       for (int64_t k = 0; k < size[2]; ++k) {
-        const double want = reference(position(m, {i, j, k}, size));
+        const double want = reference(position(m, {i, j, k}, size, align));
         worst = std::max(worst, std::abs(double(o[0][i][j][k]) - want));
       }
-  EXPECT_LT(worst, 2e-6) << mode << " " << padding;
+  EXPECT_LT(worst, 2e-6) << mode << " " << padding << (align ? " align_corners" : "");
 }
 
 // Rotation-like shear, zoom and an off-grid shift (all dyadic: positions exact in float32).
@@ -142,6 +148,14 @@ TEST(Spline, CubicMatchesTheDenseReferenceForEachBoundary) {
     expectAffine(size, kMatrix, "3", padding,
                  [&](const std::array<double, 3> &x) { return evaluate(c, x, 3, ext); });
   }
+}
+
+TEST(Spline, AlignCornersScalesThePositionAsMonaisResample) {
+  const std::vector<int64_t> size{9, 12, 7};
+  const at::Tensor c = coefficients(volume(size, 7)[0].to(at::kDouble), 3, Ext::Mirror);
+  expectAffine(
+      size, kMatrix, "3", "mirror",
+      [&](const std::array<double, 3> &x) { return evaluate(c, x, 3, Ext::Mirror); }, true);
 }
 
 TEST(Spline, QuadraticMatchesTheDenseReference) {

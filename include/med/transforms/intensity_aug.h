@@ -1,9 +1,10 @@
 // Intensity augmentations that need the whole image or per-voxel host randomness: MaskIntensity,
 // RandCoarseDropout, RandHistogramShift, RandBiasField, RandRicianNoise, RandKSpaceSpikeNoise
 // (MONAI names, parameters and defaults). RandBiasField compiles to med.bias_field; the others
-// run their ATen implementation as host steps in compiled pipelines. The random ones draw (fires, k0, k1) in sample(): k0, k1 key a sub-stream
-// from which eager() draws everything whose count depends on the image (holes, per-channel
-// values, per-voxel noise), in MONAI's order. See docs/transforms-intensity-aug.md.
+// run their ATen implementation as host steps in compiled pipelines. The random ones draw (fires,
+// k0, k1) in sample(): k0, k1 key a sub-stream from which eager() draws everything whose count
+// depends on the image (holes, per-channel values, per-voxel noise), in MONAI's order. See
+// docs/transforms-intensity-aug.md.
 #pragma once
 
 #include <functional>
