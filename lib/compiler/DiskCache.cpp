@@ -2,6 +2,7 @@
 // See docs/kernel-cache.md for the rules; this file implements them.
 #include "DiskCache.h"
 #include "HostTuning.h"
+#include "Microkernels.h"
 #include "Optimize.h"
 
 #include "MedCompilerVersion.h" // generated: MED_COMPILER_VERSION
@@ -125,6 +126,7 @@ const std::string &hostKey() {
     k += std::string("codegen=O3,host-tm,") + (vectorMathAvailable() ? "libmvec" : "scalar-libm") +
          "\n";
     k += "tuning=" + hostTuning().features + "\n";
+    k += std::string("ukernels=") + (hostTuning().microkernels ? "on" : "off") + "\n";
     k += "abi=_mlir__mlir_ciface_med_kernel(void**)\n";
     return k;
   }();
@@ -292,6 +294,14 @@ bool loadObject(const std::string &object, const std::string &name, LoadedObject
     return false;
   }
   main.addGenerator(std::move(*process));
+  llvm::orc::SymbolMap microkernels; // calls of the runtime's microkernels: this process's copies
+  for (const auto &[name, address] : mlir::med::kMicrokernels)
+    microkernels[(*jit)->mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                                   llvm::JITSymbolFlags::Exported};
+  if (llvm::Error err = main.define(llvm::orc::absoluteSymbols(std::move(microkernels)))) {
+    *error = "cannot bind the microkernels: " + llvm::toString(std::move(err));
+    return false;
+  }
   if (llvm::Error err = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(object, name))) {
     *error = "cannot add the object: " + llvm::toString(std::move(err));
     return false;

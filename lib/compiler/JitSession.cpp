@@ -5,6 +5,7 @@
 
 #include "DiskCache.h"
 #include "HostTuning.h"
+#include "Microkernels.h"
 #include "Optimize.h"
 
 #include "med/MedOps.h"
@@ -137,7 +138,7 @@ std::shared_ptr<Kernel> compileUncached(const std::string &ir, std::string *erro
   // third of their time.
   pm.enableVerifier(false);
 #endif
-  mlir::med::buildLowerToLLVMPipeline(pm);
+  mlir::med::buildLowerToLLVMPipeline(pm, hostTuning().microkernels);
   if (mlir::failed(pm.run(*module))) {
     *error = diags.text.empty() ? "lowering the med IR failed" : diags.text;
     return nullptr;
@@ -162,6 +163,14 @@ std::shared_ptr<Kernel> compileUncached(const std::string &ir, std::string *erro
     *error = "JIT compilation failed: " + llvm::toString(engine.takeError());
     return nullptr;
   }
+  // Calls of the runtime's microkernels resolve to this process's copies.
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    for (const auto &[name, address] : mlir::med::kMicrokernels)
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                 llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
   auto entry = (*engine)->lookupPacked("_mlir_ciface_med_kernel");
   if (!entry) {
     *error = "JIT: no entry point: " + llvm::toString(entry.takeError());

@@ -50,7 +50,10 @@ namespace {
 #include "med/compiler/Passes.h.inc"
 } // namespace
 
-void mlir::med::buildLowerToLLVMPipeline(OpPassManager &pm) {
+void mlir::med::buildLowerToLLVMPipeline(OpPassManager &pm, bool microkernels) {
+  // Ops alone in their kernel that a runtime microkernel computes better become its calls.
+  if (microkernels)
+    pm.addPass(createMedUseMicrokernelsPass());
   // Algorithm level: med -> linalg, then one loop nest per fused chain.
   pm.addNestedPass<func::FuncOp>(createConvertMedToLinalgPass());
   pm.addNestedPass<func::FuncOp>(createMedFusePointwisePass());
@@ -89,7 +92,7 @@ void mlir::med::registerMedPassesAndPipelines() {
   registerMedPasses();
   PassPipelineRegistration<>("med-lower-to-llvm",
                              "Lower med kernels to the LLVM dialect (the CPU JIT's pipeline)",
-                             buildLowerToLLVMPipeline);
+                             [](OpPassManager &pm) { buildLowerToLLVMPipeline(pm); });
 }
 
 void mlir::med::registerMedCompilerDialects(DialectRegistry &registry) {

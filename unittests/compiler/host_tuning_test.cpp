@@ -41,6 +41,20 @@ TEST(HostTuning, AnUnknownSettingIsAnErrorNamingTheVariable) {
   }
 }
 
+TEST(HostTuning, MicrokernelsWhereTheCpuHasAvx512UnlessSet) {
+  EXPECT_TRUE(decideHostTuning("znver4", nullptr).microkernels);
+  EXPECT_TRUE(decideHostTuning("znver4", nullptr, "auto", true).microkernels);
+  EXPECT_FALSE(decideHostTuning("znver3", nullptr, nullptr, false).microkernels);
+  EXPECT_TRUE(decideHostTuning("znver3", nullptr, "on", false).microkernels);
+  EXPECT_FALSE(decideHostTuning("znver4", nullptr, "off", true).microkernels);
+  EXPECT_TRUE(decideHostTuning("znver4", "on", "off").error.empty());
+  for (const char *bad : {"", "OFF", "1"}) {
+    auto t = decideHostTuning("znver4", nullptr, bad);
+    EXPECT_NE(t.error.find("MEDULLA_UKERNELS"), std::string::npos) << t.error;
+    EXPECT_NE(t.error.find(std::string("'") + bad + "'"), std::string::npos) << t.error;
+  }
+}
+
 // Runs under ctest with MEDULLA_CPU_GATHERS=sometimes (med-compiler-tests.bad-gathers-setting):
 // the process's setting is decided once, so only a process started with a bad value can show
 // that every compile then fails with the message instead of picking a setting silently.

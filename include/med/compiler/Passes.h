@@ -15,10 +15,13 @@ namespace med {
 std::unique_ptr<Pass> createConvertMedToLinalgPass();
 /// Fuses elementwise linalg.generic producers into their consumers.
 std::unique_ptr<Pass> createMedFusePointwisePass();
+/// Calls the runtime's microkernels for ops alone in their kernel (CPU pipeline only).
+std::unique_ptr<Pass> createMedUseMicrokernelsPass();
 
 /// The whole CPU lowering: med -> linalg -> fused loops -> bufferized -> LLVM dialect. The input
-/// is a module whose kernels take 1-D memrefs and carry `llvm.emit_c_interface`.
-void buildLowerToLLVMPipeline(OpPassManager &pm);
+/// is a module whose kernels take 1-D memrefs and carry `llvm.emit_c_interface`. Without
+/// `microkernels`, no op becomes a call of the runtime's microkernels (med-use-microkernels).
+void buildLowerToLLVMPipeline(OpPassManager &pm, bool microkernels = true);
 
 /// Registers the passes above and the `med-lower-to-llvm` pipeline with the global registry
 /// (for med-opt).

@@ -32,4 +32,22 @@ def MedFusePointwise : Pass<"med-fuse-pointwise", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
 }
 
+def MedUseMicrokernels : Pass<"med-use-microkernels", "mlir::ModuleOp"> {
+  let summary = "Replace ops alone in their kernel by calls to the runtime's microkernels (CPU)";
+  let description = [{
+    A `med.resample` in mode "bilinear" with padding "zeros" or "border", float32 in and out,
+    neither bounded nor displaced, that reads the kernel's input buffer as it is
+    (`bufferization.to_tensor` of a function argument) and whose result only goes to the
+    kernel's output buffer (`bufferization.materialize_in_destination` into a function
+    argument) becomes a call of `med_uk_resample_linear_f32` (runtime/include/med/runtime/
+    ukernels.h) on the two buffers' addresses, its arguments passed through a stack array.
+    Nothing fuses with such an op, so the call loses nothing, and the microkernel computes the
+    generated code's values bit for bit. Part of the CPU pipeline only: fusion passes stay
+    target-independent.
+  }];
+  let constructor = "mlir::med::createMedUseMicrokernelsPass()";
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 #endif // MED_COMPILER_PASSES_TD

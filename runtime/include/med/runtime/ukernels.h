@@ -1,0 +1,37 @@
+/* Microkernels: precompiled routines that generated CPU kernels call for work LLVM's vectoriser
+ * does poorly. The CPU pipeline's `med-use-microkernels` pass replaces an op with a call when the
+ * op is alone in its kernel (it reads the kernel's input buffer and writes its output buffer), so
+ * nothing is lost to fusion. A microkernel computes exactly what the op's generated code would,
+ * bit for bit (unittests compare the two), so the choice never changes a result.
+ *
+ * They live in the runtime (libc only) so that AOT code links them like any runtime function;
+ * the JIT resolves them by name (lib/compiler/Microkernels.h).
+ */
+#ifndef MED_RUNTIME_UKERNELS_H
+#define MED_RUNTIME_UKERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* med.resample, mode "bilinear", padding "zeros" (padding = 0) or "border" (padding = 1), on a
+ * float32 image, neither bounded nor displaced: the output window of `rows` rows starting at
+ * flat output index `window_offset`, row i written at out + i * out_row_stride. `args` holds the
+ * op's f64 arguments: `in` (rank values), `out` (rank values) and the rank x (rank + 1) matrix,
+ * as med.resample defines them (rank 2 or 3). Pointers are passed as integers, as the generated
+ * code holds them.
+ *
+ * Rows are split per row into the run whose positions have all 2^rank neighbours inside the
+ * input (no clamps or flags; AVX-512 where the CPU has it, the two innermost neighbours read as
+ * one 64-bit word) and the rest (the general formula, one voxel at a time). */
+void med_uk_resample_linear_f32(intptr_t in, intptr_t out, int64_t out_row_stride,
+                                int64_t window_offset, int64_t rows, int64_t rank, int64_t padding,
+                                intptr_t args);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MED_RUNTIME_UKERNELS_H */

@@ -1,0 +1,78 @@
+// RUN: med-opt %s --split-input-file --med-use-microkernels | FileCheck %s
+// RUN: med-opt %s --split-input-file --med-lower-to-llvm | FileCheck %s --check-prefix=LLVM
+// A bilinear resample (zeros or border padding, float32) alone in its kernel, reading the input
+// buffer and writing the output buffer as they are, becomes a call of the runtime's microkernel on
+// the two buffers' addresses (aligned pointer + offset * 4 bytes), the output's row stride, the
+// window, the rank, the padding (0 zeros, 1 border) and its f64 arguments in a stack array.
+
+// CHECK-LABEL: func.func private @med_uk_resample_linear_f32(index, index, index, index, index, index, index, index)
+// CHECK-LABEL: func @lone_bilinear
+// CHECK-NOT:     med.resample
+// CHECK-NOT:     bufferization.materialize_in_destination
+// CHECK:         %[[ARGS:.*]] = memref.alloca() : memref<18xf64>
+// CHECK-COUNT-18: memref.store %{{.*}}, %[[ARGS]][%{{.*}}] : memref<18xf64>
+// CHECK:         %[[AT:.*]] = memref.extract_aligned_pointer_as_index %[[ARGS]]
+// CHECK:         call @med_uk_resample_linear_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[AT]])
+// CHECK-NEXT:    return
+// LLVM-LABEL: llvm.func @lone_bilinear
+// LLVM:         llvm.call @med_uk_resample_linear_f32
+// LLVM-NOT:     llvm.fma
+func.func @lone_bilinear(%in: memref<?xf32, strided<[1], offset: ?>>, %out: memref<?x?xf32, strided<[?, 1], offset: ?>>, %a: f64) {
+  %t = bufferization.to_tensor %in restrict : memref<?xf32, strided<[1], offset: ?>>
+  %c0 = arith.constant 0 : index
+  %base, %off, %sizes:2, %strides:2 = memref.extract_strided_metadata %out : memref<?x?xf32, strided<[?, 1], offset: ?>> -> memref<f32>, index, index, index, index, index
+  %rows = memref.dim %out, %c0 : memref<?x?xf32, strided<[?, 1], offset: ?>>
+  %r = med.resample %t [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bilinear", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
+  bufferization.materialize_in_destination %r in restrict writable %out : (tensor<?x?xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>) -> ()
+  return
+}
+
+// -----
+
+// An op after the resample fuses into the generated gather: no call.
+// CHECK-LABEL: func @fused_epilogue
+// CHECK:         med.resample
+// CHECK-NOT:     call @med_uk_resample_linear_f32
+// LLVM-LABEL: llvm.func @fused_epilogue
+// LLVM-NOT:     llvm.call @med_uk_resample_linear_f32
+func.func @fused_epilogue(%in: memref<?xf32, strided<[1], offset: ?>>, %out: memref<?x?xf32, strided<[?, 1], offset: ?>>, %a: f64) {
+  %t = bufferization.to_tensor %in restrict : memref<?xf32, strided<[1], offset: ?>>
+  %c0 = arith.constant 0 : index
+  %base, %off, %sizes:2, %strides:2 = memref.extract_strided_metadata %out : memref<?x?xf32, strided<[?, 1], offset: ?>> -> memref<f32>, index, index, index, index, index
+  %rows = memref.dim %out, %c0 : memref<?x?xf32, strided<[?, 1], offset: ?>>
+  %r = med.resample %t [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bilinear", padding_mode = "border"} : tensor<?xf32> -> tensor<?x?xf32>
+  %s = med.shift_intensity %r {offset = 1.0} : tensor<?x?xf32> -> tensor<?x?xf32>
+  bufferization.materialize_in_destination %s in restrict writable %out : (tensor<?x?xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>) -> ()
+  return
+}
+
+// -----
+
+// Modes, paddings and types the microkernel does not cover keep the generated gather.
+// CHECK-LABEL: func @reflection_stays
+// CHECK:         med.resample
+// CHECK-NOT:     call @med_uk_resample_linear_f32
+func.func @reflection_stays(%in: memref<?xf32, strided<[1], offset: ?>>, %out: memref<?x?xf32, strided<[?, 1], offset: ?>>, %a: f64) {
+  %t = bufferization.to_tensor %in restrict : memref<?xf32, strided<[1], offset: ?>>
+  %c0 = arith.constant 0 : index
+  %base, %off, %sizes:2, %strides:2 = memref.extract_strided_metadata %out : memref<?x?xf32, strided<[?, 1], offset: ?>> -> memref<f32>, index, index, index, index, index
+  %rows = memref.dim %out, %c0 : memref<?x?xf32, strided<[?, 1], offset: ?>>
+  %r = med.resample %t [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bilinear", padding_mode = "reflection"} : tensor<?xf32> -> tensor<?x?xf32>
+  bufferization.materialize_in_destination %r in restrict writable %out : (tensor<?x?xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>) -> ()
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func @int16_stays
+// CHECK:         med.resample
+// CHECK-NOT:     call @med_uk_resample_linear_f32
+func.func @int16_stays(%in: memref<?xi16, strided<[1], offset: ?>>, %out: memref<?x?xf32, strided<[?, 1], offset: ?>>, %a: f64) {
+  %t = bufferization.to_tensor %in restrict : memref<?xi16, strided<[1], offset: ?>>
+  %c0 = arith.constant 0 : index
+  %base, %off, %sizes:2, %strides:2 = memref.extract_strided_metadata %out : memref<?x?xf32, strided<[?, 1], offset: ?>> -> memref<f32>, index, index, index, index, index
+  %rows = memref.dim %out, %c0 : memref<?x?xf32, strided<[?, 1], offset: ?>>
+  %r = med.resample %t [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bilinear", padding_mode = "zeros"} : tensor<?xi16> -> tensor<?x?xf32>
+  bufferization.materialize_in_destination %r in restrict writable %out : (tensor<?x?xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>) -> ()
+  return
+}
