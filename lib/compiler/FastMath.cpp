@@ -1,7 +1,10 @@
 // Inline float32 log, exp and cos (FastMath.h). The reductions and polynomial coefficients are
-// the classic single-precision ones (minimax fits on the reduced ranges); every multiply-add of
-// a reduction is an FMA so that the reduced argument carries one rounding.
+// the classic single-precision ones (minimax fits on the reduced ranges; log's and cos's in
+// med/runtime/fast_math.h, shared with the runtime's microkernels); every multiply-add of a
+// reduction is an FMA so that the reduced argument carries one rounding.
 #include "FastMath.h"
+
+#include "med/runtime/fast_math.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -32,11 +35,14 @@ struct F32 {
   Value bits(Value x) { return b.create<arith::BitcastOp>(l, b.getI32Type(), x); }
   Value real(Value i) { return b.create<arith::BitcastOp>(l, b.getF32Type(), i); }
   // Horner's rule, highest coefficient first.
-  Value poly(Value x, std::initializer_list<float> coeffs) {
+  template <typename Coeffs> Value poly(Value x, const Coeffs &coeffs) {
     Value acc;
     for (float k : coeffs)
       acc = acc ? fma(acc, x, c(k)) : c(k);
     return acc;
+  }
+  Value poly(Value x, std::initializer_list<float> coeffs) {
+    return poly<std::initializer_list<float>>(x, coeffs);
   }
   // 2^n for an i32 n in [-126, 127]: the biased exponent in place.
   Value pow2(Value n) {
@@ -61,19 +67,18 @@ Value fastLogF32(OpBuilder &b, Location l, Value x) {
   // x = 2^e m with m in [1, 2), then m in [sqrt(1/2), sqrt(2)) so that log(m) is small.
   Value m = f.real(b.create<arith::OrIOp>(l, b.create<arith::AndIOp>(l, bits, f.ci(0x007fffff)),
                                           f.ci(0x3f800000)));
-  Value big = f.cmp(arith::CmpFPredicate::OGT, m, f.c(1.41421356f));
+  namespace fm = ::med::rt::fastmath;
+  Value big = f.cmp(arith::CmpFPredicate::OGT, m, f.c(fm::kSqrt2));
   m = f.sel(big, f.mul(m, f.c(0.5f)), m);
   e = f.sel(big, b.create<arith::AddIOp>(l, e, f.ci(1)), e);
   Value ef = b.create<arith::SIToFPOp>(l, b.getF32Type(), e);
   // log(1 + t) = t - t^2 / 2 + t^3 P(t), t = m - 1; then e ln 2 with ln 2 in two parts.
   Value t = f.sub(m, f.c(1.0f)), z = f.mul(t, t);
-  Value p = f.poly(t, {7.0376836292e-2f, -1.1514610310e-1f, 1.1676998740e-1f, -1.2420140846e-1f,
-                       1.4249322787e-1f, -1.6668057665e-1f, 2.0000714765e-1f, -2.4999993993e-1f,
-                       3.3333331174e-1f});
+  Value p = f.poly(t, fm::kLogP);
   Value y = f.mul(f.mul(p, t), z);
-  y = f.fma(ef, f.c(-2.12194440e-4f), y);
+  y = f.fma(ef, f.c(fm::kLn2Lo), y);
   y = f.fma(z, f.c(-0.5f), y);
-  Value r = f.fma(ef, f.c(0.693359375f), f.add(t, y));
+  Value r = f.fma(ef, f.c(fm::kLn2Hi), f.add(t, y));
   // log(+-0) = -inf, log(inf) = inf, log(x < 0) and log(NaN) = NaN.
   r = f.sel(f.cmp(arith::CmpFPredicate::OEQ, x, f.c(0.0f)), f.c(-kInf), r);
   r = f.sel(f.cmp(arith::CmpFPredicate::OEQ, x, f.c(kInf)), f.c(kInf), r);
@@ -158,20 +163,18 @@ Value fastCosF32(OpBuilder &b, Location l, Value x) {
   // Arguments beyond 2^20 in magnitude (and infinities, NaN) reduce 0 and give NaN at the end:
   // a reduction by pi/2 in three parts no longer bounds r there, and NaN says so louder than a
   // wrong cosine would. Our callers' angles lie within [-pi/2, 2 pi].
-  Value finite = f.cmp(arith::CmpFPredicate::OLT, b.create<math::AbsFOp>(l, x), f.c(0x1p20f));
+  namespace fm = ::med::rt::fastmath;
+  Value finite = f.cmp(arith::CmpFPredicate::OLT, b.create<math::AbsFOp>(l, x), f.c(fm::kCosLimit));
   Value xg = f.sel(finite, x, f.c(0.0f));
   // x = q pi/2 + r, pi/2 in three parts whose products with small q are exact.
-  Value q = b.create<math::RoundEvenOp>(l, f.mul(xg, f.c(0.636619772367581343f)));
-  Value r = f.fma(q, f.c(-1.5703125f), xg);
-  r = f.fma(q, f.c(-4.837512969970703125e-4f), r);
-  r = f.fma(q, f.c(-7.54978995489188216e-8f), r);
+  Value q = b.create<math::RoundEvenOp>(l, f.mul(xg, f.c(fm::kTwoOverPi)));
+  Value r = f.fma(q, f.c(-fm::kPiOver2[0]), xg);
+  r = f.fma(q, f.c(-fm::kPiOver2[1]), r);
+  r = f.fma(q, f.c(-fm::kPiOver2[2]), r);
   Value z = f.mul(r, r);
   // cos(r) = 1 - r^2 / 2 + r^4 C(r^2), sin(r) = r + r^3 S(r^2) on [-pi/4, pi/4].
-  Value cosR = f.fma(
-      f.mul(f.poly(z, {2.443315711809948e-5f, -1.388731625493765e-3f, 4.166664568298827e-2f}), z),
-      z, f.fma(z, f.c(-0.5f), f.c(1.0f)));
-  Value sinR =
-      f.fma(f.mul(f.poly(z, {-1.9515295891e-4f, 8.3321608736e-3f, -1.6666654611e-1f}), z), r, r);
+  Value cosR = f.fma(f.mul(f.poly(z, fm::kCosC), z), z, f.fma(z, f.c(-0.5f), f.c(1.0f)));
+  Value sinR = f.fma(f.mul(f.poly(z, fm::kSinS), z), r, r);
   // cos(q pi/2 + r) by q mod 4: cos r, -sin r, -cos r, sin r. The quadrant in floats
   // (q - 4 floor(q / 4), exact for any finite q), so no huge q meets an integer conversion.
   Value k = f.fma(f.c(-4.0f), b.create<math::FloorOp>(l, f.mul(q, f.c(0.25f))), q);

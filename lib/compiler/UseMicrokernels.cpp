@@ -22,12 +22,37 @@ using namespace mlir::med;
 
 namespace {
 
-// The function argument a kernel buffer comes from, if `v` is one.
+// The function argument a kernel buffer comes from, if `v` is one whose innermost stride is 1
+// (the microkernels index it as a plain array).
 BlockArgument kernelBuffer(Value v) {
   auto arg = dyn_cast<BlockArgument>(v);
   if (!arg || !isa<func::FuncOp>(arg.getOwner()->getParentOp()))
     return {};
+  auto type = dyn_cast<MemRefType>(arg.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (!type || failed(getStridesAndOffset(type, strides, offset)) || strides.empty() ||
+      strides.back() != 1)
+    return {};
   return arg;
+}
+
+// The buffer a lone op's result is materialised into, when that is its only use and the buffer
+// is a kernel argument of `rank` dimensions.
+BlockArgument soleDestination(Value result, int64_t rank) {
+  if (!result.hasOneUse())
+    return {};
+  auto sink = dyn_cast<bufferization::MaterializeInDestinationOp>(*result.user_begin());
+  BlockArgument dest = sink ? kernelBuffer(sink.getDest()) : BlockArgument();
+  if (!dest || cast<MemRefType>(dest.getType()).getRank() != rank)
+    return {};
+  return dest;
+}
+
+// Whether `input` is a kernel's input buffer read as it is.
+bool readsKernelInput(Value input) {
+  auto source = input.getDefiningOp<bufferization::ToTensorOp>();
+  return source && kernelBuffer(source.getMemref());
 }
 
 // The resample's output buffer when the op qualifies (Passes.td), else null.
@@ -40,17 +65,19 @@ BlockArgument qualifyingOutput(ResampleOp op) {
   auto outType = cast<RankedTensorType>(op.getResult().getType());
   if (!inType.getElementType().isF32() || !outType.getElementType().isF32())
     return {};
-  auto source = op.getInput().getDefiningOp<bufferization::ToTensorOp>();
-  if (!source || !kernelBuffer(source.getMemref()) || !op.getResult().hasOneUse())
+  if (!readsKernelInput(op.getInput()))
     return {};
-  auto sink = dyn_cast<bufferization::MaterializeInDestinationOp>(*op.getResult().user_begin());
-  if (!sink)
+  return soleDestination(op.getResult(), 2);
+}
+
+// The noise's output buffer when it qualifies: float32 in and out, flat (not after a resample).
+BlockArgument qualifyingOutput(GaussianNoiseOp op) {
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  auto outType = cast<RankedTensorType>(op.getResult().getType());
+  if (inType.getRank() != 1 || !inType.getElementType().isF32() ||
+      !outType.getElementType().isF32() || !readsKernelInput(op.getInput()))
     return {};
-  auto dest = kernelBuffer(sink.getDest());
-  auto destType = dest ? dyn_cast<MemRefType>(dest.getType()) : MemRefType();
-  if (!destType || destType.getRank() != 2)
-    return {};
-  return dest;
+  return soleDestination(op.getResult(), 1);
 }
 
 // The address of a buffer's first element (aligned pointer + offset * 4) and its strides.
@@ -60,6 +87,28 @@ std::pair<Value, ValueRange> addressOf(OpBuilder &b, Location l, Value buffer) {
   Value bytes = b.create<arith::MulIOp>(l, meta.getOffset(),
                                         b.create<arith::ConstantIndexOp>(l, sizeof(float)));
   return {b.create<arith::AddIOp>(l, base, bytes), meta.getStrides()};
+}
+
+// The callee `name` of `type`, declared in `module` on first use.
+func::FuncOp declare(ModuleOp module, StringRef name, FunctionType type) {
+  if (auto callee = module.lookupSymbol<func::FuncOp>(name))
+    return callee;
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto callee = b.create<func::FuncOp>(module.getLoc(), name, type);
+  callee.setPrivate();
+  return callee;
+}
+
+void callNoise(GaussianNoiseOp op, BlockArgument dest, func::FuncOp callee) {
+  OpBuilder b(op);
+  Location l = op.getLoc();
+  auto source = op.getInput().getDefiningOp<bufferization::ToTensorOp>();
+  Value in = addressOf(b, l, source.getMemref()).first;
+  Value out = addressOf(b, l, dest).first;
+  Value count = b.create<memref::DimOp>(l, source.getMemref(), 0);
+  b.create<func::CallOp>(l, callee,
+                         ValueRange{in, out, count, op.getIndexBase(), op.getApply(), op.getMean(),
+                                    op.getStd(), op.getKey0(), op.getKey1()});
 }
 
 void callResample(ResampleOp op, BlockArgument dest, func::FuncOp callee) {
@@ -86,27 +135,28 @@ void callResample(ResampleOp op, BlockArgument dest, func::FuncOp callee) {
 struct MedUseMicrokernelsPass : mlir::med::impl::MedUseMicrokernelsBase<MedUseMicrokernelsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SmallVector<std::pair<ResampleOp, BlockArgument>> found;
+    Builder b(module.getContext());
+    Type index = b.getIndexType(), f64 = b.getF64Type();
+    SmallVector<Operation *> done;
     module.walk([&](ResampleOp op) {
-      if (BlockArgument dest = qualifyingOutput(op))
-        found.emplace_back(op, dest);
+      if (BlockArgument dest = qualifyingOutput(op)) {
+        SmallVector<Type> params(8, index);
+        callResample(op, dest, declare(module, kResampleLinearF32, b.getFunctionType(params, {})));
+        done.push_back(op);
+      }
     });
-    if (found.empty())
-      return;
-    auto callee = module.lookupSymbol<func::FuncOp>(kResampleLinearF32);
-    if (!callee) {
-      OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-      SmallVector<Type> params(8, b.getIndexType());
-      callee = b.create<func::FuncOp>(module.getLoc(), kResampleLinearF32,
-                                      b.getFunctionType(params, {}));
-      callee.setPrivate();
-    }
-    for (auto [op, dest] : found) {
-      auto sink = cast<bufferization::MaterializeInDestinationOp>(*op.getResult().user_begin());
-      callResample(op, dest, callee);
-      sink.erase();
-      auto source = op.getInput().getDefiningOp<bufferization::ToTensorOp>();
-      op.erase();
+    module.walk([&](GaussianNoiseOp op) {
+      if (BlockArgument dest = qualifyingOutput(op)) {
+        SmallVector<Type> params{index, index, index, index, f64, f64, f64, f64, f64};
+        callNoise(op, dest, declare(module, kGaussianNoiseF32, b.getFunctionType(params, {})));
+        done.push_back(op);
+      }
+    });
+    // The replaced op, its sink and, once unused, its source.
+    for (Operation *op : done) {
+      cast<bufferization::MaterializeInDestinationOp>(*op->getResult(0).user_begin()).erase();
+      auto source = op->getOperand(0).getDefiningOp<bufferization::ToTensorOp>();
+      op->erase();
       if (source->use_empty())
         source.erase();
     }

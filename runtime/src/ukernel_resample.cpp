@@ -4,20 +4,8 @@
 // otherwise every voxel goes through the general formula here.
 #include "med/runtime/ukernels.h"
 
+#include "ukernel_cpu.h"
 #include "ukernel_resample.h"
-
-namespace {
-
-bool hasAvx512() {
-#if MED_UK_HAVE_AVX512
-  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-  return yes;
-#else
-  return false;
-#endif
-}
-
-} // namespace
 
 extern "C" void med_uk_resample_linear_f32(intptr_t in, intptr_t out, int64_t out_row_stride,
                                            int64_t window_offset, int64_t rows, int64_t rank,

@@ -76,3 +76,39 @@ func.func @int16_stays(%in: memref<?xi16, strided<[1], offset: ?>>, %out: memref
   bufferization.materialize_in_destination %r in restrict writable %out : (tensor<?x?xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>) -> ()
   return
 }
+
+// -----
+
+// Gaussian noise alone in its kernel (flat float32 buffers) becomes a call of the noise
+// microkernel on the two chunks' addresses, the chunk's length, its global index and the op's
+// f64 operands.
+// CHECK-LABEL: func.func private @med_uk_gaussian_noise_f32(index, index, index, index, f64, f64, f64, f64, f64)
+// CHECK-LABEL: func @lone_noise
+// CHECK-NOT:     med.gaussian_noise
+// CHECK:         %[[N:.*]] = memref.dim %{{.*}}, %{{.*}} : memref<?xf32, strided<[1], offset: ?>>
+// CHECK:         call @med_uk_gaussian_noise_f32(%{{.*}}, %{{.*}}, %[[N]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}})
+// CHECK-NEXT:    return
+// LLVM-LABEL: llvm.func @lone_noise
+// LLVM:         llvm.call @med_uk_gaussian_noise_f32
+func.func @lone_noise(%in: memref<?xf32, strided<[1], offset: ?>>, %out: memref<?xf32, strided<[1], offset: ?>>, %a: f64) {
+  %t = bufferization.to_tensor %in restrict : memref<?xf32, strided<[1], offset: ?>>
+  %base, %off, %size, %stride = memref.extract_strided_metadata %in : memref<?xf32, strided<[1], offset: ?>> -> memref<f32>, index, index, index
+  %r = med.gaussian_noise %t, %a, %a, %a, %a, %a, %off : tensor<?xf32> -> tensor<?xf32>
+  bufferization.materialize_in_destination %r in restrict writable %out : (tensor<?xf32>, memref<?xf32, strided<[1], offset: ?>>) -> ()
+  return
+}
+
+// -----
+
+// Noise with another op in its kernel keeps the generated form.
+// CHECK-LABEL: func @fused_noise
+// CHECK:         med.gaussian_noise
+// CHECK-NOT:     call @med_uk_gaussian_noise_f32
+func.func @fused_noise(%in: memref<?xf32, strided<[1], offset: ?>>, %out: memref<?xf32, strided<[1], offset: ?>>, %a: f64) {
+  %t = bufferization.to_tensor %in restrict : memref<?xf32, strided<[1], offset: ?>>
+  %base, %off, %size, %stride = memref.extract_strided_metadata %in : memref<?xf32, strided<[1], offset: ?>> -> memref<f32>, index, index, index
+  %s = med.shift_intensity %t {offset = 1.0} : tensor<?xf32> -> tensor<?xf32>
+  %r = med.gaussian_noise %s, %a, %a, %a, %a, %a, %off : tensor<?xf32> -> tensor<?xf32>
+  bufferization.materialize_in_destination %r in restrict writable %out : (tensor<?xf32>, memref<?xf32, strided<[1], offset: ?>>) -> ()
+  return
+}

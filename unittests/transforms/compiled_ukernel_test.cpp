@@ -7,6 +7,7 @@
 #include "med/compiler/JitSession.h"
 #include "med/transforms/compose.h"
 #include "med/transforms/intensity.h"
+#include "med/transforms/intensity_random.h"
 #include "med/transforms/resample.h"
 
 #include <cmath>
@@ -84,6 +85,32 @@ TEST(ResampleMicrokernel, EqualsTheGeneratedGatherBitForBit) {
                           what + " threads=" + std::to_string(threads));
         }
       }
+}
+
+// The noise microkernel against the generated noise (fused with a shift by 0, the noise keeps its
+// generated form): buffer lengths around the 4-voxel groups and 64-voxel blocks, two threads
+// (chunks that start inside a group), a mean and a non-firing call, non-finite inputs.
+TEST(GaussianNoiseMicrokernel, EqualsTheGeneratedNoiseBitForBit) {
+  for (int64_t length : {1, 3, 5, 63, 64, 67, 130, 1000, 4099, 70001})
+    for (double prob : {1.0, 0.0}) {
+      T::RandGaussianNoiseOptions o = T::RandGaussianNoiseOptions().mean(0.25).std(0.7).prob(prob);
+      T::Compose alone({T::RandGaussianNoise(o)});
+      T::Compose shifted(
+          {T::RandGaussianNoise(o), T::ShiftIntensity(T::ShiftIntensityOptions(0.0))});
+      const std::string what = std::to_string(length) + " prob " + std::to_string(prob);
+      std::vector<std::string> ir = alone.compile().ir(at::kFloat);
+      ASSERT_EQ(ir.size(), 1u) << what;
+      EXPECT_EQ(ir[0].find("med.shift_intensity"), std::string::npos) << what;
+      const med::MetaTensor img = withSpecials({1, 1, length}, 3);
+      for (int threads : {1, 2})
+        for (uint64_t sample : {0, 7}) {
+          auto a = alone.compile(T::Schedule::cpu().threads(threads));
+          auto b = shifted.compile(T::Schedule::cpu().threads(threads));
+          const med::rt::RandomKey key{1, 2, sample, 0};
+          expectIdentical(a.run(img, key).data, b.run(img, key).data,
+                          what + " threads=" + std::to_string(threads));
+        }
+    }
 }
 
 // A kernel loaded from the disk cache calls the microkernel too: the loader binds its symbol as

@@ -35,12 +35,14 @@ def MedFusePointwise : Pass<"med-fuse-pointwise", "mlir::func::FuncOp"> {
 def MedUseMicrokernels : Pass<"med-use-microkernels", "mlir::ModuleOp"> {
   let summary = "Replace ops alone in their kernel by calls to the runtime's microkernels (CPU)";
   let description = [{
-    A `med.resample` in mode "bilinear" with padding "zeros" or "border", float32 in and out,
-    neither bounded nor displaced, that reads the kernel's input buffer as it is
-    (`bufferization.to_tensor` of a function argument) and whose result only goes to the
-    kernel's output buffer (`bufferization.materialize_in_destination` into a function
-    argument) becomes a call of `med_uk_resample_linear_f32` (runtime/include/med/runtime/
-    ukernels.h) on the two buffers' addresses, its arguments passed through a stack array.
+    An op that reads the kernel's input buffer as it is (`bufferization.to_tensor` of a function
+    argument) and whose result only goes to the kernel's output buffer
+    (`bufferization.materialize_in_destination` into a function argument) becomes a call of a
+    microkernel (runtime/include/med/runtime/ukernels.h) on the two buffers' addresses:
+    `med.resample` in mode "bilinear" with padding "zeros" or "border", float32 in and out,
+    neither bounded nor displaced, calls `med_uk_resample_linear_f32` (its f64 arguments
+    through a stack array); `med.gaussian_noise` on flat float32 buffers calls
+    `med_uk_gaussian_noise_f32`.
     Nothing fuses with such an op, so the call loses nothing, and the microkernel computes the
     generated code's values bit for bit. Part of the CPU pipeline only: fusion passes stay
     target-independent.
