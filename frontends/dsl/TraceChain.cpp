@@ -2,6 +2,7 @@
 #include "med/frontends/Chain.h"
 
 #include "med/MedDialect.h"
+#include "med/compiler/JitSession.h"
 #include "med/compiler/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -14,7 +15,10 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <mutex>
@@ -93,9 +97,68 @@ std::string chainKey(const ChainSpec &chain) {
 
 } // namespace
 
+namespace {
+
+// Traced IR on disk, beside the kernels (docs/kernel-cache.md, "Traced IR"): a new process whose
+// kernels all come from the disk cache then never creates an MLIR context, the largest part of
+// its first call. The file holds its full key (the compiler's version, which hashes this file,
+// and the chain's key), checked on load, then the IR. Written to a temporary name and renamed,
+// as the kernels are; any failure only costs a trace.
+constexpr llvm::StringLiteral kTraceMagic = "medulla-trace v1\n";
+
+std::string traceKey(const std::string &chainKey) {
+  return compiler::JitSession::compilerVersion() + "\n" + chainKey;
+}
+
+std::string loadTrace(const std::string &path, const std::string &key) {
+  auto file = llvm::MemoryBuffer::getFile(path);
+  if (!file)
+    return {};
+  llvm::StringRef text = (*file)->getBuffer();
+  if (!text.consume_front(kTraceMagic))
+    return {};
+  size_t length = 0;
+  auto [count, rest] = text.split('\n');
+  if (count.getAsInteger(10, length) || rest.size() < length || rest.take_front(length) != key)
+    return {};
+  return rest.drop_front(length).str();
+}
+
+void storeTrace(const std::string &path, const std::string &key, const std::string &ir) {
+  int fd = -1;
+  llvm::SmallString<256> tmp;
+  // The first trace of a process with a fresh cache comes before any kernel made the directory.
+  if (llvm::sys::fs::create_directories(llvm::sys::path::parent_path(path)) ||
+      llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%%%%%%%", fd, tmp))
+    return;
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << kTraceMagic << key.size() << "\n" << key << ir;
+    if (os.has_error()) {
+      os.clear_error();
+      llvm::sys::fs::remove(tmp);
+      return;
+    }
+  }
+  if (llvm::sys::fs::rename(tmp, path))
+    llvm::sys::fs::remove(tmp);
+}
+
+} // namespace
+
+std::string traceCacheKey(const ChainSpec &chain) { return traceKey(chainKey(chain)); }
+
+std::string traceCacheFile(const ChainSpec &chain) {
+  const std::string dir = compiler::JitSession::diskCacheDir();
+  if (dir.empty())
+    return {};
+  return dir + "/" + compiler::fingerprint(traceCacheKey(chain)) + ".medtrace";
+}
+
 std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *origin) {
   // Memoised per process: a second pipeline of the same chain (a data loader worker, a
-  // re-compiled Compose) skips MLIR entirely. Only successful traces are kept.
+  // re-compiled Compose) skips MLIR entirely; so does a new process that traced it before
+  // (traceCacheFile). Only successful traces are kept.
   static std::mutex mutex;
   static auto *traced = new std::unordered_map<std::string, std::string>();
   std::string key = chainKey(chain);
@@ -104,7 +167,13 @@ std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *o
     if (auto it = traced->find(key); it != traced->end())
       return it->second;
   }
-  std::string ir = traceUncached(chain, error, origin);
+  const std::string file = traceCacheFile(chain), fullKey = traceKey(key);
+  std::string ir = file.empty() ? std::string() : loadTrace(file, fullKey);
+  if (ir.empty()) {
+    ir = traceUncached(chain, error, origin);
+    if (!ir.empty() && !file.empty())
+      storeTrace(file, fullKey, ir);
+  }
   if (!ir.empty()) {
     std::lock_guard<std::mutex> lock(mutex);
     traced->emplace(std::move(key), ir);

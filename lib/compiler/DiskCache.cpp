@@ -85,7 +85,7 @@ void removeAbandonedTemporaries(const std::string &dir) {
   std::error_code ec;
   for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec; it.increment(ec)) {
     llvm::StringRef name = llvm::sys::path::filename(it->path());
-    if (!name.contains(".medk.tmp-"))
+    if (!name.contains(".medk.tmp-") && !name.contains(".medtrace.tmp-")) // kernels, traces
       continue;
     llvm::sys::fs::file_status status;
     if (!llvm::sys::fs::status(it->path(), status) &&
@@ -95,6 +95,10 @@ void removeAbandonedTemporaries(const std::string &dir) {
 }
 
 } // namespace
+
+std::string compilerVersion() {
+  return std::string(MED_COMPILER_VERSION) + "/llvm-" + LLVM_VERSION_STRING;
+}
 
 std::string cacheDir() {
   if (const char *dir = env("MEDULLA_CACHE_DIR"))
@@ -120,7 +124,7 @@ const std::string &hostKey() {
     for (size_t i = 0; i < features.size(); ++i)
       k += (i ? "," : "") + features[i];
     k += "\n";
-    k += std::string("compiler=") + MED_COMPILER_VERSION + "/llvm-" + LLVM_VERSION_STRING + "\n";
+    k += "compiler=" + compilerVersion() + "\n";
     // How the object was made and is entered; change these when JitSession's codegen changes.
     // vectorMathAvailable() also loads libmvec, which objects made with it call into.
     k += std::string("codegen=O3,host-tm,") + (vectorMathAvailable() ? "libmvec" : "scalar-libm") +

@@ -14,6 +14,8 @@ namespace med::compiler::disk {
 /// else $HOME/.cache/medulla/kernels. Empty when the cache is disabled (MEDULLA_CACHE_DIR=off) or
 /// no directory can be named. Read on every call so tests and tools may change it at run time.
 std::string cacheDir();
+/// MED_COMPILER_VERSION and the LLVM version: what generated code and traced IR depend on.
+std::string compilerVersion();
 
 /// What generated code depends on besides the IR: target triple, host CPU name and features, and
 /// the compiler's version (Medulla version + hash of the compiler's sources + LLVM version).

@@ -446,6 +446,8 @@ std::shared_ptr<const Kernel> JitSession::compileMiss(const std::string &ir, uin
 
 std::string JitSession::diskCacheDir() { return disk::cacheDir(); }
 
+std::string JitSession::compilerVersion() { return disk::compilerVersion(); }
+
 JitStats JitSession::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return stats_;

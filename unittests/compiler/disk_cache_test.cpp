@@ -343,6 +343,44 @@ module {
   EXPECT_EQ(0, std::memcmp(warmOut.data(), coldOut.data(), coldOut.size() * sizeof(float)));
 }
 
+// Traced IR is kept beside the kernels, so a new process whose kernels come from disk never
+// builds an MLIR context. Chains with offsets unique to this test, so the process's in-memory
+// memo has not seen them.
+TEST_F(DiskCache, TracedIRIsStoredAndReadBackUnderItsKey) {
+  auto chainWith = [](double offset) {
+    return ChainSpec{DType::Float32,
+                     {OpSpec{"shift_intensity", {{"offset", offset}}, {}, DType::Float32, "S"}}};
+  };
+  auto slurp = [](const std::string &path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  std::string error;
+  // Stored: the magic line, the key and the IR just traced.
+  const ChainSpec a = chainWith(0.8125);
+  const std::string ir = med::frontend::traceToIR(a, &error);
+  ASSERT_FALSE(ir.empty()) << error;
+  const std::string file = med::frontend::traceCacheFile(a);
+  ASSERT_TRUE(fs::exists(file)) << file;
+  const std::string key = med::frontend::traceCacheKey(a);
+  EXPECT_EQ(slurp(file), "medulla-trace v1\n" + std::to_string(key.size()) + "\n" + key + ir);
+  // Read back: a file under a chain's key is what traceToIR returns for it.
+  const ChainSpec b = chainWith(0.6875);
+  const std::string keyB = med::frontend::traceCacheKey(b);
+  writeFile(med::frontend::traceCacheFile(b), "medulla-trace v1\n" + std::to_string(keyB.size()) +
+                                                  "\n" + keyB + "// read from disk\n");
+  EXPECT_EQ(med::frontend::traceToIR(b, &error), "// read from disk\n");
+  // A file whose key is another chain's is ignored and replaced by the real trace.
+  const ChainSpec c = chainWith(0.5625);
+  writeFile(med::frontend::traceCacheFile(c), slurp(file));
+  const std::string irC = med::frontend::traceToIR(c, &error);
+  EXPECT_NE(irC.find("med.shift_intensity"), std::string::npos) << irC;
+  EXPECT_NE(irC, ir);
+  EXPECT_EQ(slurp(med::frontend::traceCacheFile(c)).find(med::frontend::traceCacheKey(c)),
+            std::string("medulla-trace v1\n").size() +
+                std::to_string(med::frontend::traceCacheKey(c).size()).size() + 1);
+}
+
 TEST_F(DiskCache, CorruptEntriesAreRecompiledAndReplaced) {
   std::string ir = shiftIR(-7.5);
   auto in = input();

@@ -80,6 +80,9 @@ public:
   /// else $HOME/.cache/medulla/kernels; empty when disabled (MEDULLA_CACHE_DIR=off). The
   /// environment is read at every miss, so it may change while the process runs.
   static std::string diskCacheDir();
+  /// The compiler's version with a hash of the sources that shape generated code and traced IR
+  /// (lib/compiler, dialects, the tracer) and LLVM's version: part of every disk cache key.
+  static std::string compilerVersion();
 
 private:
   JitSession();

@@ -84,4 +84,12 @@ struct ChainSpec {
 /// the `origin` of the first op at fault.
 std::string traceToIR(const ChainSpec &chain, std::string *error, std::string *origin = nullptr);
 
+/// Where traceToIR keeps `chain`'s traced IR on disk, beside the kernels; empty when the disk
+/// cache is off. The file is "medulla-trace v1\n", the length of the key in decimal and "\n",
+/// the key (traceCacheKey: the compiler's version and everything the trace depends on), then
+/// the IR. A new process whose memo misses reads it instead of tracing; a file whose key differs
+/// is ignored (and replaced).
+std::string traceCacheFile(const ChainSpec &chain);
+std::string traceCacheKey(const ChainSpec &chain);
+
 } // namespace med::frontend
