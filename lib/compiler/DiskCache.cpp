@@ -27,6 +27,7 @@
 #include "llvm/TargetParser/Host.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -264,17 +265,28 @@ bool writeEntry(const std::string &dir, const std::string &path, const Entry &en
   return ok;
 }
 
-bool loadObject(const std::string &object, const std::string &name, LoadedObject *out,
-                std::string *error) {
-  static std::once_flag initTargets;
-  std::call_once(initTargets, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-  });
+namespace {
+
+// The one LLJIT every loaded kernel links into. Building a JIT (target machine, linking layer,
+// process-symbol generator) cost more than linking a kernel, so a process pays it once. Each
+// kernel gets a dylib of its own (all define the same entry symbol), linked against `shared`:
+// the microkernels and what the generator resolved from this process (libm, the memref
+// helpers), so a symbol is looked up in the process once however many kernels call it.
+struct SharedJit {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  llvm::orc::JITDylib *shared = nullptr;
+  std::string error; ///< why the JIT could not be built; every load then reports it
+  std::atomic<uint64_t> next{0};
+};
+
+SharedJit *buildSharedJit() {
+  auto *s = new SharedJit;
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb) {
-    *error = llvm::toString(jtmb.takeError());
-    return false;
+    s->error = llvm::toString(jtmb.takeError());
+    return s;
   }
   // No platform runtime (kernels have no static initialisers) and no implicit process-symbols
   // dylib: the generator below resolves libm and the memref helpers from this process.
@@ -284,39 +296,78 @@ bool loadObject(const std::string &object, const std::string &name, LoadedObject
                  .setPlatformSetUp(llvm::orc::setUpInactivePlatform)
                  .create();
   if (!jit) {
-    *error = "cannot create the JIT: " + llvm::toString(jit.takeError());
-    return false;
+    s->error = "cannot create the JIT: " + llvm::toString(jit.takeError());
+    return s;
   }
-  // Failures come back from lookup() below; do not also print them to stderr.
+  // Failures come back from lookup(); do not also print them to stderr.
   (*jit)->getExecutionSession().setErrorReporter(
       [](llvm::Error err) { llvm::consumeError(std::move(err)); });
-  llvm::orc::JITDylib &main = (*jit)->getMainJITDylib();
+  llvm::orc::JITDylib &shared = (*jit)->getMainJITDylib();
   auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
       (*jit)->getDataLayout().getGlobalPrefix());
   if (!process) {
-    *error = llvm::toString(process.takeError());
-    return false;
+    s->error = llvm::toString(process.takeError());
+    return s;
   }
-  main.addGenerator(std::move(*process));
+  shared.addGenerator(std::move(*process));
   llvm::orc::SymbolMap microkernels; // calls of the runtime's microkernels: this process's copies
   for (const auto &[name, address] : mlir::med::kMicrokernels)
     microkernels[(*jit)->mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
                                                    llvm::JITSymbolFlags::Exported};
-  if (llvm::Error err = main.define(llvm::orc::absoluteSymbols(std::move(microkernels)))) {
-    *error = "cannot bind the microkernels: " + llvm::toString(std::move(err));
+  if (llvm::Error err = shared.define(llvm::orc::absoluteSymbols(std::move(microkernels)))) {
+    s->error = "cannot bind the microkernels: " + llvm::toString(std::move(err));
+    return s;
+  }
+  s->shared = &shared;
+  s->jit = std::move(*jit);
+  return s;
+}
+
+// Built on first use and never destroyed: kernels held by objects that outlive static
+// destruction (caches in other libraries' statics) must not see their code unmapped.
+SharedJit &sharedJit() {
+  static SharedJit *jit = buildSharedJit();
+  return *jit;
+}
+
+// Owns one kernel's dylib: dropping the last kernel that uses it frees its code and memory.
+struct LoadedDylib {
+  llvm::orc::JITDylib *dylib = nullptr;
+  LoadedDylib() = default;
+  LoadedDylib(const LoadedDylib &) = delete;
+  LoadedDylib &operator=(const LoadedDylib &) = delete;
+  ~LoadedDylib() {
+    if (dylib)
+      llvm::consumeError(sharedJit().jit->getExecutionSession().removeJITDylib(*dylib));
+  }
+};
+
+} // namespace
+
+bool loadObject(const std::string &object, const std::string &name, LoadedObject *out,
+                std::string *error) {
+  SharedJit &s = sharedJit();
+  if (!s.jit) {
+    *error = s.error;
     return false;
   }
-  if (llvm::Error err = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(object, name))) {
+  llvm::orc::ExecutionSession &session = s.jit->getExecutionSession();
+  auto owner = std::make_shared<LoadedDylib>();
+  llvm::orc::JITDylib &dylib = session.createBareJITDylib("medk" + std::to_string(s.next++));
+  owner->dylib = &dylib;
+  dylib.addToLinkOrder(*s.shared);
+  if (llvm::Error err =
+          s.jit->addObjectFile(dylib, llvm::MemoryBuffer::getMemBufferCopy(object, name))) {
     *error = "cannot add the object: " + llvm::toString(std::move(err));
     return false;
   }
-  auto symbol = (*jit)->lookup("_mlir__mlir_ciface_med_kernel");
+  auto symbol = s.jit->lookup(dylib, "_mlir__mlir_ciface_med_kernel");
   if (!symbol) {
     *error = "cannot link the object: " + llvm::toString(symbol.takeError());
     return false;
   }
   out->entry = symbol->toPtr<med_packed_kernel>();
-  out->owner = std::shared_ptr<llvm::orc::LLJIT>(std::move(*jit));
+  out->owner = std::move(owner);
   return true;
 }
 

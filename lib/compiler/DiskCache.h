@@ -54,14 +54,15 @@ ReadResult readEntry(const std::string &path, const std::string &key, const std:
 bool writeEntry(const std::string &dir, const std::string &path, const Entry &entry,
                 std::string *error);
 
-/// A kernel linked from an object file into its own LLJIT, with no MLIR or codegen involved.
+/// A kernel linked from an object file, with no MLIR or codegen involved.
 struct LoadedObject {
   med_packed_kernel entry = nullptr;
-  std::shared_ptr<void> owner; ///< keeps the LLJIT (and so the code) alive
+  std::shared_ptr<void> owner; ///< keeps the kernel's dylib (and so the code) alive
 };
 
-/// Links `object` into a new LLJIT for the host, resolving libm and other helpers from the
-/// process, and looks up the packed entry `_mlir__mlir_ciface_med_kernel`.
+/// Links `object` into a dylib of its own in the process's one loader JIT (built on first use),
+/// resolving libm and other helpers from the process, and looks up the packed entry
+/// `_mlir__mlir_ciface_med_kernel`.
 bool loadObject(const std::string &object, const std::string &name, LoadedObject *out,
                 std::string *error);
 

@@ -344,20 +344,26 @@ std::shared_ptr<const Kernel> JitSession::compile(const std::string &ir, std::st
 
 std::shared_ptr<const Kernel> JitSession::finishMiss(const std::string &ir,
                                                      const std::shared_ptr<InFlight> &flight,
-                                                     uint64_t ticket, std::string *error) {
+                                                     uint64_t ticket, std::string *error,
+                                                     bool diskChecked) {
   std::string message;
-  std::shared_ptr<const Kernel> kernel = compileMiss(ir, ticket, &message);
+  std::shared_ptr<const Kernel> kernel = compileMiss(ir, ticket, &message, diskChecked);
+  publish(ir, flight, kernel, message);
+  if (!kernel && error)
+    *error = message;
+  return kernel;
+}
+
+void JitSession::publish(const std::string &ir, const std::shared_ptr<InFlight> &flight,
+                         const std::shared_ptr<const Kernel> &kernel, const std::string &error) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (kernel)
     cache_.emplace(ir, kernel);
   flight->kernel = kernel;
-  flight->error = message;
+  flight->error = error;
   flight->finished = true;
   inFlight_.erase(ir);
   flight->done.notify_all();
-  if (!kernel && error)
-    *error = message;
-  return kernel;
 }
 
 std::future<void> JitSession::prefetch(const std::string &ir) {
@@ -373,9 +379,19 @@ std::future<void> JitSession::prefetch(const std::string &ir) {
   inFlight_.emplace(ir, flight);
   const uint64_t ticket = compileSlots().take();
   lock.unlock();
+  // A kernel the disk cache holds is linked here: that takes a fraction of a millisecond, and
+  // starting a thread for it cost more (1-2 ms each, measured, with LibTorch's thread-local
+  // state to set up), so a warm pipeline's prefetches ran slower than loading in turn.
+  if (std::shared_ptr<const Kernel> kernel = diskHit(ir)) {
+    compileSlots().skip(ticket);
+    publish(ir, flight, kernel, "");
+    std::promise<void> done;
+    done.set_value();
+    return done.get_future();
+  }
   auto run = [this, ir, flight, ticket] {
     std::string ignored; // a compile() of the same IR reports it
-    finishMiss(ir, flight, ticket, &ignored);
+    finishMiss(ir, flight, ticket, &ignored, /*diskChecked=*/true);
   };
   try {
     return std::async(std::launch::async, run);
@@ -387,9 +403,26 @@ std::future<void> JitSession::prefetch(const std::string &ir) {
   }
 }
 
-// Disk cache, else compile and store; runs without the session lock except to update stats.
+std::shared_ptr<const Kernel> JitSession::diskHit(const std::string &ir) {
+  std::string dir = disk::cacheDir();
+  if (dir.empty() || !hostTuning().error.empty())
+    return nullptr;
+  std::string key = disk::entryKey(ir);
+  bool rejected = false;
+  std::shared_ptr<Kernel> kernel = loadFromDisk(disk::entryPath(dir, key), key, ir, &rejected);
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.diskRejected += rejected;
+  if (kernel) {
+    ++stats_.diskHits;
+    stats_.loadMs += kernel->loadMs;
+  }
+  return kernel;
+}
+
+// Disk cache (unless the caller looked there already), else compile and store; runs without
+// the session lock except to update stats.
 std::shared_ptr<const Kernel> JitSession::compileMiss(const std::string &ir, uint64_t ticket,
-                                                      std::string *error) {
+                                                      std::string *error, bool diskChecked) {
   bool compiles = false; // else the ticket's turn is skipped: loading needs no slot
   auto skipTurn = llvm::make_scope_exit([&] {
     if (!compiles)
@@ -399,20 +432,14 @@ std::shared_ptr<const Kernel> JitSession::compileMiss(const std::string &ir, uin
     *error = hostTuning().error;
     return nullptr;
   }
+  if (!diskChecked)
+    if (std::shared_ptr<const Kernel> kernel = diskHit(ir))
+      return kernel;
   std::string dir = disk::cacheDir();
   std::string key, path;
   if (!dir.empty()) {
     key = disk::entryKey(ir);
     path = disk::entryPath(dir, key);
-    bool rejected = false;
-    if (std::shared_ptr<Kernel> kernel = loadFromDisk(path, key, ir, &rejected)) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      ++stats_.diskHits;
-      stats_.loadMs += kernel->loadMs;
-      return kernel;
-    }
-    std::lock_guard<std::mutex> lock(mutex_);
-    stats_.diskRejected += rejected;
   }
   std::string object;
   std::shared_ptr<Kernel> kernel;

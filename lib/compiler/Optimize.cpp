@@ -15,7 +15,9 @@ namespace med::compiler {
 
 bool vectorMathAvailable() {
   // Loaded once, globally, never closed: kernels call into it for the life of the process.
-  static const bool loaded = dlopen("libmvec.so.1", RTLD_NOW | RTLD_GLOBAL) != nullptr;
+  // RTLD_LAZY: binding all of its relocations up front searched every library LibTorch loaded
+  // and cost a new process about 1 ms before its first kernel.
+  static const bool loaded = dlopen("libmvec.so.1", RTLD_LAZY | RTLD_GLOBAL) != nullptr;
   return loaded;
 }
 

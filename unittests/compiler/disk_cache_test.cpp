@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <random>
 #include <sstream>
@@ -287,6 +288,55 @@ TEST_F(DiskCache, SecondCompileAfterClearComesFromDisk) {
   EXPECT_EQ(again.get(), warm.get());
   // The kernel compiled first stays valid after clear().
   expectShifted(run(*cold, in), in, 1.5f);
+}
+
+// A prefetch of a kernel the disk holds links it before returning (no thread: starting one
+// cost more than the load), so the future is ready and the next compile() is a memory hit.
+TEST_F(DiskCache, PrefetchOfAStoredKernelLoadsItAtOnce) {
+  std::string ir = shiftIR(2.75);
+  ASSERT_TRUE(compile(ir));
+  JitSession::global().clear();
+  auto before = JitSession::global().stats();
+  std::future<void> pending = JitSession::global().prefetch(ir);
+  EXPECT_EQ(pending.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  auto after = JitSession::global().stats();
+  EXPECT_EQ(after.diskHits, before.diskHits + 1);
+  EXPECT_EQ(after.misses, before.misses);
+  bool hit = false;
+  auto k = compile(ir, &hit);
+  ASSERT_TRUE(k);
+  EXPECT_TRUE(hit);
+  EXPECT_TRUE(k->fromDisk);
+  auto in = input();
+  expectShifted(run(*k, in), in, 2.75f);
+}
+
+// Loaded kernels share one JIT, each in a dylib of its own under the same entry name: each runs
+// its own code, the same entry loaded twice gives two working copies, and dropping some leaves
+// the others intact.
+TEST_F(DiskCache, LoadedKernelsStayIndependentWhenOthersAreDropped) {
+  const std::vector<double> offsets = {0.5, 1.25, -4.0, 8.5};
+  for (double o : offsets)
+    ASSERT_TRUE(compile(shiftIR(o)));
+  std::vector<std::shared_ptr<const Kernel>> loaded;
+  for (int round = 0; round < 2; ++round) {
+    JitSession::global().clear();
+    for (double o : offsets) {
+      loaded.push_back(compile(shiftIR(o)));
+      ASSERT_TRUE(loaded.back());
+      ASSERT_TRUE(loaded.back()->fromDisk);
+    }
+  }
+  JitSession::global().clear();
+  auto in = input();
+  for (size_t i = 0; i < loaded.size(); ++i) { // drop the first round's copies one by one
+    const float offset = static_cast<float>(offsets[i % offsets.size()]);
+    expectShifted(run(*loaded[i], in), in, offset);
+    if (i < offsets.size())
+      loaded[i].reset();
+    for (size_t j = i + 1; j < loaded.size(); ++j)
+      expectShifted(run(*loaded[j], in), in, static_cast<float>(offsets[j % offsets.size()]));
+  }
 }
 
 TEST_F(DiskCache, WholeBufferFlagSurvivesTheDisk) {

@@ -62,12 +62,13 @@ public:
   /// true only for an in-memory hit; a disk hit shows as Kernel::fromDisk.
   std::shared_ptr<const Kernel> compile(const std::string &ir, std::string *error,
                                         bool *cacheHit = nullptr);
-  /// Starts compiling `ir` (through the disk cache) on a thread of its own, unless it is cached
-  /// or being compiled; a compile() of the same IR meanwhile waits for that result. Compiles run
-  /// at most one per core, in the order asked: a cold pipeline asks for every kernel it will
-  /// need, costliest first, so they compile side by side instead of one segment after another.
-  /// The future is ready when the kernel is; its destructor waits for the compile, so whoever
-  /// holds it keeps the work from outliving them. Failures surface at the later compile().
+  /// Starts compiling `ir` on a thread of its own, unless it is cached or being compiled, or
+  /// loads it right away when the disk cache holds it; a compile() of the same IR meanwhile waits
+  /// for that result. Compiles run at most one per core, in the order asked: a cold pipeline asks
+  /// for every kernel it will need, costliest first, so they compile side by side instead of one
+  /// segment after another. The future is ready when the kernel is; its destructor waits for the
+  /// compile, so whoever holds it keeps the work from outliving them. Failures surface at the later
+  /// compile().
   ///
   ///   auto pending = JitSession::global().prefetch(irText);
   std::future<void> prefetch(const std::string &ir);
@@ -91,9 +92,15 @@ private:
   // cache and to whoever waits on the flight.
   std::shared_ptr<const Kernel> finishMiss(const std::string &ir,
                                            const std::shared_ptr<InFlight> &flight, uint64_t ticket,
-                                           std::string *error);
+                                           std::string *error, bool diskChecked = false);
+  // Sets the flight's outcome, caches a kernel, and wakes whoever waits on the flight.
+  void publish(const std::string &ir, const std::shared_ptr<InFlight> &flight,
+               const std::shared_ptr<const Kernel> &kernel, const std::string &error);
+  // The disk cache's kernel for `ir`, linked into this process, or null (none, disabled, or
+  // unusable: the caller compiles and overwrites it).
+  std::shared_ptr<const Kernel> diskHit(const std::string &ir);
   std::shared_ptr<const Kernel> compileMiss(const std::string &ir, uint64_t ticket,
-                                            std::string *error);
+                                            std::string *error, bool diskChecked);
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<const Kernel>> cache_;
   std::unordered_map<std::string, std::shared_ptr<InFlight>> inFlight_;
