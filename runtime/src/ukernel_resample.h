@@ -174,6 +174,20 @@ inline bool interior(const Geometry &g, const Row &r, int64_t x) {
   return true;
 }
 
+// Whether, with zeros padding, none of the voxels [x0, x1] of the row has a neighbour inside the
+// input: on some axis the positions at both ends are at or below -1 or both at or above the size
+// (then the lower neighbour is outside and the upper one too or of weight 0), and so, the
+// positions being monotone in x, are all those between. Their values are +0: every term is.
+inline bool outsideRun(const Geometry &g, const Row &r, int64_t x0, int64_t x1) {
+  for (int d = 0; d < g.n; ++d) {
+    const double a = std::fma(g.m[d][g.n - 1], static_cast<double>(x0), r.start[d]);
+    const double b = std::fma(g.m[d][g.n - 1], static_cast<double>(x1), r.start[d]);
+    if ((a <= -1.0 && b <= -1.0) || (a >= g.in[d] && b >= g.in[d]))
+      return true;
+  }
+  return false;
+}
+
 // The row's interior run [first, last): the positions are linear in x, so the run is an
 // interval; it is estimated from the line with a voxel's margin at each end and kept only if both
 // its ends pass the exact test (then every voxel between them does, each axis's position being

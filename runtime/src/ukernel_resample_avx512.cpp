@@ -139,6 +139,10 @@ void rowOfWindow(const Geometry &g, const float *in, float *out, int64_t i) {
   // same values).
   const int64_t length = g.rowLength;
   auto generalBlock = [&](int64_t at) {
+    if (!g.border && outsideRun(g, r, at, at + 15)) { // rotated corners: nothing to read
+      _mm512_storeu_ps(out + at, _mm512_setzero_ps());
+      return;
+    }
     g.n == 3 ? block16<3, false>(g, r, in, at, out) : block16<2, false>(g, r, in, at, out);
   };
   int64_t x = 0;
