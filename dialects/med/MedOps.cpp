@@ -100,6 +100,15 @@ bool ScaleByOp::isElementwise() { return true; }
 LogicalResult AdjustContrastOp::verify() { return verifySameShape(*this); }
 bool AdjustContrastOp::isElementwise() { return true; }
 
+LogicalResult HistogramShiftOp::verify() {
+  if (failed(verifySameShape(*this)))
+    return failure();
+  if (getPoints().size() < 3)
+    return emitOpError("expected at least 3 control points, got ") << getPoints().size();
+  return success();
+}
+bool HistogramShiftOp::isElementwise() { return true; }
+
 LogicalResult GaussianNoiseOp::verify() {
   if (failed(verifySameShape(*this)))
     return failure();

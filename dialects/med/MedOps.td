@@ -163,6 +163,28 @@ def Med_AdjustContrastOp : Med_DynamicOp<"adjust_contrast",
   }];
 }
 
+def Med_HistogramShiftOp : Med_DynamicOp<"histogram_shift",
+    (ins F64:$apply, F64:$count, Variadic<F64>:$points, F64:$min, F64:$max),
+    "$input `,` $apply `,` $count `,` `(` $points `)` `,` $min `,` $max attr-dict `:` type($input) `->` type($result)"> {
+  let summary = "MONAI's piecewise-linear intensity map through control points (RandHistogramShift)";
+  let description = [{
+    With `n = count` control points (3 <= n <= the number of `points`; the rest are unused),
+    `min`/`max` the image's extrema (split at the reduction) and `range = max - min`, all in
+    the compute type: reference points `xp_i = r_i * range + min` with r_i = i / (n - 1) in f64
+    (1 at i = n - 1, as `np.linspace`), floating points `fp_i = points_i * range + min`, and per
+    segment k < n - 1 the slope `m_k = (fp_{k+1} - fp_k) / (xp_{k+1} - xp_k)` and intercept
+    `b_k = fp_k - m_k * xp_k`. A voxel takes the segment of the last `xp_k < x` with
+    1 <= k <= n - 2 (else 0, which is `searchsorted(xp, x) - 1` clamped), `m_k * x + b_k`;
+    `fp_0` below `xp_0` and `fp_{n-1}` above `xp_{n-1}`. `x` when `apply` is zero or
+    `min == max`.
+
+    ```mlir
+    %1 = med.histogram_shift %0, %apply, %n, (%p0, %p1, %p2, %p3), %lo, %hi
+        : tensor<?xf32> -> tensor<?xf32>
+    ```
+  }];
+}
+
 def Med_GaussianNoiseOp : Med_DynamicOp<"gaussian_noise",
     (ins F64:$apply, F64:$mean, F64:$std, F64:$key0, F64:$key1, Index:$index_base),
     "$input `,` $apply `,` $mean `,` $std `,` $key0 `,` $key1 `,` $index_base attr-dict `:` type($input) `->` type($result)"> {

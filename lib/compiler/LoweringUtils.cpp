@@ -98,6 +98,27 @@ Value buildMap(OpBuilder &b, Location loc, Operation *op, ValueRange scalars, Bo
   return generic.getResult(0);
 }
 
+Value buildMapWhen(OpBuilder &b, Location loc, Operation *op, Value on, BodyFn body) {
+  Value input = op->getOperand(0);
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  const int64_t rank = resultType.getRank();
+  FloatType ct = computeType(op);
+  Value init = b.create<tensor::EmptyOp>(loc, tensor::getMixedSizes(b, loc, input),
+                                         resultType.getElementType());
+  SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  auto generic = b.create<linalg::GenericOp>(
+      loc, resultType, ValueRange{input}, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Type out = resultType.getElementType();
+        Value x = toCompute(nb, nloc, args[0], ct);
+        Value y = fromCompute(nb, nloc, body(nb, nloc, x, {}), out);
+        Value kept = args[0].getType() == out ? args[0] : fromCompute(nb, nloc, x, out);
+        nb.create<linalg::YieldOp>(nloc, nb.create<arith::SelectOp>(nloc, on, y, kept).getResult());
+      });
+  return generic.getResult(0);
+}
+
 // (min, max) of the op's input over all elements, as two 0-d tensors of the compute type. NaN
 // propagates (minimumf/maximumf), as torch.min/max do.
 std::pair<Value, Value> buildMinMax(OpBuilder &b, Location loc, Operation *op) {

@@ -21,6 +21,9 @@ double value(FloatAttr a);
 using BodyFn = function_ref<Value(OpBuilder &, Location, Value x, ValueRange scalars)>;
 /// result = generic(input, scalars...) with `body` per element; scalars are 0-d tensors.
 Value buildMap(OpBuilder &b, Location loc, Operation *op, ValueRange scalars, BodyFn body);
+/// As buildMap for elementwise ops, but where `on` (i1, one per call) is false each element is
+/// copied as stored rather than through the compute type: exact for integers f32 cannot hold.
+Value buildMapWhen(OpBuilder &b, Location loc, Operation *op, Value on, BodyFn body);
 /// (min, max) of the op's input as two 0-d tensors of the compute type; NaN propagates.
 std::pair<Value, Value> buildMinMax(OpBuilder &b, Location loc, Operation *op);
 /// An f64 operand in the compute type, converted once outside the loop.

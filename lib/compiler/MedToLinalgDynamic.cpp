@@ -77,6 +77,77 @@ struct AdjustContrastLowering : OpRewritePattern<AdjustContrastOp> {
   }
 };
 
+struct HistogramShiftLowering : OpRewritePattern<HistogramShiftOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(HistogramShiftOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FloatType ct = computeType(op);
+    Type f64 = rw.getF64Type();
+    auto f64c = [&](double v) {
+      return rw.create<arith::ConstantOp>(loc, f64, rw.getF64FloatAttr(v)).getResult();
+    };
+    Value lo = scalarIn(rw, loc, op.getMin(), ct), hi = scalarIn(rw, loc, op.getMax(), ct);
+    // MONAI leaves a constant image as it is.
+    Value varies = rw.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE, lo, hi);
+    Value on = rw.create<arith::AndIOp>(loc, applied(rw, loc, op.getApply()), varies);
+    Value range = rw.create<arith::SubFOp>(loc, hi, lo);
+    auto scaled = [&](Value unit) { // unit * range + min, in the compute type
+      Value u = scalarIn(rw, loc, unit, ct);
+      return rw.create<arith::AddFOp>(loc, rw.create<arith::MulFOp>(loc, u, range), lo).getResult();
+    };
+    // The control points and segments depend on the call only: computed once, before the loop.
+    Value last = rw.create<arith::SubFOp>(loc, op.getCount(), f64c(1.0));
+    Value step = rw.create<arith::DivFOp>(loc, f64c(1.0), last);
+    const int64_t k = static_cast<int64_t>(op.getPoints().size());
+    SmallVector<Value> xp, fp;
+    for (int64_t i = 0; i < k; ++i) {
+      Value at = f64c(static_cast<double>(i));
+      Value isLast = rw.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, at, last);
+      Value r = rw.create<arith::SelectOp>(loc, isLast, f64c(1.0),
+                                           rw.create<arith::MulFOp>(loc, at, step));
+      xp.push_back(scaled(r));
+      fp.push_back(scaled(op.getPoints()[i]));
+    }
+    SmallVector<Value> slope, intercept, inUse;
+    Value lastSegment = rw.create<arith::SubFOp>(loc, op.getCount(), f64c(2.0));
+    for (int64_t s = 0; s + 1 < k; ++s) {
+      Value m = rw.create<arith::DivFOp>(loc, rw.create<arith::SubFOp>(loc, fp[s + 1], fp[s]),
+                                         rw.create<arith::SubFOp>(loc, xp[s + 1], xp[s]));
+      slope.push_back(m);
+      intercept.push_back(
+          rw.create<arith::SubFOp>(loc, fp[s], rw.create<arith::MulFOp>(loc, m, xp[s])));
+      inUse.push_back(rw.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLE,
+                                               f64c(static_cast<double>(s)), lastSegment));
+    }
+    Value xpLast = xp[0], fpLast = fp[0];
+    for (int64_t i = 1; i < k; ++i) {
+      Value isLast = rw.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ,
+                                              f64c(static_cast<double>(i)), last);
+      xpLast = rw.create<arith::SelectOp>(loc, isLast, xp[i], xpLast);
+      fpLast = rw.create<arith::SelectOp>(loc, isLast, fp[i], fpLast);
+    }
+    // Where the call does not fire, the stored value as it is (an int32 image keeps values
+    // float32 cannot hold).
+    Value r = buildMapWhen(rw, loc, op, on, [&](OpBuilder &b, Location l, Value x, ValueRange) {
+      // The segment of the last reference point below x among 1..n-2 (xp ascends), else 0.
+      Value m = slope[0], c = intercept[0];
+      for (size_t s = 1; s < slope.size(); ++s) {
+        Value above = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, xp[s], x);
+        Value pick = b.create<arith::AndIOp>(l, inUse[s], above);
+        m = b.create<arith::SelectOp>(l, pick, slope[s], m);
+        c = b.create<arith::SelectOp>(l, pick, intercept[s], c);
+      }
+      Value y = b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, m, x), c);
+      Value below = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, x, xp[0]);
+      y = b.create<arith::SelectOp>(l, below, fp[0], y);
+      Value beyond = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, x, xpLast);
+      return b.create<arith::SelectOp>(l, beyond, fpLast, y).getResult();
+    });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
 // ---- Operations split at a reduction: statistics arrive as f64 operands ----------------------
 
 struct NormalizeLowering : OpRewritePattern<NormalizeOp> {
@@ -177,6 +248,7 @@ struct ClipByLowering : OpRewritePattern<ClipByOp> {
 } // namespace
 
 void mlir::med::lowering::populateDynamicLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<ShiftByLowering, ScaleByLowering, AdjustContrastLowering, NormalizeLowering,
-               ScaleRangeByLowering, RescaleByLowering, ClipByLowering>(patterns.getContext());
+  patterns.add<ShiftByLowering, ScaleByLowering, AdjustContrastLowering, HistogramShiftLowering,
+               NormalizeLowering, ScaleRangeByLowering, RescaleByLowering, ClipByLowering>(
+      patterns.getContext());
 }

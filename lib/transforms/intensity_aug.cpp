@@ -183,6 +183,8 @@ RandHistogramShift::RandHistogramShift(Options o) : o_(std::move(o)) {
     throw Error(name() + ".num_control_points",
                 "expected at least 3 control points, got " + std::to_string(lo));
   o_.num_control_points({lo, hi});
+  if (traceable())
+    validateByTrace(*this);
 }
 
 std::pair<std::vector<double>, std::vector<double>>
@@ -196,6 +198,33 @@ RandHistogramShift::controlPoints(const double *p) const {
   for (int64_t i = 1; i < n - 1; ++i)
     flt[i] = rng.uniform(flt[i - 1], flt[i + 1]);
   return {ref, flt};
+}
+
+int RandHistogramShift::numParams() const {
+  return 4 + static_cast<int>(o_.num_control_points().second);
+}
+
+void RandHistogramShift::sample(rt::Rng &rng, std::vector<double> &p) const {
+  const size_t first = p.size();
+  detail::sampleSubStream(rng, o_.prob(), p);
+  const std::vector<double> flt = controlPoints(p.data() + first).second;
+  p.push_back(static_cast<double>(flt.size()));
+  for (int64_t i = 0; i < o_.num_control_points().second; ++i) // unused past the count
+    p.push_back(i < static_cast<int64_t>(flt.size()) ? flt[i] : 1.0);
+}
+
+void RandHistogramShift::inputStats(const at::Tensor &input, std::vector<double> &p) const {
+  // In the compute type (float32 for integer images), as the map sees the values.
+  const at::Tensor x = at::isFloatingType(input.scalar_type()) ? input : input.to(at::kFloat);
+  p.push_back(x.min().item<double>());
+  p.push_back(x.max().item<double>());
+}
+
+void RandHistogramShift::trace(frontend::ChainSpec &chain) const {
+  const int hi = static_cast<int>(o_.num_control_points().second);
+  frontend::OpSpec s = opWithParams(*this, chain, "histogram_shift", chain.output(), 6 + hi);
+  s.operands.erase(s.operands.begin() + 1, s.operands.begin() + 3); // k0, k1: host only
+  chain.ops.push_back(std::move(s));
 }
 
 MetaTensor RandHistogramShift::eager(const MetaTensor &img, const double *p) const {

@@ -102,3 +102,29 @@ func.func @adjust_contrast(%x: tensor<?xi16>, %a: f64, %g: f64, %lo: f64, %hi: f
   %0 = med.adjust_contrast %x, %a, %g, %lo, %hi : tensor<?xi16> -> tensor<?xf32>
   return %0 : tensor<?xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @histogram_shift
+// The control points, slopes and intercepts are per call: computed before the loop (f64 for
+// the unit reference points, then the compute type). Per element a chain of selects picks the
+// segment; a call that does not fire copies the stored int32 as it is, not through f32.
+// CHECK:         arith.divf %{{.*}}, %{{.*}} : f64
+// CHECK:         arith.divf %{{.*}}, %{{.*}} : f32
+// CHECK:         linalg.generic {{.*}}iterator_types = ["parallel"]
+// CHECK:         ^bb0(%[[IN:[a-z0-9_]+]]: i32, %{{[a-z0-9_]+}}: i32):
+// CHECK:           %[[X:.*]] = arith.sitofp %[[IN]] : i32 to f32
+// CHECK-COUNT-2:   arith.cmpf olt, %{{.*}}, %[[X]] : f32
+// CHECK:           arith.mulf %{{.*}}, %[[X]] : f32
+// CHECK:           arith.addf
+// CHECK:           arith.cmpf olt, %[[X]], %{{.*}} : f32
+// CHECK:           arith.cmpf ogt, %[[X]], %{{.*}} : f32
+// CHECK:           arith.fptosi
+// CHECK:           %[[Y:.*]] = arith.trunci %{{.*}} : i64 to i32
+// CHECK:           %[[OUT:.*]] = arith.select %{{.*}}, %[[Y]], %[[IN]] : i32
+// CHECK:           linalg.yield %[[OUT]] : i32
+// CHECK-NOT:     linalg.generic
+func.func @histogram_shift(%x: tensor<?xi32>, %a: f64, %n: f64, %p: f64, %lo: f64, %hi: f64) -> tensor<?xi32> {
+  %0 = med.histogram_shift %x, %a, %n, (%p, %p, %p, %p), %lo, %hi : tensor<?xi32> -> tensor<?xi32>
+  return %0 : tensor<?xi32>
+}

@@ -111,6 +111,59 @@ TEST(RandHistogramShift, IsMonotoneAndKeepsTheRange) {
               {"RandHistogramShift.num_control_points"});
 }
 
+// Compiled, RandHistogramShift is a med.extrema split and a med.histogram_shift map (with the
+// ShiftIntensity after it fused in); the counts drawn vary (4..12), so most calls leave some of
+// the kernel's control-point operands unused.
+TEST(RandHistogramShift, CompiledEqualsEagerAcrossTypesShapesThreadsAndSchedules) {
+  T::Compose chain({T::RandHistogramShift(T::RandHistogramShiftOptions(4, 12).prob(0.8)),
+                    T::ShiftIntensity(T::ShiftIntensityOptions(0.25))});
+  EXPECT_TRUE(T::RandHistogramShift(T::RandHistogramShiftOptions(4, 12)).traceable());
+  for (at::ScalarType dtype : {at::kFloat, at::kDouble, at::kShort})
+    for (std::vector<int64_t> shape : {std::vector<int64_t>{1, 20, 18, 9}, {2, 33, 17}}) {
+      at::Tensor x = (at::randn(shape, at::kDouble) * 300).to(dtype);
+      med::MetaTensor img(x);
+      for (int threads : {1, 2})
+        for (bool fuse : {true, false}) {
+          auto run = chain.compile(T::Schedule::cpu().threads(threads).fuse(fuse));
+          for (uint64_t s = 0; s < 6; ++s) {
+            const med::rt::RandomKey key{21, 0, s, 0};
+            at::Tensor got = run.run(img, key).data, want = chain.eager(img, key).data;
+            const std::string where = std::string(c10::toString(dtype)) + " rank " +
+                                      std::to_string(shape.size() - 1) + " threads " +
+                                      std::to_string(threads) + " sample " + std::to_string(s);
+            ASSERT_EQ(got.scalar_type(), dtype) << where;
+            // float32 and float64 follow the reference's operations; an int16 result may
+            // truncate to the neighbouring integer where the two round differently.
+            const double atol = dtype == at::kShort ? 1.0 : dtype == at::kFloat ? 1e-3 : 1e-9;
+            EXPECT_TRUE(at::allclose(got.to(at::kDouble), want.to(at::kDouble), 0, atol))
+                << where << ": max difference "
+                << (got.to(at::kDouble) - want.to(at::kDouble)).abs().max().item<double>();
+          }
+        }
+    }
+  // NaN spreads through min and max to every voxel, as in the reference; a constant image and
+  // a call that does not fire come back unchanged.
+  T::Compose alone({T::RandHistogramShift(T::RandHistogramShiftOptions(5).prob(1.0))});
+  at::Tensor withNan = at::randn({1, 9, 8, 7});
+  withNan.view(-1)[100] = NAN;
+  at::Tensor nanOut = alone.compile().run(med::MetaTensor(withNan), {1, 0, 0, 0}).data;
+  EXPECT_TRUE(at::isnan(nanOut).all().item<bool>());
+  EXPECT_TRUE(
+      at::isnan(alone.eager(med::MetaTensor(withNan), {1, 0, 0, 0}).data).all().item<bool>());
+  at::Tensor flat = at::full({1, 6, 5, 4}, 3.5);
+  EXPECT_TRUE(at::equal(alone.compile().run(med::MetaTensor(flat), {1, 0, 0, 0}).data, flat));
+  at::Tensor big = at::randint(-100000000, 100000000, {1, 7, 6, 5}, at::kInt);
+  T::Compose never({T::RandHistogramShift(T::RandHistogramShiftOptions(5).prob(0.0))});
+  EXPECT_TRUE(at::equal(never.compile().run(med::MetaTensor(big), {1, 0, 0, 0}).data, big));
+  // More control points than a kernel takes as operands: the transform runs as a host step.
+  T::RandHistogramShift many(T::RandHistogramShiftOptions(300).prob(1.0));
+  EXPECT_FALSE(many.traceable());
+  T::Compose manyChain({many, T::ShiftIntensity(T::ShiftIntensityOptions(1.0))});
+  at::Tensor y = at::randn({1, 10, 9, 8});
+  EXPECT_TRUE(at::allclose(manyChain.compile().run(med::MetaTensor(y), {2, 0, 0, 0}).data,
+                           manyChain.eager(med::MetaTensor(y), {2, 0, 0, 0}).data, 1e-5, 1e-5));
+}
+
 TEST(RandBiasField, MultipliesByTheExpOfTheLegendreField) {
   // Degree 1 in 2D: terms (0,0), (1,0), (1,1) -> c0 + c1 x + c2 x y on [-1, 1]^2.
   med::MetaTensor img(at::ones({1, 5, 4}) * 2.0);

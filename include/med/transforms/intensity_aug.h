@@ -1,7 +1,8 @@
 // Intensity augmentations that need the whole image or per-voxel host randomness: MaskIntensity,
 // RandCoarseDropout, RandHistogramShift, RandBiasField, RandRicianNoise, RandKSpaceSpikeNoise
-// (MONAI names, parameters and defaults). RandBiasField compiles to med.bias_field; the others
-// run their ATen implementation as host steps in compiled pipelines. The random ones draw (fires,
+// (MONAI names, parameters and defaults). RandBiasField compiles to med.bias_field and
+// RandHistogramShift to med.histogram_shift; the others run their ATen implementation as host
+// steps in compiled pipelines. The random ones draw (fires,
 // k0, k1) in sample(): k0, k1 key a sub-stream from which eager() draws everything whose count
 // depends on the image (holes, per-channel values, per-voxel noise), in MONAI's order. See
 // docs/transforms-intensity-aug.md.
@@ -115,15 +116,26 @@ struct RandHistogramShiftOptions {
 };
 
 /// MONAI RandHistogramShift: a monotone piecewise-linear map of intensities through control
-/// points scaled to [min, max] of the image. Keeps the dtype.
+/// points scaled to [min, max] of the image. Keeps the dtype. Compiled as med.histogram_shift
+/// after a med.extrema split (it fuses with the pointwise ops after it); sample() draws (fires,
+/// k0, k1) as a SubStreamTransform, then appends the control points' count and the floating
+/// points drawn from that sub-stream, padded to the largest count.
 ///
 ///   RandHistogramShift(RandHistogramShiftOptions(5, 10).prob(1.0))
-class RandHistogramShift : public SubStreamTransform {
+class RandHistogramShift : public RandomTransform {
 public:
   using Options = RandHistogramShiftOptions;
   explicit RandHistogramShift(Options o = {});
   std::string name() const override { return "RandHistogramShift"; }
-  double prob() const override { return o_.prob(); }
+  /// Each control point is a kernel operand: more than 256 run eagerly instead.
+  bool traceable() const override { return o_.num_control_points().second <= 256; }
+  /// (fires, k0, k1, count, then max(num_control_points) floating points).
+  int numParams() const override;
+  void sample(rt::Rng &rng, std::vector<double> &params) const override;
+  bool needsInputStats() const override { return true; }
+  void inputStats(const at::Tensor &input, std::vector<double> &params) const override;
+  bool inputStatsAreExtrema() const override { return true; }
+  void trace(frontend::ChainSpec &chain) const override;
   using RandomTransform::eager;
   MetaTensor eager(const MetaTensor &img, const double *params) const override;
   /// The (reference, floating) control points in [0, 1] a call with `params` uses.

@@ -974,3 +974,19 @@ func.func @bias_field_degree(%x: tensor<?xf32>, %i: index, %a: f64) -> tensor<?x
   %0 = med.bias_field %x, (%a, %a, %a), %i {degree = 0.5 : f64, spatial_rank = 2.0 : f64} : tensor<?xf32> -> tensor<?xf32>
   return %0 : tensor<?xf32>
 }
+
+// -----
+
+func.func @histogram_shift_points(%x: tensor<?xf32>, %a: f64) -> tensor<?xf32> {
+  // expected-error @+1 {{expected at least 3 control points, got 2}}
+  %0 = med.histogram_shift %x, %a, %a, (%a, %a), %a, %a : tensor<?xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+func.func @histogram_shift_shape(%x: tensor<4xf32>, %a: f64) -> tensor<3xf32> {
+  // expected-error @+1 {{result shape must equal the input shape}}
+  %0 = med.histogram_shift %x, %a, %a, (%a, %a, %a), %a, %a : tensor<4xf32> -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
