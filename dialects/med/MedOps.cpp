@@ -109,15 +109,20 @@ LogicalResult HistogramShiftOp::verify() {
 }
 bool HistogramShiftOp::isElementwise() { return true; }
 
-LogicalResult GaussianNoiseOp::verify() {
-  if (failed(verifySameShape(*this)))
+// Noise ops find each voxel's random stream from its index: a flat buffer or a window of rows.
+static LogicalResult verifyNoiseInput(Operation *op) {
+  if (failed(verifySameShape(op)))
     return failure();
-  if (cast<RankedTensorType>(getInput().getType()).getRank() > 2)
-    return emitOpError("needs a flat image or a window of rows (rank 1 or 2): the voxel index "
-                       "selects the random stream");
+  if (cast<RankedTensorType>(op->getOperand(0).getType()).getRank() > 2)
+    return op->emitOpError("needs a flat image or a window of rows (rank 1 or 2): the voxel "
+                           "index selects the random stream");
   return success();
 }
+
+LogicalResult GaussianNoiseOp::verify() { return verifyNoiseInput(*this); }
 bool GaussianNoiseOp::isElementwise() { return true; }
+LogicalResult RicianNoiseOp::verify() { return verifyNoiseInput(*this); }
+bool RicianNoiseOp::isElementwise() { return true; }
 
 LogicalResult NormalizeOp::verify() { return verifySameShape(*this); }
 bool NormalizeOp::isElementwise() { return true; }

@@ -202,6 +202,20 @@ def Med_GaussianNoiseOp : Med_DynamicOp<"gaussian_noise",
   }];
 }
 
+def Med_RicianNoiseOp : Med_DynamicOp<"rician_noise",
+    (ins F64:$apply, F64:$mean, F64:$std, F64:$scale, F64:$key0, F64:$key1, F64:$key2,
+         F64:$key3, Index:$index_base),
+    "$input `,` $apply `,` $mean `,` $std `,` $scale `,` $key0 `,` $key1 `,` $key2 `,` $key3 `,` $index_base attr-dict `:` type($input) `->` type($result)"> {
+  let summary = "Rician noise from two per-voxel normals of the counter-based RNG (RandRicianNoise)";
+  let description = [{
+    `out = apply != 0 ? sqrt((x + n1)^2 + n2^2) : x`, with `s = std * scale` (in f64, then the
+    compute type), `n1 = mean + s * n(i; key0, key1)` and `n2 = mean + s * n(i; key2, key3)`,
+    where `n(i; k)` is the standard normal `med.gaussian_noise` defines for element
+    `i = index_base + position` under key `k`. `scale` is the image's standard deviation for
+    MONAI's `relative`, else 1.
+  }];
+}
+
 def Med_BiasFieldOp : Med_DynamicOp<"bias_field",
     (ins Variadic<F64>:$args, Index:$index_base, F64Attr:$spatial_rank, F64Attr:$degree),
     "$input `,` `(` $args `)` `,` $index_base attr-dict `:` type($input) `->` type($result)"> {

@@ -1,4 +1,4 @@
-// med.gaussian_noise -> per-voxel Philox4x32-10 and Box-Muller.
+// med.gaussian_noise and med.rician_noise -> per-voxel Philox4x32-10 and Box-Muller.
 //
 // One Philox block (four 32-bit words) feeds four voxels: voxel i uses the block of counter
 // i / 4; voxels 4g and 4g + 1 take the cosine and the sine of one Box-Muller pair (words 0, 1),
@@ -127,6 +127,24 @@ Value asI64(OpBuilder &b, Location l, Value index) {
   return b.create<arith::IndexCastUIOp>(l, b.getI64Type(), index);
 }
 
+// The global flat index (i64) of a map's element, for ops whose random stream is keyed by it:
+// `base` plus the position, which in a window of rows (rank 2) is row * row length + column.
+struct VoxelIndex {
+  VoxelIndex(OpBuilder &b, Location l, Value input, Value base) : base(base) {
+    if (cast<RankedTensorType>(input.getType()).getRank() == 2)
+      rowLength = b.create<tensor::DimOp>(l, input, 1);
+  }
+  // Inside the map's body.
+  Value at(OpBuilder &b, Location l) const {
+    Value local = b.create<linalg::IndexOp>(l, 0);
+    if (rowLength)
+      local = b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, local, rowLength),
+                                      b.create<linalg::IndexOp>(l, 1));
+    return asI64(b, l, b.create<arith::AddIOp>(l, local, base));
+  }
+  Value base, rowLength;
+};
+
 // Whether the noise has nothing to fuse with: a flat input that enters the kernel as it is,
 // and a result that leaves it as it is. (Patterns run top-down, so a lowered producer shows
 // up as a linalg op here and keeps the fusable form.)
@@ -251,18 +269,48 @@ struct GaussianNoiseLowering : OpRewritePattern<GaussianNoiseOp> {
       rw.replaceOp(op, buildGrouped(rw, loc, op, p));
       return success();
     }
-    Value base = op.getIndexBase();
-    // A window of rows (rank 2): position = row * row length + column.
-    Value rowLength;
-    if (cast<RankedTensorType>(op.getInput().getType()).getRank() == 2)
-      rowLength = rw.create<tensor::DimOp>(loc, op.getInput(), 1);
+    VoxelIndex index(rw, loc, op.getInput(), op.getIndexBase());
     Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
-      Value local = b.create<linalg::IndexOp>(l, 0);
-      if (rowLength)
-        local = b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, local, rowLength),
-                                        b.create<linalg::IndexOp>(l, 1));
-      Value pos = asI64(b, l, b.create<arith::AddIOp>(l, local, base));
-      return addNoise(b, l, p, x, voxelNormal(b, l, p, pos));
+      return addNoise(b, l, p, x, voxelNormal(b, l, p, index.at(b, l)));
+    });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+// med.rician_noise: two standard normals per voxel, one per key pair, each as
+// med.gaussian_noise forms it; always the one-voxel-per-iteration form (it fuses).
+struct RicianNoiseLowering : OpRewritePattern<RicianNoiseOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RicianNoiseOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    auto key = [&](Value k) -> Value {
+      return rw.create<arith::ExtUIOp>(loc, rw.getI64Type(),
+                                       rw.create<arith::FPToUIOp>(loc, rw.getI32Type(), k));
+    };
+    NoiseParams first;
+    first.ct = computeType(op);
+    first.on = applied(rw, loc, op.getApply());
+    first.mean = scalarIn(rw, loc, op.getMean(), first.ct);
+    first.std =
+        scalarIn(rw, loc, rw.create<arith::MulFOp>(loc, op.getStd(), op.getScale()), first.ct);
+    first.key0 = key(op.getKey0());
+    first.key1 = key(op.getKey1());
+    NoiseParams second = first;
+    second.key0 = key(op.getKey2());
+    second.key1 = key(op.getKey3());
+    VoxelIndex index(rw, loc, op.getInput(), op.getIndexBase());
+    Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
+      Value pos = index.at(b, l);
+      auto noise = [&](const NoiseParams &p) -> Value {
+        return b.create<arith::AddFOp>(
+            l, p.mean, b.create<arith::MulFOp>(l, p.std, voxelNormal(b, l, p, pos)));
+      };
+      Value a = b.create<arith::AddFOp>(l, x, noise(first));
+      Value n2 = noise(second);
+      Value sum = b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, a, a),
+                                          b.create<arith::MulFOp>(l, n2, n2));
+      return b.create<arith::SelectOp>(l, first.on, b.create<math::SqrtOp>(l, sum), x).getResult();
     });
     rw.replaceOp(op, r);
     return success();
@@ -272,5 +320,5 @@ struct GaussianNoiseLowering : OpRewritePattern<GaussianNoiseOp> {
 } // namespace
 
 void mlir::med::lowering::populateNoiseLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<GaussianNoiseLowering>(patterns.getContext());
+  patterns.add<GaussianNoiseLowering, RicianNoiseLowering>(patterns.getContext());
 }

@@ -155,6 +155,45 @@ RandRicianNoise::RandRicianNoise(Options o) : o_(std::move(o)) {
   for (double s : o_.std())
     if (!std::isfinite(s) || s < 0)
       throw Error(name() + ".std", "expected finite values >= 0, got " + std::to_string(s));
+  if (traceable())
+    validateByTrace(*this);
+}
+
+void RandRicianNoise::sample(rt::Rng &rng, std::vector<double> &p) const {
+  const size_t first = p.size();
+  detail::sampleSubStream(rng, o_.prob(), p);
+  // As eager() draws them, from the call's sub-stream: s first, then a key per noise.
+  rt::Rng sub(detail::subStream(p.data() + first));
+  const double std = o_.std()[0];
+  p.push_back(o_.mean()[0]);
+  p.push_back(o_.sample_std() ? sub.uniform(0.0, std) : std);
+  for (uint32_t part : {1u, 2u}) {
+    const auto key = rt::streamKey(detail::subStream(p.data() + first, part));
+    p.push_back(key[0]);
+    p.push_back(key[1]);
+  }
+  p.push_back(1.0); // the scale when the call is not relative
+}
+
+void RandRicianNoise::inputStats(const at::Tensor &input, std::vector<double> &p) const {
+  p.push_back(input.to(at::kFloat).std().item<double>());
+}
+
+void RandRicianNoise::trace(frontend::ChainSpec &chain) const {
+  if (chain.output() != rt::DType::Float32) // the reference converts first, then adds noise
+    chain.ops.push_back(frontend::OpSpec{"cast", {}, {}, rt::DType::Float32, name()});
+  const int base = chain.numParams;
+  frontend::OpSpec s = opWithParams(*this, chain, "rician_noise", rt::DType::Float32, 10);
+  // (fires, mean, s, scale, the keys): the scale is the std statistic after the draws when
+  // relative, else the 1 sample() appended.
+  int scale = base + 9;
+  if (needsInputStats())
+    scale = chain.numParams++;
+  s.operands = {base,     base + 3, base + 4,
+                scale,    base + 5, base + 6,
+                base + 7, base + 8, frontend::OpSpec::kIndexBase};
+  s.cheap = false; // two Philox blocks and Box-Muller pairs per voxel
+  chain.ops.push_back(std::move(s));
 }
 
 MetaTensor RandRicianNoise::eager(const MetaTensor &img, const double *p) const {

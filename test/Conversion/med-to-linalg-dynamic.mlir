@@ -128,3 +128,20 @@ func.func @histogram_shift(%x: tensor<?xi32>, %a: f64, %n: f64, %p: f64, %lo: f6
   %0 = med.histogram_shift %x, %a, %n, (%p, %p, %p, %p), %lo, %hi : tensor<?xi32> -> tensor<?xi32>
   return %0 : tensor<?xi32>
 }
+
+// -----
+
+// CHECK-LABEL: func @rician_noise
+// s = std * scale in f64, converted once; one parallel map with two Philox blocks (ten rounds
+// each: 20 multiplies by the first round constant) and sqrt((x + n1)^2 + n2^2).
+// CHECK:         %[[S:.*]] = arith.mulf %{{.*}}, %{{.*}} : f64
+// CHECK:         arith.truncf %[[S]] : f64 to f32
+// CHECK:         linalg.generic {{.*}}iterator_types = ["parallel"]
+// CHECK-COUNT-20:  arith.muli %{{.*}}, %c3528531795_i64
+// CHECK:           math.sqrt
+// CHECK:           linalg.yield
+// CHECK-NOT:     linalg.generic
+func.func @rician_noise(%x: tensor<?xf32>, %a: f64, %m: f64, %s: f64, %k: f64, %i: index) -> tensor<?xf32> {
+  %0 = med.rician_noise %x, %a, %m, %s, %s, %k, %k, %k, %k, %i : tensor<?xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}

@@ -269,6 +269,45 @@ TEST(RandKSpaceSpikeNoise, ChangesOneKSpaceLocationPerChannel) {
       {"RandKSpaceSpikeNoise.intensity_range"});
 }
 
+// Compiled, RandRicianNoise (not channel_wise) is med.rician_noise: two float32 Box-Muller
+// normals per voxel from the same Philox streams the reference draws in double, so values agree
+// to float32 rounding of the noise; relative calls split at the host's std.
+TEST(RandRicianNoise, CompiledEqualsEagerAcrossTypesOptionsThreadsAndSchedules) {
+  std::vector<T::RandRicianNoiseOptions> options = {
+      T::RandRicianNoiseOptions().std({0.3}).mean({0.1}).prob(0.7),
+      T::RandRicianNoiseOptions().std({0.2}).sample_std(false).relative(true).prob(0.7)};
+  for (const auto &o : options) {
+    T::Compose chain({T::ShiftIntensity(T::ShiftIntensityOptions(0.5)), T::RandRicianNoise(o),
+                      T::ScaleIntensity(T::ScaleIntensityOptions().minv({}).maxv({}).factor(0.5))});
+    EXPECT_TRUE(T::RandRicianNoise(o).traceable());
+    for (at::ScalarType dtype : {at::kFloat, at::kDouble, at::kShort})
+      for (std::vector<int64_t> shape : {std::vector<int64_t>{2, 13, 9, 7}, {1, 31, 17}}) {
+        at::Tensor x = (at::randn(shape, at::kDouble) * 20).to(dtype);
+        med::MetaTensor img(x);
+        for (int threads : {1, 2})
+          for (bool fuse : {true, false}) {
+            auto run = chain.compile(T::Schedule::cpu().threads(threads).fuse(fuse));
+            for (uint64_t s = 0; s < 5; ++s) {
+              const med::rt::RandomKey key{8, 1, s, 0};
+              at::Tensor got = run.run(img, key).data, want = chain.eager(img, key).data;
+              ASSERT_EQ(got.scalar_type(), at::kFloat);
+              const double err = (got - want).abs().max().item<double>();
+              // |x| up to ~100, noise up to a few units: float32 ulps of the result.
+              EXPECT_LE(err, 5e-5) << c10::toString(dtype) << " threads " << threads << " fuse "
+                                   << fuse << " sample " << s << " relative " << o.relative();
+            }
+          }
+      }
+  }
+  // channel_wise runs as a host step, equal to the reference by construction.
+  T::RandRicianNoise cw(T::RandRicianNoiseOptions().channel_wise(true).std({0.5, 2.0}).prob(1));
+  EXPECT_FALSE(cw.traceable());
+  T::Compose cwChain({cw, T::ShiftIntensity(T::ShiftIntensityOptions(1.0))});
+  med::MetaTensor two(at::randn({2, 8, 7, 6}));
+  EXPECT_TRUE(at::allclose(cwChain.compile().run(two, {3, 0, 0, 0}).data,
+                           cwChain.eager(two, {3, 0, 0, 0}).data, 1e-5, 1e-5));
+}
+
 T::Compose augChain(double prob) {
   return T::Compose({T::ScaleIntensityRange(T::ScaleIntensityRangeOptions(-100, 100, 0, 1)),
                      T::RandCoarseDropout(T::RandCoarseDropoutOptions(2, {3}).prob(prob)),

@@ -1,8 +1,9 @@
 // Intensity augmentations that need the whole image or per-voxel host randomness: MaskIntensity,
 // RandCoarseDropout, RandHistogramShift, RandBiasField, RandRicianNoise, RandKSpaceSpikeNoise
-// (MONAI names, parameters and defaults). RandBiasField compiles to med.bias_field and
-// RandHistogramShift to med.histogram_shift; the others run their ATen implementation as host
-// steps in compiled pipelines. The random ones draw (fires,
+// (MONAI names, parameters and defaults). RandBiasField compiles to med.bias_field,
+// RandHistogramShift to med.histogram_shift and RandRicianNoise (not channel_wise) to
+// med.rician_noise; the others run their ATen implementation as host steps in compiled
+// pipelines. The random ones draw (fires,
 // k0, k1) in sample(): k0, k1 key a sub-stream from which eager() draws everything whose count
 // depends on the image (holes, per-channel values, per-voxel noise), in MONAI's order. See
 // docs/transforms-intensity-aug.md.
@@ -196,15 +197,25 @@ struct RandRicianNoiseOptions {
 };
 
 /// MONAI RandRicianNoise: sqrt((x + n1)^2 + n2^2), n1, n2 ~ N(mean, s) per voxel, s ~ U(0, std)
-/// when sample_std (times the image's std when relative). Output float32.
+/// when sample_std (times the image's std when relative). Output float32. Compiled as
+/// med.rician_noise (elementwise, fuses) unless channel_wise, which runs as a host step; a
+/// relative call first takes the image's std on the host. sample() draws (fires, k0, k1) as a
+/// SubStreamTransform and appends what the kernel needs from that sub-stream: mean, s (before
+/// the relative scaling), the two noise keys, and 1 (the scale of a call that is not relative).
 ///
 ///   RandRicianNoise(RandRicianNoiseOptions().std({0.1}).prob(1.0))
-class RandRicianNoise : public SubStreamTransform {
+class RandRicianNoise : public RandomTransform {
 public:
   using Options = RandRicianNoiseOptions;
   explicit RandRicianNoise(Options o = {});
   std::string name() const override { return "RandRicianNoise"; }
-  double prob() const override { return o_.prob(); }
+  bool traceable() const override { return !o_.channel_wise(); }
+  int numParams() const override { return 10; }
+  void sample(rt::Rng &rng, std::vector<double> &params) const override;
+  bool needsInputStats() const override { return o_.relative() && !o_.channel_wise(); }
+  /// The float32 image's (unbiased) standard deviation, as the reference scales std by.
+  void inputStats(const at::Tensor &input, std::vector<double> &params) const override;
+  void trace(frontend::ChainSpec &chain) const override;
   using RandomTransform::eager;
   MetaTensor eager(const MetaTensor &img, const double *params) const override;
 

@@ -990,3 +990,11 @@ func.func @histogram_shift_shape(%x: tensor<4xf32>, %a: f64) -> tensor<3xf32> {
   %0 = med.histogram_shift %x, %a, %a, (%a, %a, %a), %a, %a : tensor<4xf32> -> tensor<3xf32>
   return %0 : tensor<3xf32>
 }
+
+// -----
+
+func.func @rician_noise_needs_flat_image(%x: tensor<2x2x2xf32>, %a: f64, %i: index) -> tensor<2x2x2xf32> {
+  // expected-error @+1 {{needs a flat image or a window of rows (rank 1 or 2)}}
+  %0 = med.rician_noise %x, %a, %a, %a, %a, %a, %a, %a, %a, %i : tensor<2x2x2xf32> -> tensor<2x2x2xf32>
+  return %0 : tensor<2x2x2xf32>
+}

@@ -89,7 +89,9 @@ func.func @dynamic_ops(%x: tensor<?xf32>, %a: f64, %v: f64, %i: index) -> tensor
   %3 = med.gaussian_noise %2, %a, %v, %v, %v, %v, %i : tensor<?xf32> -> tensor<?xf32>
   // CHECK: med.histogram_shift %{{.*}}, %{{.*}}, %{{.*}}, (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}), %{{.*}}, %{{.*}} : tensor<?xf32> -> tensor<?xf32>
   %4 = med.histogram_shift %3, %a, %v, (%v, %v, %v, %v), %v, %v : tensor<?xf32> -> tensor<?xf32>
-  return %4 : tensor<?xf32>
+  // CHECK: med.rician_noise %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32> -> tensor<?xf32>
+  %5 = med.rician_noise %4, %a, %v, %v, %v, %v, %v, %v, %v, %i : tensor<?xf32> -> tensor<?xf32>
+  return %5 : tensor<?xf32>
 }
 
 // -----
