@@ -315,12 +315,18 @@ int main(int argc, char **argv) {
       {"rand_bias_field", T::Compose({T::RandBiasField(T::RandBiasFieldOptions().prob(1.0))})}};
   timeAlone(smoothing, scaling[0].second.eager(ct));
   // Augmentations compiled since they ran as host steps: the histogram shift (a med.extrema
-  // split, then med.histogram_shift) and the Rician noise (two Philox normals per voxel).
+  // split, then med.histogram_shift), the Rician noise (two Philox normals per voxel) and the
+  // coarse dropout (8-16 boxes of 16^3 filled with per-voxel uniforms).
   std::vector<std::pair<std::string, T::Compose>> augmentations = {
       {"rand_histogram_shift",
        T::Compose({T::RandHistogramShift(T::RandHistogramShiftOptions(10).prob(1.0))})},
       {"rand_rician_noise",
-       T::Compose({T::RandRicianNoise(T::RandRicianNoiseOptions().std({0.1}).prob(1.0))})}};
+       T::Compose({T::RandRicianNoise(T::RandRicianNoiseOptions().std({0.1}).prob(1.0))})},
+      {"rand_coarse_dropout",
+       T::Compose({T::RandCoarseDropout(T::RandCoarseDropoutOptions(8, {16})
+                                            .max_holes(16)
+                                            .fill_value(T::FillValue(0.0, 1.0))
+                                            .prob(1.0))})}};
   timeAlone(augmentations, scaling[0].second.eager(ct));
 
   // Bicubic, 2-D only (grid_sample and interpolate have no 3-D bicubic): a three-channel 512^2

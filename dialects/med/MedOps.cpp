@@ -121,6 +121,20 @@ static LogicalResult verifyNoiseInput(Operation *op) {
 
 LogicalResult GaussianNoiseOp::verify() { return verifyNoiseInput(*this); }
 bool GaussianNoiseOp::isElementwise() { return true; }
+LogicalResult CoarseDropoutOp::verify() {
+  if (failed(verifyNoiseInput(*this)))
+    return failure();
+  const double rank = getSpatialRank().convertToDouble();
+  if (rank != 2.0 && rank != 3.0)
+    return emitOpError("attribute 'spatial_rank' must be 2 or 3, got ") << rank;
+  const size_t n = static_cast<size_t>(rank), args = getArgs().size();
+  if (args < 3 * n || (args - n) % (2 * n) != 0)
+    return emitOpError("expects the spatial shape and at least one box of (start, size) per "
+                       "axis (")
+           << n << " + k * " << 2 * n << " args), got " << args;
+  return success();
+}
+bool CoarseDropoutOp::isElementwise() { return true; }
 LogicalResult RicianNoiseOp::verify() { return verifyNoiseInput(*this); }
 bool RicianNoiseOp::isElementwise() { return true; }
 

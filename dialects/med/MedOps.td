@@ -216,6 +216,23 @@ def Med_RicianNoiseOp : Med_DynamicOp<"rician_noise",
   }];
 }
 
+def Med_CoarseDropoutOp : Med_DynamicOp<"coarse_dropout",
+    (ins F64:$apply, F64:$low, F64:$high, F64:$key0, F64:$key1, F64:$count,
+         Variadic<F64>:$args, Index:$index_base, F64Attr:$spatial_rank, UnitAttr:$dropout_holes,
+         UnitAttr:$fill_range),
+    "$input `,` $apply `,` $low `,` $high `,` $key0 `,` $key1 `,` $count `,` `(` $args `)` `,` $index_base attr-dict `:` type($input) `->` type($result)"> {
+  let summary = "Fill (or keep only) boxes of a channel-first image (RandCoarseDropout)";
+  let description = [{
+    For the voxel `o` of element `i = index_base + position` (as `med.bias_field` finds it) in
+    an image of `spatial_rank` (2 or 3) spatial axes: `args` holds the spatial shape, then
+    boxes of (start, size) per axis, of which the first `count` apply. With `dropout_holes` a
+    voxel inside any of them takes the fill value, otherwise the voxels outside all of them do;
+    the others keep their stored value. The fill is `low + (high - low) * u(i)` in f64 with
+    `fill_range`, `u(i)` the per-voxel uniform of the counter-based RNG under (key0, key1)
+    (`rt::voxelUniform`), else `low`, converted to the element type. `x` when `apply` is zero.
+  }];
+}
+
 def Med_BiasFieldOp : Med_DynamicOp<"bias_field",
     (ins Variadic<F64>:$args, Index:$index_base, F64Attr:$spatial_rank, F64Attr:$degree),
     "$input `,` `(` $args `)` `,` $index_base attr-dict `:` type($input) `->` type($result)"> {

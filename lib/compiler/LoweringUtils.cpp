@@ -121,6 +121,23 @@ Value buildMapWhen(OpBuilder &b, Location loc, Operation *op, Value on, BodyFn b
 
 // (min, max) of the op's input over all elements, as two 0-d tensors of the compute type. NaN
 // propagates (minimumf/maximumf), as torch.min/max do.
+SmallVector<Value> voxelCoordinates(OpBuilder &b, Location l, Value global, ValueRange size,
+                                    ValueRange inv) {
+  FloatType f64 = b.getF64Type();
+  Value rest =
+      b.create<arith::UIToFPOp>(l, f64, b.create<arith::IndexCastUIOp>(l, b.getI64Type(), global));
+  const int64_t n = static_cast<int64_t>(size.size());
+  SmallVector<Value> o(n);
+  for (int64_t d = n - 1; d >= 0; --d) {
+    Value q = b.create<math::FloorOp>(
+        l, b.create<arith::MulFOp>(l, b.create<arith::AddFOp>(l, rest, constant(b, l, f64, 0.5)),
+                                   inv[d]));
+    o[d] = b.create<arith::SubFOp>(l, rest, b.create<arith::MulFOp>(l, q, size[d]));
+    rest = q;
+  }
+  return o;
+}
+
 std::pair<Value, Value> buildMinMax(OpBuilder &b, Location loc, Operation *op) {
   Value input = op->getOperand(0);
   int64_t rank = cast<RankedTensorType>(input.getType()).getRank();

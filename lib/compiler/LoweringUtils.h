@@ -24,6 +24,11 @@ Value buildMap(OpBuilder &b, Location loc, Operation *op, ValueRange scalars, Bo
 /// As buildMap for elementwise ops, but where `on` (i1, one per call) is false each element is
 /// copied as stored rather than through the compute type: exact for integers f32 cannot hold.
 Value buildMapWhen(OpBuilder &b, Location loc, Operation *op, Value on, BodyFn body);
+/// The spatial coordinates (f64, axis 0 first) of the element at global flat index `global`
+/// (index) of a channel-first image of spatial sizes `size` (f64 values, `inv` their
+/// reciprocals): reciprocal-and-floor steps, innermost axis first, exact on integers below 2^40.
+SmallVector<Value> voxelCoordinates(OpBuilder &b, Location l, Value global, ValueRange size,
+                                    ValueRange inv);
 /// (min, max) of the op's input as two 0-d tensors of the compute type; NaN propagates.
 std::pair<Value, Value> buildMinMax(OpBuilder &b, Location loc, Operation *op);
 /// An f64 operand in the compute type, converted once outside the loop.
@@ -61,6 +66,8 @@ void populateResampleLoweringPatterns(RewritePatternSet &patterns);
 void populateFilterLoweringPatterns(RewritePatternSet &patterns);
 /// med.bias_field (MedToLinalgBias.cpp).
 void populateBiasFieldLoweringPatterns(RewritePatternSet &patterns);
+/// med.coarse_dropout (MedToLinalgDropout.cpp).
+void populateDropoutLoweringPatterns(RewritePatternSet &patterns);
 /// The patterns for the reduction kernels, med.extrema, med.overlap_counts and med.error_sums
 /// (MedToLinalgReduce.cpp).
 void populateReductionLoweringPatterns(RewritePatternSet &patterns);

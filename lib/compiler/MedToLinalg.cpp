@@ -150,6 +150,7 @@ struct ConvertMedToLinalgPass : mlir::med::impl::ConvertMedToLinalgBase<ConvertM
     populateResampleLoweringPatterns(patterns);
     populateFilterLoweringPatterns(patterns);
     populateBiasFieldLoweringPatterns(patterns);
+    populateDropoutLoweringPatterns(patterns);
     populateReductionLoweringPatterns(patterns);
     populateLossLoweringPatterns(patterns);
     populateFocalLoweringPatterns(patterns);

@@ -69,17 +69,8 @@ struct BiasFieldLowering : OpRewritePattern<BiasFieldOp> {
           if (rowLength)
             local = b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, local, rowLength),
                                             b.create<linalg::IndexOp>(l, 1));
-          Value global = b.create<arith::AddIOp>(l, local, base);
-          Value rest = b.create<arith::UIToFPOp>(
-              l, f64, b.create<arith::IndexCastUIOp>(l, b.getI64Type(), global));
-          // Voxel index per axis, innermost first; what is left is the channel.
-          SmallVector<Value> o(n);
-          for (int64_t d = n - 1; d >= 0; --d) {
-            Value q = b.create<math::FloorOp>(
-                l, b.create<arith::MulFOp>(l, b.create<arith::AddFOp>(l, rest, c(b, 0.5)), inv[d]));
-            o[d] = b.create<arith::SubFOp>(l, rest, b.create<arith::MulFOp>(l, q, size[d]));
-            rest = q;
-          }
+          SmallVector<Value> o =
+              voxelCoordinates(b, l, b.create<arith::AddIOp>(l, local, base), size, inv);
           // Legendre polynomials of each axis' coordinate.
           SmallVector<SmallVector<Value>> P(n);
           for (int64_t d = 0; d < n; ++d) {

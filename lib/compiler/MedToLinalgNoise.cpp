@@ -14,6 +14,7 @@
 //   after it (at most three voxels each) are computed once each, outside any loop.
 #include "FastMath.h"
 #include "LoweringUtils.h"
+#include "Philox.h"
 
 #include "med/MedOps.h"
 
@@ -34,48 +35,14 @@ using namespace mlir::med::lowering;
 
 namespace {
 
-// Philox4x32-10 (the same function as runtime/src/rng.cpp) with every 32-bit word held in the
-// low half of an i64 whose high half is zero: the 32x32->64 products then need no extensions and
-// the words no truncations, so vectorised rounds stay in 64-bit lanes (a multiply of zero-extended
-// halves, shifts, ands, xors) instead of shuffling between 32- and 64-bit lanes. Returns the
-// four words, still as i64.
-std::array<Value, 4> philox(OpBuilder &b, Location l, std::array<Value, 4> c,
-                            std::array<Value, 2> k) {
-  auto i64 = [&](uint64_t v) {
-    return b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(static_cast<int64_t>(v))).getResult();
-  };
-  Value m0 = i64(0xD2511F53u), m1 = i64(0xCD9E8D57u), mask = i64(0xFFFFFFFFu), shift = i64(32);
-  Value w0 = i64(0x9E3779B9u), w1 = i64(0xBB67AE85u);
-  for (int round = 0; round < 10; ++round) {
-    if (round > 0) { // loop-invariant: computed once per kernel call
-      k[0] = b.create<arith::AndIOp>(l, b.create<arith::AddIOp>(l, k[0], w0), mask);
-      k[1] = b.create<arith::AndIOp>(l, b.create<arith::AddIOp>(l, k[1], w1), mask);
-    }
-    Value p0 = b.create<arith::MulIOp>(l, m0, c[0]);
-    Value p1 = b.create<arith::MulIOp>(l, m1, c[2]);
-    Value hi0 = b.create<arith::ShRUIOp>(l, p0, shift), lo0 = b.create<arith::AndIOp>(l, p0, mask);
-    Value hi1 = b.create<arith::ShRUIOp>(l, p1, shift), lo1 = b.create<arith::AndIOp>(l, p1, mask);
-    c = {b.create<arith::XOrIOp>(l, b.create<arith::XOrIOp>(l, hi1, c[1]), k[0]), lo1,
-         b.create<arith::XOrIOp>(l, b.create<arith::XOrIOp>(l, hi0, c[3]), k[1]), lo0};
-  }
-  return c;
-}
-
 // What one noise op needs inside its loops: parameters converted once, outside them.
 struct NoiseParams {
   FloatType ct;
   Value on, mean, std, key0, key1;
 };
 
-// The Philox block of group `group` (an i64 below 2^62).
 std::array<Value, 4> blockOf(OpBuilder &b, Location l, const NoiseParams &p, Value group) {
-  Value c32 = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(32));
-  Value low = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(0xFFFFFFFFll));
-  Value zero = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(0));
-  return philox(
-      b, l,
-      {b.create<arith::AndIOp>(l, group, low), b.create<arith::ShRUIOp>(l, group, c32), zero, zero},
-      {p.key0, p.key1});
+  return philoxBlock(b, l, group, p.key0, p.key1);
 }
 
 // A word as a uniform in (0, 1) of the compute type: (u + 0.5) / 2^32.
@@ -318,6 +285,44 @@ struct RicianNoiseLowering : OpRewritePattern<RicianNoiseOp> {
 };
 
 } // namespace
+
+// Philox4x32-10 (the same function as runtime/src/rng.cpp) with every 32-bit word held in the
+// low half of an i64 whose high half is zero: the 32x32->64 products then need no extensions and
+// the words no truncations, so vectorised rounds stay in 64-bit lanes (a multiply of zero-extended
+// halves, shifts, ands, xors) instead of shuffling between 32- and 64-bit lanes. Returns the
+// four words, still as i64.
+static std::array<Value, 4> philox(OpBuilder &b, Location l, std::array<Value, 4> c,
+                                   std::array<Value, 2> k) {
+  auto i64 = [&](uint64_t v) {
+    return b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(static_cast<int64_t>(v))).getResult();
+  };
+  Value m0 = i64(0xD2511F53u), m1 = i64(0xCD9E8D57u), mask = i64(0xFFFFFFFFu), shift = i64(32);
+  Value w0 = i64(0x9E3779B9u), w1 = i64(0xBB67AE85u);
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) { // loop-invariant: computed once per kernel call
+      k[0] = b.create<arith::AndIOp>(l, b.create<arith::AddIOp>(l, k[0], w0), mask);
+      k[1] = b.create<arith::AndIOp>(l, b.create<arith::AddIOp>(l, k[1], w1), mask);
+    }
+    Value p0 = b.create<arith::MulIOp>(l, m0, c[0]);
+    Value p1 = b.create<arith::MulIOp>(l, m1, c[2]);
+    Value hi0 = b.create<arith::ShRUIOp>(l, p0, shift), lo0 = b.create<arith::AndIOp>(l, p0, mask);
+    Value hi1 = b.create<arith::ShRUIOp>(l, p1, shift), lo1 = b.create<arith::AndIOp>(l, p1, mask);
+    c = {b.create<arith::XOrIOp>(l, b.create<arith::XOrIOp>(l, hi1, c[1]), k[0]), lo1,
+         b.create<arith::XOrIOp>(l, b.create<arith::XOrIOp>(l, hi0, c[3]), k[1]), lo0};
+  }
+  return c;
+}
+
+std::array<Value, 4> mlir::med::lowering::philoxBlock(OpBuilder &b, Location l, Value group,
+                                                      Value key0, Value key1) {
+  Value c32 = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(32));
+  Value low = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(0xFFFFFFFFll));
+  Value zero = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(0));
+  return philox(
+      b, l,
+      {b.create<arith::AndIOp>(l, group, low), b.create<arith::ShRUIOp>(l, group, c32), zero, zero},
+      {key0, key1});
+}
 
 void mlir::med::lowering::populateNoiseLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<GaussianNoiseLowering, RicianNoiseLowering>(patterns.getContext());

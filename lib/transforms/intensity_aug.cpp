@@ -106,8 +106,13 @@ RandCoarseDropout::RandCoarseDropout(Options o) : o_(std::move(o)) {
 
 std::vector<std::vector<std::pair<int64_t, int64_t>>>
 RandCoarseDropout::holes(const at::Tensor &img, const double *p) const {
-  const int64_t nsp = detail::spatialRank(img, name());
-  const std::vector<int64_t> shape(img.sizes().begin() + 1, img.sizes().end());
+  detail::spatialRank(img, name());
+  return holes(std::vector<int64_t>(img.sizes().begin() + 1, img.sizes().end()), p);
+}
+
+std::vector<std::vector<std::pair<int64_t, int64_t>>>
+RandCoarseDropout::holes(const std::vector<int64_t> &shape, const double *p) const {
+  const int64_t nsp = static_cast<int64_t>(shape.size());
   rt::Rng rng(detail::subStream(p));
   std::vector<int64_t> size =
       detail::fallBackTuple(o_.spatial_size(), shape, name() + ".spatial_size");
@@ -130,13 +135,61 @@ RandCoarseDropout::holes(const at::Tensor &img, const double *p) const {
   return out;
 }
 
+void RandCoarseDropout::sample(rt::Rng &rng, std::vector<double> &p) const {
+  detail::sampleSubStream(rng, o_.prob(), p);
+}
+
+void RandCoarseDropout::inputStats(const at::Tensor &input, std::vector<double> &p) const {
+  p.push_back(input.min().item<double>());
+  p.push_back(input.max().item<double>());
+}
+
+void RandCoarseDropout::trace(frontend::ChainSpec &chain) const {
+  const int n = chain.spatialRank;
+  if (n != 2 && n != 3)
+    throw Error(name(),
+                "only 2D and 3D images are supported, got " + std::to_string(n) + " spatial axes");
+  const int fires = chain.numParams;
+  chain.numParams += numParams() + (needsInputStats() ? 2 : 0); // the draws, then min and max
+  const int operands = 5 + n + static_cast<int>(maxHoles()) * 2 * n;
+  frontend::OpSpec op = opWithParams(*this, chain, "coarse_dropout", chain.output(), operands);
+  op.operands.insert(op.operands.begin(), fires);
+  op.operands.push_back(frontend::OpSpec::kIndexBase);
+  op.attrs = {{"spatial_rank", double(n)}};
+  if (o_.dropout_holes())
+    op.flags.push_back("dropout_holes");
+  if (!o_.fill_value() || o_.fill_value()->range)
+    op.flags.push_back("fill_range");
+  chain.ops.push_back(std::move(op));
+}
+
+void RandCoarseDropout::shapeOperands(const std::vector<int64_t> &shape, const double *draws,
+                                      std::vector<double> &params) const {
+  const FillValue fill = o_.fill_value() ? *o_.fill_value() : FillValue(draws[3], draws[4]);
+  params.push_back(fill.low);
+  params.push_back(fill.high);
+  const auto key = rt::streamKey(detail::subStream(draws, 3));
+  params.push_back(key[0]);
+  params.push_back(key[1]);
+  // A call that does not fire draws no boxes (the kernel copies its input).
+  const auto boxes = draws[0] != 0.0 ? holes(shape, draws)
+                                     : std::vector<std::vector<std::pair<int64_t, int64_t>>>{};
+  params.push_back(static_cast<double>(boxes.size()));
+  for (int64_t s : shape)
+    params.push_back(static_cast<double>(s));
+  for (int64_t h = 0; h < maxHoles(); ++h)
+    for (size_t d = 0; d < shape.size(); ++d) {
+      const bool used = h < static_cast<int64_t>(boxes.size());
+      params.push_back(used ? static_cast<double>(boxes[h][d].first) : 0.0);
+      params.push_back(used ? static_cast<double>(boxes[h][d].second) : 0.0);
+    }
+}
+
 MetaTensor RandCoarseDropout::eager(const MetaTensor &img, const double *p) const {
   if (p[0] == 0.0)
     return img;
-  auto boxes = holes(img.data, p);
-  // Fill values come from a stream of their own (part 3), in C order per box, box by box.
-  rt::Rng rng(detail::subStream(p, 3));
   const at::Tensor x = img.data;
+  const auto boxes = holes(x, p);
   double lo, hi;
   bool range;
   if (o_.fill_value()) {
@@ -144,32 +197,22 @@ MetaTensor RandCoarseDropout::eager(const MetaTensor &img, const double *p) cons
   } else {
     lo = x.min().item<double>(), hi = x.max().item<double>(), range = true;
   }
-  auto fill = [&](at::IntArrayRef shape) {
-    at::Tensor f = at::empty(shape, at::TensorOptions().dtype(at::kDouble));
-    double *d = f.data_ptr<double>();
-    for (int64_t i = 0, e = f.numel(); i < e; ++i)
-      d[i] = range ? rng.uniform(lo, hi) : lo;
-    return f.to(x.scalar_type());
-  };
-  auto region = [](const at::Tensor &t, const std::vector<std::pair<int64_t, int64_t>> &box) {
-    at::Tensor r = t;
+  // Fill values from a stream of their own (part 3), one uniform per voxel by its flat index,
+  // so a voxel's value does not depend on the boxes or their order.
+  at::Tensor fill = at::empty(x.sizes(), at::TensorOptions().dtype(at::kDouble));
+  double *f = fill.data_ptr<double>();
+  const auto key = rt::streamKey(detail::subStream(p, 3));
+  for (int64_t i = 0, e = fill.numel(); i < e; ++i)
+    f[i] = range ? lo + (hi - lo) * rt::voxelUniform(key, static_cast<uint64_t>(i)) : lo;
+  at::Tensor mask = at::zeros(x.sizes(), at::TensorOptions().dtype(at::kBool));
+  for (const auto &box : boxes) {
+    at::Tensor r = mask;
     for (size_t d = 0; d < box.size(); ++d)
       r = r.narrow(static_cast<int64_t>(d) + 1, box[d].first, box[d].second);
-    return r;
-  };
-  at::Tensor out;
-  if (o_.dropout_holes()) {
-    out = x.clone();
-    for (const auto &box : boxes) {
-      at::Tensor r = region(out, box);
-      r.copy_(fill(r.sizes()));
-    }
-  } else {
-    out = fill(x.sizes());
-    for (const auto &box : boxes)
-      region(out, box).copy_(region(x, box));
+    r.fill_(true);
   }
-  return img.withData(out);
+  const at::Tensor filled = fill.to(x.scalar_type());
+  return img.withData(o_.dropout_holes() ? at::where(mask, filled, x) : at::where(mask, x, filled));
 }
 
 // --- RandHistogramShift --------------------------------------------------------------------------

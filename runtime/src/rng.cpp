@@ -63,4 +63,11 @@ double voxelNormal(std::array<uint32_t, 2> key, uint64_t index) {
          std::cos(6.283185307179586 * uniformFromBits(b) - shift);
 }
 
+double voxelUniform(std::array<uint32_t, 2> key, uint64_t index) {
+  const uint64_t group = index >> 2;
+  auto r =
+      philox4x32({static_cast<uint32_t>(group), static_cast<uint32_t>(group >> 32), 0, 0}, key);
+  return uniformFromBits(r[index & 3]);
+}
+
 } // namespace med::rt

@@ -145,3 +145,23 @@ func.func @rician_noise(%x: tensor<?xf32>, %a: f64, %m: f64, %s: f64, %k: f64, %
   %0 = med.rician_noise %x, %a, %m, %s, %s, %k, %k, %k, %k, %i : tensor<?xf32> -> tensor<?xf32>
   return %0 : tensor<?xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @coarse_dropout
+// One parallel map on the stored int16 values (no conversion of a kept voxel): the voxel's
+// coordinates, two boxes tested per axis, a Philox uniform for the fill in f64.
+// CHECK:         linalg.generic {{.*}}iterator_types = ["parallel"]
+// CHECK:         ^bb0(%[[IN:[a-z0-9_]+]]: i16, %{{[a-z0-9_]+}}: i16):
+// CHECK-COUNT-2:   math.floor
+// CHECK-COUNT-4:   arith.cmpf oge
+// CHECK:           arith.muli %{{.*}}, %c3528531795_i64
+// CHECK:           arith.uitofp %{{.*}} : i32 to f64
+// CHECK:           arith.fptosi %{{.*}} : f64 to i64
+// CHECK:           %[[OUT:.*]] = arith.select %{{.*}}, %{{.*}}, %[[IN]] : i16
+// CHECK:           linalg.yield %[[OUT]] : i16
+// CHECK-NOT:     linalg.generic
+func.func @coarse_dropout(%x: tensor<?xi16>, %a: f64, %v: f64, %i: index) -> tensor<?xi16> {
+  %0 = med.coarse_dropout %x, %a, %v, %v, %v, %v, %v, (%v, %v, %v, %v, %v, %v, %v, %v, %v, %v), %i {spatial_rank = 2.0 : f64, dropout_holes, fill_range} : tensor<?xi16> -> tensor<?xi16>
+  return %0 : tensor<?xi16>
+}

@@ -1,12 +1,12 @@
 // Intensity augmentations that need the whole image or per-voxel host randomness: MaskIntensity,
 // RandCoarseDropout, RandHistogramShift, RandBiasField, RandRicianNoise, RandKSpaceSpikeNoise
 // (MONAI names, parameters and defaults). RandBiasField compiles to med.bias_field,
-// RandHistogramShift to med.histogram_shift and RandRicianNoise (not channel_wise) to
-// med.rician_noise; the others run their ATen implementation as host steps in compiled
-// pipelines. The random ones draw (fires,
-// k0, k1) in sample(): k0, k1 key a sub-stream from which eager() draws everything whose count
-// depends on the image (holes, per-channel values, per-voxel noise), in MONAI's order. See
-// docs/transforms-intensity-aug.md.
+// RandHistogramShift to med.histogram_shift, RandRicianNoise (not channel_wise) to
+// med.rician_noise and RandCoarseDropout to med.coarse_dropout; MaskIntensity and
+// RandKSpaceSpikeNoise run their ATen implementation as host steps in compiled pipelines. The
+// random ones draw (fires, k0, k1) in sample(): k0, k1 key a sub-stream from which eager() draws
+// everything whose count depends on the image (holes, per-channel values, per-voxel noise), in
+// MONAI's order. See docs/transforms-intensity-aug.md.
 #pragma once
 
 #include <functional>
@@ -89,22 +89,40 @@ struct RandCoarseDropoutOptions {
 };
 
 /// MONAI RandCoarseDropout: fills `holes` (or U{holes..max_holes}) random boxes with fill_value
-/// (dropout_holes) or keeps only the boxes. Keeps the dtype.
+/// (dropout_holes) or keeps only the boxes. Keeps the dtype. Compiled as med.coarse_dropout
+/// (elementwise, fuses; up to 64 boxes): the boxes depend on the image's shape, so they are
+/// shape operands drawn per call from the sub-stream; a range fill takes each voxel's uniform
+/// from the sub-stream's part 3 by the voxel's index (rt::voxelUniform).
 ///
 ///   RandCoarseDropout(RandCoarseDropoutOptions(4, {8, 8, 8}).fill_value(0.0).prob(1.0))
-class RandCoarseDropout : public SubStreamTransform {
+class RandCoarseDropout : public RandomTransform, public ShapeOperands {
 public:
   using Options = RandCoarseDropoutOptions;
   explicit RandCoarseDropout(Options o);
   std::string name() const override { return "RandCoarseDropout"; }
-  double prob() const override { return o_.prob(); }
+  bool traceable() const override { return maxHoles() <= 64; }
+  int numParams() const override { return 3; }
+  void sample(rt::Rng &rng, std::vector<double> &params) const override;
+  /// Without fill_value the fill range is the image's (min, max).
+  bool needsInputStats() const override { return !o_.fill_value(); }
+  void inputStats(const at::Tensor &input, std::vector<double> &params) const override;
+  bool inputStatsAreExtrema() const override { return true; }
+  void trace(frontend::ChainSpec &chain) const override;
+  /// (low, high, the fill stream's key, the box count, the spatial shape, then max_holes boxes
+  /// of (start, size) per axis, unused ones zero).
+  void shapeOperands(const std::vector<int64_t> &shape, const double *draws,
+                     std::vector<double> &params) const override;
   using RandomTransform::eager;
   MetaTensor eager(const MetaTensor &img, const double *params) const override;
   /// The boxes a call with `params` fills, each as (start, size) per spatial axis.
   std::vector<std::vector<std::pair<int64_t, int64_t>>> holes(const at::Tensor &img,
                                                               const double *params) const;
+  /// The same for an image of spatial shape `shape`.
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> holes(const std::vector<int64_t> &shape,
+                                                              const double *params) const;
 
 private:
+  int64_t maxHoles() const { return o_.max_holes() ? *o_.max_holes() : o_.holes(); }
   Options o_;
 };
 

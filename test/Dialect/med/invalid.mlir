@@ -998,3 +998,19 @@ func.func @rician_noise_needs_flat_image(%x: tensor<2x2x2xf32>, %a: f64, %i: ind
   %0 = med.rician_noise %x, %a, %a, %a, %a, %a, %a, %a, %a, %i : tensor<2x2x2xf32> -> tensor<2x2x2xf32>
   return %0 : tensor<2x2x2xf32>
 }
+
+// -----
+
+func.func @coarse_dropout_boxes(%x: tensor<?xf32>, %a: f64, %i: index) -> tensor<?xf32> {
+  // expected-error @+1 {{expects the spatial shape and at least one box of (start, size) per axis (3 + k * 6 args), got 8}}
+  %0 = med.coarse_dropout %x, %a, %a, %a, %a, %a, %a, (%a, %a, %a, %a, %a, %a, %a, %a), %i {spatial_rank = 3.0 : f64} : tensor<?xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+func.func @coarse_dropout_rank(%x: tensor<?xf32>, %a: f64, %i: index) -> tensor<?xf32> {
+  // expected-error @+1 {{attribute 'spatial_rank' must be 2 or 3, got 1}}
+  %0 = med.coarse_dropout %x, %a, %a, %a, %a, %a, %a, (%a, %a, %a), %i {spatial_rank = 1.0 : f64} : tensor<?xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}

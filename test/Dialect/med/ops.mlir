@@ -91,7 +91,9 @@ func.func @dynamic_ops(%x: tensor<?xf32>, %a: f64, %v: f64, %i: index) -> tensor
   %4 = med.histogram_shift %3, %a, %v, (%v, %v, %v, %v), %v, %v : tensor<?xf32> -> tensor<?xf32>
   // CHECK: med.rician_noise %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xf32> -> tensor<?xf32>
   %5 = med.rician_noise %4, %a, %v, %v, %v, %v, %v, %v, %v, %i : tensor<?xf32> -> tensor<?xf32>
-  return %5 : tensor<?xf32>
+  // CHECK: med.coarse_dropout %{{.*}}, (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}), %{{.*}} {dropout_holes, fill_range, spatial_rank = 2.000000e+00 : f64} : tensor<?xf32> -> tensor<?xf32>
+  %6 = med.coarse_dropout %5, %a, %v, %v, %v, %v, %v, (%v, %v, %v, %v, %v, %v), %i {spatial_rank = 2.0 : f64, dropout_holes, fill_range} : tensor<?xf32> -> tensor<?xf32>
+  return %6 : tensor<?xf32>
 }
 
 // -----

@@ -58,4 +58,9 @@ private:
 /// the cosine for even k and the sine, as cos(angle - pi/2), for odd k.
 double voxelNormal(std::array<uint32_t, 2> key, uint64_t index);
 
+/// The per-voxel uniform in (0, 1) that kernels generate for element `index` of stream `key`:
+/// word index % 4 of the Philox block of counter (g lo, g hi, 0, 0), g = index / 4, as
+/// (u + 0.5) / 2^32 (RandCoarseDropout's fill values).
+double voxelUniform(std::array<uint32_t, 2> key, uint64_t index);
+
 } // namespace med::rt
