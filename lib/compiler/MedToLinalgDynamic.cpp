@@ -25,9 +25,9 @@ struct ShiftByLowering : OpRewritePattern<ShiftByOp> {
     FloatType ct = computeType(op);
     Value on = applied(rw, loc, op.getApply());
     Value offset = scalarIn(rw, loc, op.getOffset(), ct);
-    Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
-      Value y = b.create<arith::AddFOp>(l, x, offset);
-      return b.create<arith::SelectOp>(l, on, y, x).getResult();
+    // A call that does not fire copies the stored value (exact for int32 beyond 2^24).
+    Value r = buildMapWhen(rw, loc, op, on, [&](OpBuilder &b, Location l, Value x, ValueRange) {
+      return b.create<arith::AddFOp>(l, x, offset).getResult();
     });
     rw.replaceOp(op, r);
     return success();

@@ -100,6 +100,17 @@ TEST(RandomTransforms, GaussianNoiseHasTheDrawnMoments) {
   EXPECT_TRUE(at::equal(off.compile()(zeros).data, zeros.data));
 }
 
+// A call that does not fire leaves an int32 image as stored, also values float32 cannot hold
+// (the kernel computes in float32 only what it changes).
+TEST(RandomTransforms, ShiftThatDoesNotFireKeepsLargeIntegersExactly) {
+  at::Tensor big = at::randint(-2000000000, 2000000000, {1, 9, 8, 7}, at::kInt);
+  big.view(-1)[0] = 16777217; // 2^24 + 1
+  T::Compose chain({T::RandShiftIntensity(T::RandShiftIntensityOptions(5).prob(0.0))});
+  at::Tensor out = chain.compile().run(med::MetaTensor(big), {1, 0, 0, 0}).data;
+  EXPECT_EQ(out.scalar_type(), at::kInt);
+  EXPECT_TRUE(at::equal(out, big));
+}
+
 TEST(RandomTransforms, ShiftOffsetsStayInRangeAndProbIsHonoured) {
   med::MetaTensor zeros(at::zeros({1, 4, 4}));
   T::Compose chain({T::RandShiftIntensity(T::RandShiftIntensityOptions(2.0, 3.0).prob(0.5))});
