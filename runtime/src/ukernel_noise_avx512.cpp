@@ -24,11 +24,13 @@ template <size_t N> __m512 horner16(__m512 x, const float (&k)[N]) {
   return acc;
 }
 
-// The high 32 bits of the 16 products a * b of 32-bit lanes.
-__m512i mulhi(__m512i a, __m512i b) {
-  const __m512i even = _mm512_srli_epi64(_mm512_mul_epu32(a, b), 32);
+// The high and the low 32 bits of the 16 products a * b of 32-bit lanes, both from the two
+// 64-bit products of the even and the odd lanes (cheaper than a separate vpmulld).
+void mulHiLo(__m512i a, __m512i b, __m512i &hi, __m512i &lo) {
+  const __m512i even = _mm512_mul_epu32(a, b);
   const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(b, 32));
-  return _mm512_mask_blend_epi32(0xAAAA, even, odd);
+  hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+  lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
 }
 
 // Philox4x32-10 of 16 counters (lo, hi, 0, 0) under one key.
@@ -42,8 +44,9 @@ void philox16(__m512i lo, __m512i hi, std::array<uint32_t, 2> key, __m512i w[4])
       k0 += 0x9E3779B9u;
       k1 += 0xBB67AE85u;
     }
-    const __m512i hi0 = mulhi(m0, c[0]), lo0 = _mm512_mullo_epi32(m0, c[0]);
-    const __m512i hi1 = mulhi(m1, c[2]), lo1 = _mm512_mullo_epi32(m1, c[2]);
+    __m512i hi0, lo0, hi1, lo1;
+    mulHiLo(m0, c[0], hi0, lo0);
+    mulHiLo(m1, c[2], hi1, lo1);
     const __m512i n0 =
         _mm512_xor_si512(_mm512_xor_si512(hi1, c[1]), _mm512_set1_epi32(static_cast<int>(k0)));
     const __m512i n2 =

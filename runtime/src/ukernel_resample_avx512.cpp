@@ -108,12 +108,17 @@ void block16(const Geometry &g, const Row &r, const float *in, int64_t x, float 
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   __m512 result = zero;
+  // Unrolled whole: GCC kept the corner loop as a loop, choosing each corner's weights and
+  // flags at run time (the general blocks at a rotated row's ends were a fifth of the gather).
+#pragma GCC unroll 4
   for (int pair = 0; pair < (1 << (N - 1)); ++pair) {
     const float *base = in + g.cornerOffset[2 * pair];
     const __m512i low = pairsOf(base, idx), high = pairsOf(base, idx + 8);
+#pragma GCC unroll 2
     for (int corner = 2 * pair; corner < 2 * pair + 2; ++corner) {
       __m512 w = zero;
       __mmask16 inside = 0xFFFF;
+#pragma GCC unroll 3
       for (int d = 0; d < N; ++d) {
         const bool hi = (corner >> (N - 1 - d)) & 1;
         const __m512 wd = hi ? wB[d] : wA[d];
