@@ -43,11 +43,7 @@ struct CoarseDropoutLowering : OpRewritePattern<CoarseDropoutOp> {
     }
     Value on = applied(rw, loc, op.getApply());
     Value span = rw.create<arith::SubFOp>(loc, op.getHigh(), op.getLow());
-    auto key = [&](Value k) -> Value {
-      return rw.create<arith::ExtUIOp>(loc, rw.getI64Type(),
-                                       rw.create<arith::FPToUIOp>(loc, rw.getI32Type(), k));
-    };
-    Value key0 = key(op.getKey0()), key1 = key(op.getKey1());
+    Value key0 = philoxKey(rw, loc, op.getKey0()), key1 = philoxKey(rw, loc, op.getKey1());
     const bool holes = op.getDropoutHoles(), range = op.getFillRange();
 
     Value input = op.getInput();

@@ -226,10 +226,8 @@ struct GaussianNoiseLowering : OpRewritePattern<GaussianNoiseOp> {
     NoiseParams p;
     p.ct = computeType(op);
     p.on = applied(rw, loc, op.getApply());
-    p.key0 = rw.create<arith::ExtUIOp>(
-        loc, rw.getI64Type(), rw.create<arith::FPToUIOp>(loc, rw.getI32Type(), op.getKey0()));
-    p.key1 = rw.create<arith::ExtUIOp>(
-        loc, rw.getI64Type(), rw.create<arith::FPToUIOp>(loc, rw.getI32Type(), op.getKey1()));
+    p.key0 = philoxKey(rw, loc, op.getKey0());
+    p.key1 = philoxKey(rw, loc, op.getKey1());
     p.mean = scalarIn(rw, loc, op.getMean(), p.ct);
     p.std = scalarIn(rw, loc, op.getStd(), p.ct);
     if (aloneInKernel(op)) {
@@ -251,10 +249,7 @@ struct RicianNoiseLowering : OpRewritePattern<RicianNoiseOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(RicianNoiseOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    auto key = [&](Value k) -> Value {
-      return rw.create<arith::ExtUIOp>(loc, rw.getI64Type(),
-                                       rw.create<arith::FPToUIOp>(loc, rw.getI32Type(), k));
-    };
+    auto key = [&](Value k) { return philoxKey(rw, loc, k); };
     NoiseParams first;
     first.ct = computeType(op);
     first.on = applied(rw, loc, op.getApply());
@@ -322,6 +317,11 @@ std::array<Value, 4> mlir::med::lowering::philoxBlock(OpBuilder &b, Location l, 
       b, l,
       {b.create<arith::AndIOp>(l, group, low), b.create<arith::ShRUIOp>(l, group, c32), zero, zero},
       {key0, key1});
+}
+
+Value mlir::med::lowering::philoxKey(OpBuilder &b, Location l, Value f64Key) {
+  return b.create<arith::ExtUIOp>(l, b.getI64Type(),
+                                  b.create<arith::FPToUIOp>(l, b.getI32Type(), f64Key));
 }
 
 void mlir::med::lowering::populateNoiseLoweringPatterns(RewritePatternSet &patterns) {

@@ -13,4 +13,8 @@ namespace mlir::med::lowering {
 /// The key schedule is loop-invariant, so LLVM hoists it.
 std::array<Value, 4> philoxBlock(OpBuilder &b, Location l, Value group, Value key0, Value key1);
 
+/// A key word as philoxBlock takes it: the op's f64 operand (a 32-bit key the host sampled,
+/// exact in f64) as an i64 holding its 32 bits.
+Value philoxKey(OpBuilder &b, Location l, Value f64Key);
+
 } // namespace mlir::med::lowering
