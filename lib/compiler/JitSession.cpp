@@ -12,18 +12,19 @@
 #include "med/compiler/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Export.h"
 
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
@@ -39,12 +40,6 @@
 
 namespace med::compiler {
 namespace {
-
-// What a compiled kernel keeps alive: its context (the IR) and the execution engine (the code).
-struct Owned {
-  std::unique_ptr<mlir::MLIRContext> context;
-  std::unique_ptr<mlir::ExecutionEngine> engine;
-};
 
 // Collects diagnostics as text instead of printing them.
 struct DiagnosticCollector {
@@ -75,6 +70,12 @@ std::unique_ptr<llvm::TargetMachine> hostTargetMachine(std::string *error) {
     return nullptr;
   }
   builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  // The small code model, position-independent: constants are read relative to the
+  // instruction pointer instead of through a 64-bit address materialised in the loop (the
+  // large model, a JIT's default). The loader links an object's sections into one block, and
+  // reaches the process's functions (libm, the microkernels) through its own stubs.
+  builder->setCodeModel(llvm::CodeModel::Small);
+  builder->setRelocationModel(llvm::Reloc::PIC_);
   if (!hostTuning().features.empty())
     builder->addFeatures({hostTuning().features});
   auto tm = builder->createTargetMachine();
@@ -85,32 +86,35 @@ std::unique_ptr<llvm::TargetMachine> hostTargetMachine(std::string *error) {
   return std::move(*tm);
 }
 
-// Copies the engine's object code out through a temporary file (ExecutionEngine only dumps to a
-// path). Returns an empty string when that fails: the kernel then simply is not stored.
-std::string dumpObject(mlir::ExecutionEngine &engine) {
-  llvm::SmallString<128> path;
-  if (llvm::sys::fs::createTemporaryFile("medulla-kernel", "o", path))
-    return {};
-  engine.dumpToObjectFile(path);
-  std::string object;
-  auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                          /*RequiresNullTerminator=*/false, /*IsVolatile=*/true);
-  if (file)
-    object = (*file)->getBuffer().str();
-  llvm::sys::fs::remove(path);
-  return object;
+// `_mlir_<name>(void **args)`: calls `f` with *args[i] as its i-th argument (and stores a
+// result through args[n]): the packed entry the launcher calls (med_packed_kernel).
+void addPackedEntry(llvm::Module &m, llvm::Function &f) {
+  llvm::LLVMContext &ctx = m.getContext();
+  llvm::IRBuilder<> b(ctx);
+  llvm::Type *ptr = b.getPtrTy();
+  auto *type = llvm::FunctionType::get(b.getVoidTy(), {ptr}, /*isVarArg=*/false);
+  auto *entry =
+      llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, "_mlir_" + f.getName(), m);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", entry));
+  llvm::Value *args = entry->getArg(0);
+  llvm::SmallVector<llvm::Value *> values;
+  for (llvm::Argument &arg : f.args()) {
+    llvm::Value *slot = b.CreateGEP(ptr, args, b.getInt64(arg.getArgNo()));
+    values.push_back(b.CreateLoad(arg.getType(), b.CreateLoad(ptr, slot)));
+  }
+  llvm::Value *result = b.CreateCall(&f, values);
+  if (!f.getReturnType()->isVoidTy())
+    b.CreateStore(result, b.CreateLoad(ptr, b.CreateGEP(ptr, args, b.getInt64(f.arg_size()))));
+  b.CreateRetVoid();
 }
 
 // Compiles `ir`; when `object` is given, also returns the object code for the disk cache.
 std::shared_ptr<Kernel> compileUncached(const std::string &ir, std::string *error,
                                         std::string *object) {
   auto start = std::chrono::steady_clock::now();
-  auto owned = std::make_shared<Owned>();
   mlir::DialectRegistry registry;
   mlir::med::registerMedCompilerDialects(registry);
-  owned->context =
-      std::make_unique<mlir::MLIRContext>(registry, mlir::MLIRContext::Threading::DISABLED);
-  mlir::MLIRContext &ctx = *owned->context;
+  mlir::MLIRContext ctx(registry, mlir::MLIRContext::Threading::DISABLED);
   DiagnosticCollector diags(ctx);
 
   mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceString<mlir::ModuleOp>(ir, &ctx);
@@ -152,38 +156,50 @@ std::shared_ptr<Kernel> compileUncached(const std::string &ir, std::string *erro
   std::unique_ptr<llvm::TargetMachine> tm = hostTargetMachine(error);
   if (!tm)
     return nullptr;
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule = mlir::translateModuleToLLVMIR(*module, llvmContext);
+  if (!llvmModule) {
+    *error = diags.text.empty() ? "translating to LLVM IR failed" : diags.text;
+    return nullptr;
+  }
+  llvmModule->setDataLayout(tm->createDataLayout());
+  llvmModule->setTargetTriple(tm->getTargetTriple().str());
+  llvm::Function *ciface = llvmModule->getFunction("_mlir_ciface_med_kernel");
+  if (!ciface || ciface->isDeclaration()) {
+    *error = "the module has no _mlir_ciface_med_kernel";
+    return nullptr;
+  }
+  addPackedEntry(*llvmModule, *ciface);
   // O3 + vector math library (a loop calling log/cos vectorises); see Optimize.h.
-  auto transformer = makeKernelOptimizer(tm.get(), /*unroll=*/!statistics);
-  mlir::ExecutionEngineOptions options;
-  options.transformer = transformer; // a function_ref: `transformer` outlives create()
-  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  options.enableObjectDump = object != nullptr; // keeps a copy of the object for the disk cache
-  auto engine = mlir::ExecutionEngine::create(*module, options);
-  if (!engine) {
-    *error = "JIT compilation failed: " + llvm::toString(engine.takeError());
+  if (llvm::Error err = makeKernelOptimizer(tm.get(), /*unroll=*/!statistics)(llvmModule.get())) {
+    *error = "optimizing the kernel failed: " + llvm::toString(std::move(err));
     return nullptr;
   }
-  // Calls of the runtime's microkernels resolve to this process's copies.
-  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap symbols;
-    for (const auto &[name, address] : mlir::med::kMicrokernels)
-      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
-                                 llvm::JITSymbolFlags::Exported};
-    return symbols;
-  });
-  auto entry = (*engine)->lookupPacked("_mlir_ciface_med_kernel");
-  if (!entry) {
-    *error = "JIT: no entry point: " + llvm::toString(entry.takeError());
+  // The object code, linked by the same loader as the disk cache's entries (DiskCache.h).
+  llvm::SmallVector<char, 0> code;
+  {
+    llvm::raw_svector_ostream stream(code);
+    llvm::legacy::PassManager codegen;
+    if (tm->addPassesToEmitFile(codegen, stream, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+      *error = "the target cannot emit object code";
+      return nullptr;
+    }
+    codegen.run(*llvmModule);
+  }
+  std::string emitted(code.begin(), code.end());
+  disk::LoadedObject loaded;
+  std::string why;
+  if (!disk::loadObject(emitted, "medulla-kernel-" + fingerprint(ir), &loaded, &why)) {
+    *error = "JIT: " + why;
     return nullptr;
   }
-  owned->engine = std::move(*engine);
-  kernel->entry = reinterpret_cast<med_packed_kernel>(*entry);
+  kernel->entry = loaded.entry;
   kernel->fingerprint = fingerprint(ir);
   kernel->ir = ir;
-  kernel->owner = owned;
+  kernel->owner = std::move(loaded.owner);
   kernel->compileMs = msSince(start);
   if (object)
-    *object = dumpObject(*owned->engine);
+    *object = std::move(emitted);
   return kernel;
 }
 
