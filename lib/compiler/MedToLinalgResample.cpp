@@ -573,6 +573,7 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
           flat = b.create<math::FmaOp>(l, cb64, inStride[d], flat);
         }
         Value base = exactIndex(b, flat);
+        SmallVector<Value> terms;
         for (int64_t corner = 0; corner < (int64_t(1) << n); ++corner) {
           Value w, inside;
           for (int64_t d = 0; d < n; ++d) {
@@ -586,9 +587,15 @@ struct ResampleLowering : OpRewritePattern<ResampleOp> {
                           : b.create<arith::AddIOp>(l, base, cornerOffset[corner]).getResult();
           Value raw = b.create<tensor::ExtractOp>(l, input, ValueRange{idx});
           Value v = toCompute(b, l, raw, ct);
-          Value term = b.create<arith::SelectOp>(l, inside, b.create<arith::MulFOp>(l, v, w), zero);
-          result = result ? b.create<arith::AddFOp>(l, result, term).getResult() : term;
+          terms.push_back(
+              b.create<arith::SelectOp>(l, inside, b.create<arith::MulFOp>(l, v, w), zero));
         }
+        // Pairwise, term k and k + half, halving (runtime/src/ukernel_resample.h, cornerSum):
+        // a tree of depth n, not a chain, so the gather's latency stays short.
+        for (size_t half = terms.size() / 2; half >= 1; half /= 2)
+          for (size_t k = 0; k < half; ++k)
+            terms[k] = b.create<arith::AddFOp>(l, terms[k], terms[k + half]);
+        result = terms[0];
       }
       b.create<linalg::YieldOp>(l, boxed(fromCompute(b, l, result, elem)));
     };

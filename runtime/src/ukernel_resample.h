@@ -114,6 +114,17 @@ inline double minimumf(double a, double b) {
   return a < b ? a : b;
 }
 
+// The sum of the 2^n corner terms, pairwise: term k and term k + half, halving until one is
+// left (((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)) in 3-D), as the generated code adds
+// them. A tree of depth n instead of a chain of 2^n - 1 additions: the gather's latency is
+// shorter, which pays where its reads miss the cache.
+template <class T, class Add> T cornerSum(T *terms, int n, Add add) {
+  for (int half = (1 << n) / 2; half >= 1; half /= 2)
+    for (int k = 0; k < half; ++k)
+      terms[k] = add(terms[k], terms[k + half]);
+  return terms[0];
+}
+
 // One voxel by the general formula: per axis the two neighbours' weights and inside flags and a
 // base clamped into [0, size - 2]; each read voxel counts with the weight of the neighbour it is.
 inline float general(const Geometry &g, const Row &r, const float *in, int64_t x) {
@@ -145,7 +156,7 @@ inline float general(const Geometry &g, const Row &r, const float *in, int64_t x
     flat = std::fma(static_cast<double>(cb), g.inStride[d], flat);
   }
   const int64_t base = static_cast<int64_t>(flat);
-  float result = 0.0f;
+  float terms[1 << kMaxRank];
   for (int corner = 0; corner < (1 << n); ++corner) {
     float w = 0.0f;
     bool inside = true;
@@ -156,10 +167,9 @@ inline float general(const Geometry &g, const Row &r, const float *in, int64_t x
       inside = inside && (hi ? okB[d] : okA[d]);
     }
     const float v = in[base + g.cornerOffset[corner]];
-    const float term = inside ? v * w : 0.0f;
-    result = corner == 0 ? term : result + term;
+    terms[corner] = inside ? v * w : 0.0f;
   }
-  return result;
+  return cornerSum(terms, n, [](float a, float b) { return a + b; });
 }
 
 // Whether every neighbour of voxel x lies inside the input: 0 <= p < size - 1 on every axis.

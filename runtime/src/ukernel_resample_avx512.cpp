@@ -107,7 +107,7 @@ void block16(const Geometry &g, const Row &r, const float *in, int64_t x, float 
   _mm512_store_si512(idx + 8, _mm512_cvttpd_epi64(flatH));
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-  __m512 result = zero;
+  __m512 terms[1 << N];
   // Unrolled whole: GCC kept the corner loop as a loop, choosing each corner's weights and
   // flags at run time (the general blocks at a rotated row's ends were a fifth of the gather).
 #pragma GCC unroll 4
@@ -127,11 +127,11 @@ void block16(const Geometry &g, const Row &r, const float *in, int64_t x, float 
       }
       const __m512 v =
           _mm512_castsi512_ps(_mm512_permutex2var_epi32(low, corner % 2 ? odd : even, high));
-      const __m512 term = _mm512_maskz_mul_ps(inside, v, w);
-      result = corner == 0 ? term : _mm512_add_ps(result, term);
+      terms[corner] = _mm512_maskz_mul_ps(inside, v, w);
     }
   }
-  _mm512_storeu_ps(out + x, result);
+  _mm512_storeu_ps(out + x,
+                   cornerSum(terms, N, [](__m512 a, __m512 b) { return _mm512_add_ps(a, b); }));
 }
 
 void rowOfWindow(const Geometry &g, const float *in, float *out, int64_t i) {
