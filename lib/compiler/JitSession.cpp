@@ -320,8 +320,8 @@ std::string fingerprint(const std::string &text) {
 JitSession::JitSession() = default;
 
 JitSession &JitSession::global() {
-  // Never destroyed: JIT'ed code must outlive every static that may still call it, and tearing
-  // down execution engines after libLLVM's own statics are gone crashes at exit.
+  // Never destroyed: JIT'ed code must outlive every static that may still call it, and removing
+  // kernels from the loader JIT after libLLVM's own statics are gone would crash at exit.
   static JitSession *session = new JitSession();
   return *session;
 }
