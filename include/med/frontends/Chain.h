@@ -33,8 +33,8 @@ struct OpSpec {
   /// schedule keeps them out of the prologue of a nearest resample that is not a plain copy
   /// (it may read a voxel many times) and out of the epilogue of an interpolating one (the
   /// gather's loop is vectorised for the gather); after a nearest resample, or before a copy,
-  /// they fuse. Gaussian noise is the exception: it always runs in a kernel of its own, where
-  /// the CPU target calls its microkernel (traceChains, lib/transforms/compose_plan.cpp).
+  /// they fuse. Gaussian noise is the exception: it always starts a kernel, so that without a
+  /// prologue the CPU target can call its microkernel (traceChains, compose_plan.cpp).
   bool cheap = true;
   /// String attributes (e.g. a resample's "mode").
   std::vector<std::pair<std::string, std::string>> strings = {};
