@@ -73,7 +73,8 @@ std::string chainKey(const ChainSpec &chain) {
   std::string k;
   llvm::raw_string_ostream os(k);
   auto hex = [&](double v) { os << llvm::format("%a", v) << ','; };
-  os << static_cast<int>(chain.input) << '|' << chain.numParams << '|' << chain.spatialRank;
+  os << static_cast<int>(chain.input) << '|' << chain.numParams << '|' << chain.spatialRank << '|'
+     << chain.microkernels;
   for (const OpSpec &op : chain.ops) {
     os << "\n"
        << op.op << '|' << static_cast<int>(op.result) << '|' << op.origin << '|' << op.elementwise
@@ -201,6 +202,8 @@ std::string traceUncached(const ChainSpec &chain, std::string *error, std::strin
   mlir::OpBuilder b(&ctx);
   mlir::Location loc = b.getUnknownLoc();
   auto module = mlir::ModuleOp::create(loc);
+  if (!chain.microkernels)
+    module->setAttr("med.microkernels", b.getBoolAttr(false));
   b.setInsertionPointToEnd(module.getBody());
   // Buffers carry a dynamic offset: the launcher passes each chunk as (base, offset = start).
   auto layout = mlir::StridedLayoutAttr::get(&ctx, mlir::ShapedType::kDynamic, {1});

@@ -135,6 +135,10 @@ void callResample(ResampleOp op, BlockArgument dest, func::FuncOp callee) {
 struct MedUseMicrokernelsPass : mlir::med::impl::MedUseMicrokernelsBase<MedUseMicrokernelsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    // Schedule::microkernels(false): every op stays in generated code.
+    if (auto allowed = module->getAttrOfType<BoolAttr>("med.microkernels");
+        allowed && !allowed.getValue())
+      return;
     Builder b(module.getContext());
     Type index = b.getIndexType(), f64 = b.getF64Type();
     SmallVector<Operation *> done;

@@ -156,7 +156,7 @@ struct CompiledPipeline::State {
             irs.push_back(kernels::moments_ir(toScalarType(type), r == Reduction::MomentsNonzero));
         }
         for (const frontend::ChainSpec &chain :
-             traceChains(segs[j].traced, type, rank, schedule.fuse())) {
+             traceChains(segs[j].traced, type, rank, schedule.fuse(), schedule.microkernels())) {
           if (j > index)
             irs.push_back(irOf(chain));
           type = chain.output();
@@ -202,8 +202,8 @@ struct CompiledPipeline::State {
       return it->second;
     }
     auto prog = std::make_shared<Program>();
-    const std::vector<frontend::ChainSpec> chains =
-        traceChains(seg.traced, input, rank, schedule.fuse(), &prog->composed);
+    const std::vector<frontend::ChainSpec> chains = traceChains(
+        seg.traced, input, rank, schedule.fuse(), schedule.microkernels(), &prog->composed);
     std::vector<std::string> irs;
     for (const frontend::ChainSpec &chain : chains)
       irs.push_back(irOf(chain));
@@ -486,7 +486,8 @@ std::vector<std::string> CompiledPipeline::ir(c10::ScalarType dtype, const std::
   std::vector<std::string> out;
   for (const Segment &seg : state_->segmentsFor(key))
     for (const frontend::ChainSpec &chain :
-         traceChains(seg.traced, t, spatialRank, state_->schedule.fuse())) {
+         traceChains(seg.traced, t, spatialRank, state_->schedule.fuse(),
+                     state_->schedule.microkernels())) {
       out.push_back(irOf(chain));
       t = chain.output();
     }

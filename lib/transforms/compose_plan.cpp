@@ -168,7 +168,8 @@ int64_t sliceBlockedRows(const std::vector<int64_t> &out, const double *matrix) 
 }
 
 std::vector<frontend::ChainSpec> traceChains(const std::vector<Placed> &ts, rt::DType input,
-                                             int rank, bool fuse, std::vector<bool> *composedOut) {
+                                             int rank, bool fuse, bool microkernels,
+                                             std::vector<bool> *composedOut) {
   frontend::ChainSpec whole;
   whole.input = input;
   whole.spatialRank = rank;
@@ -228,16 +229,16 @@ std::vector<frontend::ChainSpec> traceChains(const std::vector<Placed> &ts, rt::
           chains.back().gathers() || interpolates(op) || (!copies[k] && !allCheap(chains.back()));
     if (!split && !op.cheap)
       split = interpolating(chains.back());
-    // Gaussian noise starts a kernel: without a prologue, the CPU target calls its microkernel
-    // (16 Philox groups at a time), which the generated loop with fused ops does not reach; the
-    // pass this costs is the smaller part (intensity_aug at 1x256^3, one thread: 50.7 ms with
-    // ScaleIntensityRange fused before the noise, 36.0 ms with it apart). Cheap ops after it
-    // still fuse (then the generated noise runs, which the microkernel tests compare against).
-    if (!split && op.op == "gaussian_noise")
+    // Gaussian noise runs in a kernel of its own: alone, the CPU target calls its microkernel
+    // (64 voxels a block, four blocks at a time), which the generated loop with fused ops does
+    // not reach; the pass this costs is the smaller part (intensity_aug at 1x256^3, one thread:
+    // 50.7 ms with ScaleIntensityRange fused before the noise, 36.0 ms with it apart).
+    if (!split && (op.op == "gaussian_noise" || chains.back().ops.back().op == "gaussian_noise"))
       split = true;
     if (split) {
       chains.push_back(frontend::ChainSpec{cur, {}, whole.numParams});
       chains.back().spatialRank = rank;
+      chains.back().microkernels = microkernels;
     }
     chains.back().ops.push_back(op);
     cur = op.result;

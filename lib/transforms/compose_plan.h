@@ -80,9 +80,10 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
 
 /// Traced chains for one input type and spatial rank: one chain per kernel of a fused schedule
 /// (the rules are at the definition and in docs/architecture.md), one per op otherwise.
-/// *composedOut, when given, says which transforms are copies folded into a resample.
+/// *composedOut, when given, says which transforms are copies folded into a resample. Without
+/// `microkernels` the chains' modules keep every op in generated code (Schedule::microkernels).
 std::vector<frontend::ChainSpec> traceChains(const std::vector<Placed> &ts, rt::DType input,
-                                             int rank, bool fuse,
+                                             int rank, bool fuse, bool microkernels,
                                              std::vector<bool> *composedOut = nullptr);
 
 /// The med IR of `chain`; throws med::Error naming the transform at fault.

@@ -112,3 +112,24 @@ func.func @fused_noise(%in: memref<?xf32, strided<[1], offset: ?>>, %out: memref
   bufferization.materialize_in_destination %r in restrict writable %out : (tensor<?xf32>, memref<?xf32, strided<[1], offset: ?>>) -> ()
   return
 }
+
+// -----
+
+// A module whose schedule asks for generated code only (Schedule::microkernels(false)) keeps
+// the lone resample: no call.
+// CHECK-LABEL: func @schedule_without_microkernels
+// CHECK:         med.resample
+// CHECK-NOT:     call @med_uk_resample_linear_f32
+// LLVM-LABEL: llvm.func @schedule_without_microkernels
+// LLVM-NOT:     llvm.call @med_uk_resample_linear_f32
+module attributes {med.microkernels = false} {
+func.func @schedule_without_microkernels(%in: memref<?xf32, strided<[1], offset: ?>>, %out: memref<?x?xf32, strided<[?, 1], offset: ?>>, %a: f64) {
+  %t = bufferization.to_tensor %in restrict : memref<?xf32, strided<[1], offset: ?>>
+  %c0 = arith.constant 0 : index
+  %base, %off, %sizes:2, %strides:2 = memref.extract_strided_metadata %out : memref<?x?xf32, strided<[?, 1], offset: ?>> -> memref<f32>, index, index, index, index, index
+  %rows = memref.dim %out, %c0 : memref<?x?xf32, strided<[?, 1], offset: ?>>
+  %r = med.resample %t [%off, %rows] (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a) {mode = "bilinear", padding_mode = "zeros"} : tensor<?xf32> -> tensor<?x?xf32>
+  bufferization.materialize_in_destination %r in restrict writable %out : (tensor<?x?xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>) -> ()
+  return
+}
+}

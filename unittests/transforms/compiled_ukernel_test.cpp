@@ -87,25 +87,28 @@ TEST(ResampleMicrokernel, EqualsTheGeneratedGatherBitForBit) {
       }
 }
 
-// The noise microkernel against the generated noise (fused with a shift by 0, the noise keeps its
-// generated form): buffer lengths around the 4-voxel groups and 64-voxel blocks, two threads
-// (chunks that start inside a group), a mean and a non-firing call, non-finite inputs.
+// The noise microkernel against the generated noise (the same chain with
+// Schedule::microkernels(false)): buffer lengths around the 4-voxel groups, the 64-voxel blocks
+// and the four-block steps, two threads (chunks that start inside a group), a mean and a
+// non-firing call, non-finite inputs.
 TEST(GaussianNoiseMicrokernel, EqualsTheGeneratedNoiseBitForBit) {
-  for (int64_t length : {1, 3, 5, 63, 64, 67, 130, 1000, 4099, 70001})
+  for (int64_t length : {1, 3, 5, 63, 64, 67, 130, 255, 257, 1000, 4099, 70001})
     for (double prob : {1.0, 0.0}) {
       T::RandGaussianNoiseOptions o = T::RandGaussianNoiseOptions().mean(0.25).std(0.7).prob(prob);
       T::Compose alone({T::RandGaussianNoise(o)});
-      T::Compose shifted(
-          {T::RandGaussianNoise(o), T::ShiftIntensity(T::ShiftIntensityOptions(0.0))});
       const std::string what = std::to_string(length) + " prob " + std::to_string(prob);
       std::vector<std::string> ir = alone.compile().ir(at::kFloat);
       ASSERT_EQ(ir.size(), 1u) << what;
-      EXPECT_EQ(ir[0].find("med.shift_intensity"), std::string::npos) << what;
+      EXPECT_EQ(ir[0].find("med.microkernels"), std::string::npos) << what;
+      std::vector<std::string> generated =
+          alone.compile(T::Schedule::cpu().microkernels(false)).ir(at::kFloat);
+      ASSERT_EQ(generated.size(), 1u) << what;
+      EXPECT_NE(generated[0].find("med.microkernels = false"), std::string::npos) << what;
       const med::MetaTensor img = withSpecials({1, 1, length}, 3);
       for (int threads : {1, 2})
         for (uint64_t sample : {0, 7}) {
           auto a = alone.compile(T::Schedule::cpu().threads(threads));
-          auto b = shifted.compile(T::Schedule::cpu().threads(threads));
+          auto b = alone.compile(T::Schedule::cpu().threads(threads).microkernels(false));
           const med::rt::RandomKey key{1, 2, sample, 0};
           expectIdentical(a.run(img, key).data, b.run(img, key).data,
                           what + " threads=" + std::to_string(threads));
@@ -113,8 +116,8 @@ TEST(GaussianNoiseMicrokernel, EqualsTheGeneratedNoiseBitForBit) {
     }
 }
 
-// A kernel loaded from the disk cache calls the microkernel too: the loader binds its symbol as
-// the compiler's engine does (executables do not export the runtime's symbols).
+// A kernel loaded from the disk cache calls the microkernel too: the loader JIT binds its symbol
+// for loaded kernels as for compiled ones (executables do not export the runtime's symbols).
 TEST(ResampleMicrokernel, KernelsFromTheDiskCacheCallIt) {
   namespace fs = std::filesystem;
   const fs::path dir =

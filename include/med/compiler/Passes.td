@@ -44,8 +44,9 @@ def MedUseMicrokernels : Pass<"med-use-microkernels", "mlir::ModuleOp"> {
     through a stack array); `med.gaussian_noise` on flat float32 buffers calls
     `med_uk_gaussian_noise_f32`.
     Nothing fuses with such an op, so the call loses nothing, and the microkernel computes the
-    generated code's values bit for bit. Part of the CPU pipeline only: fusion passes stay
-    target-independent.
+    generated code's values bit for bit. A module with `med.microkernels = false` (a schedule
+    that asks for generated code only) is left as it is. Part of the CPU pipeline only: fusion
+    passes stay target-independent.
   }];
   let constructor = "mlir::med::createMedUseMicrokernelsPass()";
   let dependentDialects = ["mlir::func::FuncDialect", "mlir::memref::MemRefDialect",

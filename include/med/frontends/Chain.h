@@ -33,8 +33,8 @@ struct OpSpec {
   /// schedule keeps them out of the prologue of a nearest resample that is not a plain copy
   /// (it may read a voxel many times) and out of the epilogue of an interpolating one (the
   /// gather's loop is vectorised for the gather); after a nearest resample, or before a copy,
-  /// they fuse. Gaussian noise is the exception: it always starts a kernel, so that without a
-  /// prologue the CPU target can call its microkernel (traceChains, compose_plan.cpp).
+  /// they fuse. Gaussian noise is the exception: it runs in a kernel of its own, where the CPU
+  /// target calls its microkernel (traceChains, compose_plan.cpp).
   bool cheap = true;
   /// String attributes (e.g. a resample's "mode").
   std::vector<std::pair<std::string, std::string>> strings = {};
@@ -58,6 +58,9 @@ struct ChainSpec {
   /// Spatial axes of the images the chain is traced for (2 or 3; 0 when unknown, e.g. while
   /// validating parameters). Spatial ops size their parameter lists by it.
   int spatialRank = 0;
+  /// False: the module says `med.microkernels = false` and every op stays in generated code
+  /// (Schedule::microkernels; the CPU pipeline's med-use-microkernels then does nothing).
+  bool microkernels = true;
   /// Storage type after the last op (the input type for an empty chain).
   rt::DType output() const { return ops.empty() ? input : ops.back().result; }
   /// Whether the kernel gathers (has a med.resample): it then reads its input whole while its

@@ -11,7 +11,10 @@
 namespace med::transforms {
 
 /// How a compiled pipeline runs. `fuse(false)` compiles one kernel per op (what "unfused" means
-/// in benchmarks); threads splits each kernel's buffer across the launcher's pool.
+/// in benchmarks); threads splits each kernel's buffer across the launcher's pool;
+/// `microkernels(false)` keeps every op in generated code where the CPU target would call one of
+/// the runtime's precompiled routines (ukernels.h) for an op alone in its kernel. No setting
+/// changes a result, which the tests check by comparing schedules.
 ///
 ///   auto s = med::Schedule::cpu().threads(2);
 class Schedule {
@@ -22,12 +25,18 @@ public:
     fuse_ = v;
     return *this;
   }
+  Schedule &microkernels(bool v) {
+    microkernels_ = v;
+    return *this;
+  }
   int threads() const { return threads_; }
   bool fuse() const { return fuse_; }
+  bool microkernels() const { return microkernels_; }
 
 private:
   int threads_ = 1;
   bool fuse_ = true;
+  bool microkernels_ = true;
 };
 
 class CompiledPipeline;
