@@ -189,12 +189,12 @@ std::shared_ptr<Kernel> compileUncached(const std::string &ir, std::string *erro
   std::string emitted(code.begin(), code.end());
   disk::LoadedObject loaded;
   std::string why;
-  if (!disk::loadObject(emitted, "medulla-kernel-" + fingerprint(ir), &loaded, &why)) {
+  kernel->fingerprint = fingerprint(ir);
+  if (!disk::loadObject(emitted, "medulla-kernel-" + kernel->fingerprint, &loaded, &why)) {
     *error = "JIT: " + why;
     return nullptr;
   }
   kernel->entry = loaded.entry;
-  kernel->fingerprint = fingerprint(ir);
   kernel->ir = ir;
   kernel->owner = std::move(loaded.owner);
   kernel->compileMs = msSince(start);

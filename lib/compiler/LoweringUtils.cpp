@@ -138,6 +138,19 @@ SmallVector<Value> voxelCoordinates(OpBuilder &b, Location l, Value global, Valu
   return o;
 }
 
+VoxelIndex::VoxelIndex(OpBuilder &b, Location l, Value input, Value base) : base(base) {
+  if (cast<RankedTensorType>(input.getType()).getRank() == 2)
+    rowLength = b.create<tensor::DimOp>(l, input, 1);
+}
+
+Value VoxelIndex::at(OpBuilder &b, Location l) const {
+  Value local = b.create<linalg::IndexOp>(l, 0);
+  if (rowLength)
+    local = b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, local, rowLength),
+                                    b.create<linalg::IndexOp>(l, 1));
+  return b.create<arith::AddIOp>(l, local, base);
+}
+
 std::pair<Value, Value> buildMinMax(OpBuilder &b, Location loc, Operation *op) {
   Value input = op->getOperand(0);
   int64_t rank = cast<RankedTensorType>(input.getType()).getRank();

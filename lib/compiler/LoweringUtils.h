@@ -29,6 +29,15 @@ Value buildMapWhen(OpBuilder &b, Location loc, Operation *op, Value on, BodyFn b
 /// reciprocals): reciprocal-and-floor steps, innermost axis first, exact on integers below 2^40.
 SmallVector<Value> voxelCoordinates(OpBuilder &b, Location l, Value global, ValueRange size,
                                     ValueRange inv);
+/// The global flat index (index) of a map's element, for ops that depend on where a voxel is
+/// (a random stream keyed by it, its coordinates): the op's `base` plus the position, which in
+/// a window of rows (rank 2) is row * row length + column. Built before the map, used inside
+/// its body.
+struct VoxelIndex {
+  VoxelIndex(OpBuilder &b, Location l, Value input, Value base);
+  Value at(OpBuilder &b, Location l) const;
+  Value base, rowLength;
+};
 /// (min, max) of the op's input as two 0-d tensors of the compute type; NaN propagates.
 std::pair<Value, Value> buildMinMax(OpBuilder &b, Location loc, Operation *op);
 /// An f64 operand in the compute type, converted once outside the loop.

@@ -54,23 +54,15 @@ struct BiasFieldLowering : OpRewritePattern<BiasFieldOp> {
     Value input = op.getInput();
     auto resultType = cast<RankedTensorType>(op.getResult().getType());
     const int64_t rank = resultType.getRank();
-    Value rowLength;
-    if (rank == 2)
-      rowLength = rw.create<tensor::DimOp>(loc, input, 1);
+    VoxelIndex index(rw, loc, input, op.getIndexBase());
     Value init = rw.create<tensor::EmptyOp>(loc, tensor::getMixedSizes(rw, loc, input),
                                             resultType.getElementType());
     AffineMap id = rw.getMultiDimIdentityMap(rank);
     SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
-    Value base = op.getIndexBase();
     auto generic = rw.create<linalg::GenericOp>(
         loc, resultType, ValueRange{input}, ValueRange{init}, ArrayRef<AffineMap>{id, id},
         iterators, [&](OpBuilder &b, Location l, ValueRange blockArgs) {
-          Value local = b.create<linalg::IndexOp>(l, 0);
-          if (rowLength)
-            local = b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, local, rowLength),
-                                            b.create<linalg::IndexOp>(l, 1));
-          SmallVector<Value> o =
-              voxelCoordinates(b, l, b.create<arith::AddIOp>(l, local, base), size, inv);
+          SmallVector<Value> o = voxelCoordinates(b, l, index.at(b, l), size, inv);
           // Legendre polynomials of each axis' coordinate.
           SmallVector<SmallVector<Value>> P(n);
           for (int64_t d = 0; d < n; ++d) {

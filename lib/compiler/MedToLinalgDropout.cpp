@@ -50,21 +50,14 @@ struct CoarseDropoutLowering : OpRewritePattern<CoarseDropoutOp> {
     auto resultType = cast<RankedTensorType>(op.getResult().getType());
     Type element = resultType.getElementType();
     const int64_t rank = resultType.getRank();
-    Value rowLength;
-    if (rank == 2)
-      rowLength = rw.create<tensor::DimOp>(loc, input, 1);
+    VoxelIndex index(rw, loc, input, op.getIndexBase());
     Value init = rw.create<tensor::EmptyOp>(loc, tensor::getMixedSizes(rw, loc, input), element);
     AffineMap id = rw.getMultiDimIdentityMap(rank);
     SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
-    Value base = op.getIndexBase();
     auto generic = rw.create<linalg::GenericOp>(
         loc, resultType, ValueRange{input}, ValueRange{init}, ArrayRef<AffineMap>{id, id},
         iterators, [&](OpBuilder &b, Location l, ValueRange blockArgs) {
-          Value local = b.create<linalg::IndexOp>(l, 0);
-          if (rowLength)
-            local = b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, local, rowLength),
-                                            b.create<linalg::IndexOp>(l, 1));
-          Value global = b.create<arith::AddIOp>(l, local, base);
+          Value global = index.at(b, l);
           SmallVector<Value> o = voxelCoordinates(b, l, global, size, inv);
           Value inside = b.create<arith::ConstantOp>(l, b.getBoolAttr(false));
           for (int64_t h = 0; h < boxes; ++h) {

@@ -94,24 +94,6 @@ Value asI64(OpBuilder &b, Location l, Value index) {
   return b.create<arith::IndexCastUIOp>(l, b.getI64Type(), index);
 }
 
-// The global flat index (i64) of a map's element, for ops whose random stream is keyed by it:
-// `base` plus the position, which in a window of rows (rank 2) is row * row length + column.
-struct VoxelIndex {
-  VoxelIndex(OpBuilder &b, Location l, Value input, Value base) : base(base) {
-    if (cast<RankedTensorType>(input.getType()).getRank() == 2)
-      rowLength = b.create<tensor::DimOp>(l, input, 1);
-  }
-  // Inside the map's body.
-  Value at(OpBuilder &b, Location l) const {
-    Value local = b.create<linalg::IndexOp>(l, 0);
-    if (rowLength)
-      local = b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, local, rowLength),
-                                      b.create<linalg::IndexOp>(l, 1));
-    return asI64(b, l, b.create<arith::AddIOp>(l, local, base));
-  }
-  Value base, rowLength;
-};
-
 // Whether the noise has nothing to fuse with: a flat input that enters the kernel as it is,
 // and a result that leaves it as it is. (Patterns run top-down, so a lowered producer shows
 // up as a linalg op here and keeps the fusable form.)
@@ -236,7 +218,7 @@ struct GaussianNoiseLowering : OpRewritePattern<GaussianNoiseOp> {
     }
     VoxelIndex index(rw, loc, op.getInput(), op.getIndexBase());
     Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
-      return addNoise(b, l, p, x, voxelNormal(b, l, p, index.at(b, l)));
+      return addNoise(b, l, p, x, voxelNormal(b, l, p, asI64(b, l, index.at(b, l))));
     });
     rw.replaceOp(op, r);
     return success();
@@ -263,7 +245,7 @@ struct RicianNoiseLowering : OpRewritePattern<RicianNoiseOp> {
     second.key1 = key(op.getKey3());
     VoxelIndex index(rw, loc, op.getInput(), op.getIndexBase());
     Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
-      Value pos = index.at(b, l);
+      Value pos = asI64(b, l, index.at(b, l));
       auto noise = [&](const NoiseParams &p) -> Value {
         return b.create<arith::AddFOp>(
             l, p.mean, b.create<arith::MulFOp>(l, p.std, voxelNormal(b, l, p, pos)));
