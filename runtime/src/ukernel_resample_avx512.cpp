@@ -134,8 +134,50 @@ void block16(const Geometry &g, const Row &r, const float *in, int64_t x, float 
                    cornerSum(terms, N, [](__m512 a, __m512 b) { return _mm512_add_ps(a, b); }));
 }
 
-void rowOfWindow(const Geometry &g, const float *in, float *out, int64_t i) {
+// How many output planes ahead (rows in 2-D) the interior blocks prefetch their input.
+constexpr int64_t kPrefetchPlanes = 4;
+
+// Whether a row's positions cross the input's rows (it is not along the innermost input axis):
+// then its reads leave the hardware prefetchers' streams, and an input larger than the last
+// level cache costs a miss at each first touch (at 1x256x256x128, one thread: rotated gathers
+// took 27-39 ms against 15 unrotated; prefetching 4 planes ahead, 15-16.6).
+bool crossesRows(const Geometry &g) {
+  for (int d = 0; d + 1 < g.n; ++d)
+    if (g.m[d][g.n - 1] != 0.0)
+      return true;
+  return false;
+}
+
+// Prefetches the input that the 16 voxels from column x of row `ahead` start at: two positions
+// (x and x + 8), each its base voxel's line and the line one input row further (the other
+// neighbours come in with the planes between). Addresses are formed as integers: a prefetch past
+// the input's ends is harmless, a pointer there would not be.
+template <int N>
+void prefetchBlock(const Geometry &g, const Row &ahead, const float *in, int64_t x) {
+  const __m512d xs =
+      _mm512_add_pd(_mm512_set1_pd(static_cast<double>(x)), _mm512_setr_pd(0, 8, 0, 8, 0, 8, 0, 8));
+  __m512d flat = _mm512_set1_pd(ahead.channelBase);
+  for (int d = 0; d < N; ++d) {
+    const __m512d p =
+        _mm512_fmadd_pd(_mm512_set1_pd(g.m[d][N - 1]), xs, _mm512_set1_pd(ahead.start[d]));
+    const __m512d fl = _mm512_roundscale_pd(p, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    flat = _mm512_fmadd_pd(fl, _mm512_set1_pd(g.inStride[d]), flat);
+  }
+  alignas(64) int64_t at[8];
+  _mm512_store_si512(at, _mm512_cvttpd_epi64(flat));
+  const auto base = reinterpret_cast<uintptr_t>(in);
+  const auto rowBytes = static_cast<uintptr_t>(g.inStride[N - 2]) * sizeof(float);
+  for (int k = 0; k < 2; ++k) {
+    const uintptr_t a = base + static_cast<uintptr_t>(at[k]) * sizeof(float);
+    _mm_prefetch(reinterpret_cast<const char *>(a), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char *>(a + rowBytes), _MM_HINT_T0);
+  }
+}
+
+void rowOfWindow(const Geometry &g, const float *in, float *out, int64_t i, bool prefetch) {
   const Row r = rowOf(g, i);
+  const int64_t planeRows = g.n == 3 ? static_cast<int64_t>(g.out[1]) : 1;
+  const Row ahead = rowOf(g, i + kPrefetchPlanes * planeRows);
   int64_t first = 0, last = 0;
   interiorRun(g, r, first, last);
   // 16 voxels at a time: by the general formula up to the interior run (the last of those
@@ -153,8 +195,17 @@ void rowOfWindow(const Geometry &g, const float *in, float *out, int64_t i) {
   int64_t x = 0;
   for (; x < first; x += 16)
     generalBlock(std::min(x, length - 16));
-  for (; x + 16 <= last; x += 16)
-    g.n == 3 ? block16<3, true>(g, r, in, x, out) : block16<2, true>(g, r, in, x, out);
+  for (; x + 16 <= last; x += 16) {
+    if (g.n == 3) {
+      if (prefetch)
+        prefetchBlock<3>(g, ahead, in, x);
+      block16<3, true>(g, r, in, x, out);
+    } else {
+      if (prefetch)
+        prefetchBlock<2>(g, ahead, in, x);
+      block16<2, true>(g, r, in, x, out);
+    }
+  }
   for (; x < length; x += 16)
     generalBlock(std::min(x, length - 16));
 }
@@ -163,8 +214,9 @@ void rowOfWindow(const Geometry &g, const float *in, float *out, int64_t i) {
 
 void resampleLinearAvx512(const Geometry &g, const float *in, float *out, int64_t outRowStride,
                           int64_t rows) {
+  const bool prefetch = crossesRows(g);
   for (int64_t i = 0; i < rows; ++i)
-    rowOfWindow(g, in, out + i * outRowStride, i);
+    rowOfWindow(g, in, out + i * outRowStride, i, prefetch);
 }
 
 } // namespace med::ukernel
