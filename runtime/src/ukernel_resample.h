@@ -214,8 +214,11 @@ inline void interiorRun(const Geometry &g, const Row &r, int64_t &first, int64_t
     double a = -p0 / s, b = (g.inMax[d] - p0) / s;
     if (a > b)
       std::swap(a, b);
-    lo = std::fmax(lo, std::ceil(a) + 1.0);
-    hi = std::fmin(hi, std::ceil(b) - 1.0);
+    // Compares rather than std::fmax / std::fmin, which stay library calls (a NaN bound leaves
+    // lo and hi as they are, as those would).
+    const double from = std::ceil(a) + 1.0, to = std::ceil(b) - 1.0;
+    lo = from > lo ? from : lo;
+    hi = to < hi ? to : hi;
   }
   first = last = 0;
   if (!(lo < hi) || !std::isfinite(lo) || !std::isfinite(hi))
