@@ -1,6 +1,6 @@
 // RUN: med-opt %s --split-input-file --convert-med-to-linalg | FileCheck %s
-// med.extrema: minnum, maxnum and a NaN flag (which turns both results into NaN) over the input
-// in its compute type; the bulk as rows of 16 lanes folded into 16 accumulators of each kind,
+// med.extrema: a running min and max by compare and select (NaN skipped) and a NaN flag (which
+// turns both results into NaN) over the input in its compute type; the bulk as rows of 16 lanes folded into 16 accumulators of each kind,
 // then the tail, then the lanes; the results widened to f64.
 
 // CHECK-LABEL: func @extrema_of_int_compares_in_f32
@@ -9,8 +9,10 @@
 // CHECK-SAME:      iterator_types = ["reduction", "parallel"]
 // CHECK-SAME:      outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>)
 // CHECK:           %[[X:.*]] = arith.sitofp %{{.*}} : i16 to f32
-// CHECK:           arith.minnumf %{{.*}}, %[[X]] : f32
-// CHECK:           arith.maxnumf %{{.*}}, %[[X]] : f32
+// CHECK:           %[[LT:.*]] = arith.cmpf olt, %[[X]], %[[LO:.*]] : f32
+// CHECK:           arith.select %[[LT]], %[[X]], %[[LO]] : f32
+// CHECK:           %[[GT:.*]] = arith.cmpf ogt, %[[X]], %[[HI:.*]] : f32
+// CHECK:           arith.select %[[GT]], %[[X]], %[[HI]] : f32
 // CHECK:           %[[U:.*]] = arith.cmpf uno, %[[X]], %[[X]] : f32
 // CHECK:           arith.select %[[U]], %{{.*}}, %{{.*}} : f32
 // CHECK:         linalg.generic
@@ -33,7 +35,11 @@ func.func @extrema_of_int_compares_in_f32(%x: tensor<?xi16>) -> tensor<2xf64> {
 
 // CHECK-LABEL: func @extrema_of_f64_stays_f64
 // CHECK:         linalg.generic
+// CHECK:           arith.cmpf olt, %{{.*}}, %{{.*}} : f64
+// CHECK:           arith.cmpf ogt, %{{.*}}, %{{.*}} : f64
+// CHECK:         linalg.generic
 // CHECK:           arith.minnumf %{{.*}} : f64
+// CHECK:         linalg.generic
 // CHECK:           arith.maxnumf %{{.*}} : f64
 // CHECK-NOT:     arith.extf
 // CHECK:         tensor.from_elements %{{.*}}, %{{.*}} : tensor<2xf64>

@@ -7,9 +7,11 @@
 // CHECK-LABEL: llvm.func @med_kernel
 // CHECK:         llvm.alloca %{{.*}} x f32 {alignment = 64 : i64}
 // CHECK-NOT:     llvm.call @malloc
+// CHECK:         llvm.fcmp "olt"
+// CHECK:         llvm.fcmp "ogt"
+// CHECK:         llvm.fcmp "uno"
 // CHECK:         llvm.intr.minnum
 // CHECK:         llvm.intr.maxnum
-// CHECK:         llvm.fcmp "uno"
 // CHECK:         llvm.fpext
 // CHECK:         llvm.return
 func.func @med_kernel(%in: memref<?xf32>, %out: memref<?xf64>) attributes {llvm.emit_c_interface} {
