@@ -81,9 +81,13 @@ at::Tensor stageOutput(const Stage &stage, const at::Tensor &in, const CallPlan 
   return last ? detail::result_tensor(size, type) : detail::scratch_tensor(size, type);
 }
 
-// A gathering stage writes whole rows of its output's innermost axis.
-int64_t rowLength(const Stage &stage, const at::Tensor &out) {
-  return stage.gathers ? out.size(out.dim() - 1) : 0;
+// A gathering stage writes whole rows: of its output's innermost axis, or of the view its
+// call's plan took (CallPlan::rowLengths).
+int64_t rowLength(const Stage &stage, const at::Tensor &out, const CallPlan &call) {
+  if (!stage.gathers)
+    return 0;
+  const int64_t row = call.rowLengths.at(stage.shapeIndex);
+  return row > 0 ? row : out.size(out.dim() - 1);
 }
 
 // Rows per output slice when a stage's windows go in slice-blocked order (CallPlan::sliceRows).
@@ -109,7 +113,7 @@ at::Tensor runStages(const Program &prog, at::Tensor cur, int threads, CallPlan 
     rt::BufferRef buffers[4] = {
         {cur.data_ptr(), cur.numel(), static_cast<int>(cur.element_size()), !stage.gathers},
         {out.data_ptr(), out.numel(), static_cast<int>(out.element_size()), true,
-         rowLength(stage, out), sliceRows(stage, call)},
+         rowLength(stage, out, call), sliceRows(stage, call)},
         {params.data(), static_cast<int64_t>(params.size()), 8, /*split=*/false}};
     int count = stage.takesParams ? 3 : 2;
     if (stage.takesField)
@@ -341,7 +345,7 @@ struct CompiledPipeline::State {
                              static_cast<int>(data[b].element_size()), !stage.gathers});
           buffers.push_back({out[b].data_ptr(), out[b].numel(),
                              static_cast<int>(out[b].element_size()), true,
-                             rowLength(stage, out[b]), sliceRows(stage, calls[b])});
+                             rowLength(stage, out[b], calls[b]), sliceRows(stage, calls[b])});
           if (stage.takesParams)
             buffers.push_back({calls[b].params.data(), static_cast<int64_t>(calls[b].params.size()),
                                8,

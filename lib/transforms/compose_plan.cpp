@@ -75,11 +75,12 @@ constexpr size_t kNoMap = static_cast<size_t>(-1);
 CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor &input,
                   int64_t channel, const Meta &meta, int threads,
                   const std::vector<bool> &composed) {
-  CallPlan call{{}, {}, {}, {}, meta};
+  CallPlan call{{}, {}, {}, {}, {}, meta};
   std::vector<int64_t> shape(input.sizes().begin() + (input.dim() > 0 ? 1 : 0),
                              input.sizes().end());
   size_t lastPlan = 0;        // where the last resample's plan starts in call.params
   std::vector<size_t> starts; // where each resample's plan starts
+  std::vector<bool> copies;   // whether each resample is a copy (nearest) with no bounds
   for (size_t t = 0; t < seg.traced.size(); ++t) {
     const Placed &p = seg.traced[t];
     const size_t first = call.params.size();
@@ -120,6 +121,7 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
         call.shapes.push_back(shape); // the image keeps its shape and metadata
         call.fields.emplace_back();
         starts.push_back(kNoMap);
+        copies.push_back(false);
       }
     if (auto *spatial = dynamic_cast<const Resampling *>(p.transform)) {
       ResamplePlan plan =
@@ -144,6 +146,7 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
         call.fields.push_back(plan.field.defined() ? plan.field.to(at::kFloat).contiguous()
                                                    : plan.field);
         starts.push_back(lastPlan);
+        copies.push_back(detail::copiesInside(p.transform) && plan.bounds.empty());
       }
       call.meta = std::move(plan.meta);
     }
@@ -151,12 +154,39 @@ CallPlan planCall(const Segment &seg, const rt::RandomKey &key, const at::Tensor
   // After every copy has been composed into its resample: the final maps decide.
   for (size_t r = 0; r < starts.size(); ++r) {
     const std::vector<int64_t> &out = call.shapes[r];
+    // Copies only: an interpolating kernel would find no interior run on the view's axis of
+    // one voxel (the resample microkernel's blocks would all take the general formula).
+    const bool copy = copies[r] && !call.fields[r].defined();
+    const int64_t row =
+        copy && out.size() == 3 ? collapseInnerAxes(call.params.data() + starts[r]) : 0;
+    call.rowLengths.push_back(row);
     call.sliceRows.push_back(
-        starts[r] == kNoMap
+        starts[r] == kNoMap || row > 0
             ? 0
             : sliceBlockedRows(out, call.params.data() + starts[r] + 2 * out.size()));
   }
   return call;
+}
+
+int64_t collapseInnerAxes(double *map) {
+  double *in = map, *out = map + 3;
+  const double *m = map + 6; // m[i * 4 + j]: input axis i, output axis j (3: the shift)
+  // Input axes 1 and 2 are output axes 1 and 2, and input axis 0 depends on output axis 0 only.
+  static constexpr double kKept[2][4] = {{0, 1, 0, 0}, {0, 0, 1, 0}};
+  for (int i = 1; i < 3; ++i) {
+    if (in[i] != out[i])
+      return 0;
+    for (int j = 0; j < 4; ++j)
+      if (m[i * 4 + j] != kKept[i - 1][j])
+        return 0;
+  }
+  if (m[1] != 0.0 || m[2] != 0.0)
+    return 0;
+  // The view (size 0, 1, size 1 x size 2): the same matrix maps it.
+  const double row = in[1] * in[2];
+  in[1] = out[1] = 1.0;
+  in[2] = out[2] = row;
+  return static_cast<int64_t>(row);
 }
 
 int64_t sliceBlockedRows(const std::vector<int64_t> &out, const double *matrix) {

@@ -132,6 +132,23 @@ size_t gatheringKernels(const T::Compose &chain) {
   return n;
 }
 
+// Six samples of `chain` (seed `seed`), each exactly as eager (fused and unfused, one and two
+// threads), then all six in one batch on two threads exactly as one at a time.
+void expectSamplesAndBatchEqualEager(const T::Compose &chain, const med::MetaTensor &img,
+                                     uint64_t seed) {
+  std::vector<med::MetaTensor> imgs;
+  std::vector<med::rt::RandomKey> keys;
+  for (uint64_t s = 0; s < 6; ++s) {
+    expectCompiledEqualsEager(chain, img, {seed, 0, s, 0}, 0.0, "sample " + std::to_string(s));
+    imgs.push_back(img);
+    keys.push_back({seed, 0, s, 0});
+  }
+  std::vector<med::MetaTensor> batch =
+      chain.compile(T::Schedule::cpu().threads(2)).runBatch(imgs, keys);
+  for (uint64_t s = 0; s < 6; ++s)
+    EXPECT_TRUE(at::equal(chain.compile().run(img, keys[s]).data, batch[s].data)) << s;
+}
+
 TEST(CompiledCopies, ARunOfCopiesIsOneResampleBitForBit) {
   med::MetaTensor img = volume({2, 9, 8, 7});
   T::Compose chain(
@@ -144,19 +161,9 @@ TEST(CompiledCopies, ARunOfCopiesIsOneResampleBitForBit) {
        T::ThresholdIntensity(T::ThresholdIntensityOptions(0.2))});
   // Five copies, one gather: the maps compose on the host, the kernel reads each voxel once.
   EXPECT_EQ(gatheringKernels(chain), 1u);
-  std::vector<med::MetaTensor> imgs;
-  std::vector<med::rt::RandomKey> keys;
-  for (uint64_t s = 0; s < 6; ++s) {
-    // Exact against eager and against the unfused schedule (one kernel per op).
-    expectCompiledEqualsEager(chain, img, {7, 0, s, 0}, 0.0, "sample " + std::to_string(s));
-    imgs.push_back(img);
-    keys.push_back({7, 0, s, 0});
-  }
-  std::vector<med::MetaTensor> batch =
-      chain.compile(T::Schedule::cpu().threads(2)).runBatch(imgs, keys);
-  for (uint64_t s = 0; s < 6; ++s)
-    EXPECT_TRUE(at::equal(chain.compile().run(img, keys[s]).data, batch[s].data)) << s;
-  med::MetaTensor back = T::inverseAll(chain.compile().run(img, keys[0]));
+  // Exact against eager and against the unfused schedule (one kernel per op).
+  expectSamplesAndBatchEqualEager(chain, img, 7);
+  med::MetaTensor back = T::inverseAll(chain.compile().run(img, {7, 0, 0, 0}));
   EXPECT_LT(med::rt::maxAbsDiff(back.meta.affine, img.meta.affine), 1e-9);
 }
 
@@ -178,6 +185,32 @@ TEST(CompiledCopies, OnlyCopiesThatReadInsideJoinAndNothingBetweenReadsPositions
   // A copy before an interpolating resample keeps its own kernel too.
   T::Compose before({T::Flip(T::FlipOptions({2})), T::Affine(rotScale())});
   EXPECT_EQ(gatheringKernels(before), 2u);
+}
+
+// Copies whose map leaves the two innermost axes as they are (a flip or crop along the first
+// axis) run on rows of whole output slices (collapseInnerAxes in compose_plan.h): the same
+// values as eager, with a fused prologue, several channels, two threads and in a batch.
+TEST(CompiledCopies, CopiesAlongTheFirstAxisRunOnWholeSlices) {
+  med::MetaTensor img = volume({2, 7, 6, 5});
+  img.data = at::rand({2, 7, 6, 5}, at::kDouble).to(at::kFloat) * 100 - 50;
+  std::vector<std::pair<std::string, T::Compose>> chains;
+  chains.emplace_back(
+      "shift then flip",
+      T::Compose({T::ShiftIntensity(T::ShiftIntensityOptions(0.5)), T::Flip(T::FlipOptions({0}))}));
+  chains.emplace_back(
+      "crop along the first axis",
+      T::Compose({T::SpatialCrop(T::SpatialCropOptions().roi_start({1}).roi_end({6})),
+                  T::ScaleIntensity(T::ScaleIntensityOptions())}));
+  chains.emplace_back("pad along the first axis",
+                      T::Compose({T::SpatialPad(T::SpatialPadOptions({10, -1, -1}))}));
+  chains.emplace_back("flip along the first two axes",
+                      T::Compose({T::Flip(T::FlipOptions({0, 1}))}));
+  for (const auto &[what, chain] : chains)
+    expectCompiledEqualsEager(chain, img, {0, 0, 0, 0}, 0.0, what);
+  // Drawn per sample: flipped or not, both on whole slices; a batch with different draws.
+  T::Compose random({T::RandFlip(T::RandFlipOptions(0).prob(0.5)),
+                     T::ThresholdIntensity(T::ThresholdIntensityOptions(10.0))});
+  expectSamplesAndBatchEqualEager(random, img, 3);
 }
 
 } // namespace
