@@ -177,7 +177,7 @@ void prefetchBlock(const Geometry &g, const Row &ahead, const float *in, int64_t
 void rowOfWindow(const Geometry &g, const float *in, float *out, int64_t i, bool prefetch) {
   const Row r = rowOf(g, i);
   const int64_t planeRows = g.n == 3 ? static_cast<int64_t>(g.out[1]) : 1;
-  const Row ahead = rowOf(g, i + kPrefetchPlanes * planeRows);
+  const Row ahead = prefetch ? rowOf(g, i + kPrefetchPlanes * planeRows) : r;
   int64_t first = 0, last = 0;
   interiorRun(g, r, first, last);
   // 16 voxels at a time: by the general formula up to the interior run (the last of those
