@@ -72,10 +72,11 @@ struct CallPlan {
 /// later, by then out of L2; rows that stay within a few input slices are best in plain order
 /// (measured in docs/performance.md, "Slice-blocked gathers").
 int64_t sliceBlockedRows(const std::vector<int64_t> &out, const double *matrix);
+inline constexpr double kBlockingSlicesCrossed = 16.0;
 
 /// Rewrites the resample operands at `map` (in shape, out shape, row-major n x (n+1) matrix, as
 /// appendPlan lays them out) of a 3-D copy whose map leaves the two innermost axes as they are
-/// (a flip, crop or pad along the first axis) into the same map over the images viewed as
+/// (a flip or a crop along the first axis) into the same map over the images viewed as
 /// (size 0, 1, size 1 x size 2), and returns the row length of that view; returns 0 and leaves
 /// other maps alone. Each output voxel reads the same input voxel either way; the kernel's
 /// per-row work (the row's position, the test for a contiguous run) then comes once per output
@@ -84,7 +85,6 @@ int64_t sliceBlockedRows(const std::vector<int64_t> &out, const double *matrix);
 /// contrast alone 8.3. Only for copies: an interpolating kernel finds no interior run on an
 /// axis of one voxel. Maps with bounds or a displacement are not passed here.
 int64_t collapseInnerAxes(double *map);
-inline constexpr double kBlockingSlicesCrossed = 16.0;
 
 /// The call plan of `seg` for one image. `input` is the segment's materialised input, or
 /// channel `channel` of it. `composed[t]` says that traced transform t is a copy folded into
