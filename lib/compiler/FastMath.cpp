@@ -53,12 +53,11 @@ struct F32 {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-} // namespace
-
-namespace mlir::med::lowering {
-
-Value fastLogF32(OpBuilder &b, Location l, Value x) {
-  F32 f{b, l};
+// log(x) for positive, finite x (subnormals included); other x give meaningless values, which
+// the callers replace.
+Value logOfFinitePositive(F32 &f, Value x) {
+  OpBuilder &b = f.b;
+  Location l = f.l;
   // Subnormals: scaled by 2^23 into the normal range, the exponent corrected below.
   Value tiny = f.cmp(arith::CmpFPredicate::OLT, x, f.c(0x1p-126f));
   Value bits = f.bits(f.sel(tiny, f.mul(x, f.c(0x1p23f)), x));
@@ -78,21 +77,22 @@ Value fastLogF32(OpBuilder &b, Location l, Value x) {
   Value y = f.mul(f.mul(p, t), z);
   y = f.fma(ef, f.c(fm::kLn2Lo), y);
   y = f.fma(z, f.c(-0.5f), y);
-  Value r = f.fma(ef, f.c(fm::kLn2Hi), f.add(t, y));
-  // log(+-0) = -inf, log(inf) = inf, log(x < 0) and log(NaN) = NaN.
-  r = f.sel(f.cmp(arith::CmpFPredicate::OEQ, x, f.c(0.0f)), f.c(-kInf), r);
-  r = f.sel(f.cmp(arith::CmpFPredicate::OEQ, x, f.c(kInf)), f.c(kInf), r);
-  return f.sel(f.cmp(arith::CmpFPredicate::ULT, x, f.c(0.0f)), f.c(kNaN), r);
+  return f.fma(ef, f.c(fm::kLn2Hi), f.add(t, y));
 }
 
-Value fastExpF32(OpBuilder &b, Location l, Value x) {
-  F32 f{b, l};
-  // Results are never subnormal: below -87.3 (exp < 1.21e-38, within 3% of the smallest normal
-  // float) the result is 0. A multiply whose result is subnormal takes a microcode assist on
-  // current x86 cores; in RandAdjustContrast, where every voxel at the image's minimum has
-  // exp(-inf), the assists cost more than the rest of the kernel. So the argument is clamped to
-  // [-87.3, 88.8] (NaN to the low end; put back at the end), and above 88.72 2^n times the
-  // polynomial overflows to inf.
+// exp(x) = e 2^n for f32 x: whether x is below -87.3 (the result is then 0), e, and the i32 n
+// in [-126, 128]. Results are never subnormal: below -87.3 (exp < 1.21e-38, within 3% of the
+// smallest normal float) the result is 0. A multiply whose result is subnormal takes a
+// microcode assist on current x86 cores; in RandAdjustContrast, where every voxel at the
+// image's minimum has exp(-inf), the assists cost more than the rest of the kernel. So the
+// argument is clamped to [-87.3, 88.8] (NaN to the low end; the callers put it back), and
+// above 88.72 2^n times the polynomial overflows to inf.
+struct ExpParts {
+  Value low, e, n;
+};
+ExpParts expReduced(F32 &f, Value x) {
+  OpBuilder &b = f.b;
+  Location l = f.l;
   Value low = f.cmp(arith::CmpFPredicate::OLT, x, f.c(-87.3f));
   Value xc = f.sel(f.cmp(arith::CmpFPredicate::OGT, x, f.c(-87.3f)), x, f.c(-87.3f));
   xc = f.sel(f.cmp(arith::CmpFPredicate::OLT, xc, f.c(88.8f)), xc, f.c(88.8f));
@@ -103,12 +103,42 @@ Value fastExpF32(OpBuilder &b, Location l, Value x) {
   Value p = f.poly(r, {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f,
                        1.6666665459e-1f, 5.0000001201e-1f});
   Value e = f.add(f.fma(p, f.mul(r, r), r), f.c(1.0f));
+  return {low, e, b.create<arith::FPToSIOp>(l, b.getI32Type(), n)};
+}
+
+} // namespace
+
+namespace mlir::med::lowering {
+
+Value fastLogF32(OpBuilder &b, Location l, Value x) {
+  F32 f{b, l};
+  Value r = logOfFinitePositive(f, x);
+  // log(+-0) = -inf, log(inf) = inf, log(x < 0) and log(NaN) = NaN.
+  r = f.sel(f.cmp(arith::CmpFPredicate::OEQ, x, f.c(0.0f)), f.c(-kInf), r);
+  r = f.sel(f.cmp(arith::CmpFPredicate::OEQ, x, f.c(kInf)), f.c(kInf), r);
+  return f.sel(f.cmp(arith::CmpFPredicate::ULT, x, f.c(0.0f)), f.c(kNaN), r);
+}
+
+Value fastExpF32(OpBuilder &b, Location l, Value x) {
+  F32 f{b, l};
+  auto [low, e, n] = expReduced(f, x);
   // n in [-126, 128]: 2^n as 2^(n >> 1) 2^(n - (n >> 1)), both normal (2^128 alone is not).
-  Value ni = b.create<arith::FPToSIOp>(l, b.getI32Type(), n);
-  Value n1 = b.create<arith::ShRSIOp>(l, ni, f.ci(1));
-  Value n2 = b.create<arith::SubIOp>(l, ni, n1);
+  Value n1 = b.create<arith::ShRSIOp>(l, n, f.ci(1));
+  Value n2 = b.create<arith::SubIOp>(l, n, n1);
   Value res = f.mul(f.mul(e, f.pow2(n1)), f.pow2(n2));
   res = f.sel(low, f.c(0.0f), res);
+  return f.sel(f.cmp(arith::CmpFPredicate::UNO, x, x), x, res);
+}
+
+Value fastPowUnitF32(OpBuilder &b, Location l, Value x, Value g) {
+  F32 f{b, l};
+  // As fastLogF32 for x in [0, 1]: only log(0) = -inf needs its select.
+  Value lg = logOfFinitePositive(f, x);
+  lg = f.sel(f.cmp(arith::CmpFPredicate::OEQ, x, f.c(0.0f)), f.c(-kInf), lg);
+  Value w = f.mul(g, lg);
+  // As fastExpF32, with 2^n as one factor: n <= 0 for x <= 1 (2^128, from x > 1 only, is inf).
+  auto [low, e, n] = expReduced(f, w);
+  Value res = f.sel(low, f.c(0.0f), f.mul(e, f.pow2(n)));
   return f.sel(f.cmp(arith::CmpFPredicate::UNO, x, x), x, res);
 }
 

@@ -1,5 +1,5 @@
-// Inline float32 log, exp and cos for the per-voxel transcendental work of the random intensity
-// kernels (internal to lib/compiler).
+// Inline float32 log, exp, cos and a power on [0, 1] for the per-voxel transcendental work of the
+// random intensity kernels (internal to lib/compiler).
 //
 // Why not math.log/exp/cos: those become calls into libmvec (AVX2 variants only, with a scalar
 // fallback for any lane that holds a special value), which took most of the Gaussian noise and
@@ -25,6 +25,13 @@ Value fastLogF32(OpBuilder &b, Location loc, Value x);
 /// exp(x) for f32 x: x = n ln2 + r with |r| <= ln2 / 2, a degree-7 polynomial in r, and 2^n
 /// applied as two factors (2^128 is not a float); 0 below -87.3.
 Value fastExpF32(OpBuilder &b, Location loc, Value x);
+/// x^g for f32 x in [0, 1] and g > 0 (RandAdjustContrast's power of the image scaled to its
+/// range): exp(g log x) exactly as fastExpF32 of g times fastLogF32 gives it there, bit for bit,
+/// without the work those spend on arguments this range excludes (log's results for inf and
+/// negative x; exp's second factor of 2^n, which only n > 127 needs): 8.1 -> 6.9 ms for the
+/// contrast over 1x256x256x128 on one thread. NaN x gives NaN; x > 1 still gives x^g, inf
+/// from exp(88.38) on (fastExpF32: 88.72).
+Value fastPowUnitF32(OpBuilder &b, Location loc, Value x, Value g);
 /// exp(x) for f64 x, within a few double ulp: x = n ln2 + r, r's Taylor series to r^13, 2^n as
 /// two factors; 0 below -708.39 (no subnormals). libmvec has no 8-lane exp that LLVM maps, so
 /// math.exp on f64 becomes eight scalar calls per AVX-512 vector.

@@ -63,12 +63,14 @@ struct AdjustContrastLowering : OpRewritePattern<AdjustContrastOp> {
     Value denom = rw.create<arith::AddFOp>(loc, range, constant(rw, loc, ct, 1e-7));
     Value r = buildMap(rw, loc, op, {}, [&](OpBuilder &b, Location l, Value x, ValueRange) {
       Value norm = b.create<arith::DivFOp>(l, b.create<arith::SubFOp>(l, x, lo), denom);
-      // norm >= 0 and gamma > 0 (checked on the host), so norm^gamma = exp(gamma log norm),
-      // 0 at norm = 0 and NaN for NaN, in the compute type (FastMath.h: inline for f32, where
-      // libmvec's logf and expf calls were most of the kernel). With log and exp each within
-      // 2 ulp, the power is within a few ulp of 1 (x^g |log x^g| <= 1/e), i.e. a few ulp of the
-      // image's range after the scaling back, as powf's own rounding is.
-      Value powed = expOf(b, l, b.create<arith::MulFOp>(l, gamma, logOf(b, l, norm)));
+      // norm in [0, 1] (lo and hi are the input's extrema) and gamma > 0 (checked on the
+      // host), so norm^gamma = exp(gamma log norm), 0 at norm = 0 and NaN for NaN, in the
+      // compute type (FastMath.h: inline for f32, where libmvec's logf and expf calls were most
+      // of the kernel, in the form for [0, 1]). With log and exp each within 2 ulp, the power is
+      // within a few ulp of 1 (x^g |log x^g| <= 1/e), i.e. a few ulp of the image's range after
+      // the scaling back, as powf's own rounding is.
+      Value powed = ct.isF32() ? fastPowUnitF32(b, l, norm, gamma)
+                               : expOf(b, l, b.create<arith::MulFOp>(l, gamma, logOf(b, l, norm)));
       Value y = b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, powed, range), lo);
       return b.create<arith::SelectOp>(l, on, y, x).getResult();
     });
