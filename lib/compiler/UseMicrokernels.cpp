@@ -80,6 +80,28 @@ BlockArgument qualifyingOutput(GaussianNoiseOp op) {
   return soleDestination(op.getResult(), 1);
 }
 
+// The dropout's output buffer when it qualifies: float32 in and out, flat, and not a random fill
+// of everything outside the boxes (there the generated code draws as fast, voxel by voxel).
+BlockArgument qualifyingOutput(CoarseDropoutOp op) {
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  auto outType = cast<RankedTensorType>(op.getResult().getType());
+  if (inType.getRank() != 1 || !inType.getElementType().isF32() ||
+      !outType.getElementType().isF32() || !readsKernelInput(op.getInput()) ||
+      (op.getFillRange() && !op.getDropoutHoles()))
+    return {};
+  return soleDestination(op.getResult(), 1);
+}
+
+// The op's f64 arguments in a stack array; its address.
+Value stackArray(OpBuilder &b, Location l, ValueRange values) {
+  const auto count = static_cast<int64_t>(values.size());
+  auto array = b.create<memref::AllocaOp>(l, MemRefType::get({count}, b.getF64Type()));
+  for (int64_t i = 0; i < count; ++i)
+    b.create<memref::StoreOp>(l, values[i], array,
+                              ValueRange{b.create<arith::ConstantIndexOp>(l, i)});
+  return b.create<memref::ExtractAlignedPointerAsIndexOp>(l, array);
+}
+
 // The address of a buffer's first element (aligned pointer + offset * 4) and its strides.
 std::pair<Value, ValueRange> addressOf(OpBuilder &b, Location l, Value buffer) {
   auto meta = b.create<memref::ExtractStridedMetadataOp>(l, buffer);
@@ -119,17 +141,30 @@ void callResample(ResampleOp op, BlockArgument dest, func::FuncOp callee) {
   auto [in, inStrides] = addressOf(b, l, source.getMemref());
   (void)inStrides;
   auto [out, outStrides] = addressOf(b, l, dest);
-  // The op's f64 arguments in a stack array whose address is passed.
-  const auto count = static_cast<int64_t>(op.getArgs().size());
-  auto args = b.create<memref::AllocaOp>(l, MemRefType::get({count}, b.getF64Type()));
-  for (int64_t i = 0; i < count; ++i)
-    b.create<memref::StoreOp>(l, op.getArgs()[i], args, ValueRange{idx(i)});
-  Value argsAt = b.create<memref::ExtractAlignedPointerAsIndexOp>(l, args);
+  Value argsAt = stackArray(b, l, op.getArgs());
   const int64_t padding = op.getPaddingMode() == "border" ? 1 : 0;
   b.create<func::CallOp>(l, callee,
                          ValueRange{in, out, outStrides[0], op.getWindowOffset(),
                                     op.getWindowRows(), idx(op.getSpatialRank()), idx(padding),
                                     argsAt});
+}
+
+void callDropout(CoarseDropoutOp op, BlockArgument dest, func::FuncOp callee) {
+  OpBuilder b(op);
+  Location l = op.getLoc();
+  auto idx = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(l, v).getResult(); };
+  auto source = op.getInput().getDefiningOp<bufferization::ToTensorOp>();
+  Value in = addressOf(b, l, source.getMemref()).first;
+  Value out = addressOf(b, l, dest).first;
+  Value count = b.create<memref::DimOp>(l, source.getMemref(), 0);
+  const int64_t flags = (op.getDropoutHoles() ? 1 : 0) | (op.getFillRange() ? 2 : 0);
+  b.create<func::CallOp>(
+      l, callee,
+      ValueRange{in, out, count, op.getIndexBase(), op.getApply(), op.getLow(), op.getHigh(),
+                 op.getKey0(), op.getKey1(), op.getCount(),
+                 idx(static_cast<int64_t>(op.getSpatialRank().convertToDouble())),
+                 idx(static_cast<int64_t>(op.getArgs().size())), stackArray(b, l, op.getArgs()),
+                 idx(flags)});
 }
 
 struct MedUseMicrokernelsPass : mlir::med::impl::MedUseMicrokernelsBase<MedUseMicrokernelsPass> {
@@ -153,6 +188,14 @@ struct MedUseMicrokernelsPass : mlir::med::impl::MedUseMicrokernelsBase<MedUseMi
       if (BlockArgument dest = qualifyingOutput(op)) {
         SmallVector<Type> params{index, index, index, index, f64, f64, f64, f64, f64};
         callNoise(op, dest, declare(module, kGaussianNoiseF32, b.getFunctionType(params, {})));
+        done.push_back(op);
+      }
+    });
+    module.walk([&](CoarseDropoutOp op) {
+      if (BlockArgument dest = qualifyingOutput(op)) {
+        SmallVector<Type> params{index, index, index, index, f64,   f64,   f64,
+                                 f64,   f64,   f64,   index, index, index, index};
+        callDropout(op, dest, declare(module, kCoarseDropoutF32, b.getFunctionType(params, {})));
         done.push_back(op);
       }
     });

@@ -259,11 +259,15 @@ std::vector<frontend::ChainSpec> traceChains(const std::vector<Placed> &ts, rt::
           chains.back().gathers() || interpolates(op) || (!copies[k] && !allCheap(chains.back()));
     if (!split && !op.cheap)
       split = interpolating(chains.back());
-    // Gaussian noise runs in a kernel of its own: alone, the CPU target calls its microkernel
-    // (64 voxels a block, four blocks at a time), which the generated loop with fused ops does
-    // not reach; the pass this costs is the smaller part (intensity_aug at 1x256^3, one thread:
-    // 50.7 ms with ScaleIntensityRange fused before the noise, 36.0 ms with it apart).
-    if (!split && (op.op == "gaussian_noise" || chains.back().ops.back().op == "gaussian_noise"))
+    // Gaussian noise and coarse dropout run in kernels of their own: alone, the CPU target calls
+    // their microkernels, which the generated loop with fused ops does not reach; the pass this
+    // costs is the smaller part (intensity_aug at 1x256^3, one thread: 50.7 ms with
+    // ScaleIntensityRange fused before the noise, 36.0 ms with it apart; the dropout's generated
+    // box tests cost 4 ns a voxel, a pass over memory a fraction of that).
+    auto alone = [](const std::string &name) {
+      return name == "gaussian_noise" || name == "coarse_dropout";
+    };
+    if (!split && (alone(op.op) || alone(chains.back().ops.back().op)))
       split = true;
     if (split) {
       chains.push_back(frontend::ChainSpec{cur, {}, whole.numParams});

@@ -156,6 +156,7 @@ void RandCoarseDropout::trace(frontend::ChainSpec &chain) const {
   op.operands.insert(op.operands.begin(), fires);
   op.operands.push_back(frontend::OpSpec::kIndexBase);
   op.attrs = {{"spatial_rank", double(n)}};
+  op.cheap = false; // every voxel against every box in generated code
   if (o_.dropout_holes())
     op.flags.push_back("dropout_holes");
   if (!o_.fill_value() || o_.fill_value()->range)

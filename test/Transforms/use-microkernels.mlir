@@ -115,6 +115,46 @@ func.func @fused_noise(%in: memref<?xf32, strided<[1], offset: ?>>, %out: memref
 
 // -----
 
+// Coarse dropout alone in its kernel (flat float32 buffers) becomes a call of the dropout
+// microkernel: the chunks' addresses, the chunk's length and global index, the op's f64
+// operands, the rank, the argument count, the arguments in a stack array and the flags
+// (1 dropout_holes, 2 fill_range).
+// CHECK-LABEL: func.func private @med_uk_coarse_dropout_f32(index, index, index, index, f64, f64, f64, f64, f64, f64, index, index, index, index)
+// CHECK-LABEL: func @lone_dropout
+// CHECK-NOT:     med.coarse_dropout
+// CHECK:         %[[ARGS:.*]] = memref.alloca() : memref<6xf64>
+// CHECK-COUNT-6: memref.store %{{.*}}, %[[ARGS]][%{{.*}}] : memref<6xf64>
+// CHECK:         %[[AT:.*]] = memref.extract_aligned_pointer_as_index %[[ARGS]]
+// CHECK:         %[[FLAGS:.*]] = arith.constant 3 : index
+// CHECK:         call @med_uk_coarse_dropout_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[AT]], %[[FLAGS]])
+// CHECK-NEXT:    return
+// LLVM-LABEL: llvm.func @lone_dropout
+// LLVM:         llvm.call @med_uk_coarse_dropout_f32
+func.func @lone_dropout(%in: memref<?xf32, strided<[1], offset: ?>>, %out: memref<?xf32, strided<[1], offset: ?>>, %a: f64) {
+  %t = bufferization.to_tensor %in restrict : memref<?xf32, strided<[1], offset: ?>>
+  %base, %off, %size, %stride = memref.extract_strided_metadata %in : memref<?xf32, strided<[1], offset: ?>> -> memref<f32>, index, index, index
+  %r = med.coarse_dropout %t, %a, %a, %a, %a, %a, %a, (%a, %a, %a, %a, %a, %a), %off {spatial_rank = 2.0 : f64, dropout_holes, fill_range} : tensor<?xf32> -> tensor<?xf32>
+  bufferization.materialize_in_destination %r in restrict writable %out : (tensor<?xf32>, memref<?xf32, strided<[1], offset: ?>>) -> ()
+  return
+}
+
+// -----
+
+// A random fill of everything outside the boxes keeps the generated form (a Philox block for
+// nearly every voxel either way).
+// CHECK-LABEL: func @dropout_keeping_the_boxes_with_a_random_fill
+// CHECK:         med.coarse_dropout
+// CHECK-NOT:     call @med_uk_coarse_dropout_f32
+func.func @dropout_keeping_the_boxes_with_a_random_fill(%in: memref<?xf32, strided<[1], offset: ?>>, %out: memref<?xf32, strided<[1], offset: ?>>, %a: f64) {
+  %t = bufferization.to_tensor %in restrict : memref<?xf32, strided<[1], offset: ?>>
+  %base, %off, %size, %stride = memref.extract_strided_metadata %in : memref<?xf32, strided<[1], offset: ?>> -> memref<f32>, index, index, index
+  %r = med.coarse_dropout %t, %a, %a, %a, %a, %a, %a, (%a, %a, %a, %a, %a, %a), %off {spatial_rank = 2.0 : f64, fill_range} : tensor<?xf32> -> tensor<?xf32>
+  bufferization.materialize_in_destination %r in restrict writable %out : (tensor<?xf32>, memref<?xf32, strided<[1], offset: ?>>) -> ()
+  return
+}
+
+// -----
+
 // A module whose schedule asks for generated code only (Schedule::microkernels(false)) keeps
 // the lone resample: no call.
 // CHECK-LABEL: func @schedule_without_microkernels

@@ -7,6 +7,7 @@
 #include "med/compiler/JitSession.h"
 #include "med/transforms/compose.h"
 #include "med/transforms/intensity.h"
+#include "med/transforms/intensity_aug.h"
 #include "med/transforms/intensity_random.h"
 #include "med/transforms/resample.h"
 
@@ -114,6 +115,37 @@ TEST(GaussianNoiseMicrokernel, EqualsTheGeneratedNoiseBitForBit) {
                           what + " threads=" + std::to_string(threads));
         }
     }
+}
+
+// The dropout microkernel (the chunk copied or filled, then the boxes' rows) against the generated
+// per-voxel box tests: 2-D and 3-D, channels, boxes that reach past the image's ends, chunks on
+// two threads, calls that do not fire, and the four fill kinds (a random fill outside the boxes
+// stays generated code: both schedules run the same code there).
+TEST(CoarseDropoutMicrokernel, EqualsTheGeneratedDropoutBitForBit) {
+  const std::vector<std::vector<int64_t>> shapes = {{2, 13, 11, 9}, {1, 40, 37}, {3, 7, 30}};
+  for (const auto &shape : shapes)
+    for (bool holes : {true, false})
+      for (bool range : {true, false}) {
+        const std::string what = std::to_string(shape.size() - 1) + "-D holes " +
+                                 std::to_string(holes) + " range " + std::to_string(range);
+        T::RandCoarseDropoutOptions o = T::RandCoarseDropoutOptions(3, {4})
+                                            .max_holes(9)
+                                            .max_spatial_size(std::vector<int64_t>{9})
+                                            .dropout_holes(holes);
+        o.fill_value(range ? T::FillValue(-2.0, 5.0) : T::FillValue(0.25)).prob(0.7);
+        T::Compose alone({T::RandCoarseDropout(o)});
+        ASSERT_EQ(alone.compile().ir(at::kFloat).size(), 1u) << what;
+        const med::MetaTensor img = withSpecials(shape, 11);
+        for (int threads : {1, 2})
+          for (uint64_t sample = 0; sample < 6; ++sample) {
+            auto a = alone.compile(T::Schedule::cpu().threads(threads));
+            auto b = alone.compile(T::Schedule::cpu().threads(threads).microkernels(false));
+            const med::rt::RandomKey key{4, 0, sample, 0};
+            expectIdentical(a.run(img, key).data, b.run(img, key).data,
+                            what + " threads=" + std::to_string(threads) + " sample " +
+                                std::to_string(sample));
+          }
+      }
 }
 
 // A kernel loaded from the disk cache calls the microkernel too: the loader JIT binds its symbol

@@ -42,7 +42,9 @@ def MedUseMicrokernels : Pass<"med-use-microkernels", "mlir::ModuleOp"> {
     `med.resample` in mode "bilinear" with padding "zeros" or "border", float32 in and out,
     neither bounded nor displaced, calls `med_uk_resample_linear_f32` (its f64 arguments
     through a stack array); `med.gaussian_noise` on flat float32 buffers calls
-    `med_uk_gaussian_noise_f32`.
+    `med_uk_gaussian_noise_f32`; `med.coarse_dropout` on flat float32 buffers, unless it fills
+    everything outside its boxes with random values, calls `med_uk_coarse_dropout_f32` (its
+    f64 arguments through a stack array).
     Nothing fuses with such an op, so the call loses nothing, and the microkernel computes the
     generated code's values bit for bit. A module with `med.microkernels = false` (a schedule
     that asks for generated code only) is left as it is. Part of the CPU pipeline only: fusion

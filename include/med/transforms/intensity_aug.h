@@ -90,9 +90,9 @@ struct RandCoarseDropoutOptions {
 
 /// MONAI RandCoarseDropout: fills `holes` (or U{holes..max_holes}) random boxes with fill_value
 /// (dropout_holes) or keeps only the boxes. Keeps the dtype. Compiled as med.coarse_dropout
-/// (elementwise, fuses; up to 64 boxes): the boxes depend on the image's shape, so they are
-/// shape operands drawn per call from the sub-stream; a range fill takes each voxel's uniform
-/// from the sub-stream's part 3 by the voxel's index (rt::voxelUniform).
+/// (elementwise, in a kernel of its own; up to 64 boxes): the boxes depend on the image's shape, so
+/// they are shape operands drawn per call from the sub-stream; a range fill takes each voxel's
+/// uniform from the sub-stream's part 3 by the voxel's index (rt::voxelUniform).
 ///
 ///   RandCoarseDropout(RandCoarseDropoutOptions(4, {8, 8, 8}).fill_value(0.0).prob(1.0))
 class RandCoarseDropout : public RandomTransform, public ShapeOperands {

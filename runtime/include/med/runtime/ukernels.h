@@ -36,6 +36,19 @@ void med_uk_resample_linear_f32(intptr_t in, intptr_t out, int64_t out_row_strid
 void med_uk_gaussian_noise_f32(intptr_t in, intptr_t out, int64_t count, int64_t index_base,
                                double apply, double mean, double std, double key0, double key1);
 
+/* med.coarse_dropout on float32 (RandCoarseDropout): `count` voxels from in to out, the first of
+ * global index `index_base`. `apply`, `low`, `high`, `key0`, `key1` and `boxes` (the op's
+ * `count`: how many boxes apply) are the op's f64 operands; `args` points to its `nargs` f64
+ * arguments (the spatial shape of `rank` axes, then (start, size) per axis of each box slot);
+ * `flags`: 1 = dropout_holes (fill the boxes, else keep only them), 2 = fill_range (a Philox
+ * uniform per voxel, else `low`). The chunk is copied or filled whole and then only the boxes'
+ * rows are written. For fill_range without dropout_holes the generated code stays better (a
+ * Philox block for nearly every voxel), and med-use-microkernels leaves it. */
+void med_uk_coarse_dropout_f32(intptr_t in, intptr_t out, int64_t count, int64_t index_base,
+                               double apply, double low, double high, double key0, double key1,
+                               double boxes, int64_t rank, int64_t nargs, intptr_t args,
+                               int64_t flags);
+
 #ifdef __cplusplus
 }
 #endif
