@@ -398,11 +398,13 @@ TEST(CompiledGrid, ResizeAndZoomAreaMatchInterpolate) {
     EXPECT_EQ(chain.compile().run(labels, {0, 0, 0, 0}).data.scalar_type(), at::kByte);
     EXPECT_EQ(chain.compile().run(wide, {0, 0, 0, 0}).data.scalar_type(), at::kDouble);
   }
-  // The kernel's three forms: boxes of at most 2 voxels per axis (scale <= 1, or exactly 2), of
-  // at most 3 (scale < 2), and any box; the sizes above are mostly the last.
+  // The kernel's three forms: boxes of at most 2 voxels per axis (scale <= 1, exactly 2, or
+  // between with in - out dividing out: 12 -> 9, 10 -> 8, 8 -> 6), of at most 3 (scale < 2:
+  // 10 -> 7 and 8 -> 5 hold boxes of 3), and any box; the sizes above are mostly the last.
   med::MetaTensor even = smooth({2, 12, 10, 8}, 35);
   for (auto size : {std::vector<int64_t>{6, 5, 4}, std::vector<int64_t>{6, 10, 16},
-                    std::vector<int64_t>{9, 7, 5}, std::vector<int64_t>{7, 9, 6}}) {
+                    std::vector<int64_t>{9, 7, 5}, std::vector<int64_t>{7, 9, 6},
+                    std::vector<int64_t>{9, 8, 6}, std::vector<int64_t>{9, 5, 7}}) {
     const std::string what = "area form " + std::to_string(size[0]) + "x" +
                              std::to_string(size[1]) + "x" + std::to_string(size[2]);
     T::Compose chain({T::Resize(T::ResizeOptions(size))});
