@@ -70,26 +70,26 @@ BlockArgument qualifyingOutput(ResampleOp op) {
   return soleDestination(op.getResult(), 2);
 }
 
-// The noise's output buffer when it qualifies: float32 in and out, flat (not after a resample).
-BlockArgument qualifyingOutput(GaussianNoiseOp op) {
-  auto inType = cast<RankedTensorType>(op.getInput().getType());
-  auto outType = cast<RankedTensorType>(op.getResult().getType());
+// The output buffer of an op on flat float32 buffers (its input operand 0) that reads the
+// kernel's input as it is and writes only the kernel's output, else null.
+BlockArgument flatF32Output(Operation *op) {
+  auto inType = cast<RankedTensorType>(op->getOperand(0).getType());
+  auto outType = cast<RankedTensorType>(op->getResult(0).getType());
   if (inType.getRank() != 1 || !inType.getElementType().isF32() ||
-      !outType.getElementType().isF32() || !readsKernelInput(op.getInput()))
+      !outType.getElementType().isF32() || !readsKernelInput(op->getOperand(0)))
     return {};
-  return soleDestination(op.getResult(), 1);
+  return soleDestination(op->getResult(0), 1);
 }
 
-// The dropout's output buffer when it qualifies: float32 in and out, flat, and not a random fill
-// of everything outside the boxes (there the generated code draws as fast, voxel by voxel).
+// The noise's output buffer when it qualifies: flat float32 (not after a resample).
+BlockArgument qualifyingOutput(GaussianNoiseOp op) { return flatF32Output(op); }
+
+// The dropout's output buffer when it qualifies: flat float32, and not a random fill of
+// everything outside the boxes (there the generated code draws as fast, voxel by voxel).
 BlockArgument qualifyingOutput(CoarseDropoutOp op) {
-  auto inType = cast<RankedTensorType>(op.getInput().getType());
-  auto outType = cast<RankedTensorType>(op.getResult().getType());
-  if (inType.getRank() != 1 || !inType.getElementType().isF32() ||
-      !outType.getElementType().isF32() || !readsKernelInput(op.getInput()) ||
-      (op.getFillRange() && !op.getDropoutHoles()))
+  if (op.getFillRange() && !op.getDropoutHoles())
     return {};
-  return soleDestination(op.getResult(), 1);
+  return flatF32Output(op);
 }
 
 // The op's f64 arguments in a stack array; its address.
@@ -121,13 +121,21 @@ func::FuncOp declare(ModuleOp module, StringRef name, FunctionType type) {
   return callee;
 }
 
+// A flat op's first call arguments: the input and output chunks' addresses and the chunk's
+// length.
+struct FlatBuffers {
+  Value in, out, count;
+};
+FlatBuffers flatBuffers(OpBuilder &b, Location l, Operation *op, BlockArgument dest) {
+  auto source = op->getOperand(0).getDefiningOp<bufferization::ToTensorOp>();
+  return {addressOf(b, l, source.getMemref()).first, addressOf(b, l, dest).first,
+          b.create<memref::DimOp>(l, source.getMemref(), 0)};
+}
+
 void callNoise(GaussianNoiseOp op, BlockArgument dest, func::FuncOp callee) {
   OpBuilder b(op);
   Location l = op.getLoc();
-  auto source = op.getInput().getDefiningOp<bufferization::ToTensorOp>();
-  Value in = addressOf(b, l, source.getMemref()).first;
-  Value out = addressOf(b, l, dest).first;
-  Value count = b.create<memref::DimOp>(l, source.getMemref(), 0);
+  auto [in, out, count] = flatBuffers(b, l, op, dest);
   b.create<func::CallOp>(l, callee,
                          ValueRange{in, out, count, op.getIndexBase(), op.getApply(), op.getMean(),
                                     op.getStd(), op.getKey0(), op.getKey1()});
@@ -153,10 +161,7 @@ void callDropout(CoarseDropoutOp op, BlockArgument dest, func::FuncOp callee) {
   OpBuilder b(op);
   Location l = op.getLoc();
   auto idx = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(l, v).getResult(); };
-  auto source = op.getInput().getDefiningOp<bufferization::ToTensorOp>();
-  Value in = addressOf(b, l, source.getMemref()).first;
-  Value out = addressOf(b, l, dest).first;
-  Value count = b.create<memref::DimOp>(l, source.getMemref(), 0);
+  auto [in, out, count] = flatBuffers(b, l, op, dest);
   const int64_t flags = (op.getDropoutHoles() ? 1 : 0) | (op.getFillRange() ? 2 : 0);
   b.create<func::CallOp>(
       l, callee,

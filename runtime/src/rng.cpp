@@ -55,8 +55,7 @@ double Rng::normal() {
 double voxelNormal(std::array<uint32_t, 2> key, uint64_t index) {
   const uint64_t group = index >> 2;
   const unsigned k = static_cast<unsigned>(index & 3);
-  auto r =
-      philox4x32({static_cast<uint32_t>(group), static_cast<uint32_t>(group >> 32), 0, 0}, key);
+  auto r = voxelBlock(key, group);
   const uint32_t a = k < 2 ? r[0] : r[2], b = k < 2 ? r[1] : r[3];
   const double shift = (k & 1) ? 1.5707963267948966 : 0.0; // the sine, as the kernels form it
   return std::sqrt(-2.0 * std::log(uniformFromBits(a))) *
@@ -64,10 +63,7 @@ double voxelNormal(std::array<uint32_t, 2> key, uint64_t index) {
 }
 
 double voxelUniform(std::array<uint32_t, 2> key, uint64_t index) {
-  const uint64_t group = index >> 2;
-  auto r =
-      philox4x32({static_cast<uint32_t>(group), static_cast<uint32_t>(group >> 32), 0, 0}, key);
-  return uniformFromBits(r[index & 3]);
+  return uniformFromBits(voxelBlock(key, index >> 2)[index & 3]);
 }
 
 } // namespace med::rt

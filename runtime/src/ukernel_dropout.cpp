@@ -44,8 +44,7 @@ void fillRun(const Dropout &d, uint64_t a, uint64_t b) {
   }
   for (uint64_t i = a; i < b;) {
     const uint64_t group = i >> 2;
-    const auto w = med::rt::philox4x32(
-        {static_cast<uint32_t>(group), static_cast<uint32_t>(group >> 32), 0, 0}, d.key);
+    const auto w = med::rt::voxelBlock(d.key, group);
     for (; i < b && (i >> 2) == group; ++i)
       *out++ = static_cast<float>(d.low + d.span * med::rt::uniformFromBits(w[i & 3]));
   }

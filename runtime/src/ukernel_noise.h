@@ -90,9 +90,7 @@ inline float uniformOf(uint32_t word) { return (static_cast<float>(word) + 0.5f)
 // The standard normal of voxel `global` (its group's Philox block, the pair and cosine or sine
 // by global % 4).
 inline float voxelNormal(const Noise &p, uint64_t global) {
-  const uint64_t group = global >> 2;
-  const auto w = med::rt::philox4x32(
-      {static_cast<uint32_t>(group), static_cast<uint32_t>(group >> 32), 0, 0}, p.key);
+  const auto w = med::rt::voxelBlock(p.key, global >> 2);
   const unsigned k = static_cast<unsigned>(global & 3);
   const uint32_t a = k < 2 ? w[0] : w[2], b = k < 2 ? w[1] : w[3];
   const float shift = (k & 1) ? static_cast<float>(1.5707963267948966) : 0.0f;

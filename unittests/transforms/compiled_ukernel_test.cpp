@@ -2,7 +2,8 @@
 // it stands in for. A resample alone in its kernel calls the microkernel; the same resample with
 // an elementwise op after it keeps the generated gather (the op fuses into its loop). With that op
 // an identity (a shift by 0), the two must agree exactly, NaN and Inf included: a schedule never
-// changes results.
+// changes results. The noise and dropout microkernels likewise against `Schedule::microkernels
+// (false)`, which keeps the generated code.
 #include "compiled_util.h"
 #include "med/compiler/JitSession.h"
 #include "med/transforms/compose.h"

@@ -52,6 +52,12 @@ private:
   uint64_t draw_ = 0;
 };
 
+/// The Philox block that serves the four voxels of group `group` (elements 4 group .. 4 group + 3)
+/// of stream `key`: counter (group lo, group hi, 0, 0).
+inline std::array<uint32_t, 4> voxelBlock(std::array<uint32_t, 2> key, uint64_t group) {
+  return philox4x32({static_cast<uint32_t>(group), static_cast<uint32_t>(group >> 32), 0, 0}, key);
+}
+
 /// The per-voxel standard normal that kernels generate for element `index` of stream `key`.
 /// One Philox block serves four voxels: g = index / 4, k = index % 4, block =
 /// Philox(counter = (g lo, g hi, 0, 0)); Box-Muller on words (0, 1) for k < 2, (2, 3) otherwise,
