@@ -88,8 +88,11 @@ extern "C" void med_uk_coarse_dropout_f32(intptr_t in, intptr_t out, int64_t cou
     bool empty = false;
     for (int k = 0; k < n; ++k) {
       const double start = a[n + (h * n + k) * 2], extent = a[n + (h * n + k) * 2 + 1];
-      const double from = std::max(0.0, std::ceil(start));
-      const double to = std::min(static_cast<double>(size[3 - n + k]), std::ceil(start + extent));
+      double from = std::ceil(start), to = std::ceil(start + extent);
+      if (from < to) { // else empty, NaN included (std::max and std::min would keep a bound)
+        from = std::max(0.0, from);
+        to = std::min(static_cast<double>(size[3 - n + k]), to);
+      }
       if (!(from < to)) {
         empty = true;
         break;
